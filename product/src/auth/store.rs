@@ -1,0 +1,406 @@
+//! The encrypted session store (**interop** with the reference `FileFallbackStorage`).
+//!
+//! `<auth_dir>/session.json` holds `{"version": 2, "nonce": "<24 hex>", "ciphertext": "<hex>"}`,
+//! `<auth_dir>/session.salt` 16 random bytes, and `<auth_dir>/session.lock` is the advisory lock.
+//! The key is scrypt(`"<hostname>:<uid>"`, salt, N = 2^14, r = 8, p = 1, 32 bytes) and the cipher
+//! AES-256-GCM with a fresh 12-byte nonce per write and no associated data.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use serde::{Deserialize, Serialize};
+
+use super::session::Session;
+use crate::identity::MachineIdentity;
+
+/// The only blob version this store reads and writes.
+pub const BLOB_VERSION: u64 = 2;
+const SALT_LEN: usize = 16;
+const NONCE_LEN: usize = 12;
+const LOGIN_FIX: &str = "run `spec-kitty auth login --force` to replace it";
+
+/// The files of a store directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFiles {
+    /// `session.json`: the encrypted blob.
+    pub session: PathBuf,
+    /// `session.salt`: the 16-byte scrypt salt.
+    pub salt: PathBuf,
+    /// `session.lock`: the advisory lock.
+    pub lock: PathBuf,
+}
+
+impl SessionFiles {
+    /// The files inside `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            session: dir.join("session.json"),
+            salt: dir.join("session.salt"),
+            lock: dir.join("session.lock"),
+        }
+    }
+}
+
+/// Why the store could not read or write a session. Every message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A filesystem operation failed.
+    #[error(
+        "cannot {action} {path}: {source}; check that the directory exists and is writable by you"
+    )]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The session file is readable by group or others.
+    #[error(
+        "refusing to read {path}: its permissions {mode:04o} let other users read it; run `chmod 600 {path}` (and `chmod 700` on its directory)"
+    )]
+    PermissionsTooOpen {
+        /// The session file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The session file is not the JSON blob the store writes (truncated or foreign).
+    #[error("the session file {path} is not a valid session blob ({detail}); {LOGIN_FIX}")]
+    Malformed {
+        /// The session file.
+        path: PathBuf,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The blob has a version other than 2.
+    #[error(
+        "the session file {path} has format version {version}, but this spec-kitty reads only version {BLOB_VERSION}; {LOGIN_FIX}"
+    )]
+    UnsupportedVersion {
+        /// The session file.
+        path: PathBuf,
+        /// The version found.
+        version: String,
+    },
+    /// The salt file is missing or not 16 bytes.
+    #[error(
+        "the session salt {path} is {problem}, so the session cannot be decrypted; {LOGIN_FIX}"
+    )]
+    BadSalt {
+        /// The salt file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// Authenticated decryption failed: the file was altered, or written by another user or machine.
+    #[error(
+        "the session file {path} could not be decrypted: it was altered or written for another user or machine; {LOGIN_FIX}"
+    )]
+    Decrypt {
+        /// The session file.
+        path: PathBuf,
+    },
+    /// Encryption failed (should not happen).
+    #[error("could not encrypt the session: {0}")]
+    Encrypt(String),
+    /// Randomness was unavailable.
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+}
+
+impl StoreError {
+    fn io(action: &'static str, path: &Path, source: io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Blob {
+    version: serde_json::Value,
+    nonce: String,
+    ciphertext: String,
+}
+
+struct CachedKey {
+    passphrase: String,
+    salt: [u8; SALT_LEN],
+    key: [u8; 32],
+}
+
+static KEYS: Mutex<Vec<CachedKey>> = Mutex::new(Vec::new());
+static DERIVATIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many scrypt derivations this process has run (one per identity and salt, however many
+/// reads and writes).
+pub fn scrypt_derivations() -> usize {
+    DERIVATIONS.load(Ordering::Relaxed)
+}
+
+fn derive_key(identity: &MachineIdentity, salt: &[u8; SALT_LEN]) -> [u8; 32] {
+    let passphrase = identity.passphrase();
+    let mut cache = KEYS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(hit) = cache
+        .iter()
+        .find(|c| c.passphrase == passphrase && &c.salt == salt)
+    {
+        return hit.key;
+    }
+    let mut key = [0u8; 32];
+    // N = 2^14, r = 8, p = 1 are valid parameters and 32 is a valid length: these cannot fail.
+    if let Ok(params) = scrypt::Params::new(14, 8, 1) {
+        let _ = scrypt::scrypt(passphrase.as_bytes(), salt, &params, &mut key);
+    }
+    DERIVATIONS.fetch_add(1, Ordering::Relaxed);
+    cache.push(CachedKey {
+        passphrase,
+        salt: *salt,
+        key,
+    });
+    key
+}
+
+/// The encrypted, file-backed session store in one directory.
+///
+/// ```
+/// use spec_kitty::{auth::store::SessionStore, identity::MachineIdentity};
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = SessionStore::new(dir.path().join("auth"), MachineIdentity::new("host", 1));
+/// assert!(store.read().unwrap().is_none());
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    dir: PathBuf,
+    identity: MachineIdentity,
+}
+
+impl SessionStore {
+    /// A store in `dir` (normally `RuntimeRoot::auth_dir()`), keyed by `identity`.
+    pub fn new(dir: impl Into<PathBuf>, identity: MachineIdentity) -> Self {
+        Self {
+            dir: dir.into(),
+            identity,
+        }
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The files of this store.
+    pub fn files(&self) -> SessionFiles {
+        SessionFiles::in_dir(&self.dir)
+    }
+
+    /// Read the session. `Ok(None)` when there is none; an error when one exists but cannot be
+    /// trusted or decrypted. Never changes anything on disk.
+    pub fn read(&self) -> Result<Option<Session>, StoreError> {
+        let files = self.files();
+        let _guard = self.lock_if_present(&files.lock, false)?;
+        let raw = match fs::read(&files.session) {
+            Ok(raw) => raw,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io("read", &files.session, e)),
+        };
+        check_private(&files.session)?;
+        let malformed = |detail: String| StoreError::Malformed {
+            path: files.session.clone(),
+            detail,
+        };
+        let blob: Blob = serde_json::from_slice(&raw)
+            .map_err(|e| malformed(format!("not the expected JSON: {e}")))?;
+        if blob.version.as_u64() != Some(BLOB_VERSION) {
+            return Err(StoreError::UnsupportedVersion {
+                path: files.session.clone(),
+                version: blob.version.to_string(),
+            });
+        }
+        let nonce = hex::decode(&blob.nonce)
+            .ok()
+            .filter(|n| n.len() == NONCE_LEN)
+            .ok_or_else(|| malformed("the nonce is not 24 hex digits".into()))?;
+        let ciphertext = hex::decode(&blob.ciphertext)
+            .map_err(|_| malformed("the ciphertext is not hex".into()))?;
+        let salt = self.read_salt(&files.salt)?;
+        let key = derive_key(&self.identity, &salt);
+        let cipher =
+            Aes256Gcm::new_from_slice(&key).map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        let nonce = Nonce::try_from(nonce.as_slice())
+            .map_err(|_| malformed("the nonce is not 12 bytes".into()))?;
+        let plaintext =
+            cipher
+                .decrypt(&nonce, ciphertext.as_slice())
+                .map_err(|_| StoreError::Decrypt {
+                    path: files.session.clone(),
+                })?;
+        Session::from_json(&plaintext)
+            .map(Some)
+            .map_err(|e| malformed(format!("the decrypted session is not valid: {e}")))
+    }
+
+    /// Write `session` atomically (temp file, fsync, rename) under the store lock.
+    pub fn write(&self, session: &Session) -> Result<(), StoreError> {
+        let files = self.files();
+        self.ensure_dir()?;
+        let _guard = self.lock(&files.lock, true)?;
+        let salt = match self.read_salt(&files.salt) {
+            Ok(salt) => salt,
+            Err(_) => {
+                let mut salt = [0u8; SALT_LEN];
+                getrandom::fill(&mut salt).map_err(|e| StoreError::Random(e.to_string()))?;
+                write_atomic(&files.salt, &salt)?;
+                salt
+            }
+        };
+        let key = derive_key(&self.identity, &salt);
+        let cipher =
+            Aes256Gcm::new_from_slice(&key).map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        let mut nonce_bytes = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce_bytes).map_err(|e| StoreError::Random(e.to_string()))?;
+        let nonce = Nonce::from(nonce_bytes);
+        let ciphertext = cipher
+            .encrypt(&nonce, session.to_json().as_bytes())
+            .map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        let blob = Blob {
+            version: BLOB_VERSION.into(),
+            nonce: hex::encode(nonce_bytes),
+            ciphertext: hex::encode(ciphertext),
+        };
+        let text = super::to_python_json(&blob).map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        write_atomic(&files.session, text.as_bytes())
+    }
+
+    /// Remove the session and its salt (logout). Missing files are not an error.
+    pub fn delete(&self) -> Result<(), StoreError> {
+        let files = self.files();
+        let _guard = self.lock_if_present(&files.lock, true)?;
+        for path in [&files.session, &files.salt] {
+            match fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io("remove", path, e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn read_salt(&self, path: &Path) -> Result<[u8; SALT_LEN], StoreError> {
+        let bad = |problem: String| StoreError::BadSalt {
+            path: path.to_path_buf(),
+            problem,
+        };
+        match fs::read(path) {
+            Ok(bytes) => <[u8; SALT_LEN]>::try_from(bytes.as_slice())
+                .map_err(|_| bad(format!("{} bytes long instead of {SALT_LEN}", bytes.len()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(bad("missing".into())),
+            Err(e) => Err(StoreError::io("read", path, e)),
+        }
+    }
+
+    fn ensure_dir(&self) -> Result<(), StoreError> {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&self.dir)
+            .map_err(|e| StoreError::io("create directory", &self.dir, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| StoreError::io("set permissions on", &self.dir, e))?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self, path: &Path, exclusive: bool) -> Result<File, StoreError> {
+        let file = open_private(path, false)?;
+        let locked = if exclusive {
+            file.lock()
+        } else {
+            file.lock_shared()
+        };
+        locked.map_err(|e| StoreError::io("lock", path, e))?;
+        Ok(file)
+    }
+
+    /// Readers never create files: without a lock file there is no writer to wait for (writers
+    /// create it first, and rename makes every write atomic anyway).
+    fn lock_if_present(&self, path: &Path, exclusive: bool) -> Result<Option<File>, StoreError> {
+        if path.exists() {
+            self.lock(path, exclusive).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+fn open_private(path: &Path, truncate: bool) -> Result<File, StoreError> {
+    let mut opts = OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(truncate);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path).map_err(|e| StoreError::io("open", path, e))
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path)
+        .map_err(|e| StoreError::io("inspect", path, e))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(StoreError::PermissionsTooOpen {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Write `bytes` to `path` atomically: a private temp file in the same directory, fsync, rename,
+/// then fsync the directory. A crash leaves either the old file or the new one.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut suffix = [0u8; 6];
+    getrandom::fill(&mut suffix).map_err(|e| StoreError::Random(e.to_string()))?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", hex::encode(suffix)));
+    let result = (|| {
+        let mut file = open_private(&tmp, true)?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| StoreError::io("write", &tmp, e))?;
+        fs::rename(&tmp, path).map_err(|e| StoreError::io("replace", path, e))?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}

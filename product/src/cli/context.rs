@@ -1,0 +1,77 @@
+//! What every handler receives: the environment snapshot, identity, clock and output.
+
+use crate::auth::store::SessionStore;
+use crate::auth::tokens::TokenManager;
+use crate::clock::Clock;
+use crate::env::{Env, vars};
+use crate::identity::MachineIdentity;
+use crate::output::Output;
+use crate::paths::RuntimeRoot;
+use crate::saas::SaasClient;
+
+use super::error::CommandError;
+
+/// Default connect/read timeout of hosted-service calls.
+pub const DEFAULT_HTTP_TIMEOUT_MS: u64 = 10_000;
+/// Default wait for the refresh and drain locks.
+pub const DEFAULT_LOCK_BUDGET_MS: u64 = 1_000;
+
+/// The inputs of a command, all values.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The environment snapshot.
+    pub env: Env,
+    /// The key-derivation identity.
+    pub identity: MachineIdentity,
+    /// The clock.
+    pub clock: Clock,
+    /// The writer.
+    pub out: Output,
+}
+
+impl Ctx {
+    /// The runtime root.
+    pub fn root(&self) -> Result<RuntimeRoot, CommandError> {
+        Ok(RuntimeRoot::resolve(&self.env)?)
+    }
+
+    /// The session store under the runtime root.
+    pub fn store(&self) -> Result<SessionStore, CommandError> {
+        Ok(SessionStore::new(
+            self.root()?.auth_dir(),
+            self.identity.clone(),
+        ))
+    }
+
+    /// The hosted service client, when a server is configured.
+    pub fn client(&self) -> Result<Option<SaasClient>, CommandError> {
+        let root = self.root()?;
+        let timeout = self
+            .env
+            .millis(vars::SPEC_KITTY_HTTP_TIMEOUT_MS, DEFAULT_HTTP_TIMEOUT_MS);
+        Ok(crate::config::server_url(&self.env, &root)?.map(|url| SaasClient::new(&url, timeout)))
+    }
+
+    /// The client, or an error saying how to configure one.
+    pub fn require_client(&self) -> Result<SaasClient, CommandError> {
+        self.client()?.ok_or_else(|| CommandError::NoServer {
+            config: self
+                .root()
+                .map(|r| r.config_file().display().to_string())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The process's token manager.
+    pub fn token_manager(&self) -> Result<TokenManager, CommandError> {
+        let root = self.root()?;
+        Ok(TokenManager::new(
+            self.store()?,
+            root.refresh_lock(),
+            self.client()?,
+            self.env
+                .millis(vars::SPEC_KITTY_LOCK_BUDGET_MS, DEFAULT_LOCK_BUDGET_MS),
+            self.clock,
+        ))
+    }
+}

@@ -1,0 +1,91 @@
+//! The typed error of a command, its `error_code` and exit code.
+
+use crate::auth::login::LoginError;
+use crate::auth::store::StoreError;
+use crate::auth::tokens::AuthError;
+use crate::config::ConfigError;
+use crate::paths::PathError;
+use crate::saas::SaasError;
+
+/// Why a command failed. Each variant's message says what was wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The runtime root could not be resolved.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// The session store is unreadable.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Login failed.
+    #[error(transparent)]
+    Login(#[from] LoginError),
+    /// The hosted service failed.
+    #[error(transparent)]
+    Saas(#[from] SaasError),
+    /// Token handling failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The runtime config is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No hosted service is configured.
+    #[error(
+        "no spec-kitty service is configured; set SPEC_KITTY_SAAS_URL (or [sync].server_url in {config})"
+    )]
+    NoServer {
+        /// The config file that could hold it.
+        config: String,
+    },
+    /// The command needs a session.
+    #[error("{}", crate::auth::tokens::NOT_AUTHENTICATED)]
+    NotAuthenticated,
+    /// A mission or sync command failed with its own code.
+    #[error("{message}")]
+    Coded {
+        /// The stable error code.
+        code: &'static str,
+        /// What was wrong and what to do.
+        message: String,
+    },
+}
+
+impl CommandError {
+    /// The stable `error_code` of the JSON error document.
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            Self::Path(_) => "runtime_root_unresolved",
+            Self::Store(_) => "session_store_unreadable",
+            Self::Login(LoginError::AccessDenied) => "login_denied",
+            Self::Login(LoginError::Expired) => "login_expired",
+            Self::Login(LoginError::UnusableAccount(_)) => "login_unusable_account",
+            Self::Login(LoginError::Saas(e)) | Self::Saas(e) => saas_code(e),
+            Self::Auth(AuthError::Store(_)) => "session_store_unreadable",
+            Self::Auth(AuthError::Saas(e)) => saas_code(e),
+            Self::Auth(AuthError::RefreshInProgress { .. }) => "auth_refresh_in_progress",
+            Self::Auth(AuthError::NoServer) | Self::NoServer { .. } => "no_server_configured",
+            Self::Auth(AuthError::Lock { .. }) => "lock_failed",
+            Self::Auth(
+                AuthError::NotAuthenticated
+                | AuthError::RefreshExpired
+                | AuthError::RefreshRejected,
+            )
+            | Self::NotAuthenticated => "not_authenticated",
+            Self::Config(_) => "config_invalid",
+            Self::Coded { code, .. } => code,
+        }
+    }
+
+    /// The process exit code (1: the command failed).
+    pub fn exit_code(&self) -> u8 {
+        1
+    }
+}
+
+fn saas_code(e: &SaasError) -> &'static str {
+    match e {
+        SaasError::Connect { .. } => "server_unreachable",
+        SaasError::Timeout { .. } => "server_timeout",
+        SaasError::Status { .. } => "server_error",
+        SaasError::Decode { .. } => "server_protocol",
+    }
+}

@@ -1,0 +1,118 @@
+//! Command-line parsing and dispatch. Handlers return values; `output` prints them.
+
+pub mod auth;
+pub mod context;
+pub mod error;
+pub mod paths;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::env::{Env, vars};
+use crate::identity::MachineIdentity;
+use crate::output::Output;
+use context::Ctx;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "spec-kitty",
+    version,
+    about = "Spec-driven development: missions, a durable outbox, and sync.",
+    after_help = "Run `spec-kitty env` to list every environment variable spec-kitty reads."
+)]
+struct Cli {
+    /// Print exactly one JSON document on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Silence stderr (except a fatal error that cannot be expressed as JSON).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print every location spec-kitty reads and writes.
+    Paths,
+    /// List the environment variables spec-kitty reads.
+    Env,
+    /// Log in, log out, and inspect the session.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuthCommand {
+    /// Log in with the device authorization flow.
+    Login {
+        /// Log in again even if a session exists (replaces a broken one).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Revoke the session on the server and delete it locally.
+    Logout {
+        /// Skip the server revoke; only delete local files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show whether you are logged in, as whom, and token validity.
+    Status,
+    /// Print the logged-in user.
+    Whoami,
+}
+
+fn init_logging(env: &Env, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let spec = env.non_empty(vars::SPEC_KITTY_LOG).unwrap_or("warn");
+    let filter: tracing_subscriber::filter::Targets = spec.parse().unwrap_or_else(|_| {
+        tracing_subscriber::filter::Targets::new().with_default(tracing::Level::WARN)
+    });
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_target(true),
+        )
+        .with(filter)
+        .try_init();
+}
+
+/// Run the CLI with explicit inputs and return the exit code.
+pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Clock) -> ExitCode {
+    let wants_json = args.iter().skip(1).any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let is_output = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+            return Output::usage_error(wants_json, &e.render().to_string(), is_output);
+        }
+    };
+    let quiet = cli.quiet || env.is_truthy(vars::SPEC_KITTY_QUIET);
+    init_logging(&env, quiet);
+    let out = Output::new(cli.json, quiet, env.get(vars::NO_COLOR).is_some());
+    let ctx = Ctx {
+        env,
+        identity,
+        clock,
+        out,
+    };
+    let outcome = match &cli.command {
+        Command::Paths => paths::paths(&ctx),
+        Command::Env => paths::env(&ctx),
+        Command::Auth(AuthCommand::Login { force }) => auth::login(&ctx, *force),
+        Command::Auth(AuthCommand::Logout { force }) => auth::logout(&ctx, *force),
+        Command::Auth(AuthCommand::Status) => auth::status(&ctx),
+        Command::Auth(AuthCommand::Whoami) => auth::whoami(&ctx),
+    };
+    out.finish(outcome, &[])
+}

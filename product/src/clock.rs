@@ -1,0 +1,30 @@
+//! The wall clock, passed as a value so tests and plugins can pin it.
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// Where "now" comes from.
+///
+/// ```
+/// use spec_kitty::clock::Clock;
+/// let t = chrono::DateTime::parse_from_rfc3339("2026-11-27T12:00:00+00:00").unwrap().to_utc();
+/// assert_eq!(Clock::fixed(t).now(), t);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    fixed: Option<DateTime<Utc>>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self { fixed: None }
+    }
+    /// A clock stopped at `t`.
+    pub fn fixed(t: DateTime<Utc>) -> Self {
+        Self { fixed: Some(t) }
+    }
+    /// The current time, truncated to whole seconds (as the session format stores it).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.fixed.unwrap_or_else(|| Utc::now().trunc_subsecs(0))
+    }
+}

@@ -1,0 +1,179 @@
+//! The environment snapshot and the registry of every variable the product reads.
+//!
+//! `main` builds one [`Env`] from the process; nothing else in the product reads the process
+//! environment. Every name the product looks up is declared once in [`REGISTRY`], so a test
+//! harness can clear all of them and a user can list them with `spec-kitty env`.
+
+use std::collections::BTreeMap;
+
+/// How a harness treats a registered variable when it builds an isolated environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// The harness removes the variable unless the test sets it explicitly.
+    Cleared,
+    /// The harness always sets the variable itself (a base directory such as `HOME`).
+    SetByHarness,
+}
+
+/// One variable the product reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvVarSpec {
+    /// The variable's name.
+    pub name: &'static str,
+    /// What it does.
+    pub meaning: &'static str,
+    /// Its default, in words.
+    pub default: &'static str,
+    /// How a test harness treats it.
+    pub isolation: Isolation,
+}
+
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $ident:ident = $name:literal, $meaning:literal, $default:literal, $iso:ident; )*) => {
+        /// Names of the variables the product reads (each declared once, here).
+        pub mod vars {
+            $( $(#[$doc])* pub const $ident: &str = $name; )*
+        }
+        /// Every variable the product reads, in a stable order.
+        pub const REGISTRY: &[EnvVarSpec] = &[
+            $( EnvVarSpec { name: $name, meaning: $meaning, default: $default, isolation: Isolation::$iso }, )*
+        ];
+    };
+}
+
+registry! {
+    /// Runtime root override.
+    SPEC_KITTY_HOME = "SPEC_KITTY_HOME", "Runtime root (auth, sync, cache, config.toml), used verbatim when set and non-empty", "$HOME/.spec-kitty (Windows: %LOCALAPPDATA%\\spec-kitty)", Cleared;
+    /// The user's home directory.
+    HOME = "HOME", "Home directory; the runtime root defaults to $HOME/.spec-kitty", "none: required unless SPEC_KITTY_HOME is set", SetByHarness;
+    /// Windows local application data.
+    LOCALAPPDATA = "LOCALAPPDATA", "Windows only: the runtime root defaults to %LOCALAPPDATA%\\spec-kitty", "none", SetByHarness;
+    /// Hosted service base URL.
+    SPEC_KITTY_SAAS_URL = "SPEC_KITTY_SAAS_URL", "Base URL of the hosted service", "[sync].server_url in <root>/config.toml", Cleared;
+    /// Sync opt-in.
+    SPEC_KITTY_ENABLE_SAAS_SYNC = "SPEC_KITTY_ENABLE_SAAS_SYNC", "Enables sync when truthy (1, true, yes, y, on)", "off", Cleared;
+    /// Sync kill switch.
+    SPEC_KITTY_SYNC_DISABLE = "SPEC_KITTY_SYNC_DISABLE", "Disables sync when truthy, whatever else is set", "off", Cleared;
+    /// Protected-branch override.
+    SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS = "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS", "Allows scaffold commits on main/master when truthy", "off", Cleared;
+    /// Quiet mode.
+    SPEC_KITTY_QUIET = "SPEC_KITTY_QUIET", "Silences stderr when truthy (like --quiet)", "off", Cleared;
+    /// Log filter.
+    SPEC_KITTY_LOG = "SPEC_KITTY_LOG", "Log filter for stderr logs (error, warn, info, debug, trace, or target=level list)", "warn", Cleared;
+    /// Colour opt-out.
+    NO_COLOR = "NO_COLOR", "Disables colour in human output when set", "colour only on a terminal", Cleared;
+    /// Final sync budget.
+    SPEC_KITTY_FINAL_SYNC_BUDGET_MS = "SPEC_KITTY_FINAL_SYNC_BUDGET_MS", "Total time budget of the final sync, in milliseconds (at most 3000)", "3000", Cleared;
+    /// Lock wait budget.
+    SPEC_KITTY_LOCK_BUDGET_MS = "SPEC_KITTY_LOCK_BUDGET_MS", "How long to wait for the refresh or outbox lock, in milliseconds", "1000", Cleared;
+    /// HTTP timeout.
+    SPEC_KITTY_HTTP_TIMEOUT_MS = "SPEC_KITTY_HTTP_TIMEOUT_MS", "Connect and read timeout of each request to the hosted service, in milliseconds", "10000", Cleared;
+    /// Device-flow time unit.
+    SPEC_KITTY_POLL_SECOND_MS = "SPEC_KITTY_POLL_SECOND_MS", "Length of one second of the device-flow poll interval, in milliseconds (a test hook)", "1000", Cleared;
+    /// Binary path given to plugins.
+    SPEC_KITTY_BIN = "SPEC_KITTY_BIN", "Set for plugins: the path of the running spec-kitty binary", "set by spec-kitty", Cleared;
+    /// Runtime root given to plugins.
+    SPEC_KITTY_RUNTIME_ROOT = "SPEC_KITTY_RUNTIME_ROOT", "Set for plugins: the resolved runtime root", "set by spec-kitty", Cleared;
+    /// Executable search path.
+    PATH = "PATH", "Where git and plugins are found", "inherited", SetByHarness;
+}
+
+/// Values the product treats as "on" (any case).
+const TRUTHY: &[&str] = &["1", "true", "yes", "y", "on"];
+
+/// An immutable snapshot of environment variables: an ordered map of name to value.
+///
+/// ```
+/// use spec_kitty::env::{Env, vars};
+/// let env = Env::from_pairs([(vars::SPEC_KITTY_ENABLE_SAAS_SYNC, "Yes")]);
+/// assert!(env.is_truthy(vars::SPEC_KITTY_ENABLE_SAAS_SYNC));
+/// assert_eq!(env.get(vars::HOME), None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    /// Snapshot the current process environment. Only `main` calls this; non-UTF-8 values are
+    /// skipped (the product reads none).
+    pub fn from_process() -> Self {
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Self { vars }
+    }
+
+    /// Build a snapshot from explicit pairs.
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    /// The value of `name` if set and not empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// True when `name` holds one of `1, true, yes, y, on` (any case, surrounding blanks ignored).
+    pub fn is_truthy(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| {
+            let v = v.trim();
+            TRUTHY.iter().any(|t| t.eq_ignore_ascii_case(v))
+        })
+    }
+
+    /// A duration in milliseconds read from `name`, or `default` when unset or not a number.
+    pub fn millis(&self, name: &str, default: u64) -> std::time::Duration {
+        let ms = self
+            .non_empty(name)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(default);
+        std::time::Duration::from_millis(ms)
+    }
+
+    /// Every variable in the snapshot, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// Look up the registry entry of `name`.
+pub fn spec(name: &str) -> Option<&'static EnvVarSpec> {
+    REGISTRY.iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_names_are_unique() {
+        let mut names: Vec<_> = REGISTRY.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len());
+    }
+
+    #[test]
+    fn truthy_values() {
+        for v in ["1", "TRUE", "yes", "Y", " on "] {
+            assert!(Env::from_pairs([("X", v)]).is_truthy("X"), "{v}");
+        }
+        for v in ["0", "false", "", "nope"] {
+            assert!(!Env::from_pairs([("X", v)]).is_truthy("X"), "{v}");
+        }
+    }
+}

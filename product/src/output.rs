@@ -1,0 +1,219 @@
+//! The only module that writes to stdout or stderr.
+//!
+//! Handlers return a [`Report`] or a [`CommandError`]; this module renders it as exactly one JSON
+//! document (`--json`) or as human text, renders the final-sync diagnostic line on stderr, and
+//! turns the outcome into the exit code.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use serde_json::{Map, Value, json};
+
+use crate::cli::error::CommandError;
+
+/// A diagnostic the command wants reported (final sync and friends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable code, e.g. `sync.server_auth_failure`.
+    pub code: String,
+    /// `warning` or `error`.
+    pub severity: &'static str,
+    /// Whether the command failed because of it.
+    pub fatal: bool,
+    /// Where it arose, e.g. `final_sync`.
+    pub phase: &'static str,
+    /// Human text (never a secret).
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// The reference stderr line (SPEC §6).
+    pub fn line(&self) -> String {
+        format!(
+            "sync_diagnostic severity={} diagnostic_code={} fatal={} sync_phase={} message={}",
+            self.severity,
+            self.code,
+            self.fatal,
+            self.phase,
+            self.message.replace('\n', " ")
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "code": self.code,
+            "severity": self.severity,
+            "fatal": self.fatal,
+            "phase": self.phase,
+            "message": self.message,
+        })
+    }
+}
+
+/// A successful command's result: JSON fields and the human rendering.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    fields: Map<String, Value>,
+    human: String,
+}
+
+impl Report {
+    /// A success report; `fields` must be a JSON object (anything else is wrapped as `value`).
+    pub fn success(fields: Value, human: impl Into<String>) -> Self {
+        let mut map = Map::new();
+        map.insert("result".into(), Value::String("success".into()));
+        match fields {
+            Value::Object(obj) => map.extend(obj),
+            other => {
+                map.insert("value".into(), other);
+            }
+        }
+        Self {
+            fields: map,
+            human: human.into(),
+        }
+    }
+
+    /// The JSON fields.
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+}
+
+/// How this process writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+    quiet: bool,
+    color: bool,
+}
+
+impl Output {
+    /// `json`: one JSON document on stdout. `quiet`: nothing on stderr but an inexpressible fatal
+    /// error. `no_color`: `NO_COLOR` is set.
+    pub fn new(json: bool, quiet: bool, no_color: bool) -> Self {
+        Self {
+            json,
+            quiet,
+            color: !no_color && std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// Whether `--json` is on.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Whether stderr is silenced.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// Whether stderr is a terminal (for progress display).
+    pub fn stderr_is_terminal(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+
+    /// A line for the user on stderr (prompts, notices), unless quiet.
+    pub fn notice(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Overwrite the current stderr line (a progress display on a terminal).
+    pub fn progress(&self, text: &str) {
+        if self.stderr_is_terminal() {
+            eprint!("\r\x1b[2K{text}");
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    /// The reference diagnostic line on stderr, unless quiet.
+    pub fn diagnostic(&self, d: &Diagnostic) {
+        if !self.quiet {
+            eprintln!("{}", d.line());
+        }
+    }
+
+    /// Render the outcome and return the exit code. In JSON mode stdout receives exactly one
+    /// document followed by a newline.
+    pub fn finish(
+        &self,
+        outcome: Result<Report, CommandError>,
+        diagnostics: &[Diagnostic],
+    ) -> ExitCode {
+        let (mut doc, human, code, is_err) = match outcome {
+            Ok(report) => (report.fields, report.human, 0u8, false),
+            Err(err) => {
+                let mut map = Map::new();
+                map.insert("result".into(), "error".into());
+                map.insert("error_code".into(), err.error_code().into());
+                map.insert("error".into(), err.to_string().into());
+                let human = format!("error: {err}");
+                (map, human, err.exit_code(), true)
+            }
+        };
+        if self.json {
+            doc.insert("spec_kitty_version".into(), crate::VERSION.into());
+            doc.insert(
+                "diagnostics".into(),
+                Value::Array(diagnostics.iter().map(Diagnostic::to_json).collect()),
+            );
+            let text = serde_json::to_string(&Value::Object(doc))
+                .unwrap_or_else(|_| r#"{"result":"error","error_code":"internal"}"#.into());
+            if !write_stdout(&format!("{text}\n")) && !self.quiet {
+                eprintln!("error: cannot write to stdout");
+            }
+        } else if is_err {
+            // Human errors belong on stderr; a quiet run still shows a fatal error.
+            eprintln!("{}", self.paint(&human, "31"));
+        } else if !human.is_empty() {
+            write_stdout(&format!("{human}\n"));
+        }
+        ExitCode::from(code)
+    }
+
+    /// A fatal error that could not be expressed as JSON (or before the mode is known).
+    pub fn fatal_plain(text: &str) {
+        eprintln!("{text}");
+    }
+
+    /// Print a usage error (clap's rendering) as JSON or as text.
+    pub fn usage_error(json: bool, rendered: &str, kind_is_output: bool) -> ExitCode {
+        if kind_is_output {
+            // --help and --version: clap's text on stdout is the product.
+            write_stdout(rendered);
+            return ExitCode::SUCCESS;
+        }
+        if json {
+            let doc = json!({
+                "result": "error",
+                "error_code": "usage",
+                "error": rendered.trim(),
+                "spec_kitty_version": crate::VERSION,
+                "diagnostics": [],
+            });
+            write_stdout(&format!("{doc}\n"));
+        } else {
+            eprint!("{rendered}");
+        }
+        ExitCode::from(2)
+    }
+
+    fn paint(&self, text: &str, ansi: &str) -> String {
+        if self.color && std::io::stderr().is_terminal() {
+            format!("\x1b[{ansi}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn write_stdout(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_ok()
+}

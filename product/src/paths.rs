@@ -1,0 +1,200 @@
+//! The runtime root and every location derived from it. A path under the root is spelled once,
+//! here.
+
+use std::path::{Path, PathBuf};
+
+use crate::env::{Env, vars};
+
+/// Why the runtime root could not be resolved.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PathError {
+    /// Neither `SPEC_KITTY_HOME` nor `HOME` (nor `LOCALAPPDATA` on Windows) is set.
+    #[error(
+        "cannot locate the spec-kitty runtime root: neither SPEC_KITTY_HOME nor {home} is set; \
+         set SPEC_KITTY_HOME to a directory spec-kitty may use, or set {home}"
+    )]
+    NoHome {
+        /// The base variable this platform needs.
+        home: &'static str,
+    },
+    /// The chosen root is not an absolute path.
+    #[error(
+        "the spec-kitty runtime root {path:?} (from {source_var}) is not an absolute path; set {source_var} to an absolute directory"
+    )]
+    NotAbsolute {
+        /// The offending value.
+        path: PathBuf,
+        /// The variable it came from.
+        source_var: &'static str,
+    },
+}
+
+/// The directory under which spec-kitty keeps all of its state.
+///
+/// ```
+/// use spec_kitty::{env::Env, paths::RuntimeRoot};
+/// let env = Env::from_pairs([("HOME", "/home/ada"), ("SPEC_KITTY_HOME", "/srv/kitty")]);
+/// let root = RuntimeRoot::resolve(&env).unwrap();
+/// assert_eq!(root.auth_dir(), std::path::Path::new("/srv/kitty/auth"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeRoot {
+    base: PathBuf,
+}
+
+/// One named location, as `spec-kitty paths` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The stable key (`root`, `auth_dir`, ...).
+    pub name: &'static str,
+    /// The resolved path.
+    pub path: PathBuf,
+}
+
+impl RuntimeRoot {
+    /// Resolve the root from an environment snapshot. Pure: no I/O.
+    ///
+    /// `SPEC_KITTY_HOME` (set and non-empty) is used verbatim; otherwise `%LOCALAPPDATA%\spec-kitty`
+    /// on Windows; otherwise `$HOME/.spec-kitty`.
+    pub fn resolve(env: &Env) -> Result<Self, PathError> {
+        if let Some(home) = env.non_empty(vars::SPEC_KITTY_HOME) {
+            return Self::absolute(PathBuf::from(home), vars::SPEC_KITTY_HOME);
+        }
+        if cfg!(windows) {
+            return match env.non_empty(vars::LOCALAPPDATA) {
+                Some(dir) => Self::absolute(Path::new(dir).join("spec-kitty"), vars::LOCALAPPDATA),
+                None => Err(PathError::NoHome {
+                    home: vars::LOCALAPPDATA,
+                }),
+            };
+        }
+        match env.non_empty(vars::HOME) {
+            Some(home) => Self::absolute(Path::new(home).join(".spec-kitty"), vars::HOME),
+            None => Err(PathError::NoHome { home: vars::HOME }),
+        }
+    }
+
+    fn absolute(base: PathBuf, source_var: &'static str) -> Result<Self, PathError> {
+        if base.is_absolute() {
+            Ok(Self { base })
+        } else {
+            Err(PathError::NotAbsolute {
+                path: base,
+                source_var,
+            })
+        }
+    }
+
+    /// A root at an explicit directory (for tools that already know it).
+    pub fn at(base: impl Into<PathBuf>) -> Self {
+        Self { base: base.into() }
+    }
+
+    /// The root itself.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+    /// `<root>/auth`: the encrypted session store.
+    pub fn auth_dir(&self) -> PathBuf {
+        self.base.join("auth")
+    }
+    /// `<root>/sync`: the outbox database and its locks.
+    pub fn sync_dir(&self) -> PathBuf {
+        self.base.join("sync")
+    }
+    /// `<root>/cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.base.join("cache")
+    }
+    /// `<root>/config.toml`.
+    pub fn config_file(&self) -> PathBuf {
+        self.base.join("config.toml")
+    }
+    /// `<root>/sync/outbox.sqlite3`.
+    pub fn outbox_db(&self) -> PathBuf {
+        self.sync_dir().join("outbox.sqlite3")
+    }
+    /// `<root>/sync/drain.lock`: held while one process drains the outbox.
+    pub fn drain_lock(&self) -> PathBuf {
+        self.sync_dir().join("drain.lock")
+    }
+    /// `<root>/auth/refresh.lock`: serializes token refreshes across processes.
+    pub fn refresh_lock(&self) -> PathBuf {
+        self.auth_dir().join("refresh.lock")
+    }
+
+    /// Every location, in a stable order, as `spec-kitty paths` reports them.
+    pub fn locations(&self) -> Vec<Location> {
+        vec![
+            Location {
+                name: "root",
+                path: self.base.clone(),
+            },
+            Location {
+                name: "auth_dir",
+                path: self.auth_dir(),
+            },
+            Location {
+                name: "session_file",
+                path: crate::auth::store::SessionFiles::in_dir(&self.auth_dir()).session,
+            },
+            Location {
+                name: "sync_dir",
+                path: self.sync_dir(),
+            },
+            Location {
+                name: "outbox_db",
+                path: self.outbox_db(),
+            },
+            Location {
+                name: "cache_dir",
+                path: self.cache_dir(),
+            },
+            Location {
+                name: "config_file",
+                path: self.config_file(),
+            },
+        ]
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_kitty_home_wins_verbatim() {
+        let env = Env::from_pairs([("HOME", "/h"), ("SPEC_KITTY_HOME", "/x/y")]);
+        assert_eq!(
+            RuntimeRoot::resolve(&env).unwrap().base(),
+            Path::new("/x/y")
+        );
+    }
+
+    #[test]
+    fn empty_spec_kitty_home_falls_back_to_home() {
+        let env = Env::from_pairs([("HOME", "/h"), ("SPEC_KITTY_HOME", "")]);
+        assert_eq!(
+            RuntimeRoot::resolve(&env).unwrap().base(),
+            Path::new("/h/.spec-kitty")
+        );
+    }
+
+    #[test]
+    fn no_home_is_an_error() {
+        let env = Env::from_pairs([("HOME", "")]);
+        assert_eq!(
+            RuntimeRoot::resolve(&env),
+            Err(PathError::NoHome { home: "HOME" })
+        );
+    }
+
+    #[test]
+    fn relative_root_is_refused() {
+        let env = Env::from_pairs([("SPEC_KITTY_HOME", "rel")]);
+        assert!(matches!(
+            RuntimeRoot::resolve(&env),
+            Err(PathError::NotAbsolute { .. })
+        ));
+    }
+}

@@ -1,0 +1,6 @@
+//! The hosted service: one blocking HTTP client and the wire types it speaks.
+
+pub mod client;
+pub mod wire;
+
+pub use client::{SaasClient, SaasError};

@@ -1,0 +1,118 @@
+//! Request and response bodies of the hosted service (SPEC §3, §5).
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::session::Team;
+
+/// The OAuth client id of the CLI.
+pub const CLIENT_ID: &str = "cli_native";
+/// The device-code grant type (RFC 8628).
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// The sync protocol version sent with every batch.
+pub const SYNC_PROTOCOL: &str = "2.0";
+
+/// `POST /oauth/device` response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceAuthorization {
+    /// Opaque code the CLI polls with. Never printed.
+    pub device_code: String,
+    /// Code the user types.
+    pub user_code: String,
+    /// Where the user goes.
+    pub verification_uri: String,
+    /// The same with the code filled in, if offered.
+    #[serde(default)]
+    pub verification_uri_complete: Option<String>,
+    /// Seconds until the device code expires.
+    #[serde(default = "default_expires_in")]
+    pub expires_in: u64,
+    /// Seconds between polls.
+    #[serde(default = "default_interval")]
+    pub interval: u64,
+}
+
+fn default_expires_in() -> u64 {
+    900
+}
+fn default_interval() -> u64 {
+    5
+}
+
+/// `POST /oauth/token` success.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenGrant {
+    /// New access token.
+    pub access_token: String,
+    /// New refresh token (the old one is kept when absent).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Access token lifetime in seconds.
+    #[serde(default = "default_token_lifetime")]
+    pub expires_in: i64,
+    /// Refresh token lifetime in seconds, if the server says.
+    #[serde(default)]
+    pub refresh_token_expires_in: Option<i64>,
+    /// Granted scope.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Server session id.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// Server generation counter.
+    #[serde(default)]
+    pub generation: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenGrant")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_token_lifetime() -> i64 {
+    3600
+}
+
+/// An OAuth error body (`{"error": "...", "error_description": "..."}`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OAuthError {
+    /// The error code (`authorization_pending`, `slow_down`, `expired_token`, `access_denied`, ...).
+    pub error: String,
+    /// Optional human text.
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+/// `GET /api/v1/me` response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Me {
+    /// User id.
+    pub user_id: String,
+    /// Email.
+    pub email: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Memberships.
+    #[serde(default)]
+    pub teams: Vec<Team>,
+}
+
+/// One per-event result of a batch.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EventResult {
+    /// The event.
+    pub event_id: String,
+    /// `success`, `duplicate`, `pending`, `queued` or `rejected`.
+    pub status: String,
+}
+
+/// `POST /api/v1/events/batch/` response.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct BatchResponse {
+    /// Per-event results.
+    #[serde(default)]
+    pub results: Vec<EventResult>,
+}
