@@ -28,6 +28,7 @@ pub mod lock;
 pub mod output;
 pub mod paths;
 pub mod saas;
+pub mod sync;
 
 /// The version of this build.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

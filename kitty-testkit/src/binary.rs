@@ -1,0 +1,70 @@
+//! Which `spec-kitty` binary the harness runs.
+
+use std::path::{Path, PathBuf};
+
+/// The test-process variable that points the harness at an installed `spec-kitty`.
+pub const BIN_OVERRIDE_VAR: &str = "SPEC_KITTY_BIN";
+
+/// A `spec-kitty` executable to run.
+///
+/// Resolution order: an explicit path ([`SpecKittyBin::at`]); `SPEC_KITTY_BIN` in the test
+/// process; the `CARGO_BIN_EXE_spec-kitty` / `NEXTEST_BIN_EXE_spec-kitty` variables that cargo and
+/// nextest set for integration tests of the package that builds the binary (so the binary is
+/// always fresh).
+///
+/// ```
+/// use kitty_testkit::SpecKittyBin;
+/// let bin = SpecKittyBin::at("/opt/kitty/bin/spec-kitty");
+/// assert_eq!(bin.path(), std::path::Path::new("/opt/kitty/bin/spec-kitty"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecKittyBin {
+    path: PathBuf,
+}
+
+impl SpecKittyBin {
+    /// An explicit executable.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// Find the binary from the test process's environment, or `None`.
+    ///
+    /// ```
+    /// // Inside this crate's own doctests no binary variable is guaranteed:
+    /// let _maybe = kitty_testkit::SpecKittyBin::discover();
+    /// ```
+    pub fn discover() -> Option<Self> {
+        [
+            BIN_OVERRIDE_VAR,
+            "CARGO_BIN_EXE_spec-kitty",
+            "NEXTEST_BIN_EXE_spec-kitty",
+        ]
+        .iter()
+        .find_map(|name| std::env::var_os(name).filter(|v| !v.is_empty()))
+        .map(|p| Self::at(PathBuf::from(p)))
+    }
+
+    /// Like [`discover`](Self::discover), panicking with the fix when nothing is found.
+    ///
+    /// ```should_panic
+    /// # // SAFETY of the example: the variables are absent in a doctest unless set by the runner.
+    /// # if kitty_testkit::SpecKittyBin::discover().is_some() { panic!("found") }
+    /// kitty_testkit::SpecKittyBin::require();
+    /// ```
+    #[track_caller]
+    pub fn require() -> Self {
+        Self::discover().unwrap_or_else(|| {
+            panic!(
+                "kitty-testkit cannot find the spec-kitty binary: set {BIN_OVERRIDE_VAR}=/path/to/spec-kitty, \
+                 or run the test as an integration test of the package that builds `spec-kitty` \
+                 (cargo then sets CARGO_BIN_EXE_spec-kitty), or pass IsolatedHome::builder().binary(path)"
+            )
+        })
+    }
+
+    /// The executable's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}

@@ -1,0 +1,328 @@
+//! The one command builder for `spec-kitty` (with its must-run guard) and the run result.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use crate::diagnostics::{Diagnostics, parse_diagnostics};
+use crate::json::{JsonDoc, parse_strict_json};
+
+/// A `spec-kitty` invocation under an [`IsolatedHome`](crate::IsolatedHome)'s exact environment.
+///
+/// Built by [`IsolatedHome::command`](crate::IsolatedHome::command); every spawn in the harness goes
+/// through it. Dropping one that was never run panics: a test cannot forget to run what it built.
+///
+/// ```
+/// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+/// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
+/// let run = home.command().args(["paths", "--json"]).run();
+/// run.assert_success();
+/// ```
+#[must_use = "a built command must be run; dropping it unrun panics"]
+pub struct KittyCommand {
+    program: PathBuf,
+    args: Vec<OsString>,
+    env: BTreeMap<String, String>,
+    cwd: PathBuf,
+    stdin: Option<Vec<u8>>,
+    ran: bool,
+}
+
+impl KittyCommand {
+    pub(crate) fn new(program: PathBuf, env: BTreeMap<String, String>, cwd: PathBuf) -> Self {
+        Self {
+            program,
+            args: Vec::new(),
+            env,
+            cwd,
+            stdin: None,
+            ran: false,
+        }
+    }
+
+    /// Add one argument.
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Add arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Set one variable for this run only (on top of the home's exact environment).
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.insert(name.into(), value.into());
+        self
+    }
+
+    /// Remove one variable for this run only.
+    pub fn env_remove(mut self, name: &str) -> Self {
+        self.env.remove(name);
+        self
+    }
+
+    /// Run in `dir` (default: the home's work directory).
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = dir.into();
+        self
+    }
+
+    /// Feed `bytes` on stdin (default: empty stdin).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// The command line, for messages.
+    pub fn display(&self) -> String {
+        let mut s = String::from("spec-kitty");
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(&a.to_string_lossy());
+        }
+        s
+    }
+
+    fn std_command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args)
+            .env_clear()
+            .envs(&self.env)
+            .current_dir(&self.cwd)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        cmd
+    }
+
+    /// Start the process without waiting (for concurrency tests); finish it with
+    /// [`RunningKitty::wait`].
+    pub fn spawn(mut self) -> RunningKitty {
+        self.ran = true;
+        let display = self.display();
+        let mut child = self.std_command().spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start {} ({display}): {e}; set SPEC_KITTY_BIN to a spec-kitty executable",
+                self.program.display()
+            )
+        });
+        if let (Some(bytes), Some(mut stdin)) = (self.stdin.take(), child.stdin.take()) {
+            let _ = stdin.write_all(&bytes);
+        }
+        RunningKitty { child, display }
+    }
+
+    /// Run to completion and capture everything.
+    pub fn run(self) -> RunOutput {
+        self.spawn().wait()
+    }
+}
+
+impl Drop for KittyCommand {
+    fn drop(&mut self) {
+        if !self.ran && !std::thread::panicking() {
+            panic!(
+                "a spec-kitty command was built but never run: `{}`; call .run() (or .spawn())",
+                self.display()
+            );
+        }
+    }
+}
+
+impl fmt::Debug for KittyCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KittyCommand")
+            .field("command", &self.display())
+            .field("cwd", &self.cwd)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A spawned `spec-kitty` process.
+///
+/// ```
+/// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+/// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
+/// let running = home.command().arg("--version").spawn();
+/// running.wait().assert_success();
+/// ```
+#[must_use = "a spawned command must be waited for"]
+#[derive(Debug)]
+pub struct RunningKitty {
+    child: Child,
+    display: String,
+}
+
+impl RunningKitty {
+    /// Wait for the process and capture its streams.
+    pub fn wait(self) -> RunOutput {
+        let out = self
+            .child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("waiting for `{}` failed: {e}", self.display));
+        RunOutput {
+            command: self.display,
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// What a run produced. Every assertion failure prints the command, exit status, stdout and
+/// stderr in full.
+///
+/// ```
+/// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+/// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
+/// let run = home.command().args(["auth", "status", "--json"]).run();
+/// run.assert_success().json().assert_eq("/authenticated", false);
+/// ```
+#[must_use = "a run result should be asserted on"]
+#[derive(Clone)]
+pub struct RunOutput {
+    command: String,
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl RunOutput {
+    /// The exit code (`None` when killed by a signal).
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+    /// Everything printed on stdout.
+    pub fn stdout(&self) -> &str {
+        &self.stdout
+    }
+    /// Everything printed on stderr.
+    pub fn stderr(&self) -> &str {
+        &self.stderr
+    }
+
+    /// Assert exit code 0.
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        self.assert_code(0)
+    }
+
+    /// Assert a non-zero exit code.
+    #[track_caller]
+    pub fn assert_failure(&self) -> &Self {
+        assert!(
+            self.status.code().is_some_and(|c| c != 0),
+            "expected a non-zero exit\n{self}"
+        );
+        self
+    }
+
+    /// Assert a specific exit code.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert!(
+            self.status.code() == Some(code),
+            "expected exit code {code}\n{self}"
+        );
+        self
+    }
+
+    /// Parse stdout strictly as one JSON object; panics with the whole run when it is not.
+    #[track_caller]
+    pub fn json(&self) -> JsonDoc {
+        self.try_json().unwrap_or_else(|e| panic!("{e}\n{self}"))
+    }
+
+    /// Parse stdout strictly as one JSON object.
+    pub fn try_json(&self) -> Result<JsonDoc, crate::StrictJsonError> {
+        parse_strict_json(&self.stdout)
+            .map(|map| JsonDoc::new(serde_json::Value::Object(map), self.to_string()))
+    }
+
+    /// The `sync_diagnostic` lines on stderr, parsed.
+    pub fn diagnostics(&self) -> Diagnostics {
+        Diagnostics::new(parse_diagnostics(&self.stderr), self.to_string())
+    }
+
+    /// Assert that stdout is empty.
+    #[track_caller]
+    pub fn assert_stdout_empty(&self) -> &Self {
+        assert!(self.stdout.is_empty(), "expected empty stdout\n{self}");
+        self
+    }
+
+    /// Assert that `needle` appears on neither stream.
+    #[track_caller]
+    pub fn assert_nowhere(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(needle) && !self.stderr.contains(needle),
+            "{needle:?} must not appear in the output\n{self}"
+        );
+        self
+    }
+
+    /// Assert that `needle` appears on stdout.
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "expected {needle:?} on stdout\n{self}"
+        );
+        self
+    }
+
+    /// Assert that `needle` appears on stderr.
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "expected {needle:?} on stderr\n{self}"
+        );
+        self
+    }
+
+    /// Assert that no secret (token) appears on either stream.
+    #[track_caller]
+    pub fn assert_no_secrets<S: AsRef<str>>(&self, secrets: &[S]) -> &Self {
+        for s in secrets {
+            let s = s.as_ref();
+            assert!(
+                !s.is_empty() && !self.stdout.contains(s) && !self.stderr.contains(s),
+                "a secret leaked into the output: {}...\n{self}",
+                &s[..s.len().min(6)]
+            );
+        }
+        self
+    }
+}
+
+impl fmt::Display for RunOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "command: {}", self.command)?;
+        writeln!(f, "exit status: {}", self.status)?;
+        writeln!(f, "----- stdout -----")?;
+        writeln!(f, "{}", self.stdout)?;
+        writeln!(f, "----- stderr -----")?;
+        write!(f, "{}", self.stderr)
+    }
+}
+
+impl fmt::Debug for RunOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

@@ -1,0 +1,57 @@
+//! The drift canary: ask the binary where it reads and compare with where the home seeded.
+
+use std::path::PathBuf;
+
+use crate::IsolatedHome;
+
+/// The binary reads somewhere other than where the fixture seeded or resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriftError {
+    /// A session was seeded in a directory the binary does not read.
+    #[error(
+        "DRIFT: the fixture seeded a session under {seeded} but spec-kitty reads {reads}; \
+         seed through IsolatedHome::seed (the product's resolver), never a hand-built path"
+    )]
+    SeededElsewhere {
+        /// Where the fixture wrote.
+        seeded: PathBuf,
+        /// Where the binary reads.
+        reads: PathBuf,
+    },
+    /// The binary's resolver and the harness's disagree.
+    #[error("DRIFT: the harness resolves the auth dir to {harness} but spec-kitty reads {reads}")]
+    ResolverMismatch {
+        /// The harness's answer.
+        harness: PathBuf,
+        /// The binary's answer.
+        reads: PathBuf,
+    },
+    /// `paths --json` failed.
+    #[error("the drift canary could not ask spec-kitty where it reads: {0}")]
+    Canary(String),
+}
+
+pub(crate) fn check(home: &IsolatedHome) -> Result<(), DriftError> {
+    let run = home.command().args(["paths", "--json"]).run();
+    let doc = run
+        .try_json()
+        .map_err(|e| DriftError::Canary(format!("{e}\n{run}")))?;
+    let reads = doc
+        .get("/auth_dir")
+        .and_then(|v| v.as_str())
+        .map(PathBuf::from)
+        .ok_or_else(|| DriftError::Canary(format!("no auth_dir in `paths --json`\n{run}")))?;
+    for seeded in home.seeded_dirs() {
+        if seeded != reads {
+            return Err(DriftError::SeededElsewhere { seeded, reads });
+        }
+    }
+    let harness = home
+        .try_runtime_root()
+        .map_err(|e| DriftError::Canary(e.to_string()))?
+        .auth_dir();
+    if harness != reads {
+        return Err(DriftError::ResolverMismatch { harness, reads });
+    }
+    Ok(())
+}

@@ -1,0 +1,450 @@
+//! `FakeSaas`: the hosted service on `127.0.0.1:<OS port>`, inside the test process, with
+//! programmable answers and a log of every request (gzip bodies decoded).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use spec_kitty::auth::session::Team;
+
+use crate::seed::{team, unique_token};
+
+/// A loopback URL on which nothing listens (connections are refused).
+///
+/// ```
+/// let url = kitty_testkit::refusing_url();
+/// assert!(url.starts_with("http://127.0.0.1:"));
+/// assert!(std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err());
+/// ```
+pub fn refusing_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// One answer to a device-code poll of `POST /oauth/token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevicePoll {
+    /// `400 {"error": "authorization_pending"}`.
+    Pending,
+    /// `400 {"error": "slow_down"}`.
+    SlowDown,
+    /// `400 {"error": "expired_token"}`.
+    Expired,
+    /// `400 {"error": "access_denied"}`.
+    Denied,
+    /// `200` with fresh tokens.
+    Grant,
+}
+
+/// The answer to `GET /api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MeAnswer {
+    /// `200` with these teams.
+    Teams(Vec<Team>),
+    /// This HTTP status with an error body.
+    Status(u16),
+}
+
+/// One programmed answer to `POST /api/v1/events/batch/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchAnswer {
+    /// This HTTP status (401, 403, 503...) with an error body.
+    Status(u16),
+    /// `200`, giving the events these statuses in order (the last one repeats).
+    Statuses(Vec<String>),
+}
+
+/// The answer to a refresh-token `POST /oauth/token`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshAnswer {
+    /// `200` with a new access token.
+    Grant,
+    /// This status with `{"error": "invalid_grant"}`.
+    Status(u16),
+}
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Headers, names lower-cased.
+    pub headers: BTreeMap<String, String>,
+    /// The body, gunzipped when `Content-Encoding: gzip`.
+    pub body: Vec<u8>,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+impl RecordedRequest {
+    /// The body as JSON (`Value::Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The body as an `application/x-www-form-urlencoded` map.
+    pub fn form(&self) -> BTreeMap<String, String> {
+        String::from_utf8_lossy(&self.body)
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (url_decode(k), url_decode(v))
+            })
+            .collect()
+    }
+
+    /// A header value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+}
+
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Debug)]
+struct State {
+    requests: Vec<RecordedRequest>,
+    device_polls: VecDeque<DevicePoll>,
+    device_interval: u64,
+    me: MeAnswer,
+    refresh: RefreshAnswer,
+    refresh_delay: Duration,
+    revoke_status: u16,
+    batches: VecDeque<BatchAnswer>,
+    default_event_status: String,
+    batch_delay: Duration,
+    issued: Vec<String>,
+}
+
+/// The fake hosted service. Dropping it stops the server.
+///
+/// ```
+/// use kitty_testkit::{FakeSaas, MeAnswer, team};
+/// let saas = FakeSaas::start();
+/// saas.set_me(MeAnswer::Teams(vec![team("team-private", true)]));
+/// let resp = std::net::TcpStream::connect(saas.addr());
+/// assert!(resp.is_ok());
+/// assert_eq!(saas.count("/api/v1/me"), 0);
+/// ```
+pub struct FakeSaas {
+    url: String,
+    addr: std::net::SocketAddr,
+    state: Arc<Mutex<State>>,
+    server: Arc<tiny_http::Server>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for FakeSaas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeSaas").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl FakeSaas {
+    /// Start on `127.0.0.1` with an OS-assigned port. Defaults: device polls grant at once,
+    /// `/me` returns a shared and a private team, refresh grants, batches succeed.
+    pub fn start() -> Self {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind FakeSaas"));
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .expect("FakeSaas listens on IP");
+        let state = Arc::new(Mutex::new(State {
+            requests: Vec::new(),
+            device_polls: VecDeque::new(),
+            device_interval: 0,
+            me: MeAnswer::Teams(vec![team("team-shared", false), team("team-private", true)]),
+            refresh: RefreshAnswer::Grant,
+            refresh_delay: Duration::ZERO,
+            revoke_status: 200,
+            batches: VecDeque::new(),
+            default_event_status: "success".into(),
+            batch_delay: Duration::ZERO,
+            issued: Vec::new(),
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (server, state, stop) = (server.clone(), state.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    match server.recv() {
+                        Ok(req) => {
+                            let state = state.clone();
+                            std::thread::spawn(move || handle(req, &state));
+                        }
+                        Err(_) => break,
+                    }
+                }
+            })
+        };
+        Self {
+            url: format!("http://{addr}"),
+            addr,
+            state,
+            server,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The base URL (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Answer the next device-code polls in this order (then grant).
+    pub fn set_device_polls(&self, polls: impl IntoIterator<Item = DevicePoll>) {
+        self.state().device_polls = polls.into_iter().collect();
+    }
+
+    /// The `interval` (seconds) the device authorization advertises (default 0).
+    pub fn set_device_interval(&self, secs: u64) {
+        self.state().device_interval = secs;
+    }
+
+    /// How `/api/v1/me` answers.
+    pub fn set_me(&self, answer: MeAnswer) {
+        self.state().me = answer;
+    }
+
+    /// How refresh-token grants answer, and how long they take.
+    pub fn set_refresh(&self, answer: RefreshAnswer, delay: Duration) {
+        let mut s = self.state();
+        s.refresh = answer;
+        s.refresh_delay = delay;
+    }
+
+    /// The status `/oauth/revoke` answers with (default 200).
+    pub fn set_revoke_status(&self, status: u16) {
+        self.state().revoke_status = status;
+    }
+
+    /// Queue answers for the next batches (afterwards every event gets the default status).
+    pub fn push_batch_answers(&self, answers: impl IntoIterator<Item = BatchAnswer>) {
+        self.state().batches.extend(answers);
+    }
+
+    /// The per-event status of unprogrammed batches (default `success`).
+    pub fn set_default_event_status(&self, status: &str) {
+        self.state().default_event_status = status.into();
+    }
+
+    /// Delay every batch answer (for timeout tests).
+    pub fn set_batch_delay(&self, delay: Duration) {
+        self.state().batch_delay = delay;
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state().requests.clone()
+    }
+
+    /// The requests whose path (without query) is `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.split('?').next() == Some(path))
+            .collect()
+    }
+
+    /// How many requests hit `path`.
+    pub fn count(&self, path: &str) -> usize {
+        self.requests_to(path).len()
+    }
+
+    /// The events received in successful-or-not batches, in order, decoded from gzip.
+    pub fn received_events(&self) -> Vec<Value> {
+        self.requests_to("/api/v1/events/batch/")
+            .iter()
+            .flat_map(|r| r.json()["events"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// Every token this fake issued (for leak checks).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state().issued.clone()
+    }
+}
+
+impl Drop for FakeSaas {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn handle(mut req: tiny_http::Request, state: &Mutex<State>) {
+    let mut raw = Vec::new();
+    let _ = req.as_reader().read_to_end(&mut raw);
+    let headers: BTreeMap<String, String> = req
+        .headers()
+        .iter()
+        .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
+        .collect();
+    let body = if headers.get("content-encoding").map(String::as_str) == Some("gzip") {
+        let mut out = Vec::new();
+        match flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out) {
+            Ok(_) => out,
+            Err(_) => raw,
+        }
+    } else {
+        raw
+    };
+    let recorded = RecordedRequest {
+        method: req.method().as_str().to_string(),
+        path: req.url().to_string(),
+        headers,
+        body,
+        at: Instant::now(),
+    };
+    let path = recorded.path.split('?').next().unwrap_or("").to_string();
+    let (status, reply, delay) = {
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        s.requests.push(recorded.clone());
+        route(&mut s, &path, &recorded)
+    };
+    if !delay.is_zero() {
+        std::thread::sleep(delay);
+    }
+    let response = tiny_http::Response::from_string(reply.to_string())
+        .with_status_code(status)
+        .with_header(
+            tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                .expect("static header"),
+        );
+    let _ = req.respond(response);
+}
+
+fn grant(s: &mut State) -> Value {
+    let access = unique_token("saas-access");
+    let refresh = unique_token("saas-refresh");
+    s.issued.push(access.clone());
+    s.issued.push(refresh.clone());
+    json!({
+        "access_token": access, "refresh_token": refresh, "token_type": "Bearer",
+        "expires_in": 3600, "scope": "offline_access", "session_id": "sess-fake",
+    })
+}
+
+fn oauth_error(code: &str) -> (u16, Value, Duration) {
+    (400, json!({"error": code}), Duration::ZERO)
+}
+
+fn route(s: &mut State, path: &str, req: &RecordedRequest) -> (u16, Value, Duration) {
+    match (req.method.as_str(), path) {
+        ("POST", "/oauth/device") => {
+            let code = unique_token("device");
+            (
+                200,
+                json!({
+                    "device_code": code, "user_code": "KITY-CODE",
+                    "verification_uri": "https://kitty.example/device",
+                    "verification_uri_complete": "https://kitty.example/device?code=KITY-CODE",
+                    "expires_in": 600, "interval": s.device_interval,
+                }),
+                Duration::ZERO,
+            )
+        }
+        ("POST", "/oauth/token") => {
+            let form = req.form();
+            match form.get("grant_type").map(String::as_str) {
+                Some("refresh_token") => match s.refresh.clone() {
+                    RefreshAnswer::Grant => (200, grant(s), s.refresh_delay),
+                    RefreshAnswer::Status(code) => {
+                        (code, json!({"error": "invalid_grant"}), s.refresh_delay)
+                    }
+                },
+                Some(_) => match s.device_polls.pop_front().unwrap_or(DevicePoll::Grant) {
+                    DevicePoll::Pending => oauth_error("authorization_pending"),
+                    DevicePoll::SlowDown => oauth_error("slow_down"),
+                    DevicePoll::Expired => oauth_error("expired_token"),
+                    DevicePoll::Denied => oauth_error("access_denied"),
+                    DevicePoll::Grant => (200, grant(s), Duration::ZERO),
+                },
+                None => oauth_error("invalid_request"),
+            }
+        }
+        ("POST", "/oauth/revoke") => (s.revoke_status, json!({}), Duration::ZERO),
+        ("GET", "/api/v1/me") => match &s.me {
+            MeAnswer::Teams(teams) => (
+                200,
+                json!({"user_id": "user-ada", "email": "ada@example.com", "name": "Ada Lovelace", "teams": teams}),
+                Duration::ZERO,
+            ),
+            MeAnswer::Status(code) => (*code, json!({"detail": "error"}), Duration::ZERO),
+        },
+        ("POST", "/api/v1/events/batch/") => {
+            let delay = s.batch_delay;
+            let events = req.json()["events"].as_array().cloned().unwrap_or_default();
+            match s.batches.pop_front() {
+                Some(BatchAnswer::Status(code)) => (code, json!({"detail": "error"}), delay),
+                Some(BatchAnswer::Statuses(list)) => (200, results(&events, &list), delay),
+                None => {
+                    let list = vec![s.default_event_status.clone()];
+                    (200, results(&events, &list), delay)
+                }
+            }
+        }
+        _ => (404, json!({"detail": "not found"}), Duration::ZERO),
+    }
+}
+
+fn results(events: &[Value], statuses: &[String]) -> Value {
+    let results: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let status = statuses
+                .get(i)
+                .or(statuses.last())
+                .cloned()
+                .unwrap_or_else(|| "success".into());
+            json!({"event_id": e["event_id"], "status": status})
+        })
+        .collect();
+    json!({ "results": results })
+}

@@ -1,0 +1,430 @@
+//! `IsolatedHome`: a per-test sandbox that owns the exact environment of every `spec-kitty` run.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use spec_kitty::auth::session::Session;
+use spec_kitty::auth::store::SessionStore;
+use spec_kitty::env::{Env, Isolation, REGISTRY, vars};
+use spec_kitty::identity::MachineIdentity;
+use spec_kitty::paths::{PathError, RuntimeRoot};
+
+use crate::binary::SpecKittyBin;
+use crate::command::KittyCommand;
+use crate::drift::DriftError;
+use crate::seed::{BrokenSeed, SessionSeed};
+
+/// Set this in the test process to keep every sandbox after the test (its path goes to stderr).
+pub const KEEP_VAR: &str = "KITTY_TESTKIT_KEEP";
+
+/// Variables passed through from the test process (nothing else is inherited).
+#[cfg(not(windows))]
+const PASS_THROUGH: &[&str] = &["PATH"];
+#[cfg(windows)]
+const PASS_THROUGH: &[&str] = &["PATH", "SystemRoot", "TEMP", "TMP"];
+
+#[derive(Debug, Clone)]
+enum Setting {
+    Unset,
+    Value(String),
+}
+
+/// Builds an [`IsolatedHome`].
+///
+/// ```
+/// use kitty_testkit::IsolatedHome;
+/// let home = IsolatedHome::builder()
+///     .sync(true)
+///     .server("http://127.0.0.1:9")
+///     .env("SPEC_KITTY_LOCK_BUDGET_MS", "200")
+///     .build();
+/// assert_eq!(home.var("SPEC_KITTY_ENABLE_SAAS_SYNC"), Some("1"));
+/// assert_eq!(home.var("SPEC_KITTY_SAAS_URL"), Some("http://127.0.0.1:9"));
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct IsolatedHomeBuilder {
+    sync: bool,
+    server: Option<String>,
+    spec_kitty_home: Option<Setting>,
+    home: Option<Setting>,
+    extra: BTreeMap<String, Option<String>>,
+    bin: Option<SpecKittyBin>,
+}
+
+impl IsolatedHomeBuilder {
+    /// Turn sync on (`SPEC_KITTY_ENABLE_SAAS_SYNC=1`) or leave it off (the default).
+    pub fn sync(mut self, on: bool) -> Self {
+        self.sync = on;
+        self
+    }
+
+    /// Point the product at a hosted service (`SPEC_KITTY_SAAS_URL`).
+    pub fn server(mut self, url: impl Into<String>) -> Self {
+        self.server = Some(url.into());
+        self
+    }
+
+    /// Point the product at a [`FakeSaas`](crate::FakeSaas).
+    pub fn fake_saas(self, saas: &crate::FakeSaas) -> Self {
+        self.server(saas.url())
+    }
+
+    /// Point the product at a loopback address that refuses connections.
+    pub fn refusing_server(self) -> Self {
+        self.server(crate::fake_saas::refusing_url())
+    }
+
+    /// Leave `SPEC_KITTY_HOME` unset (the root falls back to `$HOME/.spec-kitty`).
+    pub fn without_spec_kitty_home(mut self) -> Self {
+        self.spec_kitty_home = Some(Setting::Unset);
+        self
+    }
+
+    /// Set `SPEC_KITTY_HOME` to the empty string (the product treats it as unset).
+    pub fn empty_spec_kitty_home(mut self) -> Self {
+        self.spec_kitty_home = Some(Setting::Value(String::new()));
+        self
+    }
+
+    /// Leave `HOME` unset (with [`without_spec_kitty_home`](Self::without_spec_kitty_home): no root).
+    pub fn without_home(mut self) -> Self {
+        self.home = Some(Setting::Unset);
+        self
+    }
+
+    /// Set an extra variable (a registered product variable is then kept).
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra.insert(name.into(), Some(value.into()));
+        self
+    }
+
+    /// Make sure a variable is absent.
+    pub fn unset(mut self, name: impl Into<String>) -> Self {
+        self.extra.insert(name.into(), None);
+        self
+    }
+
+    /// Run this binary instead of discovering one.
+    pub fn binary(mut self, bin: SpecKittyBin) -> Self {
+        self.bin = Some(bin);
+        self
+    }
+
+    /// Create the sandbox and compute its exact environment.
+    pub fn build(self) -> IsolatedHome {
+        let dir = tempfile::Builder::new()
+            .prefix("kitty-home-")
+            .tempdir()
+            .expect("create a temporary directory for the isolated home");
+        let base = std::fs::canonicalize(dir.path()).unwrap_or_else(|_| dir.path().to_path_buf());
+        let layout = Layout::new(&base);
+        for d in layout.dirs() {
+            std::fs::create_dir_all(d).expect("create sandbox directory");
+        }
+        let env = self.environment(&layout);
+        IsolatedHome {
+            dir: Some(dir),
+            layout,
+            env,
+            bin: self.bin,
+            seeded: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn environment(&self, l: &Layout) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        for name in PASS_THROUGH {
+            if let Some(v) = std::env::var_os(name).and_then(|v| v.into_string().ok()) {
+                env.insert((*name).to_string(), v);
+            }
+        }
+        let p = |p: &Path| p.to_string_lossy().into_owned();
+        let base_dirs = [
+            ("XDG_CONFIG_HOME", l.base.join("xdg/config")),
+            ("XDG_DATA_HOME", l.base.join("xdg/data")),
+            ("XDG_CACHE_HOME", l.base.join("xdg/cache")),
+            ("XDG_STATE_HOME", l.base.join("xdg/state")),
+            ("TMPDIR", l.tmp.clone()),
+        ];
+        for (k, v) in base_dirs {
+            env.insert(k.into(), p(&v));
+        }
+        if cfg!(windows) {
+            env.insert("USERPROFILE".into(), p(&l.home));
+            env.insert("APPDATA".into(), p(&l.base.join("appdata/roaming")));
+            env.insert(vars::LOCALAPPDATA.into(), p(&l.base.join("appdata/local")));
+        }
+        match &self.home {
+            None => {
+                env.insert(vars::HOME.into(), p(&l.home));
+            }
+            Some(Setting::Unset) => {}
+            Some(Setting::Value(v)) => {
+                env.insert(vars::HOME.into(), v.clone());
+            }
+        }
+        match &self.spec_kitty_home {
+            None => {
+                env.insert(vars::SPEC_KITTY_HOME.into(), p(&l.kitty_home));
+            }
+            Some(Setting::Unset) => {}
+            Some(Setting::Value(v)) => {
+                env.insert(vars::SPEC_KITTY_HOME.into(), v.clone());
+            }
+        }
+        // Git never walks above the sandbox, never reads the machine's or user's config, and
+        // always has an identity.
+        env.insert("GIT_CEILING_DIRECTORIES".into(), p(&l.base));
+        env.insert("GIT_CONFIG_NOSYSTEM".into(), "1".into());
+        env.insert("GIT_CONFIG_GLOBAL".into(), p(&l.home.join(".gitconfig")));
+        for (k, v) in [
+            ("GIT_AUTHOR_NAME", "Kitty Test"),
+            ("GIT_AUTHOR_EMAIL", "kitty@example.com"),
+            ("GIT_COMMITTER_NAME", "Kitty Test"),
+            ("GIT_COMMITTER_EMAIL", "kitty@example.com"),
+        ] {
+            env.insert(k.into(), v.into());
+        }
+        // Fast device-flow polling in tests: one interval second lasts 10 ms.
+        env.insert(vars::SPEC_KITTY_POLL_SECOND_MS.into(), "10".into());
+        if self.sync {
+            env.insert(vars::SPEC_KITTY_ENABLE_SAAS_SYNC.into(), "1".into());
+        }
+        if let Some(url) = &self.server {
+            env.insert(vars::SPEC_KITTY_SAAS_URL.into(), url.clone());
+        }
+        // Every product variable the harness does not own is cleared unless the test set it.
+        let chosen: Vec<&str> = [
+            vars::SPEC_KITTY_HOME,
+            vars::SPEC_KITTY_POLL_SECOND_MS,
+            vars::SPEC_KITTY_ENABLE_SAAS_SYNC,
+            vars::SPEC_KITTY_SAAS_URL,
+        ]
+        .into_iter()
+        .chain(self.extra.keys().map(String::as_str))
+        .collect();
+        for spec in REGISTRY {
+            if spec.isolation == Isolation::Cleared && !chosen.contains(&spec.name) {
+                env.remove(spec.name);
+            }
+        }
+        for (k, v) in &self.extra {
+            match v {
+                Some(v) => env.insert(k.clone(), v.clone()),
+                None => env.remove(k),
+            };
+        }
+        env
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Layout {
+    base: PathBuf,
+    home: PathBuf,
+    kitty_home: PathBuf,
+    work: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Layout {
+    fn new(base: &Path) -> Self {
+        Self {
+            base: base.to_path_buf(),
+            home: base.join("home"),
+            // Deliberately not `$HOME/.spec-kitty`: a test that hand-spells the HOME-derived path
+            // seeds where the product does not read, and the canary says so.
+            kitty_home: base.join("kitty-home"),
+            work: base.join("work"),
+            tmp: base.join("tmp"),
+        }
+    }
+    fn dirs(&self) -> [&Path; 3] {
+        [&self.home, &self.work, &self.tmp]
+    }
+}
+
+/// A per-test sandbox: a fake HOME, XDG dirs, TMPDIR and `SPEC_KITTY_HOME`, and the **exact**
+/// environment map every `spec-kitty` run gets (nothing is inherited but `PATH`).
+///
+/// The runtime root is the product's own [`RuntimeRoot::resolve`] applied to that same map, so a
+/// seed lands exactly where the binary reads. The directory is removed on drop unless
+/// `KITTY_TESTKIT_KEEP` is set.
+///
+/// ```
+/// use kitty_testkit::{IsolatedHome, SessionSeed};
+/// let home = IsolatedHome::new();
+/// assert!(home.runtime_root().base().starts_with(home.path()));
+/// let seeded = home.seed(&SessionSeed::with_private_team());
+/// assert_eq!(home.read_session().unwrap().email, seeded.email);
+/// ```
+#[derive(Debug)]
+pub struct IsolatedHome {
+    dir: Option<tempfile::TempDir>,
+    layout: Layout,
+    env: BTreeMap<String, String>,
+    bin: Option<SpecKittyBin>,
+    seeded: RefCell<Vec<PathBuf>>,
+}
+
+impl Default for IsolatedHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IsolatedHome {
+    /// A home with the default policy: sync off, no server.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder.
+    pub fn builder() -> IsolatedHomeBuilder {
+        IsolatedHomeBuilder::default()
+    }
+
+    /// The sandbox directory (everything the test touches is below it).
+    pub fn path(&self) -> &Path {
+        &self.layout.base
+    }
+
+    /// The fake `HOME`.
+    pub fn home_dir(&self) -> &Path {
+        &self.layout.home
+    }
+
+    /// A scratch directory for repositories (the default working directory of commands).
+    pub fn work_dir(&self) -> &Path {
+        &self.layout.work
+    }
+
+    /// The exact environment map handed to every run.
+    pub fn env_map(&self) -> &BTreeMap<String, String> {
+        &self.env
+    }
+
+    /// One variable of the environment map.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env.get(name).map(String::as_str)
+    }
+
+    /// Change a variable after construction (for drift tests: seeds already written stay where
+    /// they are, so the canary trips).
+    pub fn set_var(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.env.insert(name.into(), value.into());
+    }
+
+    /// The environment map as the product's snapshot type.
+    pub fn env(&self) -> Env {
+        Env::from_pairs(self.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+    }
+
+    /// The runtime root, computed by the product's resolver from the exact environment.
+    pub fn try_runtime_root(&self) -> Result<RuntimeRoot, PathError> {
+        RuntimeRoot::resolve(&self.env())
+    }
+
+    /// The runtime root; panics (with the reason) when the environment has none.
+    #[track_caller]
+    pub fn runtime_root(&self) -> RuntimeRoot {
+        let root = self
+            .try_runtime_root()
+            .unwrap_or_else(|e| panic!("this isolated home has no runtime root: {e}"));
+        assert!(
+            root.base().starts_with(&self.layout.base),
+            "the runtime root {} lies outside the sandbox {}",
+            root.base().display(),
+            self.layout.base.display()
+        );
+        root
+    }
+
+    /// The product's session store at `runtime_root().auth_dir()`, keyed for this machine.
+    pub fn session_store(&self) -> SessionStore {
+        SessionStore::new(self.runtime_root().auth_dir(), MachineIdentity::current())
+    }
+
+    /// Write `seed` through the product's store where the product reads it; returns the session.
+    pub fn seed(&self, seed: &SessionSeed) -> Session {
+        let session = seed.build();
+        let store = self.session_store();
+        store.write(&session).expect("seed the session");
+        self.seeded.borrow_mut().push(store.dir().to_path_buf());
+        session
+    }
+
+    /// Seed a valid session, then break it as `broken` says.
+    pub fn seed_broken(&self, broken: BrokenSeed) {
+        self.seed(&SessionSeed::with_private_team());
+        broken.apply(&self.session_store().files());
+    }
+
+    /// **For tests of the tests only**: seed `seed` the way the seed note's stale test did, under
+    /// `HOME/.spec-kitty/auth` (the location the product's resolver gives when `SPEC_KITTY_HOME`
+    /// is unset), while this home's `SPEC_KITTY_HOME` points elsewhere.
+    pub fn mis_seed_under_home(&self, seed: &SessionSeed) -> Session {
+        let mut without = self.env.clone();
+        without.remove(vars::SPEC_KITTY_HOME);
+        let root = RuntimeRoot::resolve(&Env::from_pairs(without)).expect("HOME is set");
+        let session = seed.build();
+        let store = SessionStore::new(root.auth_dir(), MachineIdentity::current());
+        store.write(&session).expect("mis-seed the session");
+        self.seeded.borrow_mut().push(store.dir().to_path_buf());
+        session
+    }
+
+    /// The session the product would read now (panics on a broken store).
+    pub fn read_session(&self) -> Option<Session> {
+        self.session_store().read().expect("read the seeded session")
+    }
+
+    /// Where sessions were seeded so far.
+    pub fn seeded_dirs(&self) -> Vec<PathBuf> {
+        self.seeded.borrow().clone()
+    }
+
+    fn binary(&self) -> SpecKittyBin {
+        self.bin.clone().unwrap_or_else(SpecKittyBin::require)
+    }
+
+    /// The one way to run `spec-kitty` under this home's exact environment, in
+    /// [`work_dir`](Self::work_dir).
+    pub fn command(&self) -> KittyCommand {
+        KittyCommand::new(
+            self.binary().path().to_path_buf(),
+            self.env.clone(),
+            self.layout.work.clone(),
+        )
+    }
+
+    /// Ask the binary where it reads (`spec-kitty paths --json`) and compare with where this home
+    /// seeded and with its own resolver. The drift canary.
+    pub fn check_drift(&self) -> Result<(), DriftError> {
+        crate::drift::check(self)
+    }
+
+    /// [`check_drift`](Self::check_drift), panicking with the drift.
+    #[track_caller]
+    pub fn assert_no_drift(&self) {
+        if let Err(e) = self.check_drift() {
+            panic!("{e}");
+        }
+    }
+}
+
+impl Drop for IsolatedHome {
+    fn drop(&mut self) {
+        if std::env::var_os(KEEP_VAR).is_some()
+            && let Some(dir) = self.dir.take()
+        {
+            let kept = dir.keep();
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("kitty-testkit: kept isolated home at {}", kept.display());
+            }
+        }
+    }
+}
