@@ -35,7 +35,10 @@ impl Diagnostics {
 
     /// Parse a bare stderr text (no run context).
     pub fn from_stderr(stderr: &str) -> Self {
-        Self::new(parse_diagnostics(stderr), format!("----- stderr -----\n{stderr}"))
+        Self::new(
+            parse_diagnostics(stderr),
+            format!("----- stderr -----\n{stderr}"),
+        )
     }
 
     /// Every parsed line.

@@ -104,7 +104,9 @@ impl RecordedRequest {
 
     /// A header value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
@@ -168,7 +170,9 @@ pub struct FakeSaas {
 
 impl std::fmt::Debug for FakeSaas {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeSaas").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("FakeSaas")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -323,7 +327,12 @@ fn handle(mut req: tiny_http::Request, state: &Mutex<State>) {
     let headers: BTreeMap<String, String> = req
         .headers()
         .iter()
-        .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_ascii_lowercase(),
+                h.value.as_str().to_string(),
+            )
+        })
         .collect();
     let body = if headers.get("content-encoding").map(String::as_str) == Some("gzip") {
         let mut out = Vec::new();

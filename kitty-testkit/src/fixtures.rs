@@ -1,7 +1,9 @@
 //! rstest fixtures. Each is per-test (never `#[once]`: a shared sandbox would leak between tests
 //! and never be cleaned up).
 //!
-//! ```
+//! Use them by name in an `#[rstest]` test:
+//!
+//! ```no_run
 //! use kitty_testkit::fixtures::*;
 //! use rstest::rstest;
 //!
@@ -10,7 +12,6 @@
 //!     home.seed(&kitty_testkit::SessionSeed::shared_only());
 //!     assert!(home.read_session().is_some());
 //! }
-//! # seeded_home_reads_back(home());
 //! ```
 
 use rstest::fixture;
@@ -18,18 +19,32 @@ use rstest::fixture;
 use crate::{FakeSaas, IsolatedHome};
 
 /// A default isolated home: sync off, no server.
+///
+/// ```
+/// let home = kitty_testkit::fixtures::home();
+/// assert!(home.runtime_root().base().starts_with(home.path()));
+/// ```
 #[fixture]
 pub fn home() -> IsolatedHome {
     IsolatedHome::new()
 }
 
 /// A started fake hosted service.
+///
+/// ```
+/// let saas = kitty_testkit::fixtures::fake_saas();
+/// assert!(saas.url().starts_with("http://127.0.0.1:"));
+/// ```
 #[fixture]
 pub fn fake_saas() -> FakeSaas {
     FakeSaas::start()
 }
 
 /// A loopback URL that refuses connections.
+///
+/// ```
+/// assert!(kitty_testkit::fixtures::refusing_url().starts_with("http://127.0.0.1:"));
+/// ```
 #[fixture]
 pub fn refusing_url() -> String {
     crate::fake_saas::refusing_url()

@@ -378,7 +378,9 @@ impl IsolatedHome {
 
     /// The session the product would read now (panics on a broken store).
     pub fn read_session(&self) -> Option<Session> {
-        self.session_store().read().expect("read the seeded session")
+        self.session_store()
+            .read()
+            .expect("read the seeded session")
     }
 
     /// Where sessions were seeded so far.

@@ -67,7 +67,9 @@ pub fn parse_strict_json(stdout: &str) -> Result<Map<String, Value>, StrictJsonE
                         .skip(1)
                         .any(|l| l.trim_start().starts_with(['{', '[']));
                     return Err(if json_follows {
-                        StrictJsonError::LeadingText(stdout.lines().next().unwrap_or_default().into())
+                        StrictJsonError::LeadingText(
+                            stdout.lines().next().unwrap_or_default().into(),
+                        )
                     } else {
                         StrictJsonError::Invalid(e.to_string())
                     });
@@ -111,7 +113,10 @@ pub struct JsonDoc {
 impl JsonDoc {
     /// Parse `stdout` strictly, with no run context.
     pub fn parse(stdout: &str) -> Result<Self, StrictJsonError> {
-        Ok(Self::new(Value::Object(parse_strict_json(stdout)?), String::new()))
+        Ok(Self::new(
+            Value::Object(parse_strict_json(stdout)?),
+            String::new(),
+        ))
     }
 
     pub(crate) fn new(value: Value, context: String) -> Self {

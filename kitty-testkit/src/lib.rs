@@ -72,15 +72,25 @@ pub use spec_kitty;
 /// The binary cargo built for the calling integration test (`env!("CARGO_BIN_EXE_spec-kitty")`
 /// at the call site), unless `SPEC_KITTY_BIN` overrides it at run time.
 ///
-/// ```ignore
-/// let home = kitty_testkit::IsolatedHome::builder().binary(kitty_testkit::spec_kitty_bin!()).build();
+/// Outside such a test (no `CARGO_BIN_EXE_spec-kitty` at compile time) it falls back to
+/// [`SpecKittyBin::require`].
+///
+/// ```
+/// # if kitty_testkit::SpecKittyBin::discover().is_none() { return }
+/// let bin = kitty_testkit::spec_kitty_bin!();
+/// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
+/// home.command().arg("--version").run().assert_success();
 /// ```
 #[macro_export]
 macro_rules! spec_kitty_bin {
     () => {
-        match ::std::env::var_os($crate::BIN_OVERRIDE_VAR).filter(|v| !v.is_empty()) {
-            Some(path) => $crate::SpecKittyBin::at(::std::path::PathBuf::from(path)),
-            None => $crate::SpecKittyBin::at(env!("CARGO_BIN_EXE_spec-kitty")),
+        match (
+            ::std::env::var_os($crate::BIN_OVERRIDE_VAR).filter(|v| !v.is_empty()),
+            ::std::option_env!("CARGO_BIN_EXE_spec-kitty"),
+        ) {
+            (Some(path), _) => $crate::SpecKittyBin::at(::std::path::PathBuf::from(path)),
+            (None, Some(path)) => $crate::SpecKittyBin::at(path),
+            (None, None) => $crate::SpecKittyBin::require(),
         }
     };
 }

@@ -132,7 +132,12 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
         };
         let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
         if meta.is_dir() {
-            out.insert(rel, Entry::Dir { mode: mode_of(&meta) });
+            out.insert(
+                rel,
+                Entry::Dir {
+                    mode: mode_of(&meta),
+                },
+            );
             walk(root, &path, out);
         } else {
             let bytes = std::fs::read(&path).unwrap_or_default();

@@ -181,3 +181,35 @@ pub fn whoami(ctx: &Ctx) -> Result<Report, CommandError> {
         session.email.clone(),
     ))
 }
+
+/// `auth refresh [--force]`: a fresh access token and, without a private team, one membership
+/// rehydrate. Prints validity, never the tokens.
+pub fn refresh(ctx: &Ctx, force: bool) -> Result<Report, CommandError> {
+    let mut tokens = ctx.token_manager()?;
+    let token = tokens.access_token()?;
+    if force {
+        tokens.refresh_after_rejection(&token)?;
+    }
+    let private = tokens.private_team()?;
+    let session = tokens
+        .session()?
+        .cloned()
+        .ok_or(CommandError::NotAuthenticated)?;
+    Ok(Report::success(
+        json!({
+            "authenticated": true,
+            "access_token_expires_at": session.access_token_expires_at.to_iso(),
+            "private_team_id": private.as_ref().map(|t| t.id.clone()),
+            "default_team_id": session.default_team_id,
+            "membership_rehydrated": tokens.me_calls() > 0,
+        }),
+        format!(
+            "Session refreshed; access token valid until {}.{}",
+            session.access_token_expires_at.to_iso(),
+            match &private {
+                Some(t) => format!(" Private team: {}.", t.id),
+                None => " No private team.".to_string(),
+            }
+        ),
+    ))
+}

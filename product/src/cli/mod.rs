@@ -63,6 +63,13 @@ enum AuthCommand {
     Status,
     /// Print the logged-in user.
     Whoami,
+    /// Refresh the session now: the access token (when it expires within 5 s, or always with
+    /// `--force`) and, when the session has no private team, the team memberships.
+    Refresh {
+        /// Refresh the access token even if it is still valid.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn init_logging(env: &Env, quiet: bool) {
@@ -113,6 +120,7 @@ pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Cloc
         Command::Auth(AuthCommand::Logout { force }) => auth::logout(&ctx, *force),
         Command::Auth(AuthCommand::Status) => auth::status(&ctx),
         Command::Auth(AuthCommand::Whoami) => auth::whoami(&ctx),
+        Command::Auth(AuthCommand::Refresh { force }) => auth::refresh(&ctx, *force),
     };
     out.finish(outcome, &[])
 }

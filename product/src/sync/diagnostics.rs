@@ -77,9 +77,12 @@ impl FromStr for SyncDiagnosticCode {
         if let Some(known) = Self::KNOWN.iter().find(|c| c.as_str() == s) {
             return Ok(known.clone());
         }
-        let valid = s
-            .strip_prefix("sync.")
-            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        let valid = s.strip_prefix("sync.").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
         if valid {
             Ok(Self::Unrecognized(s.to_string()))
         } else {

@@ -1,0 +1,130 @@
+//! The harness's own guards: each must fail when what it guards breaks.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use kitty_testkit::{DriftError, IsolatedHome, SessionSeed, StrictJsonError};
+
+fn panic_text(f: impl FnOnce()) -> String {
+    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the guard must panic");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn seeding_lands_where_the_binary_reads() {
+    let home = IsolatedHome::new();
+    home.seed(&SessionSeed::with_private_team());
+    home.check_drift().expect("no drift");
+    // And the binary really sees it.
+    home.command()
+        .args(["auth", "status", "--json"])
+        .run()
+        .json()
+        .assert_eq("/authenticated", true);
+}
+
+#[test]
+fn the_canary_trips_when_spec_kitty_home_changes_after_seeding() {
+    let mut home = IsolatedHome::new();
+    home.seed(&SessionSeed::with_private_team());
+    let moved = home.path().join("elsewhere");
+    home.set_var("SPEC_KITTY_HOME", moved.to_str().unwrap());
+    match home.check_drift() {
+        Err(DriftError::SeededElsewhere { reads, .. }) => assert_eq!(reads, moved.join("auth")),
+        other => panic!("expected drift, got {other:?}"),
+    }
+    let text = panic_text(|| home.assert_no_drift());
+    assert!(
+        text.starts_with("DRIFT: the fixture seeded a session under"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_canary_trips_on_the_seed_notes_exact_mis_seed() {
+    let home = IsolatedHome::new();
+    home.mis_seed_under_home(&SessionSeed::shared_only());
+    let err = home.check_drift().expect_err("mis-seed must be caught");
+    let text = err.to_string();
+    assert!(
+        text.contains(".spec-kitty/auth") && text.contains("kitty-home/auth"),
+        "{text}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "built but never run")]
+fn a_command_built_and_never_run_fails_the_test() {
+    let home = IsolatedHome::new();
+    let _cmd = home.command().args(["paths", "--json"]);
+}
+
+#[test]
+fn strict_json_rejects_every_malformed_stdout_and_shows_both_streams() {
+    let home = IsolatedHome::new();
+    // `env` prints JSON; we feed the parser the malformed variants directly and through a run's
+    // failure message.
+    let run = home.command().args(["paths", "--json"]).run();
+    let good = run.stdout().to_string();
+    type Expect = fn(&StrictJsonError) -> bool;
+    let cases: [(String, Expect); 4] = [
+        (String::new(), |e| *e == StrictJsonError::Empty),
+        (format!("{good}trailing text\n"), |e| {
+            matches!(e, StrictJsonError::TrailingText(_))
+        }),
+        (format!("{good}{good}"), |e| {
+            *e == StrictJsonError::MultipleDocuments(2)
+        }),
+        ("[1, 2]\n".to_string(), |e| {
+            *e == StrictJsonError::NotAnObject("an array")
+        }),
+    ];
+    for (stdout, expected) in cases {
+        let err = kitty_testkit::parse_strict_json(&stdout).expect_err("must be rejected");
+        assert!(expected(&err), "{stdout:?} gave {err:?}");
+    }
+    // Through a real run: the failure message shows status, stdout and stderr whole.
+    let run = home.command().args(["paths"]).run(); // human text, not JSON
+    let text = panic_text(|| {
+        let _ = run.json();
+    });
+    assert!(text.contains("exit status:"), "{text}");
+    assert!(text.contains("----- stdout -----\nroot "), "{text}");
+    assert!(text.contains("----- stderr -----"), "{text}");
+}
+
+#[test]
+fn the_environment_is_exact() {
+    let home = IsolatedHome::builder()
+        .env("SPEC_KITTY_LOG", "debug")
+        .build();
+    let env = home.env_map();
+    for spec in spec_kitty::env::REGISTRY {
+        let allowed = [
+            "HOME",
+            "PATH",
+            "SPEC_KITTY_HOME",
+            "SPEC_KITTY_LOG",
+            "SPEC_KITTY_POLL_SECOND_MS",
+        ];
+        if !allowed.contains(&spec.name) {
+            assert!(
+                !env.contains_key(spec.name),
+                "{} leaked into the environment",
+                spec.name
+            );
+        }
+    }
+    assert_eq!(env["HOME"], home.home_dir().to_str().unwrap());
+    assert_eq!(
+        env["GIT_CEILING_DIRECTORIES"],
+        home.path().to_str().unwrap()
+    );
+    assert!(home.runtime_root().base().starts_with(home.path()));
+    assert!(
+        !home.runtime_root().base().starts_with(home.home_dir()),
+        "SPEC_KITTY_HOME must not be HOME/.spec-kitty"
+    );
+}
