@@ -27,6 +27,10 @@ pub struct Ctx {
     pub clock: Clock,
     /// The writer.
     pub out: Output,
+    /// The working directory the command runs in.
+    pub cwd: std::path::PathBuf,
+    /// Events this command queued (a final sync runs at the end when non-zero).
+    pub queued: std::cell::Cell<u32>,
 }
 
 impl Ctx {

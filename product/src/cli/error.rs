@@ -39,7 +39,16 @@ pub enum CommandError {
     /// The command needs a session.
     #[error("{}", crate::auth::tokens::NOT_AUTHENTICATED)]
     NotAuthenticated,
-    /// A mission or sync command failed with its own code.
+    /// A mission command failed.
+    #[error(transparent)]
+    Mission(#[from] crate::mission::MissionError),
+    /// A sync command failed.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::error::SyncError),
+    /// The outbox failed.
+    #[error(transparent)]
+    Outbox(#[from] crate::sync::outbox::OutboxError),
+    /// A command failed with its own code.
     #[error("{message}")]
     Coded {
         /// The stable error code.
@@ -71,6 +80,9 @@ impl CommandError {
             )
             | Self::NotAuthenticated => "not_authenticated",
             Self::Config(_) => "config_invalid",
+            Self::Mission(e) => e.code(),
+            Self::Sync(e) => sync_code(e),
+            Self::Outbox(_) => "outbox_unavailable",
             Self::Coded { code, .. } => code,
         }
     }
@@ -87,5 +99,21 @@ fn saas_code(e: &SaasError) -> &'static str {
         SaasError::Timeout { .. } => "server_timeout",
         SaasError::Status { .. } => "server_error",
         SaasError::Decode { .. } => "server_protocol",
+    }
+}
+
+/// `sync now` reports its failure under the diagnostic code's name.
+fn sync_code(e: &crate::sync::error::SyncError) -> &'static str {
+    use crate::sync::diagnostics::SyncDiagnosticCode as C;
+    match e.code() {
+        C::FinalSyncLockUnavailable => "sync.final_sync_lock_unavailable",
+        C::AuthRefreshInProgress => "sync.auth_refresh_in_progress",
+        C::WebsocketOffline => "sync.websocket_offline",
+        C::EventLoopUnavailable => "sync.event_loop_unavailable",
+        C::ServerAuthFailure => "sync.server_auth_failure",
+        C::DirectIngressMissingPrivateTeam => "sync.direct_ingress_missing_private_team",
+        C::ServerUnavailable => "sync.server_unavailable",
+        C::LocalStateUnavailable => "sync.local_state_unavailable",
+        C::Unrecognized(_) => "sync.unrecognized",
     }
 }

@@ -3,7 +3,9 @@
 pub mod auth;
 pub mod context;
 pub mod error;
+pub mod mission;
 pub mod paths;
+pub mod sync;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -43,6 +45,56 @@ enum Command {
     /// Log in, log out, and inspect the session.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Make this git repository a spec-kitty project (.kittify/config.yaml, kitty-specs/).
+    Init {
+        /// Project slug (default: the repository directory's name).
+        #[arg(long)]
+        project_slug: Option<String>,
+        /// Activate a mission type (repeatable; default: software-dev, research, documentation).
+        #[arg(long = "mission-type")]
+        mission_types: Vec<String>,
+        /// Overwrite an existing config.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Commands for AI agents.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Send queued events to the hosted service, or inspect the queue.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Missions.
+    #[command(subcommand)]
+    Mission(MissionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MissionCommand {
+    /// Create a mission: scaffold, commit, queue its event, then sync.
+    Create {
+        /// Kebab-case slug (a-z, 0-9, '-'; at most 64 characters).
+        slug: String,
+        /// Mission type (default: the first activated type).
+        #[arg(long)]
+        mission_type: Option<String>,
+        /// Display name (default: derived from the slug).
+        #[arg(long)]
+        friendly_name: Option<String>,
+    },
+    /// List the missions of this repository.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum SyncCommand {
+    /// Drain the outbox now (progress on stderr when it is a terminal).
+    Now,
+    /// Queue depth, oldest event, server, auth state, last attempt. No network.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,11 +159,25 @@ pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Cloc
     let quiet = cli.quiet || env.is_truthy(vars::SPEC_KITTY_QUIET);
     init_logging(&env, quiet);
     let out = Output::new(cli.json, quiet, env.get(vars::NO_COLOR).is_some());
+    let cwd = match std::env::current_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            let err = error::CommandError::Coded {
+                code: "cwd_unavailable",
+                message: format!(
+                    "cannot read the current directory ({e}); cd into an existing directory"
+                ),
+            };
+            return out.finish(Err(err), &[]);
+        }
+    };
     let ctx = Ctx {
         env,
         identity,
         clock,
         out,
+        cwd,
+        queued: std::cell::Cell::new(0),
     };
     let outcome = match &cli.command {
         Command::Paths => paths::paths(&ctx),
@@ -121,6 +187,31 @@ pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Cloc
         Command::Auth(AuthCommand::Status) => auth::status(&ctx),
         Command::Auth(AuthCommand::Whoami) => auth::whoami(&ctx),
         Command::Auth(AuthCommand::Refresh { force }) => auth::refresh(&ctx, *force),
+        Command::Init {
+            project_slug,
+            mission_types,
+            force,
+        } => mission::init(&ctx, project_slug.clone(), mission_types.clone(), *force),
+        Command::Agent(AgentCommand::Mission(MissionCommand::Create {
+            slug,
+            mission_type,
+            friendly_name,
+        })) => mission::create(
+            &ctx,
+            &crate::mission::create::CreateRequest {
+                slug: slug.clone(),
+                mission_type: mission_type.clone(),
+                friendly_name: friendly_name.clone(),
+            },
+        ),
+        Command::Agent(AgentCommand::Mission(MissionCommand::List)) => mission::list(&ctx),
+        Command::Sync(SyncCommand::Now) => sync::now(&ctx),
+        Command::Sync(SyncCommand::Status) => sync::status(&ctx),
     };
-    out.finish(outcome, &[])
+    // At most one diagnostic per process: the final sync's.
+    let diagnostics: Vec<_> = sync::after_command(&ctx).into_iter().collect();
+    for d in &diagnostics {
+        out.diagnostic(d);
+    }
+    out.finish(outcome, &diagnostics)
 }

@@ -29,13 +29,15 @@ pub enum SyncDiagnosticCode {
     DirectIngressMissingPrivateTeam,
     /// Transport failure, timeout or 5xx: the server is unreachable, not an auth failure.
     ServerUnavailable,
+    /// Local sync state (the outbox database or a lock file) could not be used.
+    LocalStateUnavailable,
     /// A code this build does not know (from a newer implementation); kept verbatim.
     Unrecognized(String),
 }
 
 impl SyncDiagnosticCode {
     /// Every code this build emits or knows, in a stable order.
-    pub const KNOWN: [SyncDiagnosticCode; 7] = [
+    pub const KNOWN: [SyncDiagnosticCode; 8] = [
         Self::FinalSyncLockUnavailable,
         Self::AuthRefreshInProgress,
         Self::WebsocketOffline,
@@ -43,6 +45,7 @@ impl SyncDiagnosticCode {
         Self::ServerAuthFailure,
         Self::DirectIngressMissingPrivateTeam,
         Self::ServerUnavailable,
+        Self::LocalStateUnavailable,
     ];
 
     /// The exact wire string.
@@ -55,6 +58,7 @@ impl SyncDiagnosticCode {
             Self::ServerAuthFailure => "sync.server_auth_failure",
             Self::DirectIngressMissingPrivateTeam => "sync.direct_ingress_missing_private_team",
             Self::ServerUnavailable => "sync.server_unavailable",
+            Self::LocalStateUnavailable => "sync.local_state_unavailable",
             Self::Unrecognized(s) => s,
         }
     }

@@ -1,3 +1,10 @@
-//! Sync: diagnostics (and, as it grows, the outbox, envelopes, ingress and final sync).
+//! Sync: the outbox, envelopes, ingress, draining, the final sync and its diagnostics.
 
 pub mod diagnostics;
+pub mod drain;
+pub mod envelope;
+pub mod error;
+pub mod final_sync;
+pub mod ingress;
+pub mod outbox;
+pub mod settings;

@@ -1,0 +1,63 @@
+//! Identifiers: ULIDs (events, missions, correlation) and UUIDv4 (projects), from the OS RNG.
+
+use chrono::{DateTime, Utc};
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // The OS RNG failing is not recoverable; fall back to time-derived bytes rather than panic.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0) as u128;
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (nanos >> ((i % 16) * 8)) as u8 ^ (std::process::id() as u8);
+        }
+    }
+    bytes
+}
+
+/// A new ULID at `now`: 48-bit millisecond time + 80 random bits, Crockford base32 (26 chars).
+///
+/// ```
+/// let id = spec_kitty::ids::ulid(chrono::Utc::now());
+/// assert_eq!(id.len(), 26);
+/// assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));
+/// ```
+pub fn ulid(now: DateTime<Utc>) -> String {
+    let ms = u128::from(now.timestamp_millis().max(0) as u64) & ((1 << 48) - 1);
+    let rand = random::<10>();
+    let mut value = ms << 80;
+    for (i, b) in rand.iter().enumerate() {
+        value |= u128::from(*b) << (8 * (9 - i));
+    }
+    (0..26)
+        .map(|i| CROCKFORD[((value >> (5 * (25 - i))) & 31) as usize] as char)
+        .collect()
+}
+
+/// A new random UUID (version 4), hyphenated lower case.
+///
+/// ```
+/// let id = spec_kitty::ids::uuid4();
+/// assert_eq!(id.len(), 36);
+/// assert_eq!(&id[14..15], "4");
+/// ```
+pub fn uuid4() -> String {
+    let mut b = random::<16>();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// 12 random hex digits (node ids).
+pub fn node_id() -> String {
+    hex::encode(random::<6>())
+}

@@ -1,0 +1,54 @@
+//! Sync settings read from the environment snapshot.
+
+use std::time::Duration;
+
+use crate::env::{Env, vars};
+
+/// The final sync never takes longer than this.
+pub const MAX_FINAL_SYNC_BUDGET_MS: u64 = 3_000;
+
+/// Whether and how sync runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncSettings {
+    /// `SPEC_KITTY_ENABLE_SAAS_SYNC` truthy and `SPEC_KITTY_SYNC_DISABLE` not.
+    pub active: bool,
+    /// Total time budget of the final sync.
+    pub final_budget: Duration,
+    /// Per-request connect/read timeout.
+    pub http_timeout: Duration,
+    /// How long to wait for the refresh and drain locks.
+    pub lock_budget: Duration,
+}
+
+impl SyncSettings {
+    /// Read the settings.
+    ///
+    /// ```
+    /// use spec_kitty::{env::Env, sync::settings::SyncSettings};
+    /// let env = Env::from_pairs([("SPEC_KITTY_ENABLE_SAAS_SYNC", "on"), ("SPEC_KITTY_FINAL_SYNC_BUDGET_MS", "99999")]);
+    /// let s = SyncSettings::from_env(&env);
+    /// assert!(s.active);
+    /// assert_eq!(s.final_budget.as_millis(), 3000);
+    /// ```
+    pub fn from_env(env: &Env) -> Self {
+        let budget = env
+            .millis(
+                vars::SPEC_KITTY_FINAL_SYNC_BUDGET_MS,
+                MAX_FINAL_SYNC_BUDGET_MS,
+            )
+            .min(Duration::from_millis(MAX_FINAL_SYNC_BUDGET_MS));
+        Self {
+            active: env.is_truthy(vars::SPEC_KITTY_ENABLE_SAAS_SYNC)
+                && !env.is_truthy(vars::SPEC_KITTY_SYNC_DISABLE),
+            final_budget: budget,
+            http_timeout: env.millis(
+                vars::SPEC_KITTY_HTTP_TIMEOUT_MS,
+                crate::cli::context::DEFAULT_HTTP_TIMEOUT_MS,
+            ),
+            lock_budget: env.millis(
+                vars::SPEC_KITTY_LOCK_BUDGET_MS,
+                crate::cli::context::DEFAULT_LOCK_BUDGET_MS,
+            ),
+        }
+    }
+}
