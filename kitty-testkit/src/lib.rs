@@ -51,6 +51,8 @@ mod fake_saas;
 pub mod fixtures;
 mod home;
 mod json;
+mod outbox;
+mod repo;
 mod seed;
 mod snapshot;
 
@@ -63,6 +65,8 @@ pub use fake_saas::{
 };
 pub use home::{IsolatedHome, IsolatedHomeBuilder, KEEP_VAR};
 pub use json::{JsonDoc, StrictJsonError, parse_strict_json};
+pub use outbox::HeldLock;
+pub use repo::{Repo, RepoBuilder};
 pub use seed::{BrokenSeed, SessionSeed, team};
 pub use snapshot::DirSnapshot;
 

@@ -157,10 +157,15 @@ impl Output {
         };
         if self.json {
             doc.insert("spec_kitty_version".into(), crate::VERSION.into());
-            doc.insert(
-                "diagnostics".into(),
-                Value::Array(diagnostics.iter().map(Diagnostic::to_json).collect()),
-            );
+            // With --quiet the diagnostics have no other channel, so they travel in the
+            // document. Otherwise they are on stderr only: stdout stays free of diagnostic prose
+            // (the strict-JSON regression contract, which wins over SPEC §7 here).
+            if self.quiet {
+                doc.insert(
+                    "diagnostics".into(),
+                    Value::Array(diagnostics.iter().map(Diagnostic::to_json).collect()),
+                );
+            }
             let text = serde_json::to_string(&Value::Object(doc))
                 .unwrap_or_else(|_| r#"{"result":"error","error_code":"internal"}"#.into());
             if !write_stdout(&format!("{text}\n")) && !self.quiet {
@@ -193,7 +198,6 @@ impl Output {
                 "error_code": "usage",
                 "error": rendered.trim(),
                 "spec_kitty_version": crate::VERSION,
-                "diagnostics": [],
             });
             write_stdout(&format!("{doc}\n"));
         } else {

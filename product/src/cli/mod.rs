@@ -77,6 +77,7 @@ enum MissionCommand {
     /// Create a mission: scaffold, commit, queue its event, then sync.
     Create {
         /// Kebab-case slug (a-z, 0-9, '-'; at most 64 characters).
+        #[arg(allow_hyphen_values = true)]
         slug: String,
         /// Mission type (default: the first activated type).
         #[arg(long)]

@@ -53,7 +53,10 @@ pub fn now(ctx: &Ctx) -> Result<Report, CommandError> {
             out.progress(&format!("syncing {done}/{total} events"));
         });
     out.progress("");
-    let report = result.map_err(|(e, _)| CommandError::Sync(e))?;
+    if let Some(e) = result.error {
+        return Err(CommandError::Sync(e));
+    }
+    let report = result.report;
     Ok(Report::success(
         json!({
             "delivered": report.delivered,

@@ -35,6 +35,15 @@ pub struct DrainReport {
     pub remaining: u64,
 }
 
+/// The result of a drain: what happened, and the failure that stopped it, if any.
+#[derive(Debug)]
+pub struct DrainOutcome {
+    /// What was done.
+    pub report: DrainReport,
+    /// Why it stopped early.
+    pub error: Option<SyncError>,
+}
+
 /// Drain `outbox`: private-team gate first (at most one rehydrate), then batches oldest first.
 /// `progress(done, total)` is called after each batch.
 pub fn drain(
@@ -43,24 +52,36 @@ pub fn drain(
     client: &SaasClient,
     limits: DrainLimits,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<DrainReport, (SyncError, DrainReport)> {
+) -> DrainOutcome {
     let mut report = DrainReport::default();
-    let total = outbox.depth().map_err(|e| (e.into(), report))?;
-    report.remaining = total;
-    if total == 0 {
-        return Ok(report);
+    let error = drain_into(outbox, tokens, client, limits, progress, &mut report).err();
+    if let Ok(depth) = outbox.depth() {
+        report.remaining = depth;
     }
-    match tokens.private_team() {
-        Ok(Some(_)) => {}
-        Ok(None) => return Err((SyncError::NoPrivateTeam { queued: total }, report)),
-        Err(e) => return Err((e.into(), report)),
+    DrainOutcome { report, error }
+}
+
+fn drain_into(
+    outbox: &mut Outbox,
+    tokens: &mut TokenManager,
+    client: &SaasClient,
+    limits: DrainLimits,
+    progress: &mut dyn FnMut(u64, u64),
+    report: &mut DrainReport,
+) -> Result<(), SyncError> {
+    let total = outbox.depth()?;
+    if total == 0 {
+        return Ok(());
+    }
+    if tokens.private_team()?.is_none() {
+        return Err(SyncError::NoPrivateTeam { queued: total });
     }
     let mut cursor = 0;
     loop {
-        let batch = outbox
-            .pending_after(cursor, limits.batch_size)
-            .map_err(|e| (e.into(), report))?;
-        let Some(last) = batch.last() else { break };
+        let batch = outbox.pending_after(cursor, limits.batch_size)?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
         cursor = last.seq;
         let mut attempt = 0;
         let outcome = loop {
@@ -72,32 +93,24 @@ pub fn drain(
                         .deadline
                         .is_some_and(|d| Instant::now() + backoff(attempt) >= d);
                     if attempt >= limits.attempts || out_of_time {
-                        report.remaining = outbox.depth().unwrap_or(report.remaining);
-                        return Err((SyncError::ServerUnavailable(e), report));
+                        return Err(SyncError::ServerUnavailable(e));
                     }
                     tracing::info!(attempt, error = %e, "batch failed; retrying");
                     std::thread::sleep(backoff(attempt));
                 }
-                Err(e) => {
-                    report.remaining = outbox.depth().unwrap_or(report.remaining);
-                    return Err((e, report));
-                }
+                Err(e) => return Err(e),
             }
         };
-        outbox
-            .settle(&outcome.delivered, &outcome.rejected)
-            .map_err(|e| (e.into(), report))?;
+        outbox.settle(&outcome.delivered, &outcome.rejected)?;
         report.batches += 1;
         report.delivered += outcome.delivered.len() as u64;
         report.rejected += outcome.rejected.len() as u64;
         report.kept += outcome.kept.len() as u64;
         progress(report.delivered + report.rejected + report.kept, total);
         if limits.deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
+            return Ok(());
         }
     }
-    report.remaining = outbox.depth().map_err(|e| (e.into(), report))?;
-    Ok(report)
 }
 
 fn backoff(attempt: u32) -> Duration {

@@ -33,7 +33,7 @@ pub enum SyncError {
     Forbidden,
     /// The session has no private team (after at most one rehydrate): direct ingress skipped.
     #[error(
-        "direct ingress skipped: the session has no Private Teamspace (membership rehydrate found none), so {queued} event(s) stay queued; ask your administrator for a private teamspace"
+        "direct ingress skipped: the session has no Private Teamspace (membership rehydrate failed or found none), so {queued} event(s) stay queued; they are sent once your account has a private teamspace"
     )]
     NoPrivateTeam {
         /// Events left queued.

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::drain::{DrainLimits, DrainReport, drain};
+use super::drain::{DrainLimits, DrainOutcome, DrainReport, drain};
 use super::error::SyncError;
 use super::outbox::{LastAttempt, Outbox};
 use super::settings::SyncSettings;
@@ -40,39 +40,52 @@ impl SyncInputs<'_> {
         deadline: Option<Instant>,
         attempts: u32,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<DrainReport, (SyncError, DrainReport)> {
-        let none = DrainReport::default();
+    ) -> DrainOutcome {
+        let fail = |error| DrainOutcome {
+            report: DrainReport::default(),
+            error: Some(error),
+        };
         let lock_path = self.root.drain_lock();
         let lock_wait = deadline.map_or(settings.lock_budget, |d| {
             settings
                 .lock_budget
                 .min(d.saturating_duration_since(Instant::now()))
         });
-        let _drain_lock = crate::lock::exclusive_within(&lock_path, lock_wait)
-            .map_err(|source| {
-                (
-                    SyncError::Lock {
-                        path: lock_path.clone(),
-                        source,
-                    },
-                    none,
-                )
-            })?
-            .ok_or((SyncError::DrainLockUnavailable, none))?;
-        let mut outbox = Outbox::open(&self.root.outbox_db()).map_err(|e| (e.into(), none))?;
-        let result = self.drain_locked(&mut outbox, settings, deadline, attempts, progress);
-        let at = crate::auth::session::Timestamp(self.clock.now()).to_iso();
-        let attempt = match &result {
-            Ok(r) => LastAttempt {
-                at,
-                outcome: "success".into(),
-                delivered: r.delivered,
-            },
-            Err((e, r)) => LastAttempt {
-                at,
-                outcome: e.code().to_string(),
-                delivered: r.delivered,
-            },
+        let _drain_lock = match crate::lock::exclusive_within(&lock_path, lock_wait) {
+            Ok(Some(lock)) => lock,
+            Ok(None) => return fail(SyncError::DrainLockUnavailable),
+            Err(source) => {
+                return fail(SyncError::Lock {
+                    path: lock_path,
+                    source,
+                });
+            }
+        };
+        let mut outbox = match Outbox::open(&self.root.outbox_db()) {
+            Ok(o) => o,
+            Err(e) => return fail(e.into()),
+        };
+        let result = match self.client(settings, deadline) {
+            Ok((client, mut tokens)) => drain(
+                &mut outbox,
+                &mut tokens,
+                &client,
+                DrainLimits {
+                    deadline,
+                    attempts,
+                    batch_size: BATCH_SIZE,
+                },
+                progress,
+            ),
+            Err(e) => fail(e),
+        };
+        let attempt = LastAttempt {
+            at: crate::auth::session::Timestamp(self.clock.now()).to_iso(),
+            outcome: result
+                .error
+                .as_ref()
+                .map_or_else(|| "success".to_string(), |e| e.code().to_string()),
+            delivered: result.report.delivered,
         };
         if let Err(e) = outbox.record_attempt(&attempt) {
             tracing::warn!(error = %e, "could not record the sync attempt");
@@ -80,47 +93,30 @@ impl SyncInputs<'_> {
         result
     }
 
-    fn drain_locked(
+    fn client(
         &self,
-        outbox: &mut Outbox,
         settings: &SyncSettings,
         deadline: Option<Instant>,
-        attempts: u32,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<DrainReport, (SyncError, DrainReport)> {
-        let none = DrainReport::default();
+    ) -> Result<(SaasClient, TokenManager), SyncError> {
         let url = crate::config::server_url(self.env, self.root)
             .map_err(|e| {
-                (
-                    SyncError::ServerUnavailable(crate::saas::SaasError::Decode {
-                        url: self.root.config_file().display().to_string(),
-                        detail: e.to_string(),
-                    }),
-                    none,
-                )
+                SyncError::ServerUnavailable(crate::saas::SaasError::Decode {
+                    url: self.root.config_file().display().to_string(),
+                    detail: e.to_string(),
+                })
             })?
-            .ok_or((SyncError::NoServer, none))?;
+            .ok_or(SyncError::NoServer)?;
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let timeout = remaining.map_or(settings.http_timeout, |r| settings.http_timeout.min(r));
         let client = SaasClient::new(&url, timeout);
-        let mut tokens = TokenManager::new(
+        let tokens = TokenManager::new(
             SessionStore::new(self.root.auth_dir(), self.identity.clone()),
             self.root.refresh_lock(),
             Some(client.clone()),
             remaining.map_or(settings.lock_budget, |r| settings.lock_budget.min(r)),
             self.clock,
         );
-        drain(
-            outbox,
-            &mut tokens,
-            &client,
-            DrainLimits {
-                deadline,
-                attempts,
-                batch_size: BATCH_SIZE,
-            },
-            progress,
-        )
+        Ok((client, tokens))
     }
 }
 
@@ -131,11 +127,7 @@ pub fn final_sync(inputs: &SyncInputs<'_>) -> Option<SyncError> {
         return None;
     }
     let deadline = Instant::now() + settings.final_budget;
-    match inputs.drain_with(&settings, Some(deadline), 2, &mut |_, _| {}) {
-        Ok(report) => {
-            tracing::debug!(?report, "final sync done");
-            None
-        }
-        Err((e, _)) => Some(e),
-    }
+    let outcome = inputs.drain_with(&settings, Some(deadline), 2, &mut |_, _| {});
+    tracing::debug!(report = ?outcome.report, "final sync done");
+    outcome.error
 }

@@ -2,7 +2,10 @@
 
 mod auth_login;
 mod auth_session;
+mod final_sync;
+mod mission_create;
 mod paths;
+mod sync_commands;
 mod testkit_guards;
 mod token_refresh;
 

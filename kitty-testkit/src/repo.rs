@@ -1,0 +1,173 @@
+//! Repository scaffolding: a git repository with a commit, a chosen branch, `.kittify/config.yaml`
+//! and `kitty-specs/`, made with git under the home's exact environment.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use spec_kitty::mission::config::{Missions, Project, ProjectConfig, config_path, specs_dir};
+
+use crate::IsolatedHome;
+
+/// Builds a scaffolded repository inside an [`IsolatedHome`].
+///
+/// ```
+/// let home = kitty_testkit::IsolatedHome::new();
+/// let repo = home.repo().branch("feature/x").build();
+/// assert!(repo.path().join(".kittify/config.yaml").exists());
+/// assert_eq!(repo.git(&["symbolic-ref", "--short", "HEAD"]), "feature/x");
+/// assert_eq!(repo.commit_count(), 1);
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct RepoBuilder<'h> {
+    home: &'h IsolatedHome,
+    name: String,
+    branch: String,
+    commit: bool,
+    config: bool,
+    mission_types: Vec<String>,
+}
+
+impl<'h> RepoBuilder<'h> {
+    pub(crate) fn new(home: &'h IsolatedHome) -> Self {
+        Self {
+            home,
+            name: "project".into(),
+            branch: "feature/kitty".into(),
+            commit: true,
+            config: true,
+            mission_types: vec!["software-dev".into(), "research".into()],
+        }
+    }
+
+    /// Directory name under the home's work dir (default `project`).
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The branch to be on (default `feature/kitty`; `main` and `master` are protected).
+    pub fn branch(mut self, branch: &str) -> Self {
+        self.branch = branch.into();
+        self
+    }
+
+    /// Leave the repository without any commit.
+    pub fn without_commit(mut self) -> Self {
+        self.commit = false;
+        self
+    }
+
+    /// Leave out `.kittify/config.yaml`.
+    pub fn without_config(mut self) -> Self {
+        self.config = false;
+        self
+    }
+
+    /// The activated mission types (empty: none activated).
+    pub fn mission_types(mut self, types: &[&str]) -> Self {
+        self.mission_types = types.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Create it.
+    pub fn build(self) -> Repo {
+        let path = self.home.work_dir().join(&self.name);
+        std::fs::create_dir_all(&path).expect("create repository directory");
+        let repo = Repo {
+            path,
+            env: self.home.env_map().clone(),
+        };
+        repo.git(&["init", "--quiet", "--initial-branch", &self.branch]);
+        if self.config {
+            let config = ProjectConfig {
+                project: Project {
+                    uuid: "5f0c8c1e-0000-4000-8000-00000000c0de".into(),
+                    slug: self.name.clone(),
+                },
+                missions: Missions {
+                    activated: self.mission_types.clone(),
+                },
+            };
+            let file = config_path(&repo.path);
+            std::fs::create_dir_all(file.parent().expect("config dir")).expect("mkdir .kittify");
+            std::fs::write(&file, config.to_yaml()).expect("write config");
+            let specs = specs_dir(&repo.path);
+            std::fs::create_dir_all(&specs).expect("mkdir kitty-specs");
+            std::fs::write(specs.join(".gitkeep"), "").expect("write .gitkeep");
+        }
+        std::fs::write(repo.path.join("README.md"), "# project\n").expect("write README");
+        if self.commit {
+            repo.git(&["add", "--all"]);
+            repo.git(&["commit", "--quiet", "-m", "initial"]);
+        }
+        repo
+    }
+}
+
+/// A scaffolded repository.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    path: PathBuf,
+    env: std::collections::BTreeMap<String, String>,
+}
+
+impl Repo {
+    /// Its top-level directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `kitty-specs/`.
+    pub fn specs_dir(&self) -> PathBuf {
+        specs_dir(&self.path)
+    }
+
+    /// Run git here under the home's exact environment; panics on failure; returns trimmed stdout.
+    #[track_caller]
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&self.path)
+            .env_clear()
+            .envs(&self.env)
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {} failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Commits reachable from HEAD (0 without a commit).
+    pub fn commit_count(&self) -> usize {
+        let out = Command::new("git")
+            .args(["rev-list", "--count", "HEAD"])
+            .current_dir(&self.path)
+            .env_clear()
+            .envs(&self.env)
+            .output()
+            .expect("run git");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
+    /// The mission directories under `kitty-specs/`, sorted.
+    pub fn mission_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.specs_dir())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        dirs.sort();
+        dirs
+    }
+}

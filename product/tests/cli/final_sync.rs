@@ -1,0 +1,237 @@
+//! The final sync after `agent mission create`: every row of the behaviour table.
+
+use kitty_testkit::{
+    BatchAnswer, FakeSaas, IsolatedHome, IsolatedHomeBuilder, MeAnswer, Repo, RunOutput,
+    SessionSeed, SyncDiagnosticCode as Code, team,
+};
+
+fn synced(builder: IsolatedHomeBuilder) -> (IsolatedHome, Repo) {
+    let home = builder
+        .sync(true)
+        .env("SPEC_KITTY_LOG", "trace")
+        .env("SPEC_KITTY_LOCK_BUDGET_MS", "200")
+        .build();
+    let repo = home.repo().build();
+    (home, repo)
+}
+
+fn create(home: &IsolatedHome, repo: &Repo) -> RunOutput {
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "sync-me", "--json"])
+        .run();
+    run.assert_success();
+    run.json()
+        .assert_eq("/result", "success")
+        .assert_eq("/mission_slug", "sync-me");
+    run
+}
+
+#[test]
+fn shared_only_session_and_refusing_server_reports_the_ingress_skip() {
+    let (home, repo) = synced(IsolatedHome::builder().refusing_server());
+    let seed = SessionSeed::shared_only();
+    home.seed(&seed);
+    let run = create(&home, &repo);
+    let d = run
+        .diagnostics()
+        .assert_exactly_one(Code::DirectIngressMissingPrivateTeam)
+        .clone();
+    assert_eq!(
+        (d.severity.as_str(), d.fatal, d.phase.as_str()),
+        ("warning", false, "final_sync")
+    );
+    run.assert_nowhere("no valid access token");
+    run.assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
+    assert_eq!(home.queued_events().len(), 1);
+}
+
+#[test]
+fn no_session_and_refusing_server_is_an_auth_failure_with_the_fix() {
+    let (home, repo) = synced(IsolatedHome::builder().refusing_server());
+    let run = create(&home, &repo);
+    let d = run
+        .diagnostics()
+        .assert_exactly_one(Code::ServerAuthFailure)
+        .clone();
+    assert!(d.message.contains("no valid access token"), "{run}");
+    assert!(d.message.contains("spec-kitty auth login"), "{run}");
+    assert_eq!(home.queued_events().len(), 1);
+}
+
+#[test]
+fn shared_only_session_rehydrates_once_then_delivers() {
+    let saas = FakeSaas::start();
+    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let seed = SessionSeed::shared_only();
+    home.seed(&seed);
+    let run = create(&home, &repo);
+    run.diagnostics().assert_none();
+    run.assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
+    assert_eq!(saas.count("/api/v1/me"), 1);
+    let batches = saas.requests_to("/api/v1/events/batch/");
+    assert_eq!(batches.len(), 1);
+    let b = &batches[0];
+    assert_eq!(b.header("content-encoding"), Some("gzip"));
+    assert_eq!(b.header("content-type"), Some("application/json"));
+    assert_eq!(b.header("x-spec-kitty-sync-protocol"), Some("2.0"));
+    assert_eq!(
+        b.header("authorization"),
+        Some(format!("Bearer {}", seed.access_token()).as_str())
+    );
+    let events = saas.received_events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["event_type"], "MissionCreated");
+    assert_eq!(events[0]["aggregate_id"], run.json().str("/mission_id"));
+    let session = home.read_session().unwrap();
+    assert_eq!(session.default_team_id.as_deref(), Some("team-private"));
+    assert!(home.queued_events().is_empty());
+}
+
+#[test]
+fn private_session_and_healthy_server_delivers_without_rehydrate() {
+    let saas = FakeSaas::start();
+    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    home.seed(&SessionSeed::with_private_team());
+    let run = create(&home, &repo);
+    run.diagnostics().assert_none();
+    assert_eq!(saas.count("/api/v1/me"), 0);
+    assert_eq!(saas.received_events().len(), 1);
+    assert!(home.queued_events().is_empty());
+}
+
+#[test]
+fn server_503_is_unavailable_not_auth_and_keeps_the_event_untouched() {
+    let saas = FakeSaas::start();
+    saas.push_batch_answers([
+        BatchAnswer::Status(503),
+        BatchAnswer::Status(503),
+        BatchAnswer::Status(503),
+    ]);
+    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    home.seed(&SessionSeed::with_private_team());
+    let run = create(&home, &repo);
+    run.diagnostics()
+        .assert_exactly_one(Code::ServerUnavailable);
+    run.assert_nowhere("no valid access token");
+    assert_eq!(home.queued_retry_counts().len(), 1);
+    assert_eq!(
+        home.queued_retry_counts()[0].1,
+        0,
+        "a 5xx must not count a retry"
+    );
+}
+
+#[test]
+fn a_401_refreshes_once_then_delivers() {
+    let saas = FakeSaas::start();
+    saas.push_batch_answers([BatchAnswer::Status(401)]);
+    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let seed = SessionSeed::with_private_team();
+    home.seed(&seed);
+    let run = create(&home, &repo);
+    run.diagnostics().assert_none();
+    assert_eq!(saas.count("/oauth/token"), 1);
+    let batches = saas.requests_to("/api/v1/events/batch/");
+    assert_eq!(batches.len(), 2);
+    let fresh = home.read_session().unwrap().access_token;
+    assert_ne!(fresh, seed.access_token());
+    assert_eq!(
+        batches[1].header("authorization"),
+        Some(format!("Bearer {fresh}").as_str())
+    );
+    assert!(home.queued_events().is_empty());
+    run.assert_no_secrets(&saas.issued_tokens());
+}
+
+#[test]
+fn a_held_refresh_lock_reports_refresh_in_progress() {
+    let saas = FakeSaas::start();
+    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    home.seed(&SessionSeed::with_private_team().access_expired());
+    let _held = home.hold_refresh_lock();
+    let run = create(&home, &repo);
+    run.diagnostics()
+        .assert_exactly_one(Code::AuthRefreshInProgress);
+    assert_eq!(saas.count("/oauth/token"), 0);
+    assert_eq!(home.queued_events().len(), 1);
+}
+
+#[test]
+fn a_held_drain_lock_reports_lock_unavailable() {
+    let saas = FakeSaas::start();
+    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    home.seed(&SessionSeed::with_private_team());
+    let _held = home.hold_drain_lock();
+    let run = create(&home, &repo);
+    run.diagnostics()
+        .assert_exactly_one(Code::FinalSyncLockUnavailable);
+    assert!(saas.requests().is_empty());
+    assert_eq!(home.queued_events().len(), 1);
+}
+
+#[test]
+fn sync_disabled_makes_no_network_call_and_no_diagnostic() {
+    for disabled in [
+        IsolatedHome::builder().sync(false),
+        IsolatedHome::builder()
+            .sync(true)
+            .env("SPEC_KITTY_SYNC_DISABLE", "1"),
+    ] {
+        let saas = FakeSaas::start();
+        let home = disabled.fake_saas(&saas).build();
+        let repo = home.repo().build();
+        home.seed(&SessionSeed::shared_only());
+        let run = create(&home, &repo);
+        run.diagnostics().assert_none();
+        assert!(saas.requests().is_empty(), "{:?}", saas.requests());
+        assert_eq!(home.queued_events().len(), 1);
+    }
+}
+
+#[test]
+fn quiet_json_carries_the_diagnostic_in_the_document_and_nothing_on_stderr() {
+    let (home, repo) = synced(IsolatedHome::builder().refusing_server());
+    home.seed(&SessionSeed::shared_only());
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args([
+            "agent",
+            "mission",
+            "create",
+            "quiet-one",
+            "--json",
+            "--quiet",
+        ])
+        .run();
+    run.assert_success();
+    assert_eq!(run.stderr(), "");
+    run.json()
+        .assert_eq(
+            "/diagnostics/0/code",
+            "sync.direct_ingress_missing_private_team",
+        )
+        .assert_eq("/diagnostics/0/phase", "final_sync");
+}
+
+#[test]
+fn me_without_a_private_team_keeps_the_event_and_never_uses_a_shared_team() {
+    let saas = FakeSaas::start();
+    saas.set_me(MeAnswer::Teams(vec![
+        team("team-shared", false),
+        team("team-other", false),
+    ]));
+    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    home.seed(&SessionSeed::shared_only());
+    let run = create(&home, &repo);
+    run.diagnostics()
+        .assert_exactly_one(Code::DirectIngressMissingPrivateTeam);
+    assert_eq!(saas.count("/api/v1/me"), 1);
+    assert_eq!(saas.count("/api/v1/events/batch/"), 0);
+    assert_eq!(
+        home.read_session().unwrap().default_team_id.as_deref(),
+        Some("team-shared")
+    );
+}
