@@ -8,8 +8,8 @@ pub const BIN_OVERRIDE_VAR: &str = "SPEC_KITTY_BIN";
 /// A `spec-kitty` executable to run.
 ///
 /// Resolution order: an explicit path ([`SpecKittyBin::at`]); `SPEC_KITTY_BIN` in the test
-/// process; the `CARGO_BIN_EXE_spec-kitty` / `NEXTEST_BIN_EXE_spec-kitty` variables that cargo and
-/// nextest set for integration tests of the package that builds the binary (so the binary is
+/// process; the `NEXTEST_BIN_EXE_spec-kitty` / `CARGO_BIN_EXE_spec-kitty` variables that nextest and
+/// cargo set for integration tests of the package that builds the binary (so the binary is
 /// always fresh).
 ///
 /// ```
@@ -37,8 +37,9 @@ impl SpecKittyBin {
     pub fn discover() -> Option<Self> {
         [
             BIN_OVERRIDE_VAR,
-            "CARGO_BIN_EXE_spec-kitty",
+            // nextest's variable first: it is remapped when tests run from an archive.
             "NEXTEST_BIN_EXE_spec-kitty",
+            "CARGO_BIN_EXE_spec-kitty",
         ]
         .iter()
         .find_map(|name| std::env::var_os(name).filter(|v| !v.is_empty()))

@@ -202,6 +202,24 @@ pub struct RunOutput {
 }
 
 impl RunOutput {
+    /// A run result made from parts, to test assertion logic itself (a "test of the tests") without
+    /// a process. Unix only: the exit code becomes a normal exit status.
+    ///
+    /// ```
+    /// let run = kitty_testkit::RunOutput::synthetic("spec-kitty paths --json", 0, "note\n{}\n", "");
+    /// assert!(run.try_json().is_err());
+    /// ```
+    #[cfg(unix)]
+    pub fn synthetic(command: &str, code: i32, stdout: &str, stderr: &str) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        Self {
+            command: command.to_string(),
+            status: ExitStatus::from_raw((code & 0xff) << 8),
+            stdout: stdout.to_string(),
+            stderr: stderr.to_string(),
+        }
+    }
+
     /// The exit code (`None` when killed by a signal).
     pub fn code(&self) -> Option<i32> {
         self.status.code()

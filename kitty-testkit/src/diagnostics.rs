@@ -51,11 +51,10 @@ impl Diagnostics {
         self.lines.iter().find(|l| &l.code == code)
     }
 
-    /// Assert that `code` fired (at least once); returns its line.
-    #[track_caller]
-    pub fn assert_fired(&self, code: SyncDiagnosticCode) -> &DiagnosticLine {
-        self.find(&code).unwrap_or_else(|| {
-            panic!(
+    /// `Ok(line)` when `code` fired; otherwise a message with the whole run.
+    pub fn check_fired(&self, code: SyncDiagnosticCode) -> Result<&DiagnosticLine, String> {
+        self.find(&code).ok_or_else(|| {
+            format!(
                 "expected diagnostic {code} on stderr, but it did not fire (fired: {:?})\n{}",
                 self.codes(),
                 self.context
@@ -63,14 +62,38 @@ impl Diagnostics {
         })
     }
 
+    /// `Ok(line)` when exactly one diagnostic line fired and it has `code`.
+    pub fn check_exactly_one(&self, code: SyncDiagnosticCode) -> Result<&DiagnosticLine, String> {
+        match self.lines.as_slice() {
+            [only] if only.code == code => Ok(only),
+            _ => Err(format!(
+                "expected exactly one diagnostic, {code}, found {:?}\n{}",
+                self.codes(),
+                self.context
+            )),
+        }
+    }
+
+    /// `Ok(())` when `code` did not fire.
+    pub fn check_not_fired(&self, code: SyncDiagnosticCode) -> Result<(), String> {
+        match self.find(&code) {
+            None => Ok(()),
+            Some(_) => Err(format!("diagnostic {code} fired but must not\n{}", self.context)),
+        }
+    }
+
+    /// Assert that `code` fired (at least once); returns its line.
+    #[track_caller]
+    pub fn assert_fired(&self, code: SyncDiagnosticCode) -> &DiagnosticLine {
+        self.check_fired(code).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Assert that `code` did not fire.
     #[track_caller]
     pub fn assert_not_fired(&self, code: SyncDiagnosticCode) -> &Self {
-        assert!(
-            self.find(&code).is_none(),
-            "diagnostic {code} fired but must not\n{}",
-            self.context
-        );
+        if let Err(e) = self.check_not_fired(code) {
+            panic!("{e}");
+        }
         self
     }
 
@@ -89,13 +112,7 @@ impl Diagnostics {
     /// Assert that exactly one diagnostic line fired and that it has `code`; returns it.
     #[track_caller]
     pub fn assert_exactly_one(&self, code: SyncDiagnosticCode) -> &DiagnosticLine {
-        assert!(
-            self.lines.len() == 1 && self.lines[0].code == code,
-            "expected exactly one diagnostic, {code}, found {:?}\n{}",
-            self.codes(),
-            self.context
-        );
-        &self.lines[0]
+        self.check_exactly_one(code).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn codes(&self) -> Vec<String> {

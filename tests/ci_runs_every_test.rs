@@ -1,0 +1,116 @@
+//! CI runs every test on every change: no trigger of the workflow has a path filter, and the test
+//! partitions cover every partition 1..N. (The seed note's gate was path-filtered and hid a broken
+//! test for weeks.)
+
+use serde_yaml_ng::Value;
+
+const WORKFLOW: &str = include_str!("../.github/workflows/ci.yml");
+
+/// Why a workflow could skip tests.
+fn check_workflow(text: &str) -> Result<(), String> {
+    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("ci.yml is not YAML: {e}"))?;
+    // YAML 1.1 readers turn the key `on` into `true`; accept either spelling.
+    let triggers = doc
+        .get("on")
+        .or_else(|| doc.get(Value::Bool(true)))
+        .ok_or("ci.yml has no `on:` triggers")?;
+    let names: Vec<String> = match triggers {
+        Value::Mapping(m) => m.keys().filter_map(|k| k.as_str().map(String::from)).collect(),
+        Value::Sequence(s) => s.iter().filter_map(|k| k.as_str().map(String::from)).collect(),
+        Value::String(s) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    for required in ["push", "pull_request"] {
+        if !names.iter().any(|n| n == required) {
+            return Err(format!("ci.yml does not run on {required}"));
+        }
+    }
+    if let Value::Mapping(m) = triggers {
+        for (name, cfg) in m {
+            if let Value::Mapping(cfg) = cfg {
+                for filter in ["paths", "paths-ignore"] {
+                    if cfg.contains_key(filter) {
+                        return Err(format!(
+                            "trigger {:?} has a `{filter}:` filter: CI must run every test on every change",
+                            name.as_str().unwrap_or("?")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // Find the job that runs `--partition hash:${{ matrix.partition }}/N` and check its matrix.
+    let jobs = doc.get("jobs").and_then(Value::as_mapping).ok_or("ci.yml has no jobs")?;
+    let mut found = false;
+    for (job_name, job) in jobs {
+        let steps = job.get("steps").and_then(Value::as_sequence).cloned().unwrap_or_default();
+        for step in steps {
+            let Some(run) = step.get("run").and_then(Value::as_str) else { continue };
+            let Some(at) = run.find("--partition hash:${{ matrix.partition }}/") else { continue };
+            found = true;
+            let n: u64 = run[at + "--partition hash:${{ matrix.partition }}/".len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .map_err(|_| format!("job {job_name:?}: the partition count is not a number"))?;
+            let mut listed: Vec<u64> = job
+                .get("strategy")
+                .and_then(|s| s.get("matrix"))
+                .and_then(|m| m.get("partition"))
+                .and_then(Value::as_sequence)
+                .ok_or_else(|| format!("job {job_name:?} has no matrix.partition list"))?
+                .iter()
+                .filter_map(Value::as_u64)
+                .collect();
+            listed.sort_unstable();
+            if listed != (1..=n).collect::<Vec<_>>() {
+                return Err(format!(
+                    "job {job_name:?} runs partitions {listed:?} of {n}: every partition 1..={n} must run"
+                ));
+            }
+        }
+    }
+    if !found {
+        return Err("no job runs `cargo nextest run --partition hash:${{ matrix.partition }}/N`".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn the_workflow_runs_every_test_on_every_change() {
+    check_workflow(WORKFLOW).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_paths_filter_is_caught() {
+    let filtered = WORKFLOW.replacen("  push:\n", "  push:\n    paths:\n      - 'product/src/sync/**'\n", 1);
+    let err = check_workflow(&filtered).expect_err("a paths filter must fail");
+    assert!(err.contains("`paths:` filter"), "{err}");
+    let ignored = WORKFLOW.replacen("  pull_request:\n", "  pull_request:\n    paths-ignore:\n      - 'docs/**'\n", 1);
+    let err = check_workflow(&ignored).expect_err("a paths-ignore filter must fail");
+    assert!(err.contains("`paths-ignore:` filter"), "{err}");
+}
+
+#[test]
+fn a_missing_partition_is_caught() {
+    let shrunk = WORKFLOW.replacen("partition: [1, 2, 3]", "partition: [1, 3]", 1);
+    assert_ne!(shrunk, WORKFLOW, "the fixture edit must apply");
+    let err = check_workflow(&shrunk).expect_err("a missing partition must fail");
+    assert!(err.contains("every partition 1..=3 must run"), "{err}");
+    let grown = WORKFLOW.replacen("/3\n", "/4\n", 1);
+    assert_ne!(grown, WORKFLOW, "the fixture edit must apply");
+    assert!(check_workflow(&grown).is_err());
+}
+
+#[test]
+fn ci_script_runs_the_readme_test_command() {
+    let ci = include_str!("../.ci/run");
+    let readme = include_str!("../README.md");
+    let cmd = ci
+        .lines()
+        .find(|l| l.starts_with("cargo nextest run"))
+        .expect(".ci/run runs cargo nextest");
+    assert!(readme.contains(cmd), "README must give the exact test command .ci/run runs: {cmd}");
+    assert!(cmd.contains("--workspace"), "the test command must run the whole workspace");
+}
