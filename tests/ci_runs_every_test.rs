@@ -8,15 +8,22 @@ const WORKFLOW: &str = include_str!("../.github/workflows/ci.yml");
 
 /// Why a workflow could skip tests.
 fn check_workflow(text: &str) -> Result<(), String> {
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("ci.yml is not YAML: {e}"))?;
+    let doc: Value =
+        serde_yaml_ng::from_str(text).map_err(|e| format!("ci.yml is not YAML: {e}"))?;
     // YAML 1.1 readers turn the key `on` into `true`; accept either spelling.
     let triggers = doc
         .get("on")
         .or_else(|| doc.get(Value::Bool(true)))
         .ok_or("ci.yml has no `on:` triggers")?;
     let names: Vec<String> = match triggers {
-        Value::Mapping(m) => m.keys().filter_map(|k| k.as_str().map(String::from)).collect(),
-        Value::Sequence(s) => s.iter().filter_map(|k| k.as_str().map(String::from)).collect(),
+        Value::Mapping(m) => m
+            .keys()
+            .filter_map(|k| k.as_str().map(String::from))
+            .collect(),
+        Value::Sequence(s) => s
+            .iter()
+            .filter_map(|k| k.as_str().map(String::from))
+            .collect(),
         Value::String(s) => vec![s.clone()],
         _ => Vec::new(),
     };
@@ -40,13 +47,24 @@ fn check_workflow(text: &str) -> Result<(), String> {
         }
     }
     // Find the job that runs `--partition hash:${{ matrix.partition }}/N` and check its matrix.
-    let jobs = doc.get("jobs").and_then(Value::as_mapping).ok_or("ci.yml has no jobs")?;
+    let jobs = doc
+        .get("jobs")
+        .and_then(Value::as_mapping)
+        .ok_or("ci.yml has no jobs")?;
     let mut found = false;
     for (job_name, job) in jobs {
-        let steps = job.get("steps").and_then(Value::as_sequence).cloned().unwrap_or_default();
+        let steps = job
+            .get("steps")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
         for step in steps {
-            let Some(run) = step.get("run").and_then(Value::as_str) else { continue };
-            let Some(at) = run.find("--partition hash:${{ matrix.partition }}/") else { continue };
+            let Some(run) = step.get("run").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(at) = run.find("--partition hash:${{ matrix.partition }}/") else {
+                continue;
+            };
             found = true;
             let n: u64 = run[at + "--partition hash:${{ matrix.partition }}/".len()..]
                 .chars()
@@ -72,7 +90,9 @@ fn check_workflow(text: &str) -> Result<(), String> {
         }
     }
     if !found {
-        return Err("no job runs `cargo nextest run --partition hash:${{ matrix.partition }}/N`".into());
+        return Err(
+            "no job runs `cargo nextest run --partition hash:${{ matrix.partition }}/N`".into(),
+        );
     }
     Ok(())
 }
@@ -84,10 +104,18 @@ fn the_workflow_runs_every_test_on_every_change() {
 
 #[test]
 fn a_paths_filter_is_caught() {
-    let filtered = WORKFLOW.replacen("  push:\n", "  push:\n    paths:\n      - 'product/src/sync/**'\n", 1);
+    let filtered = WORKFLOW.replacen(
+        "  push:\n",
+        "  push:\n    paths:\n      - 'product/src/sync/**'\n",
+        1,
+    );
     let err = check_workflow(&filtered).expect_err("a paths filter must fail");
     assert!(err.contains("`paths:` filter"), "{err}");
-    let ignored = WORKFLOW.replacen("  pull_request:\n", "  pull_request:\n    paths-ignore:\n      - 'docs/**'\n", 1);
+    let ignored = WORKFLOW.replacen(
+        "  pull_request:\n",
+        "  pull_request:\n    paths-ignore:\n      - 'docs/**'\n",
+        1,
+    );
     let err = check_workflow(&ignored).expect_err("a paths-ignore filter must fail");
     assert!(err.contains("`paths-ignore:` filter"), "{err}");
 }
@@ -111,6 +139,12 @@ fn ci_script_runs_the_readme_test_command() {
         .lines()
         .find(|l| l.starts_with("cargo nextest run"))
         .expect(".ci/run runs cargo nextest");
-    assert!(readme.contains(cmd), "README must give the exact test command .ci/run runs: {cmd}");
-    assert!(cmd.contains("--workspace"), "the test command must run the whole workspace");
+    assert!(
+        readme.contains(cmd),
+        "README must give the exact test command .ci/run runs: {cmd}"
+    );
+    assert!(
+        cmd.contains("--workspace"),
+        "the test command must run the whole workspace"
+    );
 }

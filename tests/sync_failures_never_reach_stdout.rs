@@ -4,7 +4,10 @@
 use std::io::Read;
 use std::time::Duration;
 
-use kitty_testkit::{BatchAnswer, FakeSaas, IsolatedHome, IsolatedHomeBuilder, SessionSeed, SyncDiagnosticCode as Code};
+use kitty_testkit::{
+    BatchAnswer, FakeSaas, IsolatedHome, IsolatedHomeBuilder, SessionSeed,
+    SyncDiagnosticCode as Code,
+};
 use spec_kitty::identity::MachineIdentity;
 use spec_kitty::sync::envelope::EnvelopeDraft;
 use spec_kitty::sync::final_sync::{SyncInputs, final_sync};
@@ -32,7 +35,12 @@ fn run_final_sync(home: &IsolatedHome) -> Option<Code> {
     let env = home.env();
     let root = home.runtime_root();
     let identity = MachineIdentity::current();
-    let inputs = SyncInputs { env: &env, root: &root, identity: &identity, clock: spec_kitty::clock::Clock::system() };
+    let inputs = SyncInputs {
+        env: &env,
+        root: &root,
+        identity: &identity,
+        clock: spec_kitty::clock::Clock::system(),
+    };
     final_sync(&inputs).map(|e| e.code())
 }
 
@@ -81,25 +89,41 @@ fn sync_failure_paths_write_nothing_to_stdout() {
     let h = home(IsolatedHome::builder().refusing_server());
     h.seed(&SessionSeed::shared_only());
     queue_one(&h);
-    results.push(("no private team", run_final_sync(&h), Some(Code::DirectIngressMissingPrivateTeam)));
+    results.push((
+        "no private team",
+        run_final_sync(&h),
+        Some(Code::DirectIngressMissingPrivateTeam),
+    ));
     // Drain lock held.
     let saas = FakeSaas::start();
     let h = home(IsolatedHome::builder().fake_saas(&saas));
     h.seed(&SessionSeed::with_private_team());
     queue_one(&h);
     let held = h.hold_drain_lock();
-    results.push(("drain lock", run_final_sync(&h), Some(Code::FinalSyncLockUnavailable)));
+    results.push((
+        "drain lock",
+        run_final_sync(&h),
+        Some(Code::FinalSyncLockUnavailable),
+    ));
     drop(held);
     // Refresh lock held.
     let h = home(IsolatedHome::builder().fake_saas(&saas));
     h.seed(&SessionSeed::with_private_team().access_expired());
     queue_one(&h);
     let _held = h.hold_refresh_lock();
-    results.push(("refresh lock", run_final_sync(&h), Some(Code::AuthRefreshInProgress)));
+    results.push((
+        "refresh lock",
+        run_final_sync(&h),
+        Some(Code::AuthRefreshInProgress),
+    ));
     // No session.
     let h = home(IsolatedHome::builder().refusing_server());
     queue_one(&h);
-    results.push(("no session", run_final_sync(&h), Some(Code::ServerAuthFailure)));
+    results.push((
+        "no session",
+        run_final_sync(&h),
+        Some(Code::ServerAuthFailure),
+    ));
 
     rustix::stdio::dup2_stdout(&saved).unwrap();
     let mut written = String::new();

@@ -78,7 +78,10 @@ impl Diagnostics {
     pub fn check_not_fired(&self, code: SyncDiagnosticCode) -> Result<(), String> {
         match self.find(&code) {
             None => Ok(()),
-            Some(_) => Err(format!("diagnostic {code} fired but must not\n{}", self.context)),
+            Some(_) => Err(format!(
+                "diagnostic {code} fired but must not\n{}",
+                self.context
+            )),
         }
     }
 
@@ -112,7 +115,8 @@ impl Diagnostics {
     /// Assert that exactly one diagnostic line fired and that it has `code`; returns it.
     #[track_caller]
     pub fn assert_exactly_one(&self, code: SyncDiagnosticCode) -> &DiagnosticLine {
-        self.check_exactly_one(code).unwrap_or_else(|e| panic!("{e}"))
+        self.check_exactly_one(code)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn codes(&self) -> Vec<String> {

@@ -28,13 +28,18 @@ pub fn check_stdout(run: &RunOutput) -> Result<kitty_testkit::JsonDoc, String> {
 }
 
 /// stdout is exactly one JSON object, and none of `forbidden` is on it.
-pub fn check_stdout_free_of(run: &RunOutput, forbidden: &[&str]) -> Result<kitty_testkit::JsonDoc, String> {
+pub fn check_stdout_free_of(
+    run: &RunOutput,
+    forbidden: &[&str],
+) -> Result<kitty_testkit::JsonDoc, String> {
     let doc = run
         .try_json()
         .map_err(|e| format!("stdout is not strict JSON: {e}\n{run}"))?;
     for prose in forbidden {
         if run.stdout().contains(prose) {
-            return Err(format!("diagnostic prose {prose:?} leaked onto stdout\n{run}"));
+            return Err(format!(
+                "diagnostic prose {prose:?} leaked onto stdout\n{run}"
+            ));
         }
     }
     Ok(doc)
@@ -69,7 +74,11 @@ pub fn check_mission_create(run: &RunOutput) -> Result<(), String> {
 }
 
 /// The seed scenario end to end: the drift canary, then the run, then every assertion.
-pub fn mission_create_contract(home: &IsolatedHome, repo: &Repo, slug: &str) -> Result<RunOutput, String> {
+pub fn mission_create_contract(
+    home: &IsolatedHome,
+    repo: &Repo,
+    slug: &str,
+) -> Result<RunOutput, String> {
     home.check_drift().map_err(|e| e.to_string())?;
     let run = home
         .command()

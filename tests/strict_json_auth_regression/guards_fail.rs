@@ -11,9 +11,13 @@ fn the_seed_notes_mis_seed_fails_the_contract_and_names_the_drift() {
     // Exactly the seed's bug: the session under HOME/.spec-kitty/auth, SPEC_KITTY_HOME elsewhere.
     home.mis_seed_under_home(&SessionSeed::shared_only());
     let repo = home.repo().build();
-    let err = mission_create_contract(&home, &repo, "mis-seeded").expect_err("a mis-seeded home must fail");
+    let err = mission_create_contract(&home, &repo, "mis-seeded")
+        .expect_err("a mis-seeded home must fail");
     assert!(err.starts_with("DRIFT:"), "{err}");
-    assert!(err.contains("home/.spec-kitty/auth") && err.contains("kitty-home/auth"), "{err}");
+    assert!(
+        err.contains("home/.spec-kitty/auth") && err.contains("kitty-home/auth"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -27,7 +31,10 @@ fn the_mis_seed_fails_the_run_assertions_even_without_the_canary() {
         .args(["agent", "mission", "create", "no-canary", "--json"])
         .run();
     let err = check_mission_create(&run).expect_err("the invisible session must be noticed");
-    assert!(err.starts_with("DRIFT: stderr says \"no valid access token\""), "{err}");
+    assert!(
+        err.starts_with("DRIFT: stderr says \"no valid access token\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -38,7 +45,10 @@ fn changing_spec_kitty_home_after_seeding_trips_the_canary() {
     home.set_var("SPEC_KITTY_HOME", moved.to_str().unwrap());
     let repo = home.repo().build();
     let err = mission_create_contract(&home, &repo, "moved").expect_err("the canary must trip");
-    assert!(err.starts_with("DRIFT: the fixture seeded a session under"), "{err}");
+    assert!(
+        err.starts_with("DRIFT: the fixture seeded a session under"),
+        "{err}"
+    );
     assert!(err.contains("moved-root/auth"), "{err}");
 }
 
@@ -47,9 +57,12 @@ fn with_sync_disabled_the_diagnostic_fired_guard_fails() {
     let home = scenario_home().env("SPEC_KITTY_SYNC_DISABLE", "1").build();
     home.seed(&SessionSeed::shared_only());
     let repo = home.repo().build();
-    let err = mission_create_contract(&home, &repo, "sync-off").expect_err("must not pass vacuously");
+    let err =
+        mission_create_contract(&home, &repo, "sync-off").expect_err("must not pass vacuously");
     assert!(
-        err.starts_with("expected exactly one diagnostic, sync.direct_ingress_missing_private_team, found []"),
+        err.starts_with(
+            "expected exactly one diagnostic, sync.direct_ingress_missing_private_team, found []"
+        ),
         "{err}"
     );
 }
@@ -68,7 +81,10 @@ fn a_stray_line_before_the_json_fails_the_strict_json_assertion() {
     );
     let err = check_mission_create(&tampered).expect_err("a stray line must fail");
     assert!(err.starts_with("stdout is not strict JSON: stdout has text before the JSON document: \"Connection failed\""), "{err}");
-    assert!(err.contains("----- stdout -----") && err.contains("----- stderr -----"), "{err}");
+    assert!(
+        err.contains("----- stdout -----") && err.contains("----- stderr -----"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -80,5 +96,8 @@ fn prose_inside_the_json_document_still_fails() {
         "",
     );
     let err = check_mission_create(&tampered).expect_err("prose on stdout must fail");
-    assert!(err.starts_with("diagnostic prose \"direct ingress\" leaked onto stdout"), "{err}");
+    assert!(
+        err.starts_with("diagnostic prose \"direct ingress\" leaked onto stdout"),
+        "{err}"
+    );
 }

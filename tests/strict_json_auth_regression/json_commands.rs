@@ -19,13 +19,21 @@ fn setup() -> (IsolatedHome, Repo) {
 }
 
 fn check(home: &IsolatedHome, repo: &Repo, args: &[&str], code: i32) {
-    let run = home.command().current_dir(repo.path()).args(args).arg("--json").run();
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(args)
+        .arg("--json")
+        .run();
     run.assert_code(code);
     let doc = check_stdout(&run).unwrap_or_else(|e| panic!("{e}"));
     let expected = if code == 0 { "success" } else { "error" };
     doc.assert_eq("/result", expected);
     if code != 0 {
-        assert!(doc.get("/error_code").is_some_and(|c| c.is_string()), "{run}");
+        assert!(
+            doc.get("/error_code").is_some_and(|c| c.is_string()),
+            "{run}"
+        );
     }
     // Whatever fired went to stderr in the reference format (parsed, not grepped).
     for line in run.diagnostics().lines() {
@@ -60,13 +68,23 @@ fn mission_list_is_strict_json() {
 #[test]
 fn a_bad_slug_is_strict_json() {
     let (home, repo) = setup();
-    check(&home, &repo, &["agent", "mission", "create", "Not A Slug"], 1);
+    check(
+        &home,
+        &repo,
+        &["agent", "mission", "create", "Not A Slug"],
+        1,
+    );
 }
 
 #[test]
 fn a_duplicate_slug_is_strict_json() {
     let (home, repo) = setup();
-    check(&home, &repo, &["agent", "mission", "create", "queued-event"], 1);
+    check(
+        &home,
+        &repo,
+        &["agent", "mission", "create", "queued-event"],
+        1,
+    );
 }
 
 #[test]
@@ -82,8 +100,13 @@ fn a_broken_store_is_strict_json_for_status() {
     let repo = home.repo().build();
     check(&home, &repo, &["auth", "status"], 1);
     // And mission create still succeeds, reporting the unusable session on stderr only.
-    let run = home.command().current_dir(repo.path()).args(["agent", "mission", "create", "despite-store", "--json"]).run();
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "despite-store", "--json"])
+        .run();
     run.assert_success();
     check_stdout(&run).unwrap_or_else(|e| panic!("{e}"));
-    run.diagnostics().assert_exactly_one(kitty_testkit::SyncDiagnosticCode::ServerAuthFailure);
+    run.diagnostics()
+        .assert_exactly_one(kitty_testkit::SyncDiagnosticCode::ServerAuthFailure);
 }
