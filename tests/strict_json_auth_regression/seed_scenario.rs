@@ -24,5 +24,7 @@ fn the_same_contract_holds_with_an_empty_spec_kitty_home() {
     let home = scenario_home().empty_spec_kitty_home().build();
     home.seed(&SessionSeed::shared_only());
     let repo = home.repo().build();
-    mission_create_contract(&home, &repo, "empty-home").unwrap_or_else(|e| panic!("{e}"));
+    let run = mission_create_contract(&home, &repo, "empty-home").unwrap_or_else(|e| panic!("{e}"));
+    run.json().assert_eq("/mission_slug", "empty-home");
+    assert!(home.runtime_root().base().starts_with(home.home_dir()));
 }
