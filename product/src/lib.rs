@@ -1,36 +1,98 @@
 //! `spec-kitty`: a fast native CLI for spec-driven development.
 //!
-//! The library holds everything the binary does. The items below are the surface that tests and
-//! plugins may use; they read the environment, the runtime root and the session exactly as the
-//! binary does, so they cannot drift from it:
+//! # The plugin API (public and stable)
 //!
-//! - [`env::Env`] and [`env::REGISTRY`]: the environment snapshot and every variable read;
+//! A plugin (`spec-kitty-<name>` on PATH, run by `spec-kitty <name>`) must read the environment,
+//! the runtime root and the session exactly as the binary does, so it cannot drift from it. These
+//! items are the stable surface for that, and the only one:
+//!
+//! - [`env::Env`], [`env::REGISTRY`] and [`env::vars`]: the environment snapshot and every variable
+//!   the product reads;
 //! - [`paths::RuntimeRoot`]: the one resolver of every runtime location;
-//! - [`auth::store::SessionStore`] and [`auth::session::Session`]: the encrypted session store
-//!   (interoperable with the reference implementation) and its model;
-//! - [`identity::MachineIdentity`]: the key-derivation identity.
+//! - [`auth::store::SessionStore`] (its read path, [`auth::store::SessionStore::read`]) and
+//!   [`auth::session::Session`] / [`auth::session::Team`]: the encrypted session store,
+//!   interoperable with the reference implementation, and its model;
+//! - [`identity::MachineIdentity`]: the key-derivation identity;
+//! - [`sync::diagnostics`]: the diagnostic codes and the stderr line format;
+//! - [`VERSION`].
 //!
 //! ```
-//! use spec_kitty::{env::Env, paths::RuntimeRoot};
+//! use spec_kitty::{auth::store::SessionStore, env::Env, identity::MachineIdentity, paths::RuntimeRoot};
 //! let env = Env::from_pairs([("HOME", "/home/ada")]);
 //! let root = RuntimeRoot::resolve(&env).unwrap();
 //! assert_eq!(root.base(), std::path::Path::new("/home/ada/.spec-kitty"));
+//! let store = SessionStore::new(root.auth_dir(), MachineIdentity::current());
+//! assert_eq!(store.dir(), std::path::Path::new("/home/ada/.spec-kitty/auth"));
 //! ```
+//!
+//! Everything else (the CLI, sync, missions, the HTTP client) is private. The `internals` feature
+//! exposes it, hidden from these docs and without any stability promise, for kitty-testkit, the
+//! benchmarks and this package's own tests.
 #![warn(missing_docs)]
+#![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
+
+/// Declare a module that is public with the `internals` feature and crate-private otherwise.
+macro_rules! internal {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[cfg(feature = "internals")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$doc])*
+        #[cfg(not(feature = "internals"))]
+        pub(crate) mod $name;
+    };
+}
+pub(crate) use internal;
 
 pub mod auth;
-pub mod cli;
-pub mod clock;
-pub mod config;
 pub mod env;
 pub mod identity;
-pub mod ids;
-pub mod lock;
-pub mod mission;
-pub mod output;
 pub mod paths;
-pub mod saas;
 pub mod sync;
+
+internal!(
+    /// Command-line parsing and handlers.
+    cli
+);
+internal!(
+    /// The clock.
+    clock
+);
+internal!(
+    /// `config.toml`.
+    config
+);
+internal!(
+    /// Identifiers.
+    ids
+);
+internal!(
+    /// Advisory file locks.
+    lock
+);
+internal!(
+    /// Missions.
+    mission
+);
+internal!(
+    /// The only writer of stdout and stderr.
+    output
+);
+internal!(
+    /// The hosted service client.
+    saas
+);
 
 /// The version of this build.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The binary's entry point: run the CLI with explicit inputs (not part of the plugin API).
+#[doc(hidden)]
+pub fn run_cli(
+    args: Vec<std::ffi::OsString>,
+    env: env::Env,
+    identity: identity::MachineIdentity,
+) -> std::process::ExitCode {
+    cli::run(args, env, identity, clock::Clock::system())
+}

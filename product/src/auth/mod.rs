@@ -1,9 +1,16 @@
 //! Authentication: the session model, its encrypted store, tokens and login.
 
-pub mod login;
 pub mod session;
 pub mod store;
-pub mod tokens;
+
+crate::internal!(
+    /// Device-flow login.
+    login
+);
+crate::internal!(
+    /// Token refresh and membership rehydrate.
+    tokens
+);
 
 mod pyjson;
 pub use pyjson::to_python_json;

@@ -5,6 +5,7 @@ pub mod context;
 pub mod error;
 pub mod mission;
 pub mod paths;
+pub mod plugins;
 pub mod sync;
 
 use std::ffi::OsString;
@@ -21,6 +22,7 @@ use context::Ctx;
 #[derive(Debug, Parser)]
 #[command(
     name = "spec-kitty",
+    allow_external_subcommands = true,
     version,
     about = "Spec-driven development: missions, a durable outbox, and sync.",
     after_help = "Run `spec-kitty env` to list every environment variable spec-kitty reads."
@@ -63,6 +65,11 @@ enum Command {
     /// Send queued events to the hosted service, or inspect the queue.
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// List the plugins (spec-kitty-<name> executables) found on PATH.
+    Plugins,
+    /// Run the plugin `spec-kitty-<name>` from PATH with the remaining arguments.
+    #[command(external_subcommand)]
+    External(Vec<OsString>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +215,18 @@ pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Cloc
         Command::Agent(AgentCommand::Mission(MissionCommand::List)) => mission::list(&ctx),
         Command::Sync(SyncCommand::Now) => sync::now(&ctx),
         Command::Sync(SyncCommand::Status) => sync::status(&ctx),
+        Command::Plugins => plugins::list(&ctx),
+        Command::External(argv) => {
+            let name = argv.first().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let builtins: Vec<String> = <Cli as clap::CommandFactory>::command()
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            return match plugins::dispatch(&ctx, &name, &argv[1..], &builtins) {
+                Ok(code) => code,
+                Err(usage) => Output::usage_error(wants_json, &usage, false),
+            };
+        }
     };
     // At most one diagnostic per process: the final sync's.
     let diagnostics: Vec<_> = sync::after_command(&ctx).into_iter().collect();

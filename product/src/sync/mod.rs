@@ -1,10 +1,33 @@
-//! Sync: the outbox, envelopes, ingress, draining, the final sync and its diagnostics.
+//! Sync. Public and stable: [`diagnostics`] (codes and the line format). The outbox, envelopes,
+//! ingress, draining and the final sync are internal.
 
 pub mod diagnostics;
-pub mod drain;
-pub mod envelope;
-pub mod error;
-pub mod final_sync;
-pub mod ingress;
-pub mod outbox;
-pub mod settings;
+
+crate::internal!(
+    /// Draining the outbox.
+    drain
+);
+crate::internal!(
+    /// Event envelopes.
+    envelope
+);
+crate::internal!(
+    /// Typed sync failures.
+    error
+);
+crate::internal!(
+    /// The final sync.
+    final_sync
+);
+crate::internal!(
+    /// Direct ingress.
+    ingress
+);
+crate::internal!(
+    /// The durable outbox.
+    outbox
+);
+crate::internal!(
+    /// Sync settings.
+    settings
+);
