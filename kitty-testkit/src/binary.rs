@@ -10,7 +10,9 @@ pub const BIN_OVERRIDE_VAR: &str = "SPEC_KITTY_BIN";
 /// Resolution order: an explicit path ([`SpecKittyBin::at`]); `SPEC_KITTY_BIN` in the test
 /// process; the `NEXTEST_BIN_EXE_spec-kitty` / `CARGO_BIN_EXE_spec-kitty` variables that nextest and
 /// cargo set for integration tests of the package that builds the binary (so the binary is
-/// always fresh).
+/// always fresh); last, for other packages of the same workspace (plugins), the `spec-kitty` that
+/// the workspace build left next to the test executable. That last one is only as fresh as the
+/// last workspace build: run the whole workspace, or set `SPEC_KITTY_BIN`.
 ///
 /// ```
 /// use kitty_testkit::SpecKittyBin;
@@ -44,6 +46,21 @@ impl SpecKittyBin {
         .iter()
         .find_map(|name| std::env::var_os(name).filter(|v| !v.is_empty()))
         .map(|p| Self::at(PathBuf::from(p)))
+        .or_else(Self::workspace_build)
+    }
+
+    /// `target/<profile>/spec-kitty` next to the running test executable
+    /// (`target/<profile>/deps/<test>`), if it exists.
+    fn workspace_build() -> Option<Self> {
+        let exe = std::env::current_exe().ok()?;
+        let deps = exe.parent()?;
+        if deps.file_name()? != "deps" {
+            return None;
+        }
+        let candidate = deps
+            .parent()?
+            .join(format!("spec-kitty{}", std::env::consts::EXE_SUFFIX));
+        candidate.is_file().then(|| Self::at(candidate))
     }
 
     /// Like [`discover`](Self::discover), panicking with the fix when nothing is found.
@@ -59,7 +76,8 @@ impl SpecKittyBin {
             panic!(
                 "kitty-testkit cannot find the spec-kitty binary: set {BIN_OVERRIDE_VAR}=/path/to/spec-kitty, \
                  or run the test as an integration test of the package that builds `spec-kitty` \
-                 (cargo then sets CARGO_BIN_EXE_spec-kitty), or pass IsolatedHome::builder().binary(path)"
+                 (cargo then sets CARGO_BIN_EXE_spec-kitty), or build the workspace first \
+                 (`cargo build -p spec-kitty`), or pass IsolatedHome::builder().binary(path)"
             )
         })
     }

@@ -85,7 +85,11 @@ impl KittyCommand {
 
     /// The command line, for messages.
     pub fn display(&self) -> String {
-        let mut s = String::from("spec-kitty");
+        let mut s = self
+            .program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for a in &self.args {
             s.push(' ');
             s.push_str(&a.to_string_lossy());

@@ -51,9 +51,16 @@ pub struct IsolatedHomeBuilder {
     home: Option<Setting>,
     extra: BTreeMap<String, Option<String>>,
     bin: Option<SpecKittyBin>,
+    path_prepend: Vec<PathBuf>,
 }
 
 impl IsolatedHomeBuilder {
+    /// Put `dir` in front of `PATH` (where plugins `spec-kitty-<name>` are found).
+    pub fn prepend_path(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.path_prepend.push(dir.into());
+        self
+    }
+
     /// Turn sync on (`SPEC_KITTY_ENABLE_SAAS_SYNC=1`) or leave it off (the default).
     pub fn sync(mut self, on: bool) -> Self {
         self.sync = on;
@@ -141,6 +148,18 @@ impl IsolatedHomeBuilder {
             }
         }
         let p = |p: &Path| p.to_string_lossy().into_owned();
+        {
+            let inherited = env.get("PATH").cloned().unwrap_or_default();
+            let dirs = self
+                .path_prepend
+                .iter()
+                .cloned()
+                .chain([l.bin.clone()])
+                .chain(std::env::split_paths(&inherited));
+            if let Ok(joined) = std::env::join_paths(dirs) {
+                env.insert("PATH".into(), joined.to_string_lossy().into_owned());
+            }
+        }
         let base_dirs = [
             ("XDG_CONFIG_HOME", l.base.join("xdg/config")),
             ("XDG_DATA_HOME", l.base.join("xdg/data")),
@@ -227,6 +246,7 @@ struct Layout {
     kitty_home: PathBuf,
     work: PathBuf,
     tmp: PathBuf,
+    bin: PathBuf,
 }
 
 impl Layout {
@@ -239,10 +259,11 @@ impl Layout {
             kitty_home: base.join("kitty-home"),
             work: base.join("work"),
             tmp: base.join("tmp"),
+            bin: base.join("bin"),
         }
     }
-    fn dirs(&self) -> [&Path; 3] {
-        [&self.home, &self.work, &self.tmp]
+    fn dirs(&self) -> [&Path; 4] {
+        [&self.home, &self.work, &self.tmp, &self.bin]
     }
 }
 
@@ -299,6 +320,16 @@ impl IsolatedHome {
     /// A scratch directory for repositories (the default working directory of commands).
     pub fn work_dir(&self) -> &Path {
         &self.layout.work
+    }
+
+    /// A directory at the front of `PATH`: drop `spec-kitty-<name>` plugins here.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// assert!(home.var("PATH").unwrap().starts_with(home.bin_dir().to_str().unwrap()));
+    /// ```
+    pub fn bin_dir(&self) -> &Path {
+        &self.layout.bin
     }
 
     /// The exact environment map handed to every run.
@@ -400,6 +431,18 @@ impl IsolatedHome {
             self.env.clone(),
             self.layout.work.clone(),
         )
+    }
+
+    /// Run another program (a plugin binary, say) under this home's exact environment, through the
+    /// same builder and guards as [`command`](Self::command).
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let run = home.program("/bin/sh").args(["-c", "printf '%s' \"$HOME\""]).run();
+    /// assert_eq!(run.stdout(), home.home_dir().to_str().unwrap());
+    /// ```
+    pub fn program(&self, program: impl Into<PathBuf>) -> KittyCommand {
+        KittyCommand::new(program.into(), self.env.clone(), self.layout.work.clone())
     }
 
     /// Ask the binary where it reads (`spec-kitty paths --json`) and compare with where this home

@@ -5,6 +5,7 @@ mod auth_session;
 mod final_sync;
 mod mission_create;
 mod paths;
+mod plugins;
 mod sync_commands;
 mod testkit_guards;
 mod token_refresh;

@@ -1,0 +1,74 @@
+//! External subcommands: `spec-kitty <name>` runs `spec-kitty-<name>` from PATH.
+
+use kitty_testkit::IsolatedHome;
+
+/// A home with `spec-kitty-<name>` scripts in its bin dir (the front of PATH).
+fn home_with_plugins(plugins: &[(&str, &str)]) -> IsolatedHome {
+    use std::os::unix::fs::PermissionsExt;
+    let home = IsolatedHome::new();
+    for (name, body) in plugins {
+        let path = home.bin_dir().join(format!("spec-kitty-{name}"));
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    home
+}
+
+#[test]
+fn a_plugin_gets_its_arguments_unchanged_and_its_exit_status_is_ours() {
+    let home = home_with_plugins(&[(
+        "echo",
+        r#"for a in "$@"; do printf '[%s]' "$a"; done; printf '\n%s\n%s\n%s\n' "$SPEC_KITTY_BIN" "$SPEC_KITTY_RUNTIME_ROOT" "$HOME"; exit 7"#,
+    )]);
+    let run = home
+        .command()
+        .args(["echo", "--json", "two words", "-x"])
+        .run();
+    run.assert_code(7);
+    let lines: Vec<&str> = run.stdout().lines().collect();
+    assert_eq!(lines[0], "[--json][two words][-x]", "{run}");
+    let bin = kitty_testkit::SpecKittyBin::require();
+    assert_eq!(lines[1], bin.path().to_str().unwrap());
+    assert_eq!(lines[2], home.runtime_root().base().to_str().unwrap());
+    assert_eq!(lines[3], home.home_dir().to_str().unwrap());
+}
+
+#[test]
+fn a_plugin_killed_by_a_signal_exits_128_plus_n() {
+    let home = home_with_plugins(&[("die", "kill -TERM $$")]);
+    home.command().arg("die").run().assert_code(128 + 15);
+}
+
+#[test]
+fn an_unknown_command_is_a_usage_error_with_close_matches() {
+    let home = home_with_plugins(&[("whoami", "exit 0")]);
+    let run = home.command().args(["syncc", "--json"]).run();
+    run.assert_code(2);
+    let doc = run.json();
+    doc.assert_eq("/error_code", "usage");
+    assert!(
+        doc.str("/error").contains("a similar command exists: sync"),
+        "{run}"
+    );
+    let run = home.command().args(["whoamii"]).run();
+    run.assert_code(2).assert_stdout_empty();
+    run.assert_stderr_contains("a similar command exists: whoami");
+}
+
+#[test]
+fn plugins_lists_what_is_on_path() {
+    let home = home_with_plugins(&[("alpha", "exit 0"), ("beta", "exit 0")]);
+    let doc = home.command().args(["plugins", "--json"]).run().json();
+    let names: Vec<&str> = doc
+        .at("/plugins")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.starts_with(&["alpha", "beta"])
+            || (names.contains(&"alpha") && names.contains(&"beta")),
+        "{names:?}"
+    );
+}
