@@ -23,24 +23,114 @@
 //! `CARGO_BIN_EXE_spec-kitty`). Downstream plugins set `SPEC_KITTY_BIN=/path/to/spec-kitty`, or pass
 //! [`IsolatedHomeBuilder::binary`].
 //!
-//! ## A whole test
+//! In the examples below, `# let Some(bin) = SpecKittyBin::discover() else { return };` skips the
+//! example when no binary is known (this crate's doctests run with `SPEC_KITTY_BIN` set in CI).
+//!
+//! ## 1. An isolated home with an exact environment
 //!
 //! ```
-//! use kitty_testkit::{FakeSaas, IsolatedHome, SessionSeed};
-//! # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
-//! let saas = FakeSaas::start();
-//! let home = IsolatedHome::builder().binary(bin).fake_saas(&saas).build();
-//! home.seed(&SessionSeed::with_private_team());
-//! home.assert_no_drift();
+//! use kitty_testkit::IsolatedHome;
+//! let home = IsolatedHome::builder()
+//!     .sync(true)                              // SPEC_KITTY_ENABLE_SAAS_SYNC=1
+//!     .refusing_server()                       // SPEC_KITTY_SAAS_URL -> nothing listens
+//!     .env("SPEC_KITTY_LOG", "trace")
+//!     .build();
+//! // Nothing from the test process leaks in but PATH; every base directory is in the sandbox.
+//! assert!(home.var("HOME").unwrap().starts_with(home.path().to_str().unwrap()));
+//! assert!(home.var("XDG_CONFIG_HOME").unwrap().starts_with(home.path().to_str().unwrap()));
+//! assert_eq!(home.var("SPEC_KITTY_QUIET"), None);
+//! // The runtime root is the product's resolver applied to that same map.
+//! assert!(home.runtime_root().base().starts_with(home.path()));
+//! ```
 //!
+//! ## 2. Seeding through the product's store (never a path)
+//!
+//! ```
+//! use kitty_testkit::{BrokenSeed, IsolatedHome, SessionSeed};
+//! let home = IsolatedHome::new();
+//! let session = home.seed(&SessionSeed::shared_only().access_expired());
+//! assert!(session.private_team().is_none());
+//! assert_eq!(home.read_session().unwrap().email, session.email);
+//!
+//! let broken = IsolatedHome::new();
+//! broken.seed_broken(BrokenSeed::TamperedCiphertext);
+//! assert!(broken.session_store().read().is_err());
+//! ```
+//!
+//! ## 3. Running the binary, strict JSON, and the drift canary
+//!
+//! ```
+//! use kitty_testkit::{IsolatedHome, SessionSeed, SpecKittyBin};
+//! # let Some(bin) = SpecKittyBin::discover() else { return };
+//! let home = IsolatedHome::builder().binary(bin).build();
+//! home.seed(&SessionSeed::with_private_team());
+//! home.assert_no_drift(); // `spec-kitty paths --json` reads where we seeded
 //! let run = home.command().args(["auth", "status", "--json"]).run();
 //! run.assert_success()
-//!     .json()
-//!     .assert_eq("/result", "success")
+//!     .json()                                  // exactly one JSON object, or a full-stream panic
 //!     .assert_eq("/authenticated", true)
 //!     .assert_eq("/private_team_id", "team-private");
-//! run.diagnostics().assert_none();
 //! ```
+//!
+//! ## 4. Diagnostics on stderr, typed
+//!
+//! ```
+//! use kitty_testkit::{IsolatedHome, SessionSeed, SpecKittyBin, SyncDiagnosticCode};
+//! # let Some(bin) = SpecKittyBin::discover() else { return };
+//! let home = IsolatedHome::builder().binary(bin).sync(true).refusing_server().build();
+//! home.seed(&SessionSeed::shared_only());
+//! let repo = home.repo().build();
+//! let run = home.command().current_dir(repo.path())
+//!     .args(["agent", "mission", "create", "demo", "--json"]).run();
+//! run.assert_success();
+//! run.diagnostics()
+//!     .assert_exactly_one(SyncDiagnosticCode::DirectIngressMissingPrivateTeam);
+//! run.assert_nowhere("no valid access token");
+//! assert_eq!(home.queued_events().len(), 1);
+//! ```
+//!
+//! ## 5. A fake hosted service on loopback
+//!
+//! ```
+//! use kitty_testkit::{BatchAnswer, FakeSaas, IsolatedHome, SessionSeed, SpecKittyBin};
+//! # let Some(bin) = SpecKittyBin::discover() else { return };
+//! let saas = FakeSaas::start();
+//! saas.push_batch_answers([BatchAnswer::Status(401)]); // then success after one refresh
+//! let home = IsolatedHome::builder().binary(bin).sync(true).fake_saas(&saas).build();
+//! home.seed(&SessionSeed::with_private_team());
+//! let repo = home.repo().build();
+//! home.command().current_dir(repo.path())
+//!     .args(["agent", "mission", "create", "shipped", "--json"]).run()
+//!     .assert_success();
+//! assert_eq!(saas.count("/oauth/token"), 1);
+//! assert_eq!(saas.received_events().len(), 2); // the 401'd batch and its retry, gunzipped
+//! assert!(home.queued_events().is_empty());
+//! ```
+//!
+//! ## 6. Proving that nothing changed
+//!
+//! ```
+//! use kitty_testkit::{DirSnapshot, IsolatedHome, SpecKittyBin};
+//! # let Some(bin) = SpecKittyBin::discover() else { return };
+//! let home = IsolatedHome::builder().binary(bin).build();
+//! let repo = home.repo().branch("main").build();
+//! let before = DirSnapshot::of(repo.path());
+//! let run = home.command().current_dir(repo.path())
+//!     .args(["agent", "mission", "create", "x", "--json"]).run();
+//! run.assert_code(1).json().assert_eq("/error_code", "protected_branch");
+//! before.assert_unchanged(&DirSnapshot::of(repo.path()));
+//! ```
+//!
+//! ## 7. Plugins
+//!
+//! Put `spec-kitty-<name>` in [`IsolatedHome::bin_dir`] (or
+//! [`IsolatedHomeBuilder::prepend_path`]) and run `spec-kitty <name>`; run the plugin itself under
+//! the same environment with [`IsolatedHome::program`]. The example plugin in this repository
+//! (`examples/kitty-plugin-whoami`) is tested exactly this way.
+//!
+//! ## 8. rstest fixtures
+//!
+//! [`fixtures`] holds per-test `home`, `fake_saas` and `refusing_url` fixtures.
 #![deny(missing_docs)]
 
 mod binary;
