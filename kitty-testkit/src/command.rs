@@ -9,6 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 
 use crate::diagnostics::{Diagnostics, parse_diagnostics};
 use crate::json::{JsonDoc, parse_strict_json};
+use crate::secrets::SecretSources;
 
 /// A `spec-kitty` invocation under an [`IsolatedHome`](crate::IsolatedHome)'s exact environment.
 ///
@@ -29,10 +30,16 @@ pub struct KittyCommand {
     cwd: PathBuf,
     stdin: Option<Vec<u8>>,
     ran: bool,
+    secrets: SecretSources,
 }
 
 impl KittyCommand {
-    pub(crate) fn new(program: PathBuf, env: BTreeMap<String, String>, cwd: PathBuf) -> Self {
+    pub(crate) fn new(
+        program: PathBuf,
+        env: BTreeMap<String, String>,
+        cwd: PathBuf,
+        secrets: SecretSources,
+    ) -> Self {
         Self {
             program,
             args: Vec::new(),
@@ -40,6 +47,7 @@ impl KittyCommand {
             cwd,
             stdin: None,
             ran: false,
+            secrets,
         }
     }
 
@@ -127,7 +135,11 @@ impl KittyCommand {
         if let (Some(bytes), Some(mut stdin)) = (self.stdin.take(), child.stdin.take()) {
             let _ = stdin.write_all(&bytes);
         }
-        RunningKitty { child, display }
+        RunningKitty {
+            child,
+            display,
+            secrets: std::mem::take(&mut self.secrets),
+        }
     }
 
     /// Run to completion and capture everything.
@@ -169,6 +181,7 @@ impl fmt::Debug for KittyCommand {
 pub struct RunningKitty {
     child: Child,
     display: String,
+    secrets: SecretSources,
 }
 
 impl RunningKitty {
@@ -178,12 +191,20 @@ impl RunningKitty {
             .child
             .wait_with_output()
             .unwrap_or_else(|e| panic!("waiting for `{}` failed: {e}", self.display));
-        RunOutput {
+        let run = RunOutput {
             command: self.display,
             status: out.status,
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        // Every run, whatever the test asserts: no seeded or issued token on either stream.
+        if let Some(secret) = self.secrets.leaked(&run.stdout, &run.stderr) {
+            panic!(
+                "SECRET LEAK: a token seeded or issued in this test appeared in the output (shown as <redacted>)\n{}",
+                run.to_string().replace(&secret, "<redacted>")
+            );
         }
+        run
     }
 }
 

@@ -146,7 +146,6 @@ struct State {
     batches: VecDeque<BatchAnswer>,
     default_event_status: String,
     batch_delay: Duration,
-    issued: Vec<String>,
 }
 
 /// The fake hosted service. Dropping it stops the server.
@@ -163,6 +162,7 @@ pub struct FakeSaas {
     url: String,
     addr: std::net::SocketAddr,
     state: Arc<Mutex<State>>,
+    issued: crate::secrets::Secrets,
     server: Arc<tiny_http::Server>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -196,17 +196,18 @@ impl FakeSaas {
             batches: VecDeque::new(),
             default_event_status: "success".into(),
             batch_delay: Duration::ZERO,
-            issued: Vec::new(),
         }));
+        let issued = crate::secrets::Secrets::default();
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let (server, state, stop) = (server.clone(), state.clone(), stop.clone());
+            let issued = issued.clone();
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     match server.recv() {
                         Ok(req) => {
-                            let state = state.clone();
-                            std::thread::spawn(move || handle(req, &state));
+                            let (state, issued) = (state.clone(), issued.clone());
+                            std::thread::spawn(move || handle(req, &state, &issued));
                         }
                         Err(_) => break,
                     }
@@ -217,6 +218,7 @@ impl FakeSaas {
             url: format!("http://{addr}"),
             addr,
             state,
+            issued,
             server,
             stop,
             thread: Some(thread),
@@ -307,7 +309,11 @@ impl FakeSaas {
 
     /// Every token this fake issued (for leak checks).
     pub fn issued_tokens(&self) -> Vec<String> {
-        self.state().issued.clone()
+        self.issued.all()
+    }
+
+    pub(crate) fn secrets(&self) -> crate::secrets::Secrets {
+        self.issued.clone()
     }
 }
 
@@ -321,7 +327,7 @@ impl Drop for FakeSaas {
     }
 }
 
-fn handle(mut req: tiny_http::Request, state: &Mutex<State>) {
+fn handle(mut req: tiny_http::Request, state: &Mutex<State>, issued: &crate::secrets::Secrets) {
     let mut raw = Vec::new();
     let _ = req.as_reader().read_to_end(&mut raw);
     let headers: BTreeMap<String, String> = req
@@ -354,7 +360,7 @@ fn handle(mut req: tiny_http::Request, state: &Mutex<State>) {
     let (status, reply, delay) = {
         let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
         s.requests.push(recorded.clone());
-        route(&mut s, &path, &recorded)
+        route(&mut s, &path, &recorded, issued)
     };
     if !delay.is_zero() {
         std::thread::sleep(delay);
@@ -368,11 +374,11 @@ fn handle(mut req: tiny_http::Request, state: &Mutex<State>) {
     let _ = req.respond(response);
 }
 
-fn grant(s: &mut State) -> Value {
+fn grant(issued: &crate::secrets::Secrets) -> Value {
     let access = unique_token("saas-access");
     let refresh = unique_token("saas-refresh");
-    s.issued.push(access.clone());
-    s.issued.push(refresh.clone());
+    issued.add(&access);
+    issued.add(&refresh);
     json!({
         "access_token": access, "refresh_token": refresh, "token_type": "Bearer",
         "expires_in": 3600, "scope": "offline_access", "session_id": "sess-fake",
@@ -383,7 +389,12 @@ fn oauth_error(code: &str) -> (u16, Value, Duration) {
     (400, json!({"error": code}), Duration::ZERO)
 }
 
-fn route(s: &mut State, path: &str, req: &RecordedRequest) -> (u16, Value, Duration) {
+fn route(
+    s: &mut State,
+    path: &str,
+    req: &RecordedRequest,
+    issued: &crate::secrets::Secrets,
+) -> (u16, Value, Duration) {
     match (req.method.as_str(), path) {
         ("POST", "/oauth/device") => {
             let code = unique_token("device");
@@ -402,7 +413,7 @@ fn route(s: &mut State, path: &str, req: &RecordedRequest) -> (u16, Value, Durat
             let form = req.form();
             match form.get("grant_type").map(String::as_str) {
                 Some("refresh_token") => match s.refresh.clone() {
-                    RefreshAnswer::Grant => (200, grant(s), s.refresh_delay),
+                    RefreshAnswer::Grant => (200, grant(issued), s.refresh_delay),
                     RefreshAnswer::Status(code) => {
                         (code, json!({"error": "invalid_grant"}), s.refresh_delay)
                     }
@@ -412,7 +423,7 @@ fn route(s: &mut State, path: &str, req: &RecordedRequest) -> (u16, Value, Durat
                     DevicePoll::SlowDown => oauth_error("slow_down"),
                     DevicePoll::Expired => oauth_error("expired_token"),
                     DevicePoll::Denied => oauth_error("access_denied"),
-                    DevicePoll::Grant => (200, grant(s), Duration::ZERO),
+                    DevicePoll::Grant => (200, grant(issued), Duration::ZERO),
                 },
                 None => oauth_error("invalid_request"),
             }

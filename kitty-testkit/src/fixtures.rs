@@ -49,3 +49,29 @@ pub fn fake_saas() -> FakeSaas {
 pub fn refusing_url() -> String {
     crate::fake_saas::refusing_url()
 }
+
+/// A home with a session that has a private team.
+///
+/// ```
+/// let home = kitty_testkit::fixtures::private_home();
+/// assert!(home.read_session().unwrap().private_team().is_some());
+/// ```
+#[fixture]
+pub fn private_home() -> IsolatedHome {
+    let home = IsolatedHome::new();
+    home.seed(&crate::SessionSeed::with_private_team());
+    home
+}
+
+/// A home with a shared-only session (no private team): the seed note's scenario.
+///
+/// ```
+/// let home = kitty_testkit::fixtures::shared_only_home();
+/// assert!(home.read_session().unwrap().private_team().is_none());
+/// ```
+#[fixture]
+pub fn shared_only_home() -> IsolatedHome {
+    let home = IsolatedHome::new();
+    home.seed(&crate::SessionSeed::shared_only());
+    home
+}

@@ -52,6 +52,7 @@ pub struct IsolatedHomeBuilder {
     extra: BTreeMap<String, Option<String>>,
     bin: Option<SpecKittyBin>,
     path_prepend: Vec<PathBuf>,
+    saas_secrets: Vec<crate::secrets::Secrets>,
 }
 
 impl IsolatedHomeBuilder {
@@ -73,8 +74,10 @@ impl IsolatedHomeBuilder {
         self
     }
 
-    /// Point the product at a [`FakeSaas`](crate::FakeSaas).
-    pub fn fake_saas(self, saas: &crate::FakeSaas) -> Self {
+    /// Point the product at a [`FakeSaas`](crate::FakeSaas). Every token it issues joins this
+    /// home's leak check.
+    pub fn fake_saas(mut self, saas: &crate::FakeSaas) -> Self {
+        self.saas_secrets.push(saas.secrets());
         self.server(saas.url())
     }
 
@@ -131,12 +134,17 @@ impl IsolatedHomeBuilder {
             std::fs::create_dir_all(d).expect("create sandbox directory");
         }
         let env = self.environment(&layout);
+        let seeded_secrets = crate::secrets::Secrets::default();
+        let mut sources = vec![seeded_secrets.clone()];
+        sources.extend(self.saas_secrets.iter().cloned());
         IsolatedHome {
             dir: Some(dir),
             layout,
             env,
             bin: self.bin,
             seeded: RefCell::new(Vec::new()),
+            secrets: seeded_secrets,
+            secret_sources: crate::secrets::SecretSources(sources),
         }
     }
 
@@ -288,6 +296,8 @@ pub struct IsolatedHome {
     env: BTreeMap<String, String>,
     bin: Option<SpecKittyBin>,
     seeded: RefCell<Vec<PathBuf>>,
+    secrets: crate::secrets::Secrets,
+    secret_sources: crate::secrets::SecretSources,
 }
 
 impl Default for IsolatedHome {
@@ -381,6 +391,7 @@ impl IsolatedHome {
     /// Write `seed` through the product's store where the product reads it; returns the session.
     pub fn seed(&self, seed: &SessionSeed) -> Session {
         let session = seed.build();
+        self.remember_secrets(&session);
         let store = self.session_store();
         store.write(&session).expect("seed the session");
         self.seeded.borrow_mut().push(store.dir().to_path_buf());
@@ -401,10 +412,26 @@ impl IsolatedHome {
         without.remove(vars::SPEC_KITTY_HOME);
         let root = RuntimeRoot::resolve(&Env::from_pairs(without)).expect("HOME is set");
         let session = seed.build();
+        self.remember_secrets(&session);
         let store = SessionStore::new(root.auth_dir(), MachineIdentity::current());
         store.write(&session).expect("mis-seed the session");
         self.seeded.borrow_mut().push(store.dir().to_path_buf());
         session
+    }
+
+    fn remember_secrets(&self, session: &Session) {
+        self.secrets.add(&session.access_token);
+        self.secrets.add(&session.refresh_token);
+    }
+
+    /// Every token seeded into this home or issued by its FakeSaas so far. Every run through
+    /// [`command`](Self::command) or [`program`](Self::program) fails if one reaches its output.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        for source in &self.secret_sources.0 {
+            all.extend(source.all());
+        }
+        all
     }
 
     /// The session the product would read now (panics on a broken store).
@@ -430,6 +457,7 @@ impl IsolatedHome {
             self.binary().path().to_path_buf(),
             self.env.clone(),
             self.layout.work.clone(),
+            self.secret_sources.clone(),
         )
     }
 
@@ -442,7 +470,12 @@ impl IsolatedHome {
     /// assert_eq!(run.stdout(), home.home_dir().to_str().unwrap());
     /// ```
     pub fn program(&self, program: impl Into<PathBuf>) -> KittyCommand {
-        KittyCommand::new(program.into(), self.env.clone(), self.layout.work.clone())
+        KittyCommand::new(
+            program.into(),
+            self.env.clone(),
+            self.layout.work.clone(),
+            self.secret_sources.clone(),
+        )
     }
 
     /// Ask the binary where it reads (`spec-kitty paths --json`) and compare with where this home

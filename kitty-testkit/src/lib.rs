@@ -143,6 +143,7 @@ mod home;
 mod json;
 mod outbox;
 mod repo;
+mod secrets;
 mod seed;
 mod snapshot;
 

@@ -2,10 +2,8 @@
 
 use kitty_testkit::{BrokenSeed, DevicePoll, FakeSaas, IsolatedHome, MeAnswer, SessionSeed};
 
-use crate::traced;
-
 fn home_for(saas: &FakeSaas) -> IsolatedHome {
-    traced(IsolatedHome::builder().fake_saas(saas))
+    crate::builder().fake_saas(saas).build()
 }
 
 #[test]
@@ -81,7 +79,7 @@ fn slow_down_adds_five_interval_seconds() {
     saas.set_device_interval(1);
     saas.set_device_polls([DevicePoll::Pending, DevicePoll::SlowDown, DevicePoll::Grant]);
     // One interval second lasts 20 ms here: 1 s → 20 ms; after slow_down 6 s → 120 ms.
-    let home = IsolatedHome::builder()
+    let home = crate::builder()
         .fake_saas(&saas)
         .env("SPEC_KITTY_POLL_SECOND_MS", "20")
         .build();
@@ -102,7 +100,7 @@ fn slow_down_adds_five_interval_seconds() {
 
 #[test]
 fn refused_connection_names_the_url_and_writes_nothing() {
-    let home = traced(IsolatedHome::builder().refusing_server());
+    let home = crate::builder().refusing_server().build();
     let url = home.var("SPEC_KITTY_SAAS_URL").unwrap().to_string();
     let run = home.command().args(["auth", "login", "--json"]).run();
     run.assert_code(1);
@@ -114,7 +112,7 @@ fn refused_connection_names_the_url_and_writes_nothing() {
 
 #[test]
 fn no_server_configured_says_how_to_set_one() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let run = home.command().args(["auth", "login", "--json"]).run();
     run.assert_code(1);
     run.json().assert_eq("/error_code", "no_server_configured");

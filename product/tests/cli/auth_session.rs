@@ -1,12 +1,10 @@
 //! `auth status`, `auth logout` and `auth whoami`.
 
-use kitty_testkit::{BrokenSeed, DirSnapshot, FakeSaas, IsolatedHome, SessionSeed};
-
-use crate::traced;
+use kitty_testkit::{BrokenSeed, DirSnapshot, FakeSaas, SessionSeed};
 
 #[test]
 fn status_without_a_session_is_success_and_unauthenticated() {
-    let home = traced(IsolatedHome::builder());
+    let home = crate::builder().build();
     let run = home.command().args(["auth", "status", "--json"]).run();
     run.assert_success()
         .json()
@@ -23,7 +21,7 @@ fn status_without_a_session_is_success_and_unauthenticated() {
 
 #[test]
 fn status_with_a_valid_session_marks_the_private_team() {
-    let home = traced(IsolatedHome::builder());
+    let home = crate::builder().build();
     let seed = SessionSeed::with_private_team();
     home.seed(&seed);
     let run = home.command().args(["auth", "status", "--json"]).run();
@@ -46,7 +44,7 @@ fn status_with_a_valid_session_marks_the_private_team() {
 
 #[test]
 fn status_with_expired_access_but_valid_refresh_is_authenticated() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     home.seed(&SessionSeed::with_private_team().access_expired());
     home.command()
         .args(["auth", "status", "--json"])
@@ -59,7 +57,7 @@ fn status_with_expired_access_but_valid_refresh_is_authenticated() {
 
 #[test]
 fn status_with_expired_refresh_is_not_authenticated() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     home.seed(&SessionSeed::with_private_team().refresh_expired());
     let run = home.command().args(["auth", "status", "--json"]).run();
     run.assert_success()
@@ -71,7 +69,7 @@ fn status_with_expired_refresh_is_not_authenticated() {
 #[test]
 fn status_with_an_unreadable_store_fails_with_the_fix_and_changes_nothing() {
     for broken in BrokenSeed::ALL {
-        let home = traced(IsolatedHome::builder());
+        let home = crate::builder().build();
         home.seed_broken(broken);
         let before = DirSnapshot::of(home.path());
         let run = home.command().args(["auth", "status", "--json"]).run();
@@ -87,7 +85,7 @@ fn status_with_an_unreadable_store_fails_with_the_fix_and_changes_nothing() {
 #[test]
 fn logout_revokes_then_deletes() {
     let saas = FakeSaas::start();
-    let home = traced(IsolatedHome::builder().fake_saas(&saas));
+    let home = crate::builder().fake_saas(&saas).build();
     let seed = SessionSeed::with_private_team();
     home.seed(&seed);
     let run = home.command().args(["auth", "logout", "--json"]).run();
@@ -105,7 +103,7 @@ fn logout_revokes_then_deletes() {
 
 #[test]
 fn logout_with_an_unreachable_server_still_deletes() {
-    let home = traced(IsolatedHome::builder().refusing_server());
+    let home = crate::builder().refusing_server().build();
     let seed = SessionSeed::with_private_team();
     home.seed(&seed);
     let run = home.command().args(["auth", "logout", "--json"]).run();
@@ -118,7 +116,7 @@ fn logout_with_an_unreachable_server_still_deletes() {
 #[test]
 fn logout_force_skips_revoke_and_clears_a_broken_store() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder().fake_saas(&saas).build();
+    let home = crate::builder().fake_saas(&saas).build();
     home.seed_broken(BrokenSeed::TamperedCiphertext);
     home.command()
         .args(["auth", "logout", "--force", "--json"])
@@ -130,7 +128,7 @@ fn logout_force_skips_revoke_and_clears_a_broken_store() {
 
 #[test]
 fn whoami_prints_the_user_or_fails_when_logged_out() {
-    let home = traced(IsolatedHome::builder());
+    let home = crate::builder().build();
     let run = home.command().args(["auth", "whoami", "--json"]).run();
     run.assert_code(1);
     let doc = run.json();

@@ -30,7 +30,7 @@ fn create(home: &IsolatedHome, repo: &Repo) -> RunOutput {
 
 #[test]
 fn shared_only_session_and_refusing_server_reports_the_ingress_skip() {
-    let (home, repo) = synced(IsolatedHome::builder().refusing_server());
+    let (home, repo) = synced(crate::builder().refusing_server());
     let seed = SessionSeed::shared_only();
     home.seed(&seed);
     let run = create(&home, &repo);
@@ -49,7 +49,7 @@ fn shared_only_session_and_refusing_server_reports_the_ingress_skip() {
 
 #[test]
 fn no_session_and_refusing_server_is_an_auth_failure_with_the_fix() {
-    let (home, repo) = synced(IsolatedHome::builder().refusing_server());
+    let (home, repo) = synced(crate::builder().refusing_server());
     let run = create(&home, &repo);
     let d = run
         .diagnostics()
@@ -63,7 +63,7 @@ fn no_session_and_refusing_server_is_an_auth_failure_with_the_fix() {
 #[test]
 fn shared_only_session_rehydrates_once_then_delivers() {
     let saas = FakeSaas::start();
-    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
     let seed = SessionSeed::shared_only();
     home.seed(&seed);
     let run = create(&home, &repo);
@@ -92,7 +92,7 @@ fn shared_only_session_rehydrates_once_then_delivers() {
 #[test]
 fn private_session_and_healthy_server_delivers_without_rehydrate() {
     let saas = FakeSaas::start();
-    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
     home.seed(&SessionSeed::with_private_team());
     let run = create(&home, &repo);
     run.diagnostics().assert_none();
@@ -109,7 +109,7 @@ fn server_503_is_unavailable_not_auth_and_keeps_the_event_untouched() {
         BatchAnswer::Status(503),
         BatchAnswer::Status(503),
     ]);
-    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
     home.seed(&SessionSeed::with_private_team());
     let run = create(&home, &repo);
     run.diagnostics()
@@ -127,7 +127,7 @@ fn server_503_is_unavailable_not_auth_and_keeps_the_event_untouched() {
 fn a_401_refreshes_once_then_delivers() {
     let saas = FakeSaas::start();
     saas.push_batch_answers([BatchAnswer::Status(401)]);
-    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
     let seed = SessionSeed::with_private_team();
     home.seed(&seed);
     let run = create(&home, &repo);
@@ -148,7 +148,7 @@ fn a_401_refreshes_once_then_delivers() {
 #[test]
 fn a_held_refresh_lock_reports_refresh_in_progress() {
     let saas = FakeSaas::start();
-    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
     home.seed(&SessionSeed::with_private_team().access_expired());
     let _held = home.hold_refresh_lock();
     let run = create(&home, &repo);
@@ -161,7 +161,7 @@ fn a_held_refresh_lock_reports_refresh_in_progress() {
 #[test]
 fn a_held_drain_lock_reports_lock_unavailable() {
     let saas = FakeSaas::start();
-    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
     home.seed(&SessionSeed::with_private_team());
     let _held = home.hold_drain_lock();
     let run = create(&home, &repo);
@@ -174,8 +174,8 @@ fn a_held_drain_lock_reports_lock_unavailable() {
 #[test]
 fn sync_disabled_makes_no_network_call_and_no_diagnostic() {
     for disabled in [
-        IsolatedHome::builder().sync(false),
-        IsolatedHome::builder()
+        crate::builder().sync(false),
+        crate::builder()
             .sync(true)
             .env("SPEC_KITTY_SYNC_DISABLE", "1"),
     ] {
@@ -192,7 +192,7 @@ fn sync_disabled_makes_no_network_call_and_no_diagnostic() {
 
 #[test]
 fn quiet_json_carries_the_diagnostic_in_the_document_and_nothing_on_stderr() {
-    let (home, repo) = synced(IsolatedHome::builder().refusing_server());
+    let (home, repo) = synced(crate::builder().refusing_server());
     home.seed(&SessionSeed::shared_only());
     let run = home
         .command()
@@ -223,7 +223,7 @@ fn me_without_a_private_team_keeps_the_event_and_never_uses_a_shared_team() {
         team("team-shared", false),
         team("team-other", false),
     ]));
-    let (home, repo) = synced(IsolatedHome::builder().fake_saas(&saas));
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
     home.seed(&SessionSeed::shared_only());
     let run = create(&home, &repo);
     run.diagnostics()

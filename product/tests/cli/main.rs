@@ -10,7 +10,8 @@ mod sync_commands;
 mod testkit_guards;
 mod token_refresh;
 
-/// Every run in these suites logs at trace level, so leak checks see everything a user could.
-pub fn traced(builder: kitty_testkit::IsolatedHomeBuilder) -> kitty_testkit::IsolatedHome {
-    builder.env("SPEC_KITTY_LOG", "trace").build()
+/// Every home in these suites logs at trace level, so the harness's automatic leak check (no
+/// seeded or issued token on stdout or stderr, on every run) sees everything a user could.
+pub fn builder() -> kitty_testkit::IsolatedHomeBuilder {
+    kitty_testkit::IsolatedHome::builder().env("SPEC_KITTY_LOG", "trace")
 }

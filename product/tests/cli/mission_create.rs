@@ -3,8 +3,6 @@
 
 use kitty_testkit::{DirSnapshot, IsolatedHome, Repo, RunOutput};
 
-use crate::traced;
-
 fn create(home: &IsolatedHome, repo: &Repo, args: &[&str]) -> RunOutput {
     home.command()
         .current_dir(repo.path())
@@ -16,7 +14,7 @@ fn create(home: &IsolatedHome, repo: &Repo, args: &[&str]) -> RunOutput {
 
 #[test]
 fn create_scaffolds_commits_and_queues_one_event() {
-    let home = traced(IsolatedHome::builder());
+    let home = crate::builder().build();
     let repo = home.repo().build();
     let run = create(
         &home,
@@ -89,7 +87,7 @@ fn create_scaffolds_commits_and_queues_one_event() {
 
 #[test]
 fn human_output_goes_to_stdout_without_json() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().build();
     let run = home
         .command()
@@ -102,7 +100,7 @@ fn human_output_goes_to_stdout_without_json() {
 
 #[test]
 fn list_reads_every_mission() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().build();
     create(&home, &repo, &["first-one"]).assert_success();
     create(&home, &repo, &["second-one", "--mission-type", "research"]).assert_success();
@@ -125,7 +123,7 @@ fn list_reads_every_mission() {
 
 #[test]
 fn init_writes_the_config_once() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().without_config().build();
     let run = home
         .command()
@@ -172,7 +170,7 @@ fn assert_refused(home: &IsolatedHome, repo: &Repo, args: &[&str], code: &str, h
 
 #[test]
 fn outside_a_git_repository_is_refused() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let dir = home.work_dir().join("plain");
     std::fs::create_dir_all(&dir).unwrap();
     let before = DirSnapshot::of(home.path());
@@ -190,28 +188,28 @@ fn outside_a_git_repository_is_refused() {
 
 #[test]
 fn a_repository_without_a_commit_is_refused() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().without_commit().build();
     assert_refused(&home, &repo, &["x"], "no_commit", "first commit");
 }
 
 #[test]
 fn a_repository_without_config_is_refused() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().without_config().build();
     assert_refused(&home, &repo, &["x"], "not_initialized", "spec-kitty init");
 }
 
 #[test]
 fn no_activated_mission_types_is_refused() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().mission_types(&[]).build();
     assert_refused(&home, &repo, &["x"], "no_mission_types", "activated");
 }
 
 #[test]
 fn bad_slugs_are_refused() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().build();
     let long = "a".repeat(65);
     for slug in [
@@ -232,7 +230,7 @@ fn bad_slugs_are_refused() {
 
 #[test]
 fn protected_branches_are_refused_unless_allowed() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     for branch in ["main", "master"] {
         let repo = home.repo().name(branch).branch(branch).build();
         assert_refused(
@@ -255,7 +253,7 @@ fn protected_branches_are_refused_unless_allowed() {
 
 #[test]
 fn an_existing_slug_is_refused() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().build();
     create(&home, &repo, &["taken"]).assert_success();
     assert_refused(&home, &repo, &["taken"], "mission_exists", "another slug");
@@ -265,7 +263,7 @@ fn an_existing_slug_is_refused() {
 
 #[test]
 fn an_unknown_mission_type_is_refused() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let repo = home.repo().build();
     assert_refused(
         &home,

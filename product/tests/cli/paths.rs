@@ -1,10 +1,10 @@
 //! `paths --json` under every way the runtime root can be chosen.
 
-use kitty_testkit::{DirSnapshot, IsolatedHome};
+use kitty_testkit::DirSnapshot;
 
 #[test]
 fn spec_kitty_home_is_used_verbatim() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let run = home.command().args(["paths", "--json"]).run();
     let doc = run.json();
     doc.assert_eq("/result", "success")
@@ -19,7 +19,7 @@ fn spec_kitty_home_is_used_verbatim() {
 
 #[test]
 fn home_only_gives_dot_spec_kitty() {
-    let home = IsolatedHome::builder().without_spec_kitty_home().build();
+    let home = crate::builder().without_spec_kitty_home().build();
     let run = home.command().args(["paths", "--json"]).run();
     let doc = run.json();
     doc.assert_eq("/root_source", "HOME");
@@ -30,7 +30,7 @@ fn home_only_gives_dot_spec_kitty() {
 
 #[test]
 fn empty_spec_kitty_home_falls_back_to_home() {
-    let home = IsolatedHome::builder().empty_spec_kitty_home().build();
+    let home = crate::builder().empty_spec_kitty_home().build();
     let doc = home.command().args(["paths", "--json"]).run().json();
     doc.assert_eq("/root_source", "HOME").assert_eq(
         "/root",
@@ -40,7 +40,7 @@ fn empty_spec_kitty_home_falls_back_to_home() {
 
 #[test]
 fn no_home_and_no_spec_kitty_home_is_a_clear_error_that_writes_nothing() {
-    let home = IsolatedHome::builder()
+    let home = crate::builder()
         .without_spec_kitty_home()
         .without_home()
         .build();
@@ -65,7 +65,7 @@ fn no_home_and_no_spec_kitty_home_is_a_clear_error_that_writes_nothing() {
 
 #[test]
 fn usage_errors_are_strict_json_with_exit_2() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let run = home.command().args(["no-such-command", "--json"]).run();
     run.assert_code(2);
     run.json()
@@ -75,7 +75,7 @@ fn usage_errors_are_strict_json_with_exit_2() {
 
 #[test]
 fn env_lists_every_registered_variable() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let doc = home.command().args(["env", "--json"]).run().json();
     let names: Vec<&str> = doc
         .at("/variables")

@@ -5,7 +5,7 @@ use kitty_testkit::IsolatedHome;
 /// A home with `spec-kitty-<name>` scripts in its bin dir (the front of PATH).
 fn home_with_plugins(plugins: &[(&str, &str)]) -> IsolatedHome {
     use std::os::unix::fs::PermissionsExt;
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     for (name, body) in plugins {
         let path = home.bin_dir().join(format!("spec-kitty-{name}"));
         std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();

@@ -13,7 +13,7 @@ fn create_offline(home: &IsolatedHome, repo: &Repo, slug: &str) {
 #[test]
 fn per_event_statuses_remove_keep_or_count_a_retry() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder().fake_saas(&saas).build();
+    let home = crate::builder().fake_saas(&saas).build();
     let repo = home.repo().build();
     home.seed(&SessionSeed::with_private_team());
     for slug in ["one", "two", "three"] {
@@ -47,7 +47,7 @@ fn per_event_statuses_remove_keep_or_count_a_retry() {
 #[test]
 fn sync_now_refuses_when_sync_is_disabled() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder().fake_saas(&saas).build();
+    let home = crate::builder().fake_saas(&saas).build();
     let run = home.command().args(["sync", "now", "--json"]).run();
     run.assert_code(1)
         .json()
@@ -57,7 +57,7 @@ fn sync_now_refuses_when_sync_is_disabled() {
 
 #[test]
 fn sync_now_failure_is_strict_json_with_the_code() {
-    let home = IsolatedHome::builder().sync(true).refusing_server().build();
+    let home = crate::builder().sync(true).refusing_server().build();
     let repo = home.repo().build();
     create_offline(&home, &repo, "pending-one");
     let run = home.command().args(["sync", "now", "--json"]).run();
@@ -69,7 +69,7 @@ fn sync_now_failure_is_strict_json_with_the_code() {
 #[test]
 fn sync_status_reports_the_queue_without_network() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder().fake_saas(&saas).build();
+    let home = crate::builder().fake_saas(&saas).build();
     let repo = home.repo().build();
     home.seed(&SessionSeed::with_private_team());
     let empty = home.command().args(["sync", "status", "--json"]).run();
@@ -106,7 +106,7 @@ fn sync_status_reports_the_queue_without_network() {
 #[test]
 fn eight_concurrent_creators_lose_nothing_and_sync_delivers_each_once() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder().fake_saas(&saas).build();
+    let home = crate::builder().fake_saas(&saas).build();
     let repo = home.repo().build();
     home.seed(&SessionSeed::with_private_team());
     let running: Vec<_> = (0..8)

@@ -14,7 +14,7 @@ fn panic_text(f: impl FnOnce()) -> String {
 
 #[test]
 fn seeding_lands_where_the_binary_reads() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     home.seed(&SessionSeed::with_private_team());
     home.check_drift().expect("no drift");
     // And the binary really sees it.
@@ -27,7 +27,7 @@ fn seeding_lands_where_the_binary_reads() {
 
 #[test]
 fn the_canary_trips_when_spec_kitty_home_changes_after_seeding() {
-    let mut home = IsolatedHome::new();
+    let mut home = crate::builder().build();
     home.seed(&SessionSeed::with_private_team());
     let moved = home.path().join("elsewhere");
     home.set_var("SPEC_KITTY_HOME", moved.to_str().unwrap());
@@ -44,7 +44,7 @@ fn the_canary_trips_when_spec_kitty_home_changes_after_seeding() {
 
 #[test]
 fn the_canary_trips_on_the_seed_notes_exact_mis_seed() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     home.mis_seed_under_home(&SessionSeed::shared_only());
     let err = home.check_drift().expect_err("mis-seed must be caught");
     let text = err.to_string();
@@ -57,13 +57,13 @@ fn the_canary_trips_on_the_seed_notes_exact_mis_seed() {
 #[test]
 #[should_panic(expected = "built but never run")]
 fn a_command_built_and_never_run_fails_the_test() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     let _cmd = home.command().args(["paths", "--json"]);
 }
 
 #[test]
 fn strict_json_rejects_every_malformed_stdout_and_shows_both_streams() {
-    let home = IsolatedHome::new();
+    let home = crate::builder().build();
     // `env` prints JSON; we feed the parser the malformed variants directly and through a run's
     // failure message.
     let run = home.command().args(["paths", "--json"]).run();
@@ -84,6 +84,21 @@ fn strict_json_rejects_every_malformed_stdout_and_shows_both_streams() {
     for (stdout, expected) in cases {
         let err = kitty_testkit::parse_strict_json(&stdout).expect_err("must be rejected");
         assert!(expected(&err), "{stdout:?} gave {err:?}");
+        let run = kitty_testkit::RunOutput::synthetic(
+            "spec-kitty paths --json",
+            0,
+            &stdout,
+            "stderr-marker\n",
+        );
+        let text = panic_text(|| {
+            let _ = run.json();
+        });
+        assert!(text.starts_with(&err.to_string()), "{text}");
+        assert!(
+            text.contains(&format!("----- stdout -----\n{stdout}")),
+            "{text}"
+        );
+        assert!(text.contains("----- stderr -----\nstderr-marker"), "{text}");
     }
     // Through a real run: the failure message shows status, stdout and stderr whole.
     let run = home.command().args(["paths"]).run(); // human text, not JSON
@@ -97,9 +112,7 @@ fn strict_json_rejects_every_malformed_stdout_and_shows_both_streams() {
 
 #[test]
 fn the_environment_is_exact() {
-    let home = IsolatedHome::builder()
-        .env("SPEC_KITTY_LOG", "debug")
-        .build();
+    let home = crate::builder().env("SPEC_KITTY_LOG", "debug").build();
     let env = home.env_map();
     for spec in spec_kitty::env::REGISTRY {
         let allowed = [
@@ -127,4 +140,69 @@ fn the_environment_is_exact() {
         !home.runtime_root().base().starts_with(home.home_dir()),
         "SPEC_KITTY_HOME must not be HOME/.spec-kitty"
     );
+}
+
+#[test]
+fn every_run_fails_when_a_seeded_token_reaches_the_output() {
+    let home = crate::builder().build();
+    let seed = SessionSeed::with_private_team();
+    home.seed(&seed);
+    let script = format!("echo token={}", seed.access_token());
+    let text = panic_text(|| {
+        let _ = home.program("/bin/sh").args(["-c", script.as_str()]).run();
+    });
+    assert!(text.starts_with("SECRET LEAK:"), "{text}");
+    assert!(
+        text.contains("token=<redacted>") && !text.contains(seed.access_token()),
+        "{text}"
+    );
+    // The same program without the token passes.
+    let ok = home.program("/bin/sh").args(["-c", "echo fine"]).run();
+    ok.assert_success();
+}
+
+#[test]
+fn tokens_issued_by_the_fake_saas_are_guarded_too() {
+    let saas = kitty_testkit::FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    home.command()
+        .args(["auth", "login", "--json"])
+        .run()
+        .assert_success();
+    let issued = saas.issued_tokens();
+    assert_eq!(issued.len(), 2);
+    assert!(issued.iter().all(|t| home.secrets().contains(t)));
+    let script = format!("echo {} >&2", issued[1]);
+    let text = panic_text(|| {
+        let _ = home.program("/bin/sh").args(["-c", script.as_str()]).run();
+    });
+    assert!(text.starts_with("SECRET LEAK:"), "{text}");
+}
+
+#[rstest::rstest]
+#[case::private(kitty_testkit::fixtures::private_home(), Some("team-private"))]
+#[case::shared_only(kitty_testkit::fixtures::shared_only_home(), None)]
+fn fixtures_seed_where_the_binary_reads(#[case] home: IsolatedHome, #[case] private: Option<&str>) {
+    home.assert_no_drift();
+    let doc = home
+        .command()
+        .args(["auth", "status", "--json"])
+        .run()
+        .json();
+    doc.assert_eq("/authenticated", true).assert_eq(
+        "/private_team_id",
+        private.map_or(serde_json::Value::Null, Into::into),
+    );
+}
+
+#[rstest::rstest]
+fn the_fake_saas_fixture_serves_login(
+    #[from(kitty_testkit::fixtures::fake_saas)] saas: kitty_testkit::FakeSaas,
+) {
+    let home = crate::builder().fake_saas(&saas).build();
+    home.command()
+        .args(["auth", "login", "--json"])
+        .run()
+        .assert_success();
+    assert_eq!(saas.count("/oauth/device"), 1);
 }

@@ -10,17 +10,14 @@ use spec_kitty::clock::Clock;
 use spec_kitty::identity::MachineIdentity;
 use spec_kitty::saas::SaasClient;
 
-use crate::traced;
-
 #[test]
 fn two_processes_refreshing_at_once_make_one_token_call() {
     let saas = FakeSaas::start();
     saas.set_refresh(RefreshAnswer::Grant, Duration::from_millis(300));
-    let home = traced(
-        IsolatedHome::builder()
-            .fake_saas(&saas)
-            .env("SPEC_KITTY_LOCK_BUDGET_MS", "5000"),
-    );
+    let home = crate::builder()
+        .fake_saas(&saas)
+        .env("SPEC_KITTY_LOCK_BUDGET_MS", "5000")
+        .build();
     let seed = SessionSeed::with_private_team().access_expired();
     home.seed(&seed);
     let a = home.command().args(["auth", "refresh", "--json"]).spawn();
@@ -44,7 +41,7 @@ fn two_processes_refreshing_at_once_make_one_token_call() {
 #[test]
 fn a_held_refresh_lock_reports_refresh_in_progress_without_calling_the_server() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder()
+    let home = crate::builder()
         .fake_saas(&saas)
         .env("SPEC_KITTY_LOCK_BUDGET_MS", "200")
         .build();
@@ -61,7 +58,7 @@ fn a_held_refresh_lock_reports_refresh_in_progress_without_calling_the_server() 
 #[test]
 fn a_valid_access_token_is_not_refreshed() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder().fake_saas(&saas).build();
+    let home = crate::builder().fake_saas(&saas).build();
     home.seed(&SessionSeed::with_private_team());
     home.command()
         .args(["auth", "refresh", "--json"])
@@ -78,7 +75,7 @@ fn a_valid_access_token_is_not_refreshed() {
 #[test]
 fn rehydrate_persists_a_private_team_as_the_default() {
     let saas = FakeSaas::start();
-    let home = traced(IsolatedHome::builder().fake_saas(&saas));
+    let home = crate::builder().fake_saas(&saas).build();
     let seed = SessionSeed::shared_only();
     home.seed(&seed);
     assert_eq!(
@@ -125,7 +122,7 @@ fn manager(home: &IsolatedHome, saas: &FakeSaas) -> TokenManager {
 fn rehydrate_is_attempted_at_most_once_per_process_and_a_miss_changes_nothing() {
     let saas = FakeSaas::start();
     saas.set_me(MeAnswer::Teams(vec![team("team-shared", false)]));
-    let home = IsolatedHome::builder().fake_saas(&saas).build();
+    let home = crate::builder().fake_saas(&saas).build();
     home.seed(&SessionSeed::shared_only());
     let before = DirSnapshot::of(home.path());
     let mut tokens = manager(&home, &saas);
@@ -142,7 +139,7 @@ fn rehydrate_is_attempted_at_most_once_per_process_and_a_miss_changes_nothing() 
 fn a_failed_rehydrate_is_remembered_and_never_falls_back_to_a_shared_team() {
     let saas = FakeSaas::start();
     saas.set_me(MeAnswer::Status(500));
-    let home = IsolatedHome::builder().fake_saas(&saas).build();
+    let home = crate::builder().fake_saas(&saas).build();
     home.seed(&SessionSeed::shared_only());
     let before = DirSnapshot::of(home.path());
     let mut tokens = manager(&home, &saas);
