@@ -15,19 +15,14 @@ use spec_kitty::sync::outbox::Outbox;
 
 fn queue_one(home: &IsolatedHome) {
     let mut outbox = Outbox::open(&home.runtime_root().outbox_db()).unwrap();
-    let now = chrono::Utc::now();
     outbox
-        .append(EnvelopeDraft {
-            event_id: spec_kitty::ids::ulid(now),
-            event_type: "MissionCreated".into(),
-            aggregate_id: spec_kitty::ids::ulid(now),
-            aggregate_type: "Mission".into(),
-            correlation_id: spec_kitty::ids::ulid(now),
-            timestamp: now.to_rfc3339(),
-            project_uuid: "p".into(),
-            project_slug: "p".into(),
-            payload: serde_json::json!({}),
-        })
+        .append(EnvelopeDraft::new(
+            chrono::Utc::now(),
+            "MissionCreated",
+            ("Mission", "m-1"),
+            ("p", "p"),
+            serde_json::json!({}),
+        ))
         .unwrap();
 }
 

@@ -47,18 +47,13 @@ fn row(name: &str, value: Duration, target_ms: f64, baseline_name: &str, baselin
 }
 
 fn draft(i: usize) -> EnvelopeDraft {
-    let now = chrono::Utc::now();
-    EnvelopeDraft {
-        event_id: spec_kitty::ids::ulid(now),
-        event_type: "MissionCreated".into(),
-        aggregate_id: spec_kitty::ids::ulid(now),
-        aggregate_type: "Mission".into(),
-        correlation_id: spec_kitty::ids::ulid(now),
-        timestamp: now.to_rfc3339(),
-        project_uuid: "5f0c8c1e-0000-4000-8000-00000000c0de".into(),
-        project_slug: "bench".into(),
-        payload: json!({"mission_slug": format!("m-{i}"), "mission_type": "software-dev"}),
-    }
+    EnvelopeDraft::new(
+        chrono::Utc::now(),
+        "MissionCreated",
+        ("Mission", &format!("mission-{i}")),
+        ("5f0c8c1e-0000-4000-8000-00000000c0de", "bench"),
+        json!({"mission_slug": format!("m-{i}"), "mission_type": "software-dev"}),
+    )
 }
 
 fn main() {

@@ -138,16 +138,12 @@ pub fn create(
         project_uuid: config.project.uuid.clone(),
         spec_kitty_version: crate::VERSION.to_string(),
     };
-    let draft = EnvelopeDraft {
-        event_id: crate::ids::ulid(now),
-        event_type: "MissionCreated".into(),
-        aggregate_id: mission_id.clone(),
-        aggregate_type: "Mission".into(),
-        correlation_id: crate::ids::ulid(now),
-        timestamp: created_at.clone(),
-        project_uuid: config.project.uuid.clone(),
-        project_slug: config.project.slug.clone(),
-        payload: json!({
+    let draft = EnvelopeDraft::new(
+        now,
+        "MissionCreated",
+        ("Mission", &mission_id),
+        (&config.project.uuid, &config.project.slug),
+        json!({
             "mission_id": meta.mission_id,
             "mission_slug": meta.mission_slug,
             "mission_type": meta.mission_type,
@@ -155,7 +151,7 @@ pub fn create(
             "feature_dir": format!("kitty-specs/{dir_name}"),
             "created_at": created_at,
         }),
-    };
+    );
     let specs_existed = specs.exists();
     let mut outbox = Outbox::open(&root.outbox_db())?;
     let result = (|| {

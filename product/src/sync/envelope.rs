@@ -59,6 +59,27 @@ pub struct EnvelopeDraft {
 }
 
 impl EnvelopeDraft {
+    /// A new event at `now` with fresh event and correlation ids.
+    pub fn new(
+        now: chrono::DateTime<chrono::Utc>,
+        event_type: &str,
+        aggregate: (&str, &str),
+        project: (&str, &str),
+        payload: Value,
+    ) -> Self {
+        Self {
+            event_id: crate::ids::ulid(now),
+            event_type: event_type.to_string(),
+            aggregate_type: aggregate.0.to_string(),
+            aggregate_id: aggregate.1.to_string(),
+            correlation_id: crate::ids::ulid(now),
+            timestamp: crate::auth::session::Timestamp(now).to_iso(),
+            project_uuid: project.0.to_string(),
+            project_slug: project.1.to_string(),
+            payload,
+        }
+    }
+
     /// Stamp with a Lamport clock value and node id.
     pub fn stamp(self, lamport_clock: i64, node_id: &str) -> Envelope {
         Envelope {

@@ -179,71 +179,70 @@ impl Outbox {
 
     /// Queue several events in one transaction.
     pub fn append_all(&mut self, drafts: Vec<EnvelopeDraft>) -> Result<Vec<Envelope>, OutboxError> {
-        let path = self.path.clone();
-        let err = |source| OutboxError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        let node_id = match tx
-            .query_row("SELECT value FROM meta WHERE key = 'node_id'", [], |r| {
-                r.get::<_, String>(0)
-            })
-            .optional()
-            .map_err(err)?
-        {
-            Some(id) => id,
-            None => {
-                let id = crate::ids::node_id();
-                tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('node_id', ?1)",
-                    [&id],
-                )
-                .map_err(err)?;
-                id
-            }
-        };
-        let mut clock: i64 = tx
-            .query_row("SELECT value FROM meta WHERE key = 'lamport'", [], |r| {
-                r.get::<_, String>(0)
-            })
-            .optional()
-            .map_err(err)?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut out = Vec::with_capacity(drafts.len());
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO events (event_id, event_type, envelope, created_at) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(err)?;
+        self.write(|tx| {
+            let node_id = match tx
+                .query_row("SELECT value FROM meta WHERE key = 'node_id'", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()?
+            {
+                Some(id) => id,
+                None => {
+                    let id = crate::ids::node_id();
+                    tx.execute("INSERT INTO meta (key, value) VALUES ('node_id', ?1)", [&id])?;
+                    id
+                }
+            };
+            let mut clock: i64 = tx
+                .query_row("SELECT value FROM meta WHERE key = 'lamport'", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut out = Vec::with_capacity(drafts.len());
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (event_id, event_type, envelope, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for draft in drafts {
                 clock += 1;
                 let envelope = draft.stamp(clock, &node_id);
                 let text = serde_json::to_string(&envelope).unwrap_or_default();
-                insert
-                    .execute(params![
-                        envelope.event_id,
-                        envelope.event_type,
-                        text,
-                        envelope.timestamp
-                    ])
-                    .map_err(err)?;
+                insert.execute(params![
+                    envelope.event_id,
+                    envelope.event_type,
+                    text,
+                    envelope.timestamp
+                ])?;
                 out.push(envelope);
             }
-        }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('lamport', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [clock.to_string()],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(out)
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('lamport', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [clock.to_string()],
+            )?;
+            Ok(out)
+        })
+    }
+
+    /// Run `f` in one IMMEDIATE transaction (the write lock taken up front, so concurrent writers
+    /// queue on the busy timeout instead of failing on upgrade) and commit it.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, OutboxError> {
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        result.map_err(|source| OutboxError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// Up to `limit` queued events, oldest first.
@@ -274,32 +273,19 @@ impl Outbox {
 
     /// Apply a batch outcome: remove delivered events, count a retry on rejected ones.
     pub fn settle(&mut self, delivered: &[String], rejected: &[String]) -> Result<(), OutboxError> {
-        let path = self.path.clone();
-        let err = |source| OutboxError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        {
-            let mut del = tx
-                .prepare_cached("DELETE FROM events WHERE event_id = ?1")
-                .map_err(err)?;
+        self.write(|tx| {
+            let mut del = tx.prepare_cached("DELETE FROM events WHERE event_id = ?1")?;
             for id in delivered {
-                del.execute([id]).map_err(err)?;
+                del.execute([id])?;
             }
-            let mut bump = tx
-                .prepare_cached(
-                    "UPDATE events SET retry_count = retry_count + 1 WHERE event_id = ?1",
-                )
-                .map_err(err)?;
+            let mut bump = tx.prepare_cached(
+                "UPDATE events SET retry_count = retry_count + 1 WHERE event_id = ?1",
+            )?;
             for id in rejected {
-                bump.execute([id]).map_err(err)?;
+                bump.execute([id])?;
             }
-        }
-        tx.commit().map_err(err)
+            Ok(())
+        })
     }
 
     /// How many events are queued.
