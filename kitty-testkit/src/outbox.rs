@@ -39,8 +39,8 @@ impl IsolatedHome {
             .unwrap_or_default()
     }
 
-    /// The product's outbox, if it exists.
-    pub fn outbox(&self) -> Option<Outbox> {
+    /// The product's outbox, if it exists (an internal product type: not part of this API).
+    pub(crate) fn outbox(&self) -> Option<Outbox> {
         Outbox::open_existing(&self.runtime_root().outbox_db()).expect("open the outbox")
     }
 
