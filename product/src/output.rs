@@ -75,10 +75,6 @@ impl Report {
         }
     }
 
-    /// The JSON fields.
-    pub fn fields(&self) -> &Map<String, Value> {
-        &self.fields
-    }
 }
 
 /// How this process writes.
@@ -98,16 +94,6 @@ impl Output {
             quiet,
             color: !no_color && std::io::stdout().is_terminal(),
         }
-    }
-
-    /// Whether `--json` is on.
-    pub fn is_json(&self) -> bool {
-        self.json
-    }
-
-    /// Whether stderr is silenced.
-    pub fn is_quiet(&self) -> bool {
-        self.quiet
     }
 
     /// Whether stderr is a terminal (for progress display).
@@ -178,11 +164,6 @@ impl Output {
             write_stdout(&format!("{human}\n"));
         }
         ExitCode::from(code)
-    }
-
-    /// A fatal error that could not be expressed as JSON (or before the mode is known).
-    pub fn fatal_plain(text: &str) {
-        eprintln!("{text}");
     }
 
     /// Print a usage error (clap's rendering) as JSON or as text.

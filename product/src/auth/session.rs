@@ -15,9 +15,8 @@ impl Timestamp {
 
     /// The reference's `isoformat()` rendering in UTC.
     pub fn to_iso(&self) -> String {
-        let s = self.0.to_rfc3339_opts(SecondsFormat::AutoSi, false);
-        // chrono writes `+00:00` already with use_z = false; fractional digits appear only when set.
-        s
+        // `+00:00` (not `Z`) like Python; fractional digits appear only when set.
+        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, false)
     }
 }
 

@@ -116,12 +116,6 @@ impl TokenManager {
         Ok(self.session.as_ref())
     }
 
-    /// Authenticated = a readable session whose refresh token is not known to be expired.
-    pub fn is_authenticated(&mut self) -> Result<bool, StoreError> {
-        let now = self.clock.now();
-        Ok(self.session()?.is_some_and(|s| !s.refresh_expired(now)))
-    }
-
     /// How many `/api/v1/me` calls this manager made (at most one).
     pub fn me_calls(&self) -> usize {
         self.me_calls

@@ -102,18 +102,8 @@ fn saas_code(e: &SaasError) -> &'static str {
     }
 }
 
-/// `sync now` reports its failure under the diagnostic code's name.
+/// `sync now` reports its failure under the diagnostic code's name. `SyncError::code` only
+/// produces codes this build knows.
 fn sync_code(e: &crate::sync::error::SyncError) -> &'static str {
-    use crate::sync::diagnostics::SyncDiagnosticCode as C;
-    match e.code() {
-        C::FinalSyncLockUnavailable => "sync.final_sync_lock_unavailable",
-        C::AuthRefreshInProgress => "sync.auth_refresh_in_progress",
-        C::WebsocketOffline => "sync.websocket_offline",
-        C::EventLoopUnavailable => "sync.event_loop_unavailable",
-        C::ServerAuthFailure => "sync.server_auth_failure",
-        C::DirectIngressMissingPrivateTeam => "sync.direct_ingress_missing_private_team",
-        C::ServerUnavailable => "sync.server_unavailable",
-        C::LocalStateUnavailable => "sync.local_state_unavailable",
-        C::Unrecognized(_) => "sync.unrecognized",
-    }
+    e.code().known_str().unwrap_or("sync.unrecognized")
 }

@@ -154,44 +154,29 @@ pub fn create(
     );
     let specs_existed = specs.exists();
     let mut outbox = Outbox::open(&root.outbox_db())?;
-    let result = (|| {
-        let event = outbox.append(draft)?;
-        let files = write_scaffold(&feature_dir, &meta, &event)?;
-        let rel: Vec<String> = files
-            .iter()
-            .map(|f| format!("kitty-specs/{dir_name}/{f}"))
-            .collect();
-        let message = format!(
-            "chore(mission): create {} ({})",
-            req.slug, meta.mission_type
-        );
-        let dir_rel = format!("kitty-specs/{dir_name}");
+    let event = outbox.append(draft)?;
+    let dir_rel = format!("kitty-specs/{dir_name}");
+    let written = write_scaffold(&feature_dir, &meta, &event).and_then(|files| {
+        let message = format!("chore(mission): create {} ({})", req.slug, meta.mission_type);
         let commit = repo.commit_paths(&[dir_rel.as_str()], &message)?;
-        Ok((event, rel, commit))
-    })();
-    match result {
-        Ok((event, created_files, commit)) => Ok(Created {
+        Ok((files, commit))
+    });
+    match written {
+        Ok((files, commit)) => Ok(Created {
+            created_files: files.iter().map(|f| format!("{dir_rel}/{f}")).collect(),
             meta,
             feature_dir,
-            created_files,
             branch,
             commit,
             event,
         }),
         Err(e) => {
+            // Leave the repository and the outbox as they were.
             let _ = std::fs::remove_dir_all(&feature_dir);
             if !specs_existed {
                 let _ = std::fs::remove_dir(&specs);
             }
-            // The event was queued first; take it back.
-            if let Ok(queued) = outbox.pending(usize::MAX) {
-                let ids: Vec<String> = queued
-                    .into_iter()
-                    .filter(|q| q.envelope["aggregate_id"] == mission_id.as_str())
-                    .map(|q| q.event_id)
-                    .collect();
-                let _ = outbox.settle(&ids, &[]);
-            }
+            let _ = outbox.settle(std::slice::from_ref(&event.event_id), &[]);
             Err(e)
         }
     }

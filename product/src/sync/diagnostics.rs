@@ -51,6 +51,14 @@ impl SyncDiagnosticCode {
     /// The exact wire string.
     pub fn as_str(&self) -> &str {
         match self {
+            Self::Unrecognized(s) => s,
+            known => known.known_str().unwrap_or_default(),
+        }
+    }
+
+    /// The wire string of a code this build knows (`None` for [`Self::Unrecognized`]).
+    pub fn known_str(&self) -> Option<&'static str> {
+        Some(match self {
             Self::FinalSyncLockUnavailable => "sync.final_sync_lock_unavailable",
             Self::AuthRefreshInProgress => "sync.auth_refresh_in_progress",
             Self::WebsocketOffline => "sync.websocket_offline",
@@ -59,8 +67,8 @@ impl SyncDiagnosticCode {
             Self::DirectIngressMissingPrivateTeam => "sync.direct_ingress_missing_private_team",
             Self::ServerUnavailable => "sync.server_unavailable",
             Self::LocalStateUnavailable => "sync.local_state_unavailable",
-            Self::Unrecognized(s) => s,
-        }
+            Self::Unrecognized(_) => return None,
+        })
     }
 }
 

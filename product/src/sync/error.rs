@@ -62,6 +62,9 @@ pub enum SyncError {
     /// The outbox database failed.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+    /// `config.toml` could not be read.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// A lock file could not be used.
     #[error("cannot use the lock file {path}: {source}")]
     Lock {
@@ -84,7 +87,9 @@ impl SyncError {
             Self::RefreshInProgress => SyncDiagnosticCode::AuthRefreshInProgress,
             Self::DrainLockUnavailable => SyncDiagnosticCode::FinalSyncLockUnavailable,
             Self::ServerUnavailable(_) | Self::NoServer => SyncDiagnosticCode::ServerUnavailable,
-            Self::Outbox(_) | Self::Lock { .. } => SyncDiagnosticCode::LocalStateUnavailable,
+            Self::Outbox(_) | Self::Config(_) | Self::Lock { .. } => {
+                SyncDiagnosticCode::LocalStateUnavailable
+            }
         }
     }
 }

@@ -98,14 +98,7 @@ impl SyncInputs<'_> {
         settings: &SyncSettings,
         deadline: Option<Instant>,
     ) -> Result<(SaasClient, TokenManager), SyncError> {
-        let url = crate::config::server_url(self.env, self.root)
-            .map_err(|e| {
-                SyncError::ServerUnavailable(crate::saas::SaasError::Decode {
-                    url: self.root.config_file().display().to_string(),
-                    detail: e.to_string(),
-                })
-            })?
-            .ok_or(SyncError::NoServer)?;
+        let url = crate::config::server_url(self.env, self.root)?.ok_or(SyncError::NoServer)?;
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let timeout = remaining.map_or(settings.http_timeout, |r| settings.http_timeout.min(r));
         let client = SaasClient::new(&url, timeout);

@@ -59,16 +59,20 @@ fn an_unknown_command_is_a_usage_error_with_close_matches() {
 fn plugins_lists_what_is_on_path() {
     let home = home_with_plugins(&[("alpha", "exit 0"), ("beta", "exit 0")]);
     let doc = home.command().args(["plugins", "--json"]).run().json();
-    let names: Vec<&str> = doc
+    let ours: Vec<(&str, &str)> = doc
         .at("/plugins")
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["name"].as_str().unwrap())
+        .map(|p| (p["name"].as_str().unwrap(), p["path"].as_str().unwrap()))
+        .filter(|(_, path)| path.starts_with(home.bin_dir().to_str().unwrap()))
         .collect();
-    assert!(
-        names.starts_with(&["alpha", "beta"])
-            || (names.contains(&"alpha") && names.contains(&"beta")),
-        "{names:?}"
+    let bin = |n: &str| home.bin_dir().join(format!("spec-kitty-{n}"));
+    assert_eq!(
+        ours,
+        [
+            ("alpha", bin("alpha").to_str().unwrap()),
+            ("beta", bin("beta").to_str().unwrap())
+        ]
     );
 }

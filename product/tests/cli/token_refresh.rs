@@ -7,7 +7,6 @@ use kitty_testkit::{
 };
 use spec_kitty::auth::tokens::TokenManager;
 use spec_kitty::clock::Clock;
-use spec_kitty::identity::MachineIdentity;
 use spec_kitty::saas::SaasClient;
 
 #[test]
@@ -132,7 +131,6 @@ fn rehydrate_is_attempted_at_most_once_per_process_and_a_miss_changes_nothing() 
     assert_eq!(saas.count("/api/v1/me"), 1);
     assert_eq!(tokens.me_calls(), 1);
     before.assert_unchanged(&DirSnapshot::of(home.path()));
-    let _ = MachineIdentity::current();
 }
 
 #[test]
