@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use spec_kitty::mission::config::{Missions, Project, ProjectConfig, config_path, specs_dir};
+use spec_kitty::mission::config::{InitDefaults, ProjectConfig, config_path, specs_dir};
 
 use crate::IsolatedHome;
 
@@ -26,6 +26,8 @@ pub struct RepoBuilder<'h> {
     commit: bool,
     config: bool,
     mission_types: Vec<String>,
+    config_text: Option<String>,
+    legacy: bool,
 }
 
 impl<'h> RepoBuilder<'h> {
@@ -37,6 +39,8 @@ impl<'h> RepoBuilder<'h> {
             commit: true,
             config: true,
             mission_types: vec!["software-dev".into(), "research".into()],
+            config_text: None,
+            legacy: false,
         }
     }
 
@@ -70,6 +74,33 @@ impl<'h> RepoBuilder<'h> {
         self
     }
 
+    /// Write `.kittify/config.yaml` in kitty 0.1's format (`missions.activated`) instead of the
+    /// reference's (`mission_type_activations`), to test the migration.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let repo = home.repo().legacy_config().build();
+    /// let text = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
+    /// assert!(text.contains("activated:"));
+    /// ```
+    pub fn legacy_config(mut self) -> Self {
+        self.legacy = true;
+        self
+    }
+
+    /// Write exactly `text` as `.kittify/config.yaml`.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let repo = home.repo().config_yaml("project: {uuid: u, slug: s}\n").build();
+    /// let text = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
+    /// assert_eq!(text, "project: {uuid: u, slug: s}\n");
+    /// ```
+    pub fn config_yaml(mut self, text: &str) -> Self {
+        self.config_text = Some(text.into());
+        self
+    }
+
     /// Create it.
     pub fn build(self) -> Repo {
         let path = self.home.work_dir().join(&self.name);
@@ -80,18 +111,28 @@ impl<'h> RepoBuilder<'h> {
         };
         repo.git(&["init", "--quiet", "--initial-branch", &self.branch]);
         if self.config {
-            let config = ProjectConfig {
-                project: Project {
-                    uuid: "5f0c8c1e-0000-4000-8000-00000000c0de".into(),
-                    slug: self.name.clone(),
-                },
-                missions: Missions {
-                    activated: self.mission_types.clone(),
-                },
+            let uuid = "5f0c8c1e-0000-4000-8000-00000000c0de";
+            let text = match (&self.config_text, self.legacy) {
+                (Some(text), _) => text.clone(),
+                (None, true) => format!(
+                    "project:\n  uuid: {uuid}\n  slug: {}\nmissions:\n  activated: [{}]\n",
+                    self.name,
+                    self.mission_types.join(", ")
+                ),
+                (None, false) => ProjectConfig::fresh(
+                    uuid,
+                    &InitDefaults {
+                        slug: self.name.clone(),
+                        node_id: "0123456789ab".into(),
+                        mission_types: self.mission_types.clone(),
+                        agents: vec!["claude".into()],
+                    },
+                )
+                .to_yaml(),
             };
             let file = config_path(&repo.path);
             std::fs::create_dir_all(file.parent().expect("config dir")).expect("mkdir .kittify");
-            std::fs::write(&file, config.to_yaml()).expect("write config");
+            std::fs::write(&file, text).expect("write config");
             let specs = specs_dir(&repo.path);
             std::fs::create_dir_all(&specs).expect("mkdir kitty-specs");
             std::fs::write(specs.join(".gitkeep"), "").expect("write .gitkeep");

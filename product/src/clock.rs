@@ -23,6 +23,11 @@ impl Clock {
     pub fn fixed(t: DateTime<Utc>) -> Self {
         Self { fixed: Some(t) }
     }
+    /// The current time with microseconds (mission and event timestamps, as the reference
+    /// writes them).
+    pub fn now_micros(&self) -> DateTime<Utc> {
+        self.fixed.unwrap_or_else(|| Utc::now().trunc_subsecs(6))
+    }
     /// The current time, truncated to whole seconds (as the session format stores it).
     pub fn now(&self) -> DateTime<Utc> {
         self.fixed.unwrap_or_else(|| Utc::now().trunc_subsecs(0))

@@ -55,7 +55,7 @@ registry! {
     /// Sync kill switch.
     SPEC_KITTY_SYNC_DISABLE = "SPEC_KITTY_SYNC_DISABLE", "Disables sync when truthy, whatever else is set", "off", Cleared;
     /// Protected-branch override.
-    SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS = "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS", "Allows scaffold commits on main/master when truthy", "off", Cleared;
+    SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS = "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS", "Allows scaffold commits on protected branches when 1, true or yes (any case)", "off", Cleared;
     /// Quiet mode.
     SPEC_KITTY_QUIET = "SPEC_KITTY_QUIET", "Silences stderr when truthy (like --quiet)", "off", Cleared;
     /// Log filter.
@@ -74,6 +74,14 @@ registry! {
     SPEC_KITTY_BIN = "SPEC_KITTY_BIN", "Set for plugins: the path of the running spec-kitty binary", "set by spec-kitty", Cleared;
     /// Runtime root given to plugins.
     SPEC_KITTY_RUNTIME_ROOT = "SPEC_KITTY_RUNTIME_ROOT", "Set for plugins: the resolved runtime root", "set by spec-kitty", Cleared;
+    /// Login name (reference node id).
+    LOGNAME = "LOGNAME", "Login name: the first of LOGNAME, USER, LNAME, USERNAME names the user in the project node_id", "the password database entry of the uid", Cleared;
+    /// Login name, second choice.
+    USER = "USER", "Login name, if LOGNAME is unset", "the password database entry of the uid", Cleared;
+    /// Login name, third choice.
+    LNAME = "LNAME", "Login name, if LOGNAME and USER are unset", "the password database entry of the uid", Cleared;
+    /// Login name, fourth choice.
+    USERNAME = "USERNAME", "Login name, if LOGNAME, USER and LNAME are unset", "the password database entry of the uid", Cleared;
     /// Executable search path.
     PATH = "PATH", "Where git and plugins are found", "inherited", SetByHarness;
 }
@@ -141,6 +149,20 @@ impl Env {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .unwrap_or(default);
         std::time::Duration::from_millis(ms)
+    }
+
+    /// True when `name` holds exactly `1`, `true` or `yes` in any case: the reference's narrower
+    /// test for the protected-branch override.
+    ///
+    /// ```
+    /// use spec_kitty::env::Env;
+    /// assert!(Env::from_pairs([("X", "YES")]).is_strictly_truthy("X"));
+    /// assert!(!Env::from_pairs([("X", "on")]).is_strictly_truthy("X"));
+    /// assert!(!Env::from_pairs([("X", " 1")]).is_strictly_truthy("X"));
+    /// ```
+    pub fn is_strictly_truthy(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| ["1", "true", "yes"].iter().any(|t| t.eq_ignore_ascii_case(v)))
     }
 
     /// Every variable in the snapshot, in name order.

@@ -46,6 +46,42 @@ pub fn uuid4() -> String {
     let mut b = random::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
+    hyphenate(&b)
+}
+
+/// 12 random hex digits (node ids).
+pub fn node_id() -> String {
+    hex::encode(random::<6>())
+}
+
+/// A name-based UUID (version 5, SHA-1) of `name` in the namespace `namespace` (hyphenated).
+///
+/// ```
+/// // uuid.uuid5(uuid.NAMESPACE_URL, "spec-kitty:identity:build_id")
+/// let url = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
+/// assert_eq!(
+///     spec_kitty::ids::uuid5(url, "spec-kitty:identity:build_id").unwrap(),
+///     "18c0fef1-8e60-5d6b-89d9-e2f1ccb9cc03"
+/// );
+/// ```
+pub fn uuid5(namespace: &str, name: &str) -> Option<String> {
+    use sha1::Digest;
+    let ns = hex::decode(namespace.replace('-', "")).ok()?;
+    if ns.len() != 16 {
+        return None;
+    }
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(&ns);
+    hasher.update(name.as_bytes());
+    let digest = hasher.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x50;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    Some(hyphenate(&b))
+}
+
+fn hyphenate(b: &[u8; 16]) -> String {
     let h = hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",
@@ -57,7 +93,19 @@ pub fn uuid4() -> String {
     )
 }
 
-/// 12 random hex digits (node ids).
-pub fn node_id() -> String {
-    hex::encode(random::<6>())
+/// The RFC 4122 URL namespace.
+const NAMESPACE_URL: &str = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
+
+/// The reference's deterministic project `build_id`: `uuid5(uuid5(URL,
+/// "spec-kitty:identity:build_id"), "<project_uuid>:<node_id>")`.
+///
+/// ```
+/// assert_eq!(
+///     spec_kitty::ids::build_id("e0eda9e8-b04e-473b-8ecd-dba0de886465", "b805cd5cee74"),
+///     "64c7568d-2d4e-541d-9d17-1f470fb213b0"
+/// );
+/// ```
+pub fn build_id(project_uuid: &str, node_id: &str) -> String {
+    let ns = uuid5(NAMESPACE_URL, "spec-kitty:identity:build_id").unwrap_or_default();
+    uuid5(&ns, &format!("{project_uuid}:{node_id}")).unwrap_or_default()
 }

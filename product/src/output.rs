@@ -137,6 +137,7 @@ impl Output {
                 map.insert("result".into(), "error".into());
                 map.insert("error_code".into(), err.error_code().into());
                 map.insert("error".into(), err.to_string().into());
+                map.extend(err.details());
                 let human = format!("error: {err}");
                 (map, human, err.exit_code(), true)
             }

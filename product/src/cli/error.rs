@@ -87,6 +87,14 @@ impl CommandError {
         }
     }
 
+    /// Extra keys of the JSON error document (remediation and the like).
+    pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        match self {
+            Self::Mission(e) => e.details(),
+            _ => serde_json::Map::new(),
+        }
+    }
+
     /// The process exit code (1: the command failed).
     pub fn exit_code(&self) -> u8 {
         1

@@ -1,68 +1,153 @@
 //! `init`, `agent mission create`, `agent mission list`.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::context::Ctx;
 use super::error::CommandError;
-use crate::mission::create::{self, CreateRequest};
+use crate::mission::create::{self, CreateRequest, Created};
+use crate::mission::init::InitRequest;
+use crate::mission::meta::utc_seconds_z;
 use crate::output::Report;
 
 /// `spec-kitty init`.
-pub fn init(
-    ctx: &Ctx,
-    project_slug: Option<String>,
-    mission_types: Vec<String>,
-    force: bool,
-) -> Result<Report, CommandError> {
-    let (top, config) = create::init(&ctx.env, &ctx.cwd, project_slug, mission_types, force)?;
+pub fn init(ctx: &Ctx, req: &InitRequest) -> Result<Report, CommandError> {
+    let done = crate::mission::init::init(&ctx.env, &ctx.identity, &ctx.cwd, req)?;
+    let top = &done.top;
+    let c = &done.config;
+    let summary = if !done.existed {
+        format!("Initialized spec-kitty project {} in {}.", c.slug().unwrap_or_default(), top.display())
+    } else if done.added.is_empty() {
+        format!("{} is already initialized; nothing was missing.", top.display())
+    } else {
+        format!("Repaired {}: added {}.", top.display(), done.added.join(", "))
+    };
     Ok(Report::success(
         json!({
             "repository": top,
-            "config_file": crate::mission::config::config_path(&top),
-            "specs_dir": crate::mission::config::specs_dir(&top),
-            "project_uuid": config.project.uuid,
-            "project_slug": config.project.slug,
-            "mission_types": config.missions.activated,
+            "config_file": crate::mission::config::config_path(top),
+            "specs_dir": crate::mission::config::specs_dir(top),
+            "project_uuid": c.uuid(),
+            "project_slug": c.slug(),
+            "node_id": c.node_id(),
+            "build_id": c.build_id(),
+            "mission_types": c.mission_types(),
+            "agents": c.agents(),
+            "already_initialized": done.existed,
+            "added_keys": done.added,
         }),
-        format!(
-            "Initialized spec-kitty project {} in {} (mission types: {}).",
-            config.project.slug,
-            top.display(),
-            config.missions.activated.join(", ")
-        ),
+        summary,
     ))
+}
+
+/// The reference's branch-contract keys of a create document (current, target, base, merge
+/// target, in lower and upper case, `runtime_vars` and `branch_context`).
+fn branch_contract(c: &Created) -> serde_json::Map<String, Value> {
+    let cur = &c.current_branch;
+    let target = &c.target_branch;
+    let matches = cur == target;
+    let summary = format!(
+        "Started on {cur}; this mission is planned on {target} and its work merges into {target}."
+    );
+    let now = utc_seconds_z(c.now);
+    let doc = json!({
+        "current_branch": cur,
+        "CURRENT_BRANCH": cur,
+        "target_branch": target,
+        "base_branch": target,
+        "TARGET_BRANCH": target,
+        "BASE_BRANCH": target,
+        "planning_base_branch": target,
+        "PLANNING_BASE_BRANCH": target,
+        "merge_target_branch": target,
+        "MERGE_TARGET_BRANCH": target,
+        "EXPECTED_TARGET_BRANCH": target,
+        "EXPECTED_BASE_BRANCH": target,
+        "branch_matches_target": matches,
+        "BRANCH_MATCHES_TARGET": matches,
+        "branch_strategy_summary": summary,
+        "runtime_vars": {
+            "now_utc_iso": now,
+            "current_branch": cur,
+            "target_branch": target,
+            "base_branch": target,
+            "planning_base_branch": target,
+            "merge_target_branch": target,
+            "branch_matches_target": matches,
+            "branch_strategy_summary": summary,
+        },
+        "NOW_UTC_ISO": now,
+        "branch_context": {
+            "current_branch": cur,
+            "target_branch": target,
+            "base_branch": target,
+            "planning_base_branch": target,
+            "merge_target_branch": target,
+            "expected_checkout_branch": target,
+            "matches_target": matches,
+            "branch_strategy_summary": summary,
+        },
+    });
+    match doc {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }
 
 /// `spec-kitty agent mission create`.
 pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
     let root = ctx.root()?;
-    let created = create::create(&ctx.env, &root, &ctx.cwd, ctx.clock, req)?;
+    if req.mission_alias.is_some() && req.mission_type.is_none() {
+        ctx.out
+            .notice("warning: --mission is deprecated; use --mission-type instead");
+    }
+    let c = create::create(&ctx.env, &root, &ctx.cwd, ctx.clock, req)?;
     ctx.queued.set(ctx.queued.get() + 1);
-    let dir = &created.feature_dir;
-    Ok(Report::success(
-        json!({
-            "mission_slug": created.meta.mission_slug,
-            "mission_id": created.meta.mission_id,
-            "mission_type": created.meta.mission_type,
-            "friendly_name": created.meta.friendly_name,
-            "feature_dir": dir,
-            "spec_file": dir.join("spec.md"),
-            "meta_file": dir.join("meta.json"),
-            "created_at": created.meta.created_at,
-            "created_files": created.created_files,
-            "branch": created.branch,
-            "commit": created.commit,
-            "event_id": created.event.event_id,
-        }),
-        format!(
-            "Created mission {} ({}) in {}\nCommitted {} on {}.",
-            created.meta.mission_slug,
-            created.meta.mission_type,
-            dir.display(),
-            &created.commit[..created.commit.len().min(12)],
-            created.branch
-        ),
-    ))
+    let dir = &c.feature_dir;
+    let spec = dir.join("spec.md");
+    let meta_file = dir.join("meta.json");
+    let mut doc = json!({
+        "mission_slug": c.dir_name,
+        "mission_number": Value::Null,
+        "mission_id": c.meta_str("mission_id"),
+        "mission_type": c.meta_str("mission_type"),
+        "slug": c.dir_name,
+        "friendly_name": c.meta_str("friendly_name"),
+        "purpose_tldr": c.meta_str("purpose_tldr"),
+        "purpose_context": c.meta_str("purpose_context"),
+        "feature_dir": dir,
+        "spec_file": spec,
+        "meta_file": meta_file,
+        "created_at": c.meta_str("created_at"),
+        "created_files": [spec, meta_file, dir.join("tasks").join("README.md")],
+        "uncommitted_artifacts": [{
+            "path": spec,
+            "reason": "A scaffold to be written by the agent; it is committed once it has real content.",
+            "responsible_command": "/spec-kitty.specify",
+        }],
+        "write_mode": "update_existing_files",
+        "scaffold_only": true,
+        "requires_agent_authoring": true,
+        "plan_guard": "SPEC_NOT_SUBSTANTIVE_OR_UNCOMMITTED",
+        "next_step": "Only the scaffold exists. Write the specification with `/spec-kitty.specify <intent>` (or edit spec_file and commit it) before planning.",
+        "origin_binding": {"attempted": false, "succeeded": false, "error": Value::Null},
+        "coordination_branch": c.coordination_branch.as_ref().map(|(b, _)| b),
+        "coordination_branch_created": c.coordination_branch.as_ref().is_some_and(|(_, created)| *created),
+        "topology": c.meta_str("topology"),
+        "commit": c.commit,
+        "event_id": c.event.event_id,
+    });
+    if let Value::Object(m) = &mut doc {
+        m.extend(branch_contract(&c));
+    }
+    let human = format!(
+        "Created mission {} ({}) in {}\nCommitted its scaffold on {} ({}); spec.md is left for the agent to write and commit.",
+        c.dir_name,
+        c.meta_str("mission_type"),
+        dir.display(),
+        c.target_branch,
+        &c.commit[..c.commit.len().min(12)],
+    );
+    Ok(Report::success(doc, human))
 }
 
 /// `spec-kitty agent mission list`.
@@ -80,6 +165,7 @@ pub fn list(ctx: &Ctx) -> Result<Report, CommandError> {
                 "mission_slug": m.mission_slug, "mission_id": m.mission_id,
                 "mission_type": m.mission_type, "friendly_name": m.friendly_name,
                 "created_at": m.created_at, "feature_dir": dir,
+                "target_branch": m.target_branch, "topology": m.topology,
             })
         })
         .collect();

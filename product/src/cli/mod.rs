@@ -48,14 +48,24 @@ enum Command {
     #[command(subcommand)]
     Auth(AuthCommand),
     /// Make this git repository a spec-kitty project (.kittify/config.yaml, kitty-specs/).
+    ///
+    /// On an initialised repository it only adds missing keys; the project's uuid, node_id and
+    /// build_id never change.
     Init {
-        /// Project slug (default: the repository directory's name).
+        /// Project slug (default: the origin's repository name, else the directory's name).
         #[arg(long)]
         project_slug: Option<String>,
-        /// Activate a mission type (repeatable; default: software-dev, research, documentation).
+        /// Activate a mission type (repeatable; default: software-dev, documentation, research,
+        /// plan).
         #[arg(long = "mission-type")]
         mission_types: Vec<String>,
-        /// Overwrite an existing config.
+        /// Record an AI agent in `agents.available` (repeatable or comma-separated).
+        #[arg(long = "ai")]
+        agents: Vec<String>,
+        /// Accepted for compatibility: spec-kitty never prompts.
+        #[arg(long)]
+        non_interactive: bool,
+        /// Apply an explicit --project-slug or --mission-type over the existing values.
         #[arg(long)]
         force: bool,
     },
@@ -82,19 +92,86 @@ enum AgentCommand {
 #[derive(Debug, Subcommand)]
 enum MissionCommand {
     /// Create a mission: scaffold, commit, queue its event, then sync.
-    Create {
-        /// Kebab-case slug (a-z, 0-9, '-'; at most 64 characters).
-        #[arg(allow_hyphen_values = true)]
-        slug: String,
-        /// Mission type (default: the first activated type).
-        #[arg(long)]
-        mission_type: Option<String>,
-        /// Display name (default: derived from the slug).
-        #[arg(long)]
-        friendly_name: Option<String>,
-    },
+    Create(Box<CreateArgs>),
     /// List the missions of this repository.
     List,
+}
+
+#[derive(Debug, clap::Args)]
+struct CreateArgs {
+    /// Kebab-case slug (a-z, 0-9, '-'; at most 64 characters). A leading `NNN-` is dropped from
+    /// the directory name, which is `<slug>-<first 8 characters of the mission id>`.
+    #[arg(allow_hyphen_values = true)]
+    slug: String,
+    /// Mission type (default: software-dev).
+    #[arg(long)]
+    mission_type: Option<String>,
+    /// Deprecated alias of --mission-type.
+    #[arg(long, hide = true)]
+    mission: Option<String>,
+    /// The planning branch (default: the current branch; it must be checked out).
+    #[arg(long)]
+    target_branch: Option<String>,
+    /// Display name (default: the slug's words).
+    #[arg(long)]
+    friendly_name: Option<String>,
+    /// One-line summary for stakeholders (default: the friendly name).
+    #[arg(long)]
+    purpose_tldr: Option<String>,
+    /// A short paragraph for stakeholders (default: a sentence naming the branch).
+    #[arg(long)]
+    purpose_context: Option<String>,
+    /// Mark the mission as PR-bound (on its merge target this needs --branch-strategy
+    /// already-confirmed or --start-branch).
+    #[arg(long = "pr-bound", overrides_with = "no_pr_bound")]
+    pr_bound: bool,
+    /// Not PR-bound (the default).
+    #[arg(long = "no-pr-bound", overrides_with = "pr_bound")]
+    no_pr_bound: bool,
+    /// Mission shape (default: coord on the primary branch or with --pr-bound, else
+    /// single_branch).
+    #[arg(long, value_enum)]
+    topology: Option<crate::mission::meta::Topology>,
+    /// `already-confirmed` confirms a PR-bound mission on its merge target.
+    #[arg(long)]
+    branch_strategy: Option<String>,
+    /// Create or switch to this branch before anything is written.
+    #[arg(long)]
+    start_branch: Option<String>,
+    /// Reset the mission's coordination branch if it exists and has diverged.
+    #[arg(long)]
+    force_recreate_coordination_branch: bool,
+    /// Not supported (worktree ownership): refused with `unsupported_option`.
+    #[arg(long)]
+    owned_checkout: Option<std::path::PathBuf>,
+    /// Record `retain_branches: true` in meta.json.
+    #[arg(long)]
+    retain_branches: bool,
+    /// Record `retain_worktrees: true` in meta.json.
+    #[arg(long)]
+    retain_worktrees: bool,
+}
+
+impl CreateArgs {
+    fn request(&self) -> crate::mission::create::CreateRequest {
+        crate::mission::create::CreateRequest {
+            slug: self.slug.clone(),
+            mission_type: self.mission_type.clone(),
+            mission_alias: self.mission.clone(),
+            target_branch: self.target_branch.clone(),
+            friendly_name: self.friendly_name.clone(),
+            purpose_tldr: self.purpose_tldr.clone(),
+            purpose_context: self.purpose_context.clone(),
+            pr_bound: self.pr_bound && !self.no_pr_bound,
+            topology: self.topology,
+            branch_strategy: self.branch_strategy.clone(),
+            start_branch: self.start_branch.clone(),
+            force_recreate_coordination_branch: self.force_recreate_coordination_branch,
+            owned_checkout: self.owned_checkout.clone(),
+            retain_branches: self.retain_branches,
+            retain_worktrees: self.retain_worktrees,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,20 +275,21 @@ pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Cloc
         Command::Init {
             project_slug,
             mission_types,
+            agents,
+            non_interactive: _,
             force,
-        } => mission::init(&ctx, project_slug.clone(), mission_types.clone(), *force),
-        Command::Agent(AgentCommand::Mission(MissionCommand::Create {
-            slug,
-            mission_type,
-            friendly_name,
-        })) => mission::create(
+        } => mission::init(
             &ctx,
-            &crate::mission::create::CreateRequest {
-                slug: slug.clone(),
-                mission_type: mission_type.clone(),
-                friendly_name: friendly_name.clone(),
+            &crate::mission::init::InitRequest {
+                project_slug: project_slug.clone(),
+                mission_types: mission_types.clone(),
+                agents: agents.clone(),
+                force: *force,
             },
         ),
+        Command::Agent(AgentCommand::Mission(MissionCommand::Create(args))) => {
+            mission::create(&ctx, &args.request())
+        }
         Command::Agent(AgentCommand::Mission(MissionCommand::List)) => mission::list(&ctx),
         Command::Sync(SyncCommand::Now) => sync::now(&ctx),
         Command::Sync(SyncCommand::Status) => sync::status(&ctx),

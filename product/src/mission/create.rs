@@ -1,71 +1,127 @@
-//! `agent mission create`: validate everything first, then write, queue and commit, undoing the
-//! writes on any failure so the repository is left exactly as it was.
+//! `agent mission create`: validate everything first, then write, queue and commit, undoing every
+//! change on any failure so the repository, the outbox and the checkout are left as they were.
+//!
+//! **Interop**: the reference CLI's create contract: the `<slug>-<mid8>` directory, the committed
+//! set (`meta.json`, `status.events.jsonl`, `tasks/README.md`, `tasks/.gitkeep`; `spec.md` left
+//! untracked), the commit message, the hooks, the coordination branch and the protected-branch
+//! policy.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::MissionError;
-use super::config::{ProjectConfig, config_path, specs_dir};
+use super::config::{DEFAULT_MISSION_TYPE, ProjectConfig, config_path, specs_dir};
+use super::meta::{MissionMeta, Topology, meta_json, py_isoformat, py_isoformat_z};
+use super::protection::ProtectionPolicy;
 use super::repo::Repo;
+use super::scaffold;
 use super::slug;
 use crate::clock::Clock;
-use crate::env::{Env, vars};
+use crate::env::Env;
 use crate::paths::RuntimeRoot;
 use crate::sync::envelope::{Envelope, EnvelopeDraft};
 use crate::sync::outbox::Outbox;
 
-/// Branches that need `SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS`.
-pub const PROTECTED_BRANCHES: &[&str] = &["main", "master"];
 const LOCK_WAIT: Duration = Duration::from_secs(60);
 
-/// What to create.
-#[derive(Debug, Clone)]
+/// `--branch-strategy` value that confirms a PR-bound mission on its merge target.
+pub const ALREADY_CONFIRMED: &str = "already-confirmed";
+
+/// What to create: every option of the reference's `agent mission create`.
+#[derive(Debug, Clone, Default)]
 pub struct CreateRequest {
     /// Kebab-case slug.
     pub slug: String,
-    /// Mission type (default: the first activated).
+    /// `--mission-type`.
     pub mission_type: Option<String>,
-    /// Display name (default: from the slug).
+    /// `--mission` (deprecated alias of `--mission-type`).
+    pub mission_alias: Option<String>,
+    /// `--target-branch`.
+    pub target_branch: Option<String>,
+    /// `--friendly-name`.
     pub friendly_name: Option<String>,
-}
-
-/// `meta.json` of a mission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MissionMeta {
-    /// ULID.
-    pub mission_id: String,
-    /// Slug.
-    pub mission_slug: String,
-    /// Type.
-    pub mission_type: String,
-    /// Display name.
-    pub friendly_name: String,
-    /// When (ISO 8601 UTC).
-    pub created_at: String,
-    /// Project uuid.
-    pub project_uuid: String,
-    /// The version that created it.
-    pub spec_kitty_version: String,
+    /// `--purpose-tldr`.
+    pub purpose_tldr: Option<String>,
+    /// `--purpose-context`.
+    pub purpose_context: Option<String>,
+    /// `--pr-bound`.
+    pub pr_bound: bool,
+    /// `--topology`.
+    pub topology: Option<Topology>,
+    /// `--branch-strategy`.
+    pub branch_strategy: Option<String>,
+    /// `--start-branch`.
+    pub start_branch: Option<String>,
+    /// `--force-recreate-coordination-branch`.
+    pub force_recreate_coordination_branch: bool,
+    /// `--owned-checkout` (not supported: worktrees are outside this implementation).
+    pub owned_checkout: Option<PathBuf>,
+    /// `--retain-branches`.
+    pub retain_branches: bool,
+    /// `--retain-worktrees`.
+    pub retain_worktrees: bool,
 }
 
 /// A created mission.
 #[derive(Debug, Clone)]
 pub struct Created {
-    /// Its meta.
-    pub meta: MissionMeta,
-    /// `kitty-specs/<slug>-<id8>` (absolute).
+    /// The full `meta.json` as written.
+    pub meta: Map<String, Value>,
+    /// The directory name (`<slug>-<mid8>`), the reference's `mission_slug`.
+    pub dir_name: String,
+    /// `kitty-specs/<dir>` (absolute).
     pub feature_dir: PathBuf,
-    /// Files written, relative to the repository top.
-    pub created_files: Vec<String>,
-    /// The branch committed on.
-    pub branch: String,
+    /// The branch the command started on, after `--start-branch`.
+    pub current_branch: String,
+    /// The planning (target) branch.
+    pub target_branch: String,
+    /// The coordination branch and whether this run created it.
+    pub coordination_branch: Option<(String, bool)>,
     /// The scaffold commit.
     pub commit: String,
     /// The queued event.
     pub event: Envelope,
+    /// The command's time, for `runtime_vars`.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Created {
+    /// A string field of the meta.
+    pub fn meta_str(&self, key: &str) -> &str {
+        self.meta.get(key).and_then(Value::as_str).unwrap_or_default()
+    }
+}
+
+/// The checkout as it was before `--start-branch`, to put back on failure.
+struct StartBranchUndo<'r> {
+    repo: &'r Repo,
+    original: String,
+    created: Option<String>,
+    armed: bool,
+}
+
+impl Drop for StartBranchUndo<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.repo.switch(&self.original, false);
+            if let Some(b) = &self.created {
+                self.repo.delete_branch(b);
+            }
+        }
+    }
+}
+
+fn resolve_mission_type(req: &CreateRequest) -> Result<Option<String>, MissionError> {
+    match (&req.mission_type, &req.mission_alias) {
+        (Some(a), Some(b)) if a != b => Err(MissionError::UnknownMissionType {
+            requested: format!("{a} (--mission-type) and {b} (--mission)"),
+            activated: "one of them; --mission is a deprecated alias of --mission-type".into(),
+        }),
+        (Some(t), _) | (None, Some(t)) => Ok(Some(t.clone())),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Create a mission in the repository containing `cwd`.
@@ -76,8 +132,34 @@ pub fn create(
     clock: Clock,
     req: &CreateRequest,
 ) -> Result<Created, MissionError> {
-    // 1. Validate everything before touching anything.
+    // 1. Validate everything that needs no git before touching anything.
+    if req.owned_checkout.is_some() {
+        return Err(MissionError::UnsupportedOption {
+            option: "--owned-checkout",
+            why: "spec-kitty creates missions in the checkout it runs in (worktree ownership is not implemented); run it from the primary checkout without --owned-checkout",
+        });
+    }
     slug::validate(&req.slug)?;
+    let friendly_name = match &req.friendly_name {
+        Some(given) => {
+            let n = scaffold::normalize_space(given);
+            if n.is_empty() {
+                return Err(MissionError::FriendlyNameEmpty);
+            }
+            n
+        }
+        None => scaffold::default_friendly_name(&req.slug),
+    };
+    let requested_type = resolve_mission_type(req)?;
+    if let (Some(start), Some(target)) = (&req.start_branch, &req.target_branch) {
+        if start.trim() != target.trim() {
+            return Err(MissionError::StartBranchTargetMismatch {
+                start: start.clone(),
+                target: target.clone(),
+            });
+        }
+    }
+
     let repo = Repo::discover(env, cwd)?;
     if !repo.has_commit()? {
         return Err(MissionError::NoCommit {
@@ -85,96 +167,293 @@ pub fn create(
         });
     }
     let config = ProjectConfig::load(repo.top())?;
-    if config.missions.activated.is_empty() {
+    let activated = config.mission_types();
+    if activated.is_empty() {
         return Err(MissionError::NoMissionTypes {
             path: config_path(repo.top()),
         });
     }
-    let mission_type = match &req.mission_type {
-        Some(t) if config.missions.activated.contains(t) => t.clone(),
-        Some(t) => {
-            return Err(MissionError::UnknownMissionType {
-                requested: t.clone(),
-                activated: config.missions.activated.join(", "),
+    let mission_type = requested_type.unwrap_or_else(|| DEFAULT_MISSION_TYPE.to_string());
+    if !activated.contains(&mission_type) {
+        return Err(MissionError::UnknownMissionType {
+            requested: mission_type,
+            activated: activated.join(", "),
+        });
+    }
+    let (Some(project_uuid), Some(project_slug)) = (config.uuid(), config.slug()) else {
+        return Err(MissionError::ConfigInvalid {
+            path: config_path(repo.top()),
+            detail: "`project.uuid` and `project.slug` are required".into(),
+        });
+    };
+    let policy = ProtectionPolicy::resolve(
+        &config,
+        || repo.origin_default_branch().ok().flatten(),
+        env,
+    )
+    .map_err(|detail| MissionError::ConfigInvalid {
+        path: config_path(repo.top()),
+        detail,
+    })?;
+    let original_branch = repo.branch()?.ok_or(MissionError::DetachedHead)?;
+
+    // 2. --start-branch: the only step before the lock that changes the checkout; undone on
+    //    any later failure.
+    let mut undo = None;
+    if let Some(start) = req.start_branch.as_deref().map(str::trim) {
+        repo.check_branch_name(start)
+            .map_err(|detail| MissionError::StartBranchFailed {
+                branch: start.to_string(),
+                detail,
+            })?;
+        if policy.is_protected(start) {
+            return Err(MissionError::ProtectedBranch {
+                branch: start.to_string(),
             });
         }
-        None => config.missions.activated[0].clone(),
-    };
-    let branch = repo.branch()?.ok_or(MissionError::DetachedHead)?;
-    if PROTECTED_BRANCHES.contains(&branch.as_str())
-        && !env.is_truthy(vars::SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS)
-    {
-        return Err(MissionError::ProtectedBranch { branch });
+        if start != original_branch {
+            let exists = repo.ref_exists(&format!("refs/heads/{start}"))?;
+            repo.switch(start, !exists)
+                .map_err(|detail| MissionError::StartBranchFailed {
+                    branch: start.to_string(),
+                    detail,
+                })?;
+            undo = Some(StartBranchUndo {
+                repo: &repo,
+                original: original_branch.clone(),
+                created: (!exists).then(|| start.to_string()),
+                armed: true,
+            });
+        }
     }
+    let current_branch = match &undo {
+        Some(_) => req.start_branch.as_deref().unwrap_or_default().trim().to_string(),
+        None => original_branch.clone(),
+    };
 
-    // 2. One creator at a time per repository (the lock lives in the git dir, not the work tree).
+    // 3. The branch gates.
+    let target_branch = req
+        .target_branch
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(&current_branch)
+        .to_string();
+    let confirmed = req.branch_strategy.as_deref() == Some(ALREADY_CONFIRMED)
+        || (req.branch_strategy.is_none() && req.start_branch.is_some());
+    if req.pr_bound && current_branch == target_branch && !confirmed {
+        return Err(MissionError::BranchStrategyConfirmationRequired {
+            current: current_branch,
+        });
+    }
+    if target_branch != current_branch {
+        return Err(MissionError::TargetNotCheckedOut {
+            target: target_branch,
+            current: current_branch,
+        });
+    }
+    if policy.is_protected(&target_branch) {
+        return Err(MissionError::ProtectedBranch {
+            branch: target_branch,
+        });
+    }
+    let purpose_tldr = match &req.purpose_tldr {
+        Some(t) => {
+            if t.trim().contains('\n') {
+                return Err(MissionError::PurposeInvalid(
+                    "purpose_tldr must be a single line".into(),
+                ));
+            }
+            scaffold::normalize_space(t)
+        }
+        None => friendly_name.clone(),
+    };
+    let purpose_context = match &req.purpose_context {
+        Some(c) => scaffold::normalize_space(c),
+        None => scaffold::default_purpose_context(&friendly_name, &target_branch),
+    };
+    let mut purpose_errors = Vec::new();
+    if purpose_tldr.is_empty() {
+        purpose_errors.push("purpose_tldr must not be blank");
+    }
+    if purpose_context.is_empty() {
+        purpose_errors.push("purpose_context must not be blank");
+    }
+    if !purpose_errors.is_empty() {
+        return Err(MissionError::PurposeInvalid(purpose_errors.join("; ")));
+    }
+    let topology = match req.topology {
+        Some(t) => t,
+        None if req.pr_bound => Topology::Coord,
+        None => {
+            // The primary branch: origin's default, else the branch we stand on.
+            let primary = repo
+                .origin_default_branch()?
+                .unwrap_or_else(|| current_branch.clone());
+            if primary == current_branch {
+                Topology::Coord
+            } else {
+                Topology::SingleBranch
+            }
+        }
+    };
+
+    // 4. One creator at a time per repository (the lock lives in the git dir, not the work tree).
     let lock_path = repo.git_dir()?.join("spec-kitty-mission.lock");
     let _lock = crate::lock::exclusive_within(&lock_path, LOCK_WAIT)
         .map_err(|e| MissionError::io(&lock_path, e))?
         .ok_or(MissionError::Busy)?;
-    let specs = specs_dir(repo.top());
-    if let Some(dir) = existing(&specs, &req.slug) {
-        return Err(MissionError::MissionExists {
-            slug: req.slug.clone(),
-            dir,
-        });
-    }
 
-    // 3. Write, queue, commit; undo on failure.
-    let now = clock.now();
+    // 5. Write, queue, branch, commit; undo on failure.
+    let now = clock.now_micros();
     let mission_id = crate::ids::ulid(now);
-    let created_at = crate::auth::session::Timestamp(now).to_iso();
-    let dir_name = format!("{}-{}", req.slug, &mission_id[..8]);
+    let dir_name = scaffold::dir_name(&req.slug, &mission_id);
+    let specs = specs_dir(repo.top());
     let feature_dir = specs.join(&dir_name);
-    let meta = MissionMeta {
-        mission_id: mission_id.clone(),
-        mission_slug: req.slug.clone(),
-        mission_type,
-        friendly_name: req
-            .friendly_name
-            .clone()
-            .unwrap_or_else(|| slug::friendly(&req.slug)),
-        created_at: created_at.clone(),
-        project_uuid: config.project.uuid.clone(),
-        spec_kitty_version: crate::VERSION.to_string(),
+    let created_at = py_isoformat(now);
+    let mut meta = Map::new();
+    let mut put = |k: &str, v: Value| {
+        meta.insert(k.to_string(), v);
     };
+    put("mission_id", json!(mission_id));
+    put("mission_number", Value::Null);
+    put("slug", json!(dir_name));
+    put("mission_slug", json!(dir_name));
+    put("friendly_name", json!(friendly_name));
+    put("purpose_tldr", json!(purpose_tldr));
+    put("purpose_context", json!(purpose_context));
+    put("mission_type", json!(mission_type));
+    put("target_branch", json!(target_branch));
+    put("created_at", json!(created_at));
+    if req.pr_bound {
+        put("pr_bound", json!(true));
+    }
+    if req.retain_branches {
+        put("retain_branches", json!(true));
+    }
+    if req.retain_worktrees {
+        put("retain_worktrees", json!(true));
+    }
+    let coordination_name = format!("kitty/mission-{dir_name}");
+    if topology.has_coordination_branch() {
+        put("coordination_branch", json!(coordination_name));
+    }
+    put("topology", json!(topology.as_str()));
+    put("flattened", json!(false));
+    if mission_type == "documentation" {
+        put(
+            "documentation_state",
+            json!({
+                "iteration_mode": "initial",
+                "divio_types_selected": [],
+                "generators_configured": [],
+                "target_audience": "developers",
+                "last_audit_date": null,
+                "coverage_percentage": 0.0,
+            }),
+        );
+    }
+    let payload = json!({
+        "created_at": created_at,
+        "friendly_name": friendly_name,
+        "mission_id": mission_id,
+        "mission_number": null,
+        "mission_slug": dir_name,
+        "mission_type": mission_type,
+        "purpose_context": purpose_context,
+        "purpose_tldr": purpose_tldr,
+        "target_branch": target_branch,
+        "wp_count": 0,
+    });
     let draft = EnvelopeDraft::new(
         now,
         "MissionCreated",
         ("Mission", &mission_id),
-        (&config.project.uuid, &config.project.slug),
-        json!({
-            "mission_id": meta.mission_id,
-            "mission_slug": meta.mission_slug,
-            "mission_type": meta.mission_type,
-            "friendly_name": meta.friendly_name,
-            "feature_dir": format!("kitty-specs/{dir_name}"),
-            "created_at": created_at,
-        }),
+        (project_uuid, project_slug),
+        payload.clone(),
     );
+    let created_line = scaffold::event_line(&scaffold::mission_created_event(
+        &draft.event_id,
+        &py_isoformat(now),
+        (project_uuid, project_slug),
+        &payload,
+    ));
+    let specify_line = scaffold::event_line(&scaffold::specify_started_event(
+        &crate::ids::ulid(now),
+        &py_isoformat(now),
+        &py_isoformat_z(now),
+        &dir_name,
+    ));
+
     let specs_existed = specs.exists();
     let mut outbox = Outbox::open(&root.outbox_db())?;
     let event = outbox.append(draft)?;
-    let dir_rel = format!("kitty-specs/{dir_name}");
-    let written = write_scaffold(&feature_dir, &meta, &event).and_then(|files| {
-        let message = format!("chore(mission): create {} ({})", req.slug, meta.mission_type);
-        let commit = repo.commit_paths(&[dir_rel.as_str()], &message)?;
-        Ok((files, commit))
-    });
+    let mut coordination = None;
+    let written = (|| {
+        write_files(
+            &feature_dir,
+            &[
+                ("meta.json", meta_json(&meta)),
+                ("status.events.jsonl", created_line + &specify_line),
+                ("tasks/README.md", scaffold::tasks_readme(&target_branch)),
+                ("tasks/.gitkeep", String::new()),
+                (
+                    "spec.md",
+                    scaffold::spec_md(&friendly_name, &dir_name, &created_at),
+                ),
+            ],
+        )?;
+        for empty in ["checklists", "research"] {
+            let d = feature_dir.join(empty);
+            std::fs::create_dir_all(&d).map_err(|e| MissionError::io(&d, e))?;
+        }
+        if topology.has_coordination_branch() {
+            coordination = Some((
+                coordination_name.clone(),
+                ensure_coordination_branch(
+                    &repo,
+                    &coordination_name,
+                    &target_branch,
+                    req.force_recreate_coordination_branch,
+                )?,
+            ));
+        }
+        let rel = |f: &str| format!("kitty-specs/{dir_name}/{f}");
+        let committed = [
+            rel("meta.json"),
+            rel("status.events.jsonl"),
+            rel("tasks/README.md"),
+            rel("tasks/.gitkeep"),
+        ];
+        let paths: Vec<&str> = committed.iter().map(String::as_str).collect();
+        repo.commit_paths(&paths, &format!("Add scaffold for feature {dir_name}"))
+    })();
     match written {
-        Ok((files, commit)) => Ok(Created {
-            created_files: files.iter().map(|f| format!("{dir_rel}/{f}")).collect(),
-            meta,
-            feature_dir,
-            branch,
-            commit,
-            event,
-        }),
+        Ok(commit) => {
+            if let Some(u) = undo.as_mut() {
+                u.armed = false;
+            }
+            Ok(Created {
+                meta,
+                dir_name,
+                feature_dir,
+                current_branch,
+                target_branch,
+                coordination_branch: coordination,
+                commit,
+                event,
+                now,
+            })
+        }
         Err(e) => {
-            // Leave the repository and the outbox as they were.
+            // Leave the repository and the outbox as they were (the start branch is restored
+            // when `undo` drops).
             let _ = std::fs::remove_dir_all(&feature_dir);
             if !specs_existed {
                 let _ = std::fs::remove_dir(&specs);
+            }
+            if let Some((name, true)) = &coordination {
+                repo.delete_branch(name);
             }
             let _ = outbox.settle(std::slice::from_ref(&event.event_id), &[]);
             Err(e)
@@ -182,45 +461,49 @@ pub fn create(
     }
 }
 
-fn existing(specs: &Path, slug: &str) -> Option<PathBuf> {
-    let prefix = format!("{slug}-");
-    std::fs::read_dir(specs).ok()?.flatten().find_map(|e| {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let rest = name.strip_prefix(&prefix)?;
-        (rest.len() == 8 && !rest.contains('-')).then(|| e.path())
-    })
+/// Create the coordination branch at `target`, reuse it when it is at or behind `target`, reset
+/// it with `force`. Returns whether this call created (or reset) it.
+fn ensure_coordination_branch(
+    repo: &Repo,
+    name: &str,
+    target: &str,
+    force: bool,
+) -> Result<bool, MissionError> {
+    let target_ref = format!("refs/heads/{target}");
+    if !repo.ref_exists(&target_ref)? {
+        return Ok(false);
+    }
+    let branch_ref = format!("refs/heads/{name}");
+    if repo.ref_exists(&branch_ref)? {
+        if force {
+            repo.create_branch(name, &target_ref, true)?;
+            return Ok(true);
+        }
+        if repo.is_ancestor(&branch_ref, &target_ref)? {
+            return Ok(false);
+        }
+        return Err(MissionError::CoordinationBranchDiverged {
+            branch: name.to_string(),
+            target: target.to_string(),
+        });
+    }
+    repo.create_branch(name, &target_ref, false)?;
+    Ok(true)
 }
 
-fn write_scaffold(
-    dir: &Path,
-    meta: &MissionMeta,
-    event: &Envelope,
-) -> Result<Vec<&'static str>, MissionError> {
-    let tasks = dir.join("tasks");
-    std::fs::create_dir_all(&tasks).map_err(|e| MissionError::io(&tasks, e))?;
-    let meta_text = serde_json::to_string_pretty(meta).unwrap_or_default() + "\n";
-    let event_line = serde_json::to_string(event).unwrap_or_default() + "\n";
-    let spec = format!(
-        "# {}\n\n- Mission: `{}`\n- Type: {}\n- Created: {}\n\n## Problem\n\n## Goals\n\n## Requirements\n",
-        meta.friendly_name, meta.mission_slug, meta.mission_type, meta.created_at
-    );
-    let files: [(&'static str, String); 4] = [
-        ("meta.json", meta_text),
-        ("spec.md", spec),
-        ("status.events.jsonl", event_line),
-        (
-            "tasks/README.md",
-            "# Tasks\n\nWork packages for this mission go here.\n".into(),
-        ),
-    ];
-    for (name, body) in &files {
+fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<(), MissionError> {
+    for (name, body) in files {
         let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| MissionError::io(parent, e))?;
+        }
         std::fs::write(&path, body).map_err(|e| MissionError::io(&path, e))?;
     }
-    Ok(files.iter().map(|(n, _)| *n).collect())
+    Ok(())
 }
 
-/// Every mission of the repository containing `cwd`, by creation time.
+/// Every mission of the repository containing `cwd` (the reference's and kitty's), by creation
+/// time.
 pub fn list(env: &Env, cwd: &Path) -> Result<(PathBuf, Vec<(PathBuf, MissionMeta)>), MissionError> {
     let repo = Repo::discover(env, cwd)?;
     let specs = specs_dir(repo.top());
@@ -243,74 +526,4 @@ pub fn list(env: &Env, cwd: &Path) -> Result<(PathBuf, Vec<(PathBuf, MissionMeta
         (&a.1.created_at, &a.1.mission_slug).cmp(&(&b.1.created_at, &b.1.mission_slug))
     });
     Ok((repo.top().to_path_buf(), out))
-}
-
-/// `spec-kitty init`: write `.kittify/config.yaml` and `kitty-specs/` in the repository.
-pub fn init(
-    env: &Env,
-    cwd: &Path,
-    project_slug: Option<String>,
-    mission_types: Vec<String>,
-    force: bool,
-) -> Result<(PathBuf, ProjectConfig), MissionError> {
-    let repo = Repo::discover(env, cwd)?;
-    let path = config_path(repo.top());
-    if path.exists() && !force {
-        return Err(MissionError::AlreadyInitialized { path });
-    }
-    let slug = match project_slug {
-        Some(s) => {
-            slug::validate(&s)?;
-            s
-        }
-        None => kebab(
-            &repo
-                .top()
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "project".into()),
-        ),
-    };
-    let types = if mission_types.is_empty() {
-        super::config::DEFAULT_MISSION_TYPES
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    } else {
-        mission_types
-    };
-    let config = ProjectConfig {
-        project: super::config::Project {
-            uuid: crate::ids::uuid4(),
-            slug,
-        },
-        missions: super::config::Missions { activated: types },
-    };
-    let kittify = repo.top().join(".kittify");
-    std::fs::create_dir_all(&kittify).map_err(|e| MissionError::io(&kittify, e))?;
-    std::fs::write(&path, config.to_yaml()).map_err(|e| MissionError::io(&path, e))?;
-    let specs = specs_dir(repo.top());
-    std::fs::create_dir_all(&specs).map_err(|e| MissionError::io(&specs, e))?;
-    let keep = specs.join(".gitkeep");
-    if !keep.exists() {
-        std::fs::write(&keep, "").map_err(|e| MissionError::io(&keep, e))?;
-    }
-    Ok((repo.top().to_path_buf(), config))
-}
-
-fn kebab(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() {
-        "project".into()
-    } else {
-        out.chars().take(64).collect()
-    }
 }

@@ -45,7 +45,7 @@ pub enum MissionError {
     },
     /// No mission type is activated.
     #[error(
-        "no mission types are activated in {path}; add one under `missions: activated:` (e.g. software-dev)"
+        "no mission types are activated in {path}, so a mission cannot be created; add a non-empty `mission_type_activations` list (e.g. [software-dev]) or run `spec-kitty init`"
     )]
     NoMissionTypes {
         /// The config file.
@@ -71,7 +71,7 @@ pub enum MissionError {
     },
     /// The current branch is protected.
     #[error(
-        "refusing to commit the mission scaffold on the protected branch {branch:?}; switch to a feature branch (`git switch -c <name>`), or set SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS=1"
+        "refusing to commit the mission scaffold on the protected branch {branch:?}; pass `--start-branch <feature-branch>` (or switch to one with `git switch -c <name>`), or set SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS=1"
     )]
     ProtectedBranch {
         /// The branch.
@@ -82,20 +82,86 @@ pub enum MissionError {
         "HEAD is detached; switch to a branch (`git switch -c <name>`) before creating a mission"
     )]
     DetachedHead,
-    /// A mission with this slug exists.
-    #[error("a mission with slug {slug:?} already exists at {dir}; choose another slug")]
-    MissionExists {
-        /// The slug.
-        slug: String,
-        /// Its directory.
-        dir: PathBuf,
-    },
     /// git failed or is missing.
     #[error("git failed ({what}): {detail}")]
     Git {
         /// What was attempted.
         what: String,
         /// git's words.
+        detail: String,
+    },
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// An option whose effect lies outside this implementation.
+    #[error("{option} is not supported by this spec-kitty: {why}")]
+    UnsupportedOption {
+        /// The option.
+        option: &'static str,
+        /// What is supported instead.
+        why: &'static str,
+    },
+    /// `--friendly-name` is blank.
+    #[error("the friendly name is empty; pass a non-blank --friendly-name or leave it out to derive one from the slug")]
+    FriendlyNameEmpty,
+    /// `--purpose-tldr` / `--purpose-context` are unusable.
+    #[error("invalid mission purpose: {0}; pass a one-line --purpose-tldr and a non-blank --purpose-context")]
+    PurposeInvalid(String),
+    /// `--start-branch` and `--target-branch` differ.
+    #[error(
+        "--start-branch {start:?} and --target-branch {target:?} differ, but a mission has one planning branch; leave out --target-branch or give both the same name"
+    )]
+    StartBranchTargetMismatch {
+        /// `--start-branch`.
+        start: String,
+        /// `--target-branch`.
+        target: String,
+    },
+    /// Switching to `--start-branch` failed.
+    #[error("cannot switch to --start-branch {branch:?}: {detail}")]
+    StartBranchFailed {
+        /// The branch.
+        branch: String,
+        /// git's words.
+        detail: String,
+    },
+    /// A PR-bound mission on its merge target needs explicit confirmation.
+    #[error(
+        "a PR-bound mission created on its merge target branch {current:?} needs the branch strategy confirmed; with --json pass `--branch-strategy already-confirmed`, or use `--start-branch <feature-branch>`"
+    )]
+    BranchStrategyConfirmationRequired {
+        /// The current branch (also the merge target).
+        current: String,
+    },
+    /// `--target-branch` names a branch that is not checked out.
+    #[error(
+        "--target-branch {target:?} is not the checked-out branch {current:?}; the scaffold is committed on the target, so run `git switch {target}` first (or pass --start-branch {target})"
+    )]
+    TargetNotCheckedOut {
+        /// The target branch.
+        target: String,
+        /// The current branch.
+        current: String,
+    },
+    /// The mission's coordination branch exists and has diverged from the target.
+    #[error(
+        "coordination branch {branch:?} has diverged from {target:?}; rebase it onto {target:?}, or pass --force-recreate-coordination-branch to reset it"
+    )]
+    CoordinationBranchDiverged {
+        /// The coordination branch.
+        branch: String,
+        /// The target branch.
+        target: String,
+    },
+    /// `git commit` refused the scaffold (a hook failed, or git did).
+    #[error("the scaffold commit was refused, so nothing was created: {detail}")]
+    CommitRefused {
+        /// git's and the hook's words.
         detail: String,
     },
     /// A file could not be written.
@@ -128,11 +194,62 @@ impl MissionError {
             Self::InvalidSlug { .. } => "invalid_slug",
             Self::ProtectedBranch { .. } => "protected_branch",
             Self::DetachedHead => "detached_head",
-            Self::MissionExists { .. } => "mission_exists",
             Self::Git { .. } => "git_failed",
-            Self::Io { .. } => "io_error",
+            Self::Io { .. } | Self::Read { .. } => "io_error",
+            Self::UnsupportedOption { .. } => "unsupported_option",
+            Self::FriendlyNameEmpty => "invalid_friendly_name",
+            Self::PurposeInvalid(_) => "invalid_purpose",
+            Self::StartBranchTargetMismatch { .. } => "START_BRANCH_TARGET_MISMATCH",
+            Self::StartBranchFailed { .. } => "START_BRANCH_FAILED",
+            Self::BranchStrategyConfirmationRequired { .. } => {
+                "BRANCH_STRATEGY_CONFIRMATION_REQUIRED"
+            }
+            Self::TargetNotCheckedOut { .. } => "target_branch_not_checked_out",
+            Self::CoordinationBranchDiverged { .. } => "COORDINATION_BRANCH_DIVERGED",
+            Self::CommitRefused { .. } => "commit_refused",
             Self::Outbox(_) => "outbox_unavailable",
             Self::Busy => "repository_busy",
+        }
+    }
+
+    /// Extra keys of the JSON error document, as the reference adds them for the same failure.
+    pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::json;
+        let value = match self {
+            Self::StartBranchTargetMismatch { start, target } => {
+                json!({"start_branch": start, "target_branch": target})
+            }
+            Self::StartBranchFailed { branch, .. } => json!({"start_branch": branch}),
+            Self::BranchStrategyConfirmationRequired { current } => json!({
+                "branch_strategy_gate": "confirmation_required",
+                "current_branch": current,
+                "merge_target_branch": current,
+                "remediation": "Pass `--branch-strategy already-confirmed`, or create the mission from a feature branch with `--start-branch <name>`.",
+            }),
+            Self::CoordinationBranchDiverged { branch, target } => json!({
+                "coordination_branch": branch,
+                "target_branch": target,
+                "next_step": format!("Rebase {branch} onto {target}, or re-run with --force-recreate-coordination-branch."),
+            }),
+            Self::NoMissionTypes { .. } => json!({
+                "remediation": "Add a non-empty `mission_type_activations` list to .kittify/config.yaml, or run `spec-kitty init`.",
+            }),
+            Self::ProtectedBranch { branch } => json!({
+                "current_branch": branch,
+                "remediation": "Pass `--start-branch <feature-branch>`, or set SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS=1.",
+            }),
+            _ => json!({}),
+        };
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    pub(crate) fn read(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Read {
+            path: path.to_path_buf(),
+            source,
         }
     }
 

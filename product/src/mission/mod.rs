@@ -3,7 +3,11 @@
 pub mod config;
 pub mod create;
 pub mod error;
+pub mod init;
+pub mod meta;
+pub mod protection;
 pub mod repo;
+pub mod scaffold;
 pub mod slug;
 
 pub use error::MissionError;

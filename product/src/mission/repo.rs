@@ -86,19 +86,117 @@ impl Repo {
         Ok(dir)
     }
 
-    /// Stage and commit exactly `paths` (relative to the top), leaving anything else staged alone.
-    /// Returns the new commit id.
+    /// Whether `refname` (e.g. `refs/heads/x`) resolves to a commit.
+    pub fn ref_exists(&self, refname: &str) -> Result<bool, MissionError> {
+        let spec = format!("{refname}^{{commit}}");
+        Ok(self
+            .run(&["rev-parse", "--verify", "--quiet", &spec])?
+            .status
+            .success())
+    }
+
+    /// The commit id of `rev`.
+    pub fn rev(&self, rev: &str) -> Result<String, MissionError> {
+        self.run_ok(&["rev-parse", "--verify", rev])
+    }
+
+    /// The branch `origin/HEAD` points at (`main` for `origin/main`), read locally; `None` when
+    /// the repository has no such ref.
+    pub fn origin_default_branch(&self) -> Result<Option<String>, MissionError> {
+        let out = self.run(&[
+            "symbolic-ref",
+            "--quiet",
+            "--short",
+            "refs/remotes/origin/HEAD",
+        ])?;
+        let name = text(&out);
+        Ok((out.status.success() && name.contains('/'))
+            .then(|| name.rsplit_once('/').map(|(_, b)| b.to_string()))
+            .flatten())
+    }
+
+    /// The URL of the `origin` remote, if any (read from the local config; no network).
+    pub fn origin_url(&self) -> Option<String> {
+        let out = self.run(&["remote", "get-url", "origin"]).ok()?;
+        let url = text(&out);
+        (out.status.success() && !url.is_empty()).then_some(url)
+    }
+
+    /// Check that `name` is a valid branch name (`git check-ref-format --branch`).
+    pub fn check_branch_name(&self, name: &str) -> Result<(), String> {
+        let out = self.run(&["check-ref-format", "--branch", name]).map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            let detail = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            Err(if detail.is_empty() { "not a valid branch name".into() } else { detail })
+        }
+    }
+
+    /// Switch to `branch`, creating it at HEAD when it does not exist.
+    pub fn switch(&self, branch: &str, create: bool) -> Result<(), String> {
+        let args: &[&str] = if create {
+            &["switch", "--quiet", "-c", branch]
+        } else {
+            &["switch", "--quiet", branch]
+        };
+        let out = self.run(args).map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    }
+
+    /// Create branch `name` at `start` (or move it there with `force`).
+    pub fn create_branch(&self, name: &str, start: &str, force: bool) -> Result<(), MissionError> {
+        let mut args = vec!["branch", "--no-track"];
+        if force {
+            args.push("--force");
+        }
+        args.extend([name, start]);
+        self.run_ok(&args).map(drop)
+    }
+
+    /// Delete branch `name` (best effort; used to undo).
+    pub fn delete_branch(&self, name: &str) {
+        let _ = self.run(&["branch", "--quiet", "-D", name]);
+    }
+
+    /// Whether `ancestor` is an ancestor of (or equal to) `descendant`.
+    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, MissionError> {
+        Ok(self
+            .run(&["merge-base", "--is-ancestor", ancestor, descendant])?
+            .status
+            .success())
+    }
+
+    /// Stage and commit exactly `paths` (relative to the top) with the repository's hooks, leaving
+    /// anything else staged alone. Returns the new commit id. A refused commit (a failing hook)
+    /// unstages the paths again and reports git's and the hook's words.
     pub fn commit_paths(&self, paths: &[&str], message: &str) -> Result<String, MissionError> {
         let mut add = vec!["add", "--"];
         add.extend_from_slice(paths);
         self.run_ok(&add)?;
-        let mut commit = vec!["commit", "--quiet", "--no-verify", "-m", message, "--"];
+        let mut commit = vec!["-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message, "--"];
         commit.extend_from_slice(paths);
-        if let Err(e) = self.run_ok(&commit) {
+        let out = self.run(&commit)?;
+        if !out.status.success() {
             let mut reset = vec!["reset", "--quiet", "--"];
             reset.extend_from_slice(paths);
             let _ = self.run(&reset);
-            return Err(e);
+            let mut detail = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            let stdout = text(&out);
+            if !stdout.is_empty() {
+                detail = format!("{detail}\n{stdout}").trim().to_string();
+            }
+            return Err(MissionError::CommitRefused {
+                detail: if detail.is_empty() {
+                    "git commit failed without a message (a hook exited non-zero?)".into()
+                } else {
+                    detail
+                },
+            });
         }
         self.run_ok(&["rev-parse", "HEAD"])
     }
