@@ -180,4 +180,32 @@ impl JsonDoc {
         }
         self
     }
+
+    /// Assert the string at `pointer` is the directory name of a mission created from `slug`:
+    /// `<slug>-<mid8>` (eight Crockford base32 characters of the mission id), as the product and
+    /// the reference name mission directories.
+    ///
+    /// ```
+    /// let doc = kitty_testkit::JsonDoc::parse("{\"mission_slug\": \"demo-01M8KDZK\"}").unwrap();
+    /// doc.assert_mission_dir("/mission_slug", "demo");
+    /// ```
+    #[track_caller]
+    pub fn assert_mission_dir(&self, pointer: &str, slug: &str) -> &Self {
+        let actual = self.str(pointer);
+        let ok = actual
+            .strip_prefix(slug)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|mid8| {
+                mid8.len() == 8
+                    && mid8
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            });
+        assert!(
+            ok,
+            "JSON pointer {pointer}: expected the mission directory name {slug}-<mid8>, found {actual:?}\n{}",
+            self.context
+        );
+        self
+    }
 }

@@ -161,8 +161,11 @@ impl Env {
     /// assert!(!Env::from_pairs([("X", " 1")]).is_strictly_truthy("X"));
     /// ```
     pub fn is_strictly_truthy(&self, name: &str) -> bool {
-        self.get(name)
-            .is_some_and(|v| ["1", "true", "yes"].iter().any(|t| t.eq_ignore_ascii_case(v)))
+        self.get(name).is_some_and(|v| {
+            ["1", "true", "yes"]
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(v))
+        })
     }
 
     /// Every variable in the snapshot, in name order.

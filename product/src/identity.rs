@@ -101,7 +101,11 @@ mod tests {
     fn passwd_lookup_finds_the_name_of_a_uid() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("passwd");
-        std::fs::write(&file, "root:x:0:0::/root:/bin/sh\nada:x:1000:1000::/home/ada:/bin/sh\n").unwrap();
+        std::fs::write(
+            &file,
+            "root:x:0:0::/root:/bin/sh\nada:x:1000:1000::/home/ada:/bin/sh\n",
+        )
+        .unwrap();
         assert_eq!(passwd_name(&file, 1000).as_deref(), Some("ada"));
         assert_eq!(passwd_name(&file, 0).as_deref(), Some("root"));
         assert_eq!(passwd_name(&file, 7), None);

@@ -78,11 +78,23 @@ fn a_bad_slug_is_strict_json() {
 
 #[test]
 fn a_duplicate_slug_is_strict_json() {
+    // The reference allows a slug twice (each mission gets its own directory).
     let (home, repo) = setup();
     check(
         &home,
         &repo,
         &["agent", "mission", "create", "queued-event"],
+        0,
+    );
+}
+
+#[test]
+fn an_unsupported_option_is_strict_json() {
+    let (home, repo) = setup();
+    check(
+        &home,
+        &repo,
+        &["agent", "mission", "create", "x", "--owned-checkout", "."],
         1,
     );
 }

@@ -25,6 +25,6 @@ fn the_same_contract_holds_with_an_empty_spec_kitty_home() {
     home.seed(&SessionSeed::shared_only());
     let repo = home.repo().build();
     let run = mission_create_contract(&home, &repo, "empty-home").unwrap_or_else(|e| panic!("{e}"));
-    run.json().assert_eq("/mission_slug", "empty-home");
+    run.json().assert_mission_dir("/mission_slug", "empty-home");
     assert!(home.runtime_root().base().starts_with(home.home_dir()));
 }

@@ -105,27 +105,30 @@ impl ProjectConfig {
             }
         };
         let config = Self { doc };
-        if let Some(p) = config.doc.get("project") {
-            if !p.is_mapping() && !p.is_null() {
-                return Err(invalid(format!("`project` must be a mapping, found {}", kind(p))));
-            }
+        if let Some(p) = config.doc.get("project")
+            && !p.is_mapping()
+            && !p.is_null()
+        {
+            return Err(invalid(format!("`project` must be a mapping, found {}", kind(p))));
         }
         for field in ["uuid", "slug", "node_id", "build_id"] {
-            if let Some(v) = config.project().and_then(|p| p.get(field)) {
-                if !v.is_string() && !v.is_null() {
-                    return Err(invalid(format!(
-                        "`project.{field}` must be a string, found {}",
-                        kind(v)
-                    )));
-                }
+            if let Some(v) = config.project().and_then(|p| p.get(field))
+                && !v.is_string()
+                && !v.is_null()
+            {
+                return Err(invalid(format!(
+                    "`project.{field}` must be a string, found {}",
+                    kind(v)
+                )));
             }
         }
-        if let Some(v) = config.doc.get("mission_type_activations") {
-            if strings(v).is_none() && !v.is_null() {
-                return Err(invalid(
-                    "`mission_type_activations` must be a list of mission type names".into(),
-                ));
-            }
+        if let Some(v) = config.doc.get("mission_type_activations")
+            && strings(v).is_none()
+            && !v.is_null()
+        {
+            return Err(invalid(
+                "`mission_type_activations` must be a list of mission type names".into(),
+            ));
         }
         config.protected_branches().map_err(invalid)?;
         Ok(config)

@@ -151,13 +151,13 @@ pub fn create(
         None => scaffold::default_friendly_name(&req.slug),
     };
     let requested_type = resolve_mission_type(req)?;
-    if let (Some(start), Some(target)) = (&req.start_branch, &req.target_branch) {
-        if start.trim() != target.trim() {
-            return Err(MissionError::StartBranchTargetMismatch {
-                start: start.clone(),
-                target: target.clone(),
-            });
-        }
+    if let (Some(start), Some(target)) = (&req.start_branch, &req.target_branch)
+        && start.trim() != target.trim()
+    {
+        return Err(MissionError::StartBranchTargetMismatch {
+            start: start.clone(),
+            target: target.clone(),
+        });
     }
 
     let repo = Repo::discover(env, cwd)?;
@@ -306,9 +306,19 @@ pub fn create(
 
     // 5. Write, queue, branch, commit; undo on failure.
     let now = clock.now_micros();
-    let mission_id = crate::ids::ulid(now);
-    let dir_name = scaffold::dir_name(&req.slug, &mission_id);
     let specs = specs_dir(repo.top());
+    // The directory name carries the first 8 characters of the ULID: its time, to 256 ms. Two
+    // creates of one slug inside that window would share a directory, so step the id's time
+    // forward until the name is free (we hold the lock, so nobody else takes it meanwhile).
+    let (mission_id, dir_name) = (0..)
+        .map(|step| {
+            let at = now + chrono::Duration::milliseconds(256 * step);
+            let id = crate::ids::ulid(at);
+            let name = scaffold::dir_name(&req.slug, &id);
+            (id, name)
+        })
+        .find(|(_, name)| !specs.join(name).exists())
+        .unwrap_or_default();
     let feature_dir = specs.join(&dir_name);
     let created_at = py_isoformat(now);
     let mut meta = Map::new();

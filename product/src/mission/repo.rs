@@ -175,16 +175,18 @@ impl Repo {
     /// anything else staged alone. Returns the new commit id. A refused commit (a failing hook)
     /// unstages the paths again and reports git's and the hook's words.
     pub fn commit_paths(&self, paths: &[&str], message: &str) -> Result<String, MissionError> {
+        let undo = IndexUndo::capture(self)?;
         let mut add = vec!["add", "--"];
         add.extend_from_slice(paths);
-        self.run_ok(&add)?;
+        if let Err(e) = self.run_ok(&add) {
+            undo.restore();
+            return Err(e);
+        }
         let mut commit = vec!["-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message, "--"];
         commit.extend_from_slice(paths);
         let out = self.run(&commit)?;
         if !out.status.success() {
-            let mut reset = vec!["reset", "--quiet", "--"];
-            reset.extend_from_slice(paths);
-            let _ = self.run(&reset);
+            undo.restore();
             let mut detail = String::from_utf8_lossy(&out.stderr).trim().to_string();
             let stdout = text(&out);
             if !stdout.is_empty() {
@@ -199,5 +201,37 @@ impl Repo {
             });
         }
         self.run_ok(&["rev-parse", "HEAD"])
+    }
+}
+
+/// The index as it was before `git add`, put back byte for byte when the commit is refused (the
+/// blobs `git add` wrote stay behind as unreachable objects, which `git gc` prunes; they are not
+/// part of the repository's state).
+struct IndexUndo {
+    index: PathBuf,
+    bytes: Option<Vec<u8>>,
+}
+
+impl IndexUndo {
+    fn capture(repo: &Repo) -> Result<Self, MissionError> {
+        let index = repo.git_dir()?.join("index");
+        Ok(Self {
+            bytes: std::fs::read(&index).ok(),
+            index,
+        })
+    }
+
+    fn restore(self) {
+        match &self.bytes {
+            Some(bytes) => {
+                let tmp = self.index.with_extension("spec-kitty-restore");
+                if std::fs::write(&tmp, bytes).is_ok() {
+                    let _ = std::fs::rename(&tmp, &self.index);
+                }
+            }
+            None => {
+                let _ = std::fs::remove_file(&self.index);
+            }
+        }
     }
 }

@@ -24,7 +24,7 @@ fn create(home: &IsolatedHome, repo: &Repo) -> RunOutput {
     run.assert_success();
     run.json()
         .assert_eq("/result", "success")
-        .assert_eq("/mission_slug", "sync-me");
+        .assert_mission_dir("/mission_slug", "sync-me");
     run
 }
 

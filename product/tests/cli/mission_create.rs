@@ -25,15 +25,38 @@ fn create_scaffolds_commits_and_queues_one_event() {
     run.diagnostics().assert_none();
     let doc = run.json();
     doc.assert_eq("/result", "success")
-        .assert_eq("/mission_slug", "add-login-page")
+        .assert_mission_dir("/mission_slug", "add-login-page")
+        .assert_mission_dir("/slug", "add-login-page")
         .assert_eq("/mission_type", "software-dev")
         .assert_eq("/friendly_name", "Login page")
-        .assert_eq("/branch", "feature/kitty");
+        .assert_eq("/purpose_tldr", "Login page")
+        .assert_eq("/current_branch", "feature/kitty")
+        .assert_eq("/target_branch", "feature/kitty")
+        .assert_eq("/mission_number", serde_json::Value::Null)
+        .assert_eq("/topology", "coord");
     let mission_id = doc.str("/mission_id").to_string();
     assert_eq!(mission_id.len(), 26, "mission_id must be a ULID");
-    let dir = repo
-        .specs_dir()
-        .join(format!("add-login-page-{}", &mission_id[..8]));
+    let dir_name = format!("add-login-page-{}", &mission_id[..8]);
+    doc.assert_eq("/mission_slug", dir_name.as_str())
+        .assert_eq("/coordination_branch", format!("kitty/mission-{dir_name}"))
+        .assert_eq("/coordination_branch_created", true);
+    let dir = repo.specs_dir().join(&dir_name);
+    // The prompt's path: kitty-specs/<mission_slug>/spec.md exists.
+    assert!(
+        repo.path()
+            .join("kitty-specs")
+            .join(doc.str("/mission_slug"))
+            .join("spec.md")
+            .is_file()
+    );
+    doc.assert_eq(
+        "/created_files",
+        serde_json::json!([
+            dir.join("spec.md"),
+            dir.join("meta.json"),
+            dir.join("tasks/README.md")
+        ]),
+    );
     doc.assert_eq("/feature_dir", dir.to_str().unwrap())
         .assert_eq("/spec_file", dir.join("spec.md").to_str().unwrap())
         .assert_eq("/meta_file", dir.join("meta.json").to_str().unwrap());
@@ -42,6 +65,7 @@ fn create_scaffolds_commits_and_queues_one_event() {
         "spec.md",
         "status.events.jsonl",
         "tasks/README.md",
+        "tasks/.gitkeep",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
@@ -52,12 +76,33 @@ fn create_scaffolds_commits_and_queues_one_event() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["mission_id"], mission_id.as_str());
 
-    // The scaffold is committed on the current branch, and only it.
+    // The scaffold is committed on the current branch, spec.md left untracked for the agent.
     assert_eq!(repo.commit_count(), 2);
-    assert_eq!(repo.git(&["status", "--porcelain"]), "");
-    assert!(
-        repo.git(&["log", "-1", "--format=%s"])
-            .contains("add-login-page")
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        format!("?? kitty-specs/{dir_name}/spec.md")
+    );
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%s"]),
+        format!("Add scaffold for feature {dir_name}")
+    );
+    let committed = repo.git(&["show", "--name-only", "--format=", "HEAD"]);
+    let mut committed: Vec<_> = committed.lines().collect();
+    committed.sort();
+    let expected: Vec<String> = [
+        "meta.json",
+        "status.events.jsonl",
+        "tasks/.gitkeep",
+        "tasks/README.md",
+    ]
+    .iter()
+    .map(|f| format!("kitty-specs/{dir_name}/{f}"))
+    .collect();
+    assert_eq!(committed, expected);
+    // The coordination branch points at the commit the mission was planned from.
+    assert_eq!(
+        repo.git(&["rev-parse", &format!("kitty/mission-{dir_name}")]),
+        repo.git(&["rev-parse", "HEAD~1"])
     );
 
     // One MissionCreated event, queued where the product's resolver says.
@@ -69,7 +114,10 @@ fn create_scaffolds_commits_and_queues_one_event() {
     assert_eq!(e["aggregate_type"], "Mission");
     assert_eq!(e["project_slug"], "project");
     assert_eq!(e["lamport_clock"], 1);
-    assert_eq!(e["payload"]["mission_slug"], "add-login-page");
+    assert_eq!(e["payload"]["mission_slug"], dir_name.as_str());
+    assert_eq!(e["payload"]["target_branch"], "feature/kitty");
+    assert_eq!(e["payload"]["wp_count"], 0);
+    assert!(e["payload"].get("feature_dir").is_none());
     for key in [
         "event_id",
         "schema_version",
@@ -80,9 +128,17 @@ fn create_scaffolds_commits_and_queues_one_event() {
     ] {
         assert!(!e[key].is_null(), "envelope lacks {key}");
     }
-    let line = std::fs::read_to_string(dir.join("status.events.jsonl")).unwrap();
-    let logged: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
-    assert_eq!(logged["event_id"], e["event_id"]);
+    let log = std::fs::read_to_string(dir.join("status.events.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(lines[0]["event_id"], e["event_id"]);
+    assert_eq!(lines[0]["event_type"], "MissionCreated");
+    assert_eq!(lines[0]["payload"], e["payload"]);
+    assert_eq!(lines[1]["event_type"], "SpecifyStarted");
+    assert_eq!(lines[1]["aggregate_id"], dir_name.as_str());
 }
 
 #[test]
@@ -95,7 +151,7 @@ fn human_output_goes_to_stdout_without_json() {
         .args(["agent", "mission", "create", "plain-text"])
         .run();
     run.assert_success()
-        .assert_stdout_contains("Created mission plain-text");
+        .assert_stdout_contains("Created mission plain-text-");
 }
 
 #[test]
@@ -118,33 +174,126 @@ fn list_reads_every_mission() {
         .iter()
         .map(|m| m["mission_slug"].as_str().unwrap().to_string())
         .collect();
-    assert!(slugs.contains(&"first-one".to_string()) && slugs.contains(&"second-one".to_string()));
+    assert_eq!(slugs.len(), 2);
+    assert!(
+        slugs[0].starts_with("first-one-") && slugs[1].starts_with("second-one-"),
+        "{slugs:?}"
+    );
 }
 
 #[test]
-fn init_writes_the_config_once() {
+fn init_writes_the_config_then_only_repairs_it() {
     let home = crate::builder().build();
     let repo = home.repo().without_config().build();
-    let run = home
-        .command()
-        .current_dir(repo.path())
-        .args(["init", "--json"])
-        .run();
-    run.assert_success()
-        .json()
-        .assert_eq("/project_slug", "project");
-    assert!(repo.path().join(".kittify/config.yaml").is_file());
-    let again = home
-        .command()
-        .current_dir(repo.path())
-        .args(["init", "--json"])
-        .run();
-    again
+    let init = |args: &[&str]| {
+        home.command()
+            .current_dir(repo.path())
+            .arg("init")
+            .args(args)
+            .arg("--json")
+            .run()
+    };
+    let run = init(&["--ai", "claude", "--non-interactive"]);
+    run.assert_success();
+    let first = run.json();
+    first
+        .assert_eq("/project_slug", "project")
+        .assert_eq("/already_initialized", false)
+        .assert_eq(
+            "/mission_types",
+            serde_json::json!(["software-dev", "documentation", "research", "plan"]),
+        )
+        .assert_eq("/agents", serde_json::json!(["claude"]));
+    let uuid = first.str("/project_uuid").to_string();
+    let node = first.str("/node_id").to_string();
+    let build = first.str("/build_id").to_string();
+    assert_eq!(node.len(), 12);
+    assert_eq!(build, spec_kitty::ids::build_id(&uuid, &node));
+    let path = repo.path().join(".kittify/config.yaml");
+    let written = std::fs::read_to_string(&path).unwrap();
+    // Running it again changes nothing, with or without --force.
+    for args in [&[][..], &["--force"][..]] {
+        let again = init(args);
+        again.assert_success();
+        again
+            .json()
+            .assert_eq("/already_initialized", true)
+            .assert_eq("/project_uuid", uuid.as_str())
+            .assert_eq("/added_keys", serde_json::json!([]));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+    }
+    // A conflicting explicit value needs --force, and even then the identity stays.
+    init(&["--project-slug", "other"])
         .assert_code(1)
         .json()
         .assert_eq("/error_code", "already_initialized");
+    init(&["--project-slug", "other", "--force"])
+        .assert_success()
+        .json()
+        .assert_eq("/project_slug", "other")
+        .assert_eq("/project_uuid", uuid.as_str())
+        .assert_eq("/node_id", node.as_str())
+        .assert_eq("/build_id", build.as_str());
     // A mission can be created right after init (config need not be committed).
     create(&home, &repo, &["after-init"]).assert_success();
+}
+
+#[test]
+fn init_repairs_a_partial_config_and_keeps_unknown_keys_and_identity() {
+    let home = crate::builder().build();
+    let text = "project:\n  uuid: e0eda9e8-b04e-473b-8ecd-dba0de886465\n  slug: kept\n  node_id: aaaaaaaaaaaa\n  repo_slug: org/kept\ncustom_tool:\n  setting: [1, 2]\n";
+    let repo = home.repo().config_yaml(text).build();
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["init", "--force", "--json"])
+        .run();
+    run.assert_success();
+    run.json()
+        .assert_eq("/project_uuid", "e0eda9e8-b04e-473b-8ecd-dba0de886465")
+        .assert_eq("/project_slug", "kept")
+        .assert_eq("/node_id", "aaaaaaaaaaaa")
+        .assert_eq(
+            "/build_id",
+            spec_kitty::ids::build_id("e0eda9e8-b04e-473b-8ecd-dba0de886465", "aaaaaaaaaaaa"),
+        );
+    let yaml = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
+    for kept in [
+        "repo_slug: org/kept",
+        "custom_tool:",
+        "setting:",
+        "mission_type_activations:",
+        "vcs:",
+        "agents:",
+    ] {
+        assert!(yaml.contains(kept), "{kept} missing from\n{yaml}");
+    }
+}
+
+#[test]
+fn a_kitty_0_1_config_loads_and_init_migrates_it() {
+    let home = crate::builder().build();
+    let repo = home
+        .repo()
+        .legacy_config()
+        .mission_types(&["research"])
+        .build();
+    // It loads as it is...
+    let run = create(&home, &repo, &["old-config", "--mission-type", "research"]);
+    run.assert_success();
+    // ...and init migrates it to the reference's key.
+    home.command()
+        .current_dir(repo.path())
+        .args(["init", "--json"])
+        .run()
+        .assert_success()
+        .json()
+        .assert_eq("/mission_types", serde_json::json!(["research"]));
+    let yaml = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
+    assert!(
+        yaml.contains("mission_type_activations:") && !yaml.contains("activated:"),
+        "{yaml}"
+    );
 }
 
 /// Run `create` expecting `code`, and prove the repository and the runtime root are untouched.
@@ -165,7 +314,7 @@ fn assert_refused(home: &IsolatedHome, repo: &Repo, args: &[&str], code: &str, h
     doc.at("/spec_kitty_version");
     repo_before.assert_unchanged(&DirSnapshot::of(repo.path()));
     root_before.assert_unchanged(&DirSnapshot::of(home.runtime_root().base()));
-    assert!(home.queued_events().is_empty() || code == "mission_exists");
+    assert!(home.queued_events().is_empty());
 }
 
 #[test]
@@ -229,6 +378,43 @@ fn bad_slugs_are_refused() {
 }
 
 #[test]
+fn protected_branches_follow_the_config_list_exactly() {
+    let home = crate::builder().build();
+    let list = |name: &str, branches: &str, on: &str| {
+        home.repo()
+            .name(name)
+            .branch(on)
+            .config_yaml(&format!(
+                "project:\n  uuid: 5f0c8c1e-0000-4000-8000-00000000c0de\n  slug: p\nmission_type_activations: [software-dev]\nprotection:\n  protected_branches: {branches}\n"
+            ))
+            .build()
+    };
+    // An explicit list protects exactly its branches.
+    let repo = list("dev-protected", "[dev]", "dev");
+    assert_refused(&home, &repo, &["x"], "protected_branch", "--start-branch");
+    // The origin's default branch is protected when the config has no list.
+    let repo = home.repo().name("origin-default").branch("trunk").build();
+    repo.git(&["update-ref", "refs/remotes/origin/trunk", "HEAD"]);
+    repo.git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/trunk",
+    ]);
+    assert_refused(
+        &home,
+        &repo,
+        &["x"],
+        "protected_branch",
+        "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS",
+    );
+    let repo = list("main-free", "[dev]", "main");
+    create(&home, &repo, &["on-main"]).assert_success();
+    // An empty list protects nothing.
+    let repo = list("nothing", "[]", "master");
+    create(&home, &repo, &["on-master"]).assert_success();
+}
+
+#[test]
 fn protected_branches_are_refused_unless_allowed() {
     let home = crate::builder().build();
     for branch in ["main", "master"] {
@@ -249,17 +435,223 @@ fn protected_branches_are_refused_unless_allowed() {
         .run()
         .assert_success();
     assert_eq!(repo.commit_count(), 2);
+    // The reference does not accept `on`, so neither does kitty.
+    let repo = home.repo().name("not-allowed").branch("main").build();
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .env("SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS", "on")
+        .args(["agent", "mission", "create", "no", "--json"])
+        .run();
+    run.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "protected_branch");
 }
 
 #[test]
-fn an_existing_slug_is_refused() {
+fn the_reference_prompt_on_a_primary_branch_starts_a_feature_branch() {
+    let home = crate::builder().build();
+    let repo = home.repo().branch("main").build();
+    let run = create(
+        &home,
+        &repo,
+        &[
+            "demo-one",
+            "--mission-type",
+            "software-dev",
+            "--friendly-name",
+            "Demo One",
+            "--purpose-tldr",
+            "Ship the demo",
+            "--purpose-context",
+            "Why it matters.",
+            "--pr-bound",
+            "--branch-strategy",
+            "already-confirmed",
+            "--start-branch",
+            "feat/demo-one",
+        ],
+    );
+    run.assert_success();
+    let doc = run.json();
+    doc.assert_mission_dir("/mission_slug", "demo-one")
+        .assert_eq("/current_branch", "feat/demo-one")
+        .assert_eq("/target_branch", "feat/demo-one")
+        .assert_eq("/purpose_tldr", "Ship the demo")
+        .assert_eq("/purpose_context", "Why it matters.")
+        .assert_eq("/topology", "coord");
+    assert_eq!(
+        repo.git(&["symbolic-ref", "--short", "HEAD"]),
+        "feat/demo-one"
+    );
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "main"]),
+        "1",
+        "main is untouched"
+    );
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(std::path::Path::new(doc.str("/meta_file"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["pr_bound"], true);
+}
+
+#[test]
+fn a_pr_bound_mission_on_its_merge_target_needs_confirmation_and_changes_nothing() {
     let home = crate::builder().build();
     let repo = home.repo().build();
-    create(&home, &repo, &["taken"]).assert_success();
-    assert_refused(&home, &repo, &["taken"], "mission_exists", "another slug");
-    assert_eq!(home.queued_events().len(), 1);
-    assert_eq!(repo.mission_dirs().len(), 1);
+    let repo_before = DirSnapshot::of(repo.path());
+    let run = create(&home, &repo, &["x", "--pr-bound"]);
+    run.assert_code(1);
+    run.json()
+        .assert_eq("/error_code", "BRANCH_STRATEGY_CONFIRMATION_REQUIRED")
+        .assert_eq("/branch_strategy_gate", "confirmation_required")
+        .assert_eq("/merge_target_branch", "feature/kitty");
+    repo_before.assert_unchanged(&DirSnapshot::of(repo.path()));
+    assert!(home.queued_events().is_empty());
 }
+
+#[test]
+fn a_failed_create_after_start_branch_puts_the_checkout_back() {
+    let home = crate::builder().build();
+    let repo = home
+        .repo()
+        .branch("main")
+        .mission_types(&["research"])
+        .build();
+    // software-dev is not activated: refused after validation, before the switch.
+    let run = create(&home, &repo, &["x", "--start-branch", "feat/x"]);
+    run.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "unknown_mission_type");
+    // A hook that fails after the switch: the branch is removed, main checked out again.
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    std::fs::write(&hook, "#!/bin/sh\necho 'hook says no' >&2\nexit 1\n").unwrap();
+    set_executable(&hook);
+    let run = create(
+        &home,
+        &repo,
+        &[
+            "x",
+            "--mission-type",
+            "research",
+            "--start-branch",
+            "feat/x",
+        ],
+    );
+    run.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "commit_refused");
+    assert!(run.json().str("/error").contains("hook says no"), "{run}");
+    assert_eq!(repo.git(&["symbolic-ref", "--short", "HEAD"]), "main");
+    assert_eq!(repo.git(&["branch", "--list", "feat/x"]), "");
+    assert_eq!(repo.git(&["branch", "--list", "kitty/*"]), "");
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    assert!(home.queued_events().is_empty());
+}
+
+#[test]
+fn hooks_run_and_a_failing_hook_leaves_everything_as_it_was() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    let marker = repo.path().join(".git/hook-ran");
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    std::fs::write(&hook, format!("#!/bin/sh\ntouch '{}'\n", marker.display())).unwrap();
+    set_executable(&hook);
+    create(&home, &repo, &["hooked"]).assert_success();
+    assert!(marker.exists(), "the pre-commit hook did not run");
+
+    std::fs::write(&hook, "#!/bin/sh\necho 'lint failed' >&2\nexit 1\n").unwrap();
+    // Everything but unreachable loose objects (garbage `git gc` prunes) stays byte for byte.
+    let not_objects = |p: &std::path::Path| p.starts_with(".git/objects");
+    let repo_before = DirSnapshot::of_filtered(repo.path(), not_objects);
+    let refs_before = repo.git(&["for-each-ref"]);
+    let queued_before = home.queued_events();
+    let run = create(&home, &repo, &["rejected"]);
+    run.assert_code(1);
+    let doc = run.json();
+    doc.assert_eq("/error_code", "commit_refused");
+    assert!(doc.str("/error").contains("lint failed"), "{run}");
+    repo_before.assert_unchanged(&DirSnapshot::of_filtered(repo.path(), not_objects));
+    assert_eq!(repo.git(&["for-each-ref"]), refs_before);
+    assert_eq!(home.queued_events(), queued_before);
+    assert_eq!(
+        repo.git(&["branch", "--list", "kitty/mission-rejected-*"]),
+        ""
+    );
+}
+
+#[test]
+fn options_outside_this_slice_are_refused_by_name() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    assert_refused(
+        &home,
+        &repo,
+        &["x", "--owned-checkout", "."],
+        "unsupported_option",
+        "--owned-checkout",
+    );
+}
+
+#[test]
+fn a_numeric_prefix_is_dropped_and_a_slug_may_repeat() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    let a = create(&home, &repo, &["123-demo"]);
+    a.assert_success();
+    a.json()
+        .assert_mission_dir("/mission_slug", "demo")
+        .assert_eq("/friendly_name", "123 demo");
+    let b = create(&home, &repo, &["123-demo"]);
+    b.assert_success();
+    assert_ne!(a.json().str("/mission_slug"), b.json().str("/mission_slug"));
+    assert_eq!(repo.mission_dirs().len(), 2);
+    assert_eq!(home.queued_events().len(), 2);
+}
+
+#[test]
+fn topology_single_branch_has_no_coordination_branch_and_documentation_gets_its_state() {
+    let home = crate::builder().build();
+    let repo = home.repo().mission_types(&["documentation"]).build();
+    let run = create(
+        &home,
+        &repo,
+        &[
+            "docs",
+            "--mission-type",
+            "documentation",
+            "--topology",
+            "single_branch",
+            "--retain-branches",
+        ],
+    );
+    run.assert_success();
+    let doc = run.json();
+    doc.assert_eq("/topology", "single_branch")
+        .assert_eq("/coordination_branch", serde_json::Value::Null)
+        .assert_eq("/coordination_branch_created", false);
+    assert_eq!(repo.git(&["branch", "--list", "kitty/*"]), "");
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(std::path::Path::new(doc.str("/meta_file"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["documentation_state"]["iteration_mode"], "initial");
+    assert_eq!(meta["retain_branches"], true);
+    assert!(meta.get("retain_worktrees").is_none());
+}
+
+#[cfg(unix)]
+fn set_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[cfg(not(unix))]
+fn set_executable(_: &std::path::Path) {}
 
 #[test]
 fn an_unknown_mission_type_is_refused() {

@@ -131,7 +131,15 @@ fn eight_concurrent_creators_lose_nothing_and_sync_delivers_each_once() {
     }
     assert_eq!(repo.mission_dirs().len(), 8);
     assert_eq!(repo.commit_count(), 9);
-    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    // Only the eight spec.md scaffolds are left for the agent (untracked), nothing else.
+    let status = repo.git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert_eq!(status.lines().count(), 8, "{status}");
+    assert!(
+        status
+            .lines()
+            .all(|l| l.starts_with("?? ") && l.ends_with("/spec.md")),
+        "{status}"
+    );
     let events = home.queued_events();
     assert_eq!(events.len(), 8);
     let mut ids: Vec<_> = events
