@@ -137,14 +137,53 @@ fn ci_script_runs_the_readme_test_command() {
     let readme = include_str!("../README.md");
     let cmd = ci
         .lines()
-        .find(|l| l.starts_with("cargo nextest run"))
-        .expect(".ci/run runs cargo nextest");
+        .skip_while(|l| !l.starts_with("# The README's test command, verbatim"))
+        .nth(1)
+        .expect(".ci/run marks the README's test command");
     assert!(
-        readme.contains(cmd),
+        readme.contains(&format!("```sh\n{cmd}\n```")),
         "README must give the exact test command .ci/run runs: {cmd}"
     );
+    assert_eq!(cmd, "bash scripts/test");
+    let script = include_str!("../scripts/test");
     assert!(
-        cmd.contains("--workspace"),
+        script
+            .lines()
+            .any(|l| l.starts_with("cargo nextest run --workspace")),
         "the test command must run the whole workspace"
+    );
+    assert!(
+        script.contains("scripts/install-reference"),
+        "the test command must install the reference the differential suite needs"
+    );
+}
+
+#[test]
+fn every_job_that_runs_the_suite_installs_the_reference_first() {
+    // The differential suite fails without the reference CLI, so every job running the whole
+    // suite must install it before the run.
+    let mut installed = false;
+    let mut runs = 0;
+    for line in WORKFLOW.lines() {
+        let l = line.trim();
+        if l.starts_with("- uses:") && l.contains("actions/checkout") {
+            installed = false;
+        }
+        if l.contains("bash scripts/install-reference") {
+            installed = true;
+        }
+        if l.contains("cargo nextest run") && !l.contains("-p kitty-plugin-whoami")
+            || l.starts_with("--profile ci --partition")
+        {
+            runs += 1;
+            assert!(
+                installed,
+                "a job runs the suite without installing the reference: {l}"
+            );
+        }
+    }
+    assert!(
+        runs >= 2,
+        "expected the partition and MSRV jobs to run the suite"
     );
 }

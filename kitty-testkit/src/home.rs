@@ -478,6 +478,24 @@ impl IsolatedHome {
         )
     }
 
+    /// Run the reference CLI (a second implementation) under this home's exact environment.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let reference = kitty_testkit::ReferenceCli::at("/bin/echo");
+    /// let run = home.reference_command(&reference).arg("hello").run();
+    /// assert_eq!(run.stdout(), "hello\n");
+    /// ```
+    pub fn reference_command(&self, reference: &crate::ReferenceCli) -> KittyCommand {
+        self.program(reference.path())
+    }
+
+    /// The drift canary for the reference CLI, which cannot be asked where it reads: what this
+    /// home could verify (resolver, seeds) and what it could not.
+    pub fn reference_canary(&self) -> crate::ReferenceCanary {
+        crate::reference::canary(self)
+    }
+
     /// Ask the binary where it reads (`spec-kitty paths --json`) and compare with where this home
     /// seeded and with its own resolver. The drift canary.
     pub fn check_drift(&self) -> Result<(), DriftError> {

@@ -142,6 +142,7 @@ pub mod fixtures;
 mod home;
 mod json;
 mod outbox;
+mod reference;
 mod repo;
 mod secrets;
 mod seed;
@@ -157,6 +158,10 @@ pub use fake_saas::{
 pub use home::{IsolatedHome, IsolatedHomeBuilder, KEEP_VAR};
 pub use json::{JsonDoc, StrictJsonError, parse_strict_json};
 pub use outbox::HeldLock;
+pub use reference::{
+    REFERENCE_OVERRIDE_VAR, REFERENCE_VENV, REFERENCE_VERSION, ReferenceCanary, ReferenceCli,
+    ReferenceMissing,
+};
 pub use repo::{Repo, RepoBuilder};
 pub use seed::{BrokenSeed, SessionSeed, team};
 pub use snapshot::DirSnapshot;

@@ -101,6 +101,22 @@ impl<'h> RepoBuilder<'h> {
         self
     }
 
+    /// Use the repository that already exists at `<work dir>/<name>` (copied or made by another
+    /// tool) instead of creating one; nothing is written.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let made = home.repo().name("p").build();
+    /// let same = home.repo().name("p").adopt();
+    /// assert_eq!(made.path(), same.path());
+    /// ```
+    pub fn adopt(self) -> Repo {
+        Repo {
+            path: self.home.work_dir().join(&self.name),
+            env: self.home.env_map().clone(),
+        }
+    }
+
     /// Create it.
     pub fn build(self) -> Repo {
         let path = self.home.work_dir().join(&self.name);

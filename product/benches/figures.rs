@@ -124,6 +124,61 @@ fn main() {
         git_status,
     );
 
+    // --- paired against the reference CLI, seed scenario on a reference-initialised repo -----
+    match kitty_testkit::ReferenceCli::locate() {
+        Err(e) => println!("paired with the reference: skipped ({e})"),
+        Ok(reference) => {
+            let home = IsolatedHome::builder()
+                .binary(bin.clone())
+                .sync(true)
+                .refusing_server()
+                .build();
+            home.seed(&SessionSeed::shared_only());
+            let repo = home.repo().branch("main").without_config().build();
+            home.reference_command(&reference)
+                .current_dir(repo.path())
+                .args(["init", "--ai", "claude", "--non-interactive"])
+                .run()
+                .assert_success();
+            repo.git(&["add", "--all"]);
+            repo.git(&["commit", "--quiet", "-m", "reference init"]);
+            repo.git(&["switch", "--quiet", "-c", "feat/bench"]);
+            let pairs = 5;
+            let (mut k, mut r) = (Vec::new(), Vec::new());
+            for i in 0..=pairs {
+                let slug = format!("paired-{i}");
+                let args = ["agent", "mission", "create", slug.as_str(), "--json"];
+                let t = Instant::now();
+                home.command()
+                    .current_dir(repo.path())
+                    .args(args)
+                    .run()
+                    .assert_success();
+                let kd = t.elapsed();
+                let t = Instant::now();
+                home.reference_command(&reference)
+                    .current_dir(repo.path())
+                    .args(args)
+                    .run()
+                    .assert_success();
+                let rd = t.elapsed();
+                if i > 0 {
+                    // the first pair warms caches
+                    k.push(kd);
+                    r.push(rd);
+                }
+            }
+            let (k, r) = (median(k), median(r));
+            println!(
+                "{:<44} {:>9.2} ms  vs reference {:.2} ms  = {:.1}x faster (target >= 25x; {pairs} interleaved pairs)",
+                "mission create --json, reference repo, paired",
+                ms(k),
+                ms(r),
+                r.as_secs_f64() / k.as_secs_f64().max(1e-9)
+            );
+        }
+    }
+
     // Peak RSS of one mission create, measured by the kernel for a child of python3.
     let rss = Command::new("python3")
         .args([

@@ -189,7 +189,7 @@ impl MissionError {
             Self::NotInitialized { .. } => "not_initialized",
             Self::ConfigInvalid { .. } => "config_invalid",
             Self::AlreadyInitialized { .. } => "already_initialized",
-            Self::NoMissionTypes { .. } => "no_mission_types",
+            Self::NoMissionTypes { .. } => "CHARTER_PACK_CONFIG_INVALID",
             Self::UnknownMissionType { .. } => "unknown_mission_type",
             Self::InvalidSlug { .. } => "invalid_slug",
             Self::ProtectedBranch { .. } => "protected_branch",
@@ -233,10 +233,6 @@ impl MissionError {
             }),
             Self::NoMissionTypes { .. } => json!({
                 "remediation": "Add a non-empty `mission_type_activations` list to .kittify/config.yaml, or run `spec-kitty init`.",
-            }),
-            Self::ProtectedBranch { branch } => json!({
-                "current_branch": branch,
-                "remediation": "Pass `--start-branch <feature-branch>`, or set SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS=1.",
             }),
             _ => json!({}),
         };

@@ -353,7 +353,13 @@ fn a_repository_without_config_is_refused() {
 fn no_activated_mission_types_is_refused() {
     let home = crate::builder().build();
     let repo = home.repo().mission_types(&[]).build();
-    assert_refused(&home, &repo, &["x"], "no_mission_types", "activated");
+    assert_refused(
+        &home,
+        &repo,
+        &["x"],
+        "CHARTER_PACK_CONFIG_INVALID",
+        "activated",
+    );
 }
 
 #[test]

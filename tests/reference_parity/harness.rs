@@ -1,0 +1,365 @@
+//! Run one scenario through kitty and through the reference CLI in two identical isolated homes,
+//! then compare exit codes, documents key by key, files, commits and branches, allowing only the
+//! named differences in [`ALLOWED`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use kitty_testkit::{IsolatedHome, ReferenceCli, Repo, RunOutput};
+use serde_json::Value;
+
+/// Every difference the suite tolerates, by name and reason. Printed by `allowed_differences`.
+pub const ALLOWED: &[(&str, &str)] = &[
+    (
+        "ids",
+        "mission_id, its 8-character prefix in names, and event ids are minted per run",
+    ),
+    (
+        "timestamps",
+        "created_at, timestamp, at, now_utc_iso and NOW_UTC_ISO are the time of the run",
+    ),
+    (
+        "version",
+        "spec_kitty_version names each implementation's own version",
+    ),
+    (
+        "prose",
+        "human sentences (error, next_step, remediation, branch_strategy_summary, uncommitted reason) are in kitty's own words",
+    ),
+    (
+        "templates",
+        "spec.md and tasks/README.md hold kitty's own template text (same paths)",
+    ),
+    (
+        "kitty_keys",
+        "kitty adds `commit` and `event_id` to a create document and `result` to error documents",
+    ),
+    (
+        "kitty_error_codes",
+        "where the reference's error document has no error_code, kitty adds its own",
+    ),
+    (
+        "sync_state",
+        "the reference leaves .kittify/sync-state.json (its sync bookkeeping) untracked",
+    ),
+];
+
+const KITTY_ONLY_KEYS: &[&str] = &["commit", "event_id", "result", "error_code"];
+const TIMESTAMP_KEYS: &[&str] = &[
+    "created_at",
+    "timestamp",
+    "at",
+    "now_utc_iso",
+    "NOW_UTC_ISO",
+];
+const ID_KEYS: &[&str] = &["event_id", "mission_id"];
+const PROSE_KEYS: &[&str] = &[
+    "error",
+    "next_step",
+    "remediation",
+    "branch_strategy_summary",
+    "reason",
+];
+const REFERENCE_ONLY_FILES: &[&str] = &[".kittify/sync-state.json"];
+
+/// One implementation's side of a scenario.
+pub struct Side {
+    pub home: IsolatedHome,
+    pub repo: Repo,
+}
+
+fn home() -> IsolatedHome {
+    // Both sides point at a loopback port nobody listens on: nothing can leave the machine.
+    IsolatedHome::builder().refusing_server().build()
+}
+
+/// Two homes, each with a repository made by `setup` (the same on both sides).
+pub fn pair(setup: impl Fn(&IsolatedHome) -> Repo) -> (Side, Side) {
+    let k = home();
+    let r = home();
+    let kr = setup(&k);
+    let rr = setup(&r);
+    (Side { home: k, repo: kr }, Side { home: r, repo: rr })
+}
+
+/// Two homes where the repository is made once on the first side and copied to the second (for
+/// set-ups too slow to run twice, such as the reference's own `init`).
+pub fn pair_copied(setup: impl Fn(&IsolatedHome) -> Repo) -> (Side, Side) {
+    let k = home();
+    let r = home();
+    let kr = setup(&k);
+    let dest = r.work_dir().join(kr.path().file_name().unwrap());
+    copy_dir(kr.path(), &dest);
+    let rr = r
+        .repo()
+        .name(kr.path().file_name().unwrap().to_str().unwrap())
+        .adopt();
+    (Side { home: k, repo: kr }, Side { home: r, repo: rr })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let ty = e.file_type().unwrap();
+        let dest = to.join(e.file_name());
+        if ty.is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else if ty.is_symlink() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// The reference, or a failure that says how to install it (CI installs it first).
+pub fn reference() -> ReferenceCli {
+    ReferenceCli::require()
+}
+
+/// Run `args` (with `--json`) on both sides in their repositories, with `env` added.
+pub fn run_both(
+    kitty: &Side,
+    refr: &Side,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (RunOutput, RunOutput) {
+    let reference = reference();
+    let canary = refr.home.reference_canary();
+    assert!(canary.is_clean(), "reference canary:\n{canary}");
+    let mut k = kitty
+        .home
+        .command()
+        .current_dir(kitty.repo.path())
+        .args(args)
+        .arg("--json");
+    let mut r = refr
+        .home
+        .reference_command(&reference)
+        .current_dir(refr.repo.path())
+        .args(args)
+        .arg("--json");
+    for (n, v) in env {
+        k = k.env(*n, *v);
+        r = r.env(*n, *v);
+    }
+    (k.run(), r.run())
+}
+
+/// Replace what legitimately differs (roots, ids) with placeholders.
+struct Norm {
+    subs: Vec<(String, String)>,
+}
+
+impl Norm {
+    fn new(side: &Side, doc: &Value) -> Self {
+        let mut subs = vec![(side.home.path().display().to_string(), "<ROOT>".to_string())];
+        if let Some(id) = doc
+            .get("mission_id")
+            .and_then(Value::as_str)
+            .filter(|s| s.len() == 26)
+        {
+            subs.push((id.to_string(), "<MID>".into()));
+            subs.push((id[..8].to_string(), "<MID8>".into()));
+        }
+        Self { subs }
+    }
+
+    fn text(&self, s: &str) -> String {
+        self.subs
+            .iter()
+            .fold(s.to_string(), |acc, (from, to)| acc.replace(from, to))
+    }
+
+    fn value(&self, key: &str, v: &Value) -> Value {
+        match v {
+            _ if TIMESTAMP_KEYS.contains(&key) && v.is_string() => Value::String("<TS>".into()),
+            _ if ID_KEYS.contains(&key) && v.is_string() => Value::String("<ID>".into()),
+            _ if PROSE_KEYS.contains(&key) && v.is_string() => Value::String("<PROSE>".into()),
+            Value::String(s) => Value::String(self.text(s)),
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.value(key, x)).collect()),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| (self.text(k), self.value(k, x)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+/// What one side ended with.
+#[derive(Debug, PartialEq)]
+struct State {
+    files: BTreeMap<String, Value>,
+    commits: String,
+    head: String,
+    head_files: String,
+    status: String,
+    branches: String,
+    current: String,
+}
+
+fn git(repo: &Repo, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(repo.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GIT_CEILING_DIRECTORIES", repo.path().parent().unwrap())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.push(p.strip_prefix(base).unwrap().join(""));
+            walk(&p, base, out);
+        } else {
+            out.push(p.strip_prefix(base).unwrap().to_path_buf());
+        }
+    }
+}
+
+fn state(side: &Side, norm: &Norm) -> State {
+    let mut paths = Vec::new();
+    walk(&side.repo.specs_dir(), side.repo.path(), &mut paths);
+    let mut files = BTreeMap::new();
+    for rel in paths {
+        let name = norm.text(&rel.display().to_string());
+        let full = side.repo.path().join(&rel);
+        let value = if full.is_dir() {
+            Value::String("<dir>".into())
+        } else if name.ends_with("meta.json") {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap();
+            norm.value("", &v)
+        } else if name.ends_with(".jsonl") {
+            let text = std::fs::read_to_string(&full).unwrap();
+            Value::Array(
+                text.lines()
+                    .map(|l| norm.value("", &serde_json::from_str(l).unwrap()))
+                    .collect(),
+            )
+        } else if name.ends_with("spec.md") || name.ends_with("README.md") {
+            Value::String("<template>".into())
+        } else {
+            Value::String(norm.text(&std::fs::read_to_string(&full).unwrap_or_default()))
+        };
+        files.insert(name, value);
+    }
+    let status = git(
+        &side.repo,
+        &["status", "--porcelain", "--untracked-files=all"],
+    )
+    .lines()
+    .filter(|l| !REFERENCE_ONLY_FILES.iter().any(|f| l.ends_with(f)))
+    .map(|l| norm.text(l))
+    .collect::<Vec<_>>()
+    .join("\n");
+    State {
+        files,
+        commits: git(&side.repo, &["rev-list", "--count", "--all"]),
+        head: norm.text(&git(&side.repo, &["log", "-1", "--format=%s"])),
+        head_files: norm.text(&git(
+            &side.repo,
+            &["show", "--name-only", "--format=", "HEAD"],
+        )),
+        status,
+        branches: norm.text(&git(&side.repo, &["branch", "--format=%(refname:short)"])),
+        current: git(&side.repo, &["symbolic-ref", "--quiet", "--short", "HEAD"]),
+    }
+}
+
+/// Compare the two runs and the two repositories; panic with every difference and both runs.
+#[track_caller]
+pub fn assert_parity(kitty: &Side, refr: &Side, k: &RunOutput, r: &RunOutput) {
+    compare(kitty, refr, k, r, true);
+}
+
+/// Compare the two runs' exit codes and documents only (see `failed_commit` in [`ALLOWED`]).
+#[track_caller]
+pub fn assert_document_parity(kitty: &Side, refr: &Side, k: &RunOutput, r: &RunOutput) {
+    compare(kitty, refr, k, r, false);
+}
+
+#[track_caller]
+fn compare(kitty: &Side, refr: &Side, k: &RunOutput, r: &RunOutput, with_state: bool) {
+    let mut diffs = Vec::new();
+    if k.code() != r.code() {
+        diffs.push(format!(
+            "exit code: kitty {:?}, reference {:?}",
+            k.code(),
+            r.code()
+        ));
+    }
+    let kd = k.json().value().clone();
+    let rd: Value = match serde_json::from_str(r.stdout().trim()) {
+        Ok(v) => v,
+        Err(e) => panic!("the reference printed no JSON document ({e})\n{r}"),
+    };
+    let kn = Norm::new(kitty, &kd);
+    let rn = Norm::new(refr, &rd);
+    let (kobj, robj) = (kd.as_object().unwrap(), rd.as_object().unwrap());
+    for (key, rv) in robj {
+        let Some(kv) = kobj.get(key) else {
+            diffs.push(format!("key {key} missing in kitty's document"));
+            continue;
+        };
+        if key == "spec_kitty_version" {
+            continue;
+        }
+        let (kv, rv) = (kn.value(key, kv), rn.value(key, rv));
+        if kv != rv {
+            diffs.push(format!("key {key}: kitty {kv}, reference {rv}"));
+        }
+    }
+    for key in kobj.keys() {
+        if !robj.contains_key(key) && !KITTY_ONLY_KEYS.contains(&key.as_str()) {
+            diffs.push(format!("key {key} only in kitty's document"));
+        }
+    }
+    if r.code() != Some(0) && !kobj.get("error_code").is_some_and(Value::is_string) {
+        diffs.push("kitty's error document has no error_code".into());
+    }
+    if !with_state {
+        assert!(
+            diffs.is_empty(),
+            "kitty and the reference differ:\n  {}\n\n--- kitty ---\n{k}\n--- reference ---\n{r}",
+            diffs.join("\n  ")
+        );
+        return;
+    }
+    let (ks, rs) = (state(kitty, &kn), state(refr, &rn));
+    let fields: [(&str, &dyn std::fmt::Debug, &dyn std::fmt::Debug); 6] = [
+        ("commits", &ks.commits, &rs.commits),
+        ("HEAD subject", &ks.head, &rs.head),
+        ("HEAD files", &ks.head_files, &rs.head_files),
+        ("git status", &ks.status, &rs.status),
+        ("branches", &ks.branches, &rs.branches),
+        ("checked-out branch", &ks.current, &rs.current),
+    ];
+    for (name, a, b) in fields {
+        if format!("{a:?}") != format!("{b:?}") {
+            diffs.push(format!("{name}: kitty {a:?}, reference {b:?}"));
+        }
+    }
+    let names: BTreeSet<_> = ks.files.keys().chain(rs.files.keys()).collect();
+    for n in names {
+        match (ks.files.get(n), rs.files.get(n)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => diffs.push(format!("file {n}: kitty {a:?}, reference {b:?}")),
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "kitty and the reference differ:\n  {}\n\n--- kitty ---\n{k}\n--- reference ---\n{r}",
+        diffs.join("\n  ")
+    );
+}
