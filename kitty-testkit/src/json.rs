@@ -186,7 +186,7 @@ impl JsonDoc {
     /// the reference name mission directories.
     ///
     /// ```
-    /// let doc = kitty_testkit::JsonDoc::parse("{\"mission_slug\": \"demo-01M8KDZK\"}").unwrap();
+    /// let doc = kitty_testkit::JsonDoc::parse("{\"mission_slug\": \"demo-01M8KDZK\"}\n").unwrap();
     /// doc.assert_mission_dir("/mission_slug", "demo");
     /// ```
     #[track_caller]

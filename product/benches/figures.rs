@@ -124,58 +124,12 @@ fn main() {
         git_status,
     );
 
-    // --- paired against the reference CLI, seed scenario on a reference-initialised repo -----
+    // --- paired against the reference CLI on a reference-initialised repo ---------------------
     match kitty_testkit::ReferenceCli::locate() {
         Err(e) => println!("paired with the reference: skipped ({e})"),
         Ok(reference) => {
-            let home = IsolatedHome::builder()
-                .binary(bin.clone())
-                .sync(true)
-                .refusing_server()
-                .build();
-            home.seed(&SessionSeed::shared_only());
-            let repo = home.repo().branch("main").without_config().build();
-            home.reference_command(&reference)
-                .current_dir(repo.path())
-                .args(["init", "--ai", "claude", "--non-interactive"])
-                .run()
-                .assert_success();
-            repo.git(&["add", "--all"]);
-            repo.git(&["commit", "--quiet", "-m", "reference init"]);
-            repo.git(&["switch", "--quiet", "-c", "feat/bench"]);
-            let pairs = 5;
-            let (mut k, mut r) = (Vec::new(), Vec::new());
-            for i in 0..=pairs {
-                let slug = format!("paired-{i}");
-                let args = ["agent", "mission", "create", slug.as_str(), "--json"];
-                let t = Instant::now();
-                home.command()
-                    .current_dir(repo.path())
-                    .args(args)
-                    .run()
-                    .assert_success();
-                let kd = t.elapsed();
-                let t = Instant::now();
-                home.reference_command(&reference)
-                    .current_dir(repo.path())
-                    .args(args)
-                    .run()
-                    .assert_success();
-                let rd = t.elapsed();
-                if i > 0 {
-                    // the first pair warms caches
-                    k.push(kd);
-                    r.push(rd);
-                }
-            }
-            let (k, r) = (median(k), median(r));
-            println!(
-                "{:<44} {:>9.2} ms  vs reference {:.2} ms  = {:.1}x faster (target >= 25x; {pairs} interleaved pairs)",
-                "mission create --json, reference repo, paired",
-                ms(k),
-                ms(r),
-                r.as_secs_f64() / k.as_secs_f64().max(1e-9)
-            );
+            paired_create(&bin, &reference, true);
+            paired_create(&bin, &reference, false);
         }
     }
 
@@ -295,5 +249,69 @@ fn main() {
         3000.0,
         "empty batch posts",
         empty_posts,
+    );
+}
+
+/// Mission create, kitty and the reference interleaved in one home on a reference-initialised
+/// repository; `seed`: the seed scenario (shared-only session, sync on, refusing server), else
+/// sync off and no session.
+fn paired_create(bin: &SpecKittyBin, reference: &kitty_testkit::ReferenceCli, seed: bool) {
+    let home = if seed {
+        IsolatedHome::builder()
+            .binary(bin.clone())
+            .sync(true)
+            .refusing_server()
+            .build()
+    } else {
+        IsolatedHome::builder().binary(bin.clone()).build()
+    };
+    if seed {
+        home.seed(&SessionSeed::shared_only());
+    }
+    let repo = home.repo().branch("main").without_config().build();
+    home.reference_command(reference)
+        .current_dir(repo.path())
+        .args(["init", "--ai", "claude", "--non-interactive"])
+        .run()
+        .assert_success();
+    repo.git(&["add", "--all"]);
+    repo.git(&["commit", "--quiet", "-m", "reference init"]);
+    repo.git(&["switch", "--quiet", "-c", "feat/bench"]);
+    let pairs = 5;
+    let (mut k, mut r) = (Vec::new(), Vec::new());
+    for i in 0..=pairs {
+        let slug = format!("paired-{i}");
+        let args = ["agent", "mission", "create", slug.as_str(), "--json"];
+        let t = Instant::now();
+        home.command()
+            .current_dir(repo.path())
+            .args(args)
+            .run()
+            .assert_success();
+        let kd = t.elapsed();
+        let t = Instant::now();
+        home.reference_command(reference)
+            .current_dir(repo.path())
+            .args(args)
+            .run()
+            .assert_success();
+        let rd = t.elapsed();
+        if i > 0 {
+            // the first pair warms caches
+            k.push(kd);
+            r.push(rd);
+        }
+    }
+    let (k, r) = (median(k), median(r));
+    let name = if seed {
+        "mission create, seed scenario, paired"
+    } else {
+        "mission create, sync off, paired"
+    };
+    println!(
+        "{name:<44} {:>9.2} ms  vs reference {:.2} ms  = {:.1}x faster (target >= 25x; {pairs} interleaved pairs)",
+        ms(k),
+        ms(r),
+        r.as_secs_f64() / k.as_secs_f64().max(1e-9)
     );
 }
