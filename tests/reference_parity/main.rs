@@ -313,3 +313,35 @@ fn the_seed_scenario_holds_on_a_reference_initialised_repository() {
     run.assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
     assert_eq!(home.queued_events().len(), 1);
 }
+
+#[test]
+fn kitty_lists_missions_the_reference_made() {
+    let home = IsolatedHome::builder().refusing_server().build();
+    let repo = feature_repo(&home);
+    let made = home
+        .reference_command(&reference())
+        .current_dir(repo.path())
+        .args([
+            "agent",
+            "mission",
+            "create",
+            "made-by-ref",
+            "--mission-type",
+            "research",
+            "--json",
+        ])
+        .run();
+    made.assert_success();
+    let dir: serde_json::Value = serde_json::from_str(made.stdout().trim()).unwrap();
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "list", "--json"])
+        .run();
+    let doc = run.json();
+    doc.assert_eq("/count", 1)
+        .assert_eq("/missions/0/mission_slug", dir["mission_slug"].clone())
+        .assert_eq("/missions/0/mission_id", dir["mission_id"].clone())
+        .assert_eq("/missions/0/mission_type", "research")
+        .assert_eq("/missions/0/target_branch", "feat/work");
+}
