@@ -152,6 +152,17 @@ fn ci_script_runs_the_readme_test_command() {
             .any(|l| l.starts_with("cargo nextest run --workspace")),
         "the test command must run the whole workspace"
     );
+    // Every test command .ci/run runs is the README's: none besides `bash scripts/test`.
+    for line in ci.lines().map(str::trim) {
+        assert!(
+            !(line.contains("cargo nextest") || line.contains("cargo test")),
+            ".ci/run runs a test command the README does not give: {line}"
+        );
+    }
+    assert!(
+        script.contains("kitty-plugin-whoami"),
+        "the test command must run the plugin against a release install"
+    );
     assert!(
         script.contains("scripts/install-reference"),
         "the test command must install the reference the differential suite needs"

@@ -117,6 +117,30 @@ impl<'h> RepoBuilder<'h> {
         }
     }
 
+    /// Create it on the builder's branch without kitty's config, let the reference CLI initialise
+    /// it (`init --ai claude --non-interactive`), commit everything, then switch to a new branch
+    /// `work_branch`: a repository exactly as a reference user has it.
+    ///
+    /// ```no_run
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let reference = kitty_testkit::ReferenceCli::require();
+    /// let repo = home.repo().branch("main").build_with_reference(&reference, "feat/x");
+    /// assert!(repo.path().join(".kittify/config.yaml").is_file());
+    /// ```
+    pub fn build_with_reference(self, reference: &crate::ReferenceCli, work_branch: &str) -> Repo {
+        let home = self.home;
+        let repo = self.without_config().build();
+        home.reference_command(reference)
+            .current_dir(repo.path())
+            .args(["init", "--ai", "claude", "--non-interactive"])
+            .run()
+            .assert_success();
+        repo.git(&["add", "--all"]);
+        repo.git(&["commit", "--quiet", "-m", "reference init"]);
+        repo.git(&["switch", "--quiet", "-c", work_branch]);
+        repo
+    }
+
     /// Create it.
     pub fn build(self) -> Repo {
         let path = self.home.work_dir().join(&self.name);
@@ -197,6 +221,26 @@ impl Repo {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Install an executable git hook `name` (e.g. `pre-commit`) with the shell script `body`.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let repo = home.repo().build();
+    /// repo.install_hook("pre-commit", "exit 0");
+    /// assert!(repo.path().join(".git/hooks/pre-commit").is_file());
+    /// ```
+    pub fn install_hook(&self, name: &str, body: &str) {
+        let hook = self.path.join(".git").join("hooks").join(name);
+        std::fs::create_dir_all(hook.parent().expect("hooks dir")).expect("mkdir hooks");
+        std::fs::write(&hook, format!("#!/bin/sh\n{body}\n")).expect("write hook");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod hook");
+        }
     }
 
     /// Commits reachable from HEAD (0 without a commit).

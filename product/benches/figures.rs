@@ -268,15 +268,10 @@ fn paired_create(bin: &SpecKittyBin, reference: &kitty_testkit::ReferenceCli, se
     if seed {
         home.seed(&SessionSeed::shared_only());
     }
-    let repo = home.repo().branch("main").without_config().build();
-    home.reference_command(reference)
-        .current_dir(repo.path())
-        .args(["init", "--ai", "claude", "--non-interactive"])
-        .run()
-        .assert_success();
-    repo.git(&["add", "--all"]);
-    repo.git(&["commit", "--quiet", "-m", "reference init"]);
-    repo.git(&["switch", "--quiet", "-c", "feat/bench"]);
+    let repo = home
+        .repo()
+        .branch("main")
+        .build_with_reference(reference, "feat/bench");
     let pairs = 5;
     let (mut k, mut r) = (Vec::new(), Vec::new());
     for i in 0..=pairs {

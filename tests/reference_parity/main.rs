@@ -56,16 +56,9 @@ fn fresh_repository_default_create() {
 #[test]
 fn repository_initialised_by_the_reference() {
     let sides = pair_copied(|home| {
-        let repo = home.repo().branch("main").without_config().build();
-        home.reference_command(&reference())
-            .current_dir(repo.path())
-            .args(["init", "--ai", "claude", "--non-interactive"])
-            .run()
-            .assert_success();
-        repo.git(&["add", "--all"]);
-        repo.git(&["commit", "--quiet", "-m", "reference init"]);
-        repo.git(&["switch", "--quiet", "-c", "feat/ref"]);
-        repo
+        home.repo()
+            .branch("main")
+            .build_with_reference(&reference(), "feat/ref")
     });
     check(
         sides,
@@ -252,13 +245,7 @@ fn protected_list_from_the_config() {
 fn a_failing_pre_commit_hook() {
     let hooked = |home: &IsolatedHome| {
         let repo = feature_repo(home);
-        let hook = repo.path().join(".git/hooks/pre-commit");
-        std::fs::write(&hook, "#!/bin/sh\necho 'hook says no' >&2\nexit 1\n").unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        repo.install_hook("pre-commit", "echo 'hook says no' >&2\nexit 1");
         repo
     };
     let (k, r) = pair(hooked);
@@ -297,15 +284,10 @@ fn the_seed_scenario_holds_on_a_reference_initialised_repository() {
     let home = contract::scenario_home().build();
     let seed = kitty_testkit::SessionSeed::shared_only();
     home.seed(&seed);
-    let repo = home.repo().branch("main").without_config().build();
-    home.reference_command(&reference())
-        .current_dir(repo.path())
-        .args(["init", "--ai", "claude", "--non-interactive"])
-        .run()
-        .assert_success();
-    repo.git(&["add", "--all"]);
-    repo.git(&["commit", "--quiet", "-m", "reference init"]);
-    repo.git(&["switch", "--quiet", "-c", "feat/seed"]);
+    let repo = home
+        .repo()
+        .branch("main")
+        .build_with_reference(&reference(), "feat/seed");
     let run = contract::mission_create_contract(&home, &repo, "strict-json")
         .unwrap_or_else(|e| panic!("{e}"));
     run.json()

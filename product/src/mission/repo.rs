@@ -6,11 +6,14 @@ use std::process::{Command, Output};
 use super::MissionError;
 use crate::env::Env;
 
-/// A git work tree.
+/// A git work tree. Answers that do not change during a command (the git dir, the origin's
+/// default branch) are asked once and kept.
 #[derive(Debug, Clone)]
 pub struct Repo {
     top: PathBuf,
     env: Env,
+    git_dir: std::cell::OnceCell<PathBuf>,
+    origin_default: std::cell::OnceCell<Option<String>>,
 }
 
 fn git(env: &Env, dir: &Path, args: &[&str]) -> Result<Output, MissionError> {
@@ -42,6 +45,8 @@ impl Repo {
         Ok(Self {
             top: PathBuf::from(text(&out)),
             env: env.clone(),
+            git_dir: std::cell::OnceCell::new(),
+            origin_default: std::cell::OnceCell::new(),
         })
     }
 
@@ -82,8 +87,11 @@ impl Repo {
 
     /// The absolute git directory (for locks that must not show up in the work tree).
     pub fn git_dir(&self) -> Result<PathBuf, MissionError> {
+        if let Some(dir) = self.git_dir.get() {
+            return Ok(dir.clone());
+        }
         let dir = PathBuf::from(self.run_ok(&["rev-parse", "--absolute-git-dir"])?);
-        Ok(dir)
+        Ok(self.git_dir.get_or_init(|| dir).clone())
     }
 
     /// Whether `refname` (e.g. `refs/heads/x`) resolves to a commit.
@@ -95,14 +103,12 @@ impl Repo {
             .success())
     }
 
-    /// The commit id of `rev`.
-    pub fn rev(&self, rev: &str) -> Result<String, MissionError> {
-        self.run_ok(&["rev-parse", "--verify", rev])
-    }
-
     /// The branch `origin/HEAD` points at (`main` for `origin/main`), read locally; `None` when
     /// the repository has no such ref.
     pub fn origin_default_branch(&self) -> Result<Option<String>, MissionError> {
+        if let Some(known) = self.origin_default.get() {
+            return Ok(known.clone());
+        }
         let out = self.run(&[
             "symbolic-ref",
             "--quiet",
@@ -110,9 +116,12 @@ impl Repo {
             "refs/remotes/origin/HEAD",
         ])?;
         let name = text(&out);
-        Ok((out.status.success() && name.contains('/'))
+        let branch = out
+            .status
+            .success()
             .then(|| name.rsplit_once('/').map(|(_, b)| b.to_string()))
-            .flatten())
+            .flatten();
+        Ok(self.origin_default.get_or_init(|| branch).clone())
     }
 
     /// The URL of the `origin` remote, if any (read from the local config; no network).

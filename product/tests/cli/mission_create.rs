@@ -495,10 +495,7 @@ fn the_reference_prompt_on_a_primary_branch_starts_a_feature_branch() {
         "1",
         "main is untouched"
     );
-    let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(std::path::Path::new(doc.str("/meta_file"))).unwrap(),
-    )
-    .unwrap();
+    let meta = read_meta(&doc);
     assert_eq!(meta["pr_bound"], true);
 }
 
@@ -531,9 +528,7 @@ fn a_failed_create_after_start_branch_puts_the_checkout_back() {
         .json()
         .assert_eq("/error_code", "unknown_mission_type");
     // A hook that fails after the switch: the branch is removed, main checked out again.
-    let hook = repo.path().join(".git/hooks/pre-commit");
-    std::fs::write(&hook, "#!/bin/sh\necho 'hook says no' >&2\nexit 1\n").unwrap();
-    set_executable(&hook);
+    repo.install_hook("pre-commit", "echo 'hook says no' >&2\nexit 1");
     let run = create(
         &home,
         &repo,
@@ -564,13 +559,11 @@ fn hooks_run_and_a_failing_hook_leaves_everything_as_it_was() {
     let home = crate::builder().build();
     let repo = home.repo().build();
     let marker = repo.path().join(".git/hook-ran");
-    let hook = repo.path().join(".git/hooks/pre-commit");
-    std::fs::write(&hook, format!("#!/bin/sh\ntouch '{}'\n", marker.display())).unwrap();
-    set_executable(&hook);
+    repo.install_hook("pre-commit", &format!("touch '{}'", marker.display()));
     create(&home, &repo, &["hooked"]).assert_success();
     assert!(marker.exists(), "the pre-commit hook did not run");
 
-    std::fs::write(&hook, "#!/bin/sh\necho 'lint failed' >&2\nexit 1\n").unwrap();
+    repo.install_hook("pre-commit", "echo 'lint failed' >&2\nexit 1");
     // Everything but unreachable loose objects (garbage `git gc` prunes) stays byte for byte.
     let not_objects = |p: &std::path::Path| p.starts_with(".git/objects");
     let repo_before = DirSnapshot::of_filtered(repo.path(), not_objects);
@@ -641,23 +634,17 @@ fn topology_single_branch_has_no_coordination_branch_and_documentation_gets_its_
         .assert_eq("/coordination_branch", serde_json::Value::Null)
         .assert_eq("/coordination_branch_created", false);
     assert_eq!(repo.git(&["branch", "--list", "kitty/*"]), "");
-    let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(std::path::Path::new(doc.str("/meta_file"))).unwrap(),
-    )
-    .unwrap();
+    let meta = read_meta(&doc);
     assert_eq!(meta["documentation_state"]["iteration_mode"], "initial");
     assert_eq!(meta["retain_branches"], true);
     assert!(meta.get("retain_worktrees").is_none());
 }
 
-#[cfg(unix)]
-fn set_executable(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+/// The `meta.json` a create document points at.
+fn read_meta(doc: &kitty_testkit::JsonDoc) -> serde_json::Value {
+    let text = std::fs::read_to_string(doc.str("/meta_file")).unwrap();
+    serde_json::from_str(&text).unwrap()
 }
-
-#[cfg(not(unix))]
-fn set_executable(_: &std::path::Path) {}
 
 #[test]
 fn an_unknown_mission_type_is_refused() {
