@@ -9,20 +9,17 @@ use kitty_testkit::{
     SyncDiagnosticCode as Code,
 };
 use spec_kitty::identity::MachineIdentity;
-use spec_kitty::sync::envelope::EnvelopeDraft;
+use spec_kitty::sync::envelope::{MissionCreated, Producer};
 use spec_kitty::sync::final_sync::{SyncInputs, final_sync};
 use spec_kitty::sync::outbox::Outbox;
 
 fn queue_one(home: &IsolatedHome) {
     let mut outbox = Outbox::open(&home.runtime_root().outbox_db()).unwrap();
     outbox
-        .append(EnvelopeDraft::new(
-            chrono::Utc::now(),
-            "MissionCreated",
-            ("Mission", "m-1"),
-            ("p", "p"),
-            serde_json::json!({}),
-        ))
+        .append(
+            MissionCreated::sample("01JDJ7Y3ZK0000000000000001", "m-1")
+                .draft(chrono::Utc::now(), &Producer::example()),
+        )
         .unwrap();
 }
 

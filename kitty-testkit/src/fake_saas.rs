@@ -146,6 +146,7 @@ struct State {
     batches: VecDeque<BatchAnswer>,
     default_event_status: String,
     batch_delay: Duration,
+    rejection_reason: Option<String>,
 }
 
 /// The fake hosted service. Dropping it stops the server.
@@ -196,6 +197,7 @@ impl FakeSaas {
             batches: VecDeque::new(),
             default_event_status: "success".into(),
             batch_delay: Duration::ZERO,
+            rejection_reason: None,
         }));
         let issued = crate::secrets::Secrets::default();
         let stop = Arc::new(AtomicBool::new(false));
@@ -271,6 +273,29 @@ impl FakeSaas {
         self.state().batches.extend(answers);
     }
 
+    /// The `error` the service gives with each `rejected` status (default: none).
+    ///
+    /// ```
+    /// let saas = kitty_testkit::FakeSaas::start();
+    /// saas.set_rejection_reason("payload.wp_count: must be >= 0");
+    /// ```
+    pub fn set_rejection_reason(&self, reason: &str) {
+        self.state().rejection_reason = Some(reason.into());
+    }
+
+    /// Assert that every event this service received conforms to the published event contract,
+    /// and that it received at least one.
+    ///
+    /// ```no_run
+    /// let saas = kitty_testkit::FakeSaas::start();
+    /// // ... run a command that sends events ...
+    /// saas.assert_received_events_conform(&kitty_testkit::EventContract::require());
+    /// ```
+    #[track_caller]
+    pub fn assert_received_events_conform(&self, contract: &crate::EventContract) {
+        contract.assert_conforms(&self.received_events());
+    }
+
     /// The per-event status of unprogrammed batches (default `success`).
     pub fn set_default_event_status(&self, status: &str) {
         self.state().default_event_status = status.into();
@@ -319,6 +344,7 @@ impl FakeSaas {
 
 impl Drop for FakeSaas {
     fn drop(&mut self) {
+        crate::contract::log_received(&self.received_events());
         self.stop.store(true, Ordering::Relaxed);
         self.server.unblock();
         if let Some(t) = self.thread.take() {
@@ -442,10 +468,18 @@ fn route(
             let events = req.json()["events"].as_array().cloned().unwrap_or_default();
             match s.batches.pop_front() {
                 Some(BatchAnswer::Status(code)) => (code, json!({"detail": "error"}), delay),
-                Some(BatchAnswer::Statuses(list)) => (200, results(&events, &list), delay),
+                Some(BatchAnswer::Statuses(list)) => (
+                    200,
+                    results(&events, &list, s.rejection_reason.as_deref()),
+                    delay,
+                ),
                 None => {
                     let list = vec![s.default_event_status.clone()];
-                    (200, results(&events, &list), delay)
+                    (
+                        200,
+                        results(&events, &list, s.rejection_reason.as_deref()),
+                        delay,
+                    )
                 }
             }
         }
@@ -453,7 +487,7 @@ fn route(
     }
 }
 
-fn results(events: &[Value], statuses: &[String]) -> Value {
+fn results(events: &[Value], statuses: &[String], reason: Option<&str>) -> Value {
     let results: Vec<Value> = events
         .iter()
         .enumerate()
@@ -463,7 +497,12 @@ fn results(events: &[Value], statuses: &[String]) -> Value {
                 .or(statuses.last())
                 .cloned()
                 .unwrap_or_else(|| "success".into());
-            json!({"event_id": e["event_id"], "status": status})
+            match reason {
+                Some(why) if status == "rejected" => {
+                    json!({"event_id": e["event_id"], "status": status, "error": why})
+                }
+                _ => json!({"event_id": e["event_id"], "status": status}),
+            }
         })
         .collect();
     json!({ "results": results })

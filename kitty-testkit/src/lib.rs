@@ -135,6 +135,7 @@
 
 mod binary;
 mod command;
+mod contract;
 mod diagnostics;
 mod drift;
 mod fake_saas;
@@ -150,6 +151,10 @@ mod snapshot;
 
 pub use binary::{BIN_OVERRIDE_VAR, SpecKittyBin};
 pub use command::{KittyCommand, RunOutput, RunningKitty};
+pub use contract::{
+    CONTRACT_LOG_VAR, CONTRACT_PYTHON_VAR, CONTRACT_VERSION, EventContract, VALIDATOR_SOURCE,
+    Verdict,
+};
 pub use diagnostics::{DiagnosticLine, Diagnostics, SyncDiagnosticCode, parse_diagnostics};
 pub use drift::DriftError;
 pub use fake_saas::{

@@ -26,7 +26,7 @@ impl IsolatedHome {
                 o.pending(usize::MAX)
                     .expect("read the outbox")
                     .into_iter()
-                    .map(|e| e.envelope)
+                    .map(|e| serde_json::to_value(e.envelope).expect("an envelope is JSON"))
                     .collect()
             })
             .unwrap_or_default()
@@ -37,6 +37,52 @@ impl IsolatedHome {
         self.outbox()
             .map(|o| o.retry_counts().expect("read the outbox"))
             .unwrap_or_default()
+    }
+
+    /// `(event_id, reason)` of every event parked after the server rejected it too often.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// assert!(home.parked_rejections().is_empty());
+    /// ```
+    pub fn parked_rejections(&self) -> Vec<(String, Option<String>)> {
+        self.outbox()
+            .map(|o| o.rejected().expect("read the outbox"))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.event_id, r.reason))
+            .collect()
+    }
+
+    /// `(event_id, reason)` of every row moved to the quarantine because it did not decode.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// assert!(home.quarantined_rows().is_empty());
+    /// ```
+    pub fn quarantined_rows(&self) -> Vec<(String, String)> {
+        self.outbox()
+            .map(|o| o.quarantined().expect("read the outbox"))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.event_id, r.reason))
+            .collect()
+    }
+
+    /// Queue a row whose stored envelope is `text` verbatim (a poisoned row for negative tests:
+    /// truncated JSON, a legacy envelope, `null`), at the outbox the product reads.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// home.seed_raw_outbox_row("01J00000000000000000000000", "MissionCreated", "{\"truncated\":");
+    /// assert!(home.queued_events().is_empty(), "a row that does not decode is not an event");
+    /// ```
+    pub fn seed_raw_outbox_row(&self, event_id: &str, event_type: &str, text: &str) {
+        let mut outbox =
+            Outbox::open(&self.runtime_root().outbox_db()).expect("open or create the outbox");
+        outbox
+            .insert_raw(event_id, event_type, text)
+            .expect("insert the raw row");
     }
 
     /// The product's outbox, if it exists (an internal product type: not part of this API).

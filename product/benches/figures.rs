@@ -8,9 +8,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kitty_testkit::{FakeSaas, IsolatedHome, SessionSeed, SpecKittyBin};
-use serde_json::json;
 use spec_kitty::identity::MachineIdentity;
-use spec_kitty::sync::envelope::EnvelopeDraft;
+use spec_kitty::sync::envelope::{EnvelopeDraft, MissionCreated, Producer};
 use spec_kitty::sync::final_sync::SyncInputs;
 use spec_kitty::sync::outbox::Outbox;
 use spec_kitty::sync::settings::SyncSettings;
@@ -47,13 +46,8 @@ fn row(name: &str, value: Duration, target_ms: f64, baseline_name: &str, baselin
 }
 
 fn draft(i: usize) -> EnvelopeDraft {
-    EnvelopeDraft::new(
-        chrono::Utc::now(),
-        "MissionCreated",
-        ("Mission", &format!("mission-{i}")),
-        ("5f0c8c1e-0000-4000-8000-00000000c0de", "bench"),
-        json!({"mission_slug": format!("m-{i}"), "mission_type": "software-dev"}),
-    )
+    let id = spec_kitty::ids::ulid(chrono::Utc::now());
+    MissionCreated::sample(&id, &format!("m-{i}")).draft(chrono::Utc::now(), &Producer::example())
 }
 
 fn main() {
@@ -186,7 +180,7 @@ fn main() {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (id TEXT, body TEXT);",
     )
     .unwrap();
-    let body = serde_json::to_string(&draft(0).stamp(1, "node")).unwrap();
+    let body = serde_json::to_string(&draft(0).stamp(1)).unwrap();
     let t = Instant::now();
     for i in 0..n {
         raw.execute(
@@ -240,7 +234,9 @@ fn main() {
     let client = spec_kitty::saas::SaasClient::new(&saas.url(), Duration::from_secs(10));
     let t = Instant::now();
     for _ in 0..outcome.report.batches {
-        client.post_batch("bench-token", &[]).unwrap();
+        client
+            .post_batch::<serde_json::Value>("bench-token", &[])
+            .unwrap();
     }
     let empty_posts = t.elapsed();
     row(

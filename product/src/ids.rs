@@ -49,11 +49,6 @@ pub fn uuid4() -> String {
     hyphenate(&b)
 }
 
-/// 12 random hex digits (node ids).
-pub fn node_id() -> String {
-    hex::encode(random::<6>())
-}
-
 /// A name-based UUID (version 5, SHA-1) of `name` in the namespace `namespace` (hyphenated).
 ///
 /// ```

@@ -91,6 +91,16 @@ impl CommandError {
     pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
         match self {
             Self::Mission(e) => e.details(),
+            Self::Sync(crate::sync::error::SyncError::EventsRejected(events)) => {
+                let mut m = serde_json::Map::new();
+                m.insert("rejected_events".into(), serde_json::json!(events));
+                m
+            }
+            Self::Sync(crate::sync::error::SyncError::EventsQuarantined(rows)) => {
+                let mut m = serde_json::Map::new();
+                m.insert("quarantined_rows".into(), serde_json::json!(rows));
+                m
+            }
             _ => serde_json::Map::new(),
         }
     }

@@ -100,7 +100,7 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
         ctx.out
             .notice("warning: --mission is deprecated; use --mission-type instead");
     }
-    let c = create::create(&ctx.env, &root, &ctx.cwd, ctx.clock, req)?;
+    let c = create::create(&ctx.env, &ctx.identity, &root, &ctx.cwd, ctx.clock, req)?;
     ctx.queued.set(ctx.queued.get() + 1);
     let dir = &c.feature_dir;
     let spec = dir.join("spec.md");

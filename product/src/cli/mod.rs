@@ -176,8 +176,16 @@ impl CreateArgs {
 
 #[derive(Debug, Subcommand)]
 enum SyncCommand {
-    /// Drain the outbox now (progress on stderr when it is a terminal).
-    Now,
+    /// Drain the outbox now (progress on stderr when it is a terminal). Exits non-zero while
+    /// parked (rejected) or quarantined events remain.
+    Now {
+        /// Put the events the server rejected too often back in the queue first.
+        #[arg(long)]
+        retry_rejected: bool,
+        /// Delete the quarantined rows (stored events that do not decode and can never be sent).
+        #[arg(long)]
+        discard_quarantined: bool,
+    },
     /// Queue depth, oldest event, server, auth state, last attempt. No network.
     Status,
 }
@@ -291,7 +299,10 @@ pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Cloc
             mission::create(&ctx, &args.request())
         }
         Command::Agent(AgentCommand::Mission(MissionCommand::List)) => mission::list(&ctx),
-        Command::Sync(SyncCommand::Now) => sync::now(&ctx),
+        Command::Sync(SyncCommand::Now {
+            retry_rejected,
+            discard_quarantined,
+        }) => sync::now(&ctx, *retry_rejected, *discard_quarantined),
         Command::Sync(SyncCommand::Status) => sync::status(&ctx),
         Command::Plugins => plugins::list(&ctx),
         Command::External(argv) => {

@@ -37,7 +37,11 @@ pub fn after_command(ctx: &Ctx) -> Option<Diagnostic> {
 }
 
 /// `spec-kitty sync now`: drain the whole outbox in batches.
-pub fn now(ctx: &Ctx) -> Result<Report, CommandError> {
+pub fn now(
+    ctx: &Ctx,
+    retry_rejected: bool,
+    discard_quarantined: bool,
+) -> Result<Report, CommandError> {
     let root = ctx.root()?;
     let settings = SyncSettings::from_env(&ctx.env);
     if !settings.active {
@@ -45,6 +49,16 @@ pub fn now(ctx: &Ctx) -> Result<Report, CommandError> {
             code: "sync_disabled",
             message: "sync is disabled; set SPEC_KITTY_ENABLE_SAAS_SYNC=1 (and unset SPEC_KITTY_SYNC_DISABLE) to send queued events".into(),
         });
+    }
+    let (mut requeued, mut discarded) = (0, 0);
+    if retry_rejected || discard_quarantined {
+        let mut outbox = Outbox::open(&root.outbox_db())?;
+        if retry_rejected {
+            requeued = outbox.retry_rejected()?;
+        }
+        if discard_quarantined {
+            discarded = outbox.discard_quarantined()?;
+        }
     }
     let out = ctx.out;
     let result = ctx
@@ -61,6 +75,10 @@ pub fn now(ctx: &Ctx) -> Result<Report, CommandError> {
         json!({
             "delivered": report.delivered,
             "rejected": report.rejected,
+            "parked": report.parked,
+            "quarantined": report.quarantined,
+            "requeued": requeued,
+            "discarded": discarded,
             "kept": report.kept,
             "batches": report.batches,
             "remaining": report.remaining,
@@ -78,10 +96,17 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
     let root = ctx.root()?;
     let settings = SyncSettings::from_env(&ctx.env);
     let server = crate::config::server_url(&ctx.env, &root)?;
-    let (depth, oldest, last) = match Outbox::open_existing(&root.outbox_db())? {
-        Some(outbox) => (outbox.depth()?, outbox.oldest()?, outbox.last_attempt()?),
-        None => (0, None, None),
-    };
+    let (depth, oldest, last, rejected, quarantined) =
+        match Outbox::open_existing(&root.outbox_db())? {
+            Some(outbox) => (
+                outbox.depth()?,
+                outbox.oldest()?,
+                outbox.last_attempt()?,
+                outbox.rejected()?,
+                outbox.quarantined()?,
+            ),
+            None => (0, None, None, Vec::new(), Vec::new()),
+        };
     let now = ctx.clock.now();
     let oldest_age = oldest
         .as_deref()
@@ -95,7 +120,7 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
         Err(_) => ("unreadable", None),
     };
     let human = format!(
-        "Sync: {}\nServer: {}\nQueue: {} event(s){}\nAuth: {}{}\nLast attempt: {}",
+        "Sync: {}\nServer: {}\nQueue: {} event(s){}\nRejected (parked): {}\nQuarantined: {}\nAuth: {}{}\nLast attempt: {}",
         if settings.active {
             "enabled"
         } else {
@@ -106,6 +131,17 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
         oldest_age
             .map(|a| format!(", oldest {a}s old"))
             .unwrap_or_default(),
+        listed(rejected.iter().map(|r| format!(
+            "{} {} ({})",
+            r.event_id,
+            r.event_type,
+            r.reason.as_deref().unwrap_or("no reason given")
+        ))),
+        listed(
+            quarantined
+                .iter()
+                .map(|q| format!("{} {} ({})", q.event_id, q.event_type, q.reason))
+        ),
         auth_state,
         private
             .as_ref()
@@ -125,8 +161,22 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
             "auth_state": auth_state,
             "private_team_id": private,
             "last_attempt": last,
+            "rejected_count": rejected.len(),
+            "rejected_events": rejected,
+            "quarantined_count": quarantined.len(),
+            "quarantined_rows": quarantined,
             "outbox_path": root.outbox_db(),
         }),
         human,
     ))
+}
+
+/// `0`, or the count followed by one indented line per item.
+fn listed(items: impl ExactSizeIterator<Item = String>) -> String {
+    let n = items.len();
+    if n == 0 {
+        return "0".into();
+    }
+    let lines: Vec<String> = items.map(|i| format!("\n  {i}")).collect();
+    format!("{n}{}", lines.concat())
 }

@@ -21,7 +21,7 @@ use super::slug;
 use crate::clock::Clock;
 use crate::env::Env;
 use crate::paths::RuntimeRoot;
-use crate::sync::envelope::{Envelope, EnvelopeDraft};
+use crate::sync::envelope::{Envelope, MissionCreated, Producer, repo_slug};
 use crate::sync::outbox::Outbox;
 
 const LOCK_WAIT: Duration = Duration::from_secs(60);
@@ -127,6 +127,7 @@ fn resolve_mission_type(req: &CreateRequest) -> Result<Option<String>, MissionEr
 /// Create a mission in the repository containing `cwd`.
 pub fn create(
     env: &Env,
+    identity: &crate::identity::MachineIdentity,
     root: &RuntimeRoot,
     cwd: &Path,
     clock: Clock,
@@ -161,11 +162,11 @@ pub fn create(
     }
 
     let repo = Repo::discover(env, cwd)?;
-    if !repo.has_commit()? {
+    let Some(head) = repo.head_commit()? else {
         return Err(MissionError::NoCommit {
             repo: repo.top().to_path_buf(),
         });
-    }
+    };
     let config = ProjectConfig::load(repo.top())?;
     let activated = config.mission_types();
     if activated.is_empty() {
@@ -363,25 +364,44 @@ pub fn create(
             }),
         );
     }
-    let payload = json!({
-        "created_at": created_at,
-        "friendly_name": friendly_name,
-        "mission_id": mission_id,
-        "mission_number": null,
-        "mission_slug": dir_name,
-        "mission_type": mission_type,
-        "purpose_context": purpose_context,
-        "purpose_tldr": purpose_tldr,
-        "target_branch": target_branch,
-        "wp_count": 0,
-    });
-    let draft = EnvelopeDraft::new(
-        now,
-        "MissionCreated",
-        ("Mission", &mission_id),
-        (project_uuid, project_slug),
-        payload.clone(),
+    let facts = MissionCreated {
+        mission_id: &mission_id,
+        mission_slug: &dir_name,
+        mission_type: &mission_type,
+        target_branch: &target_branch,
+        friendly_name: &friendly_name,
+        purpose_tldr: &purpose_tldr,
+        purpose_context: &purpose_context,
+        created_at: &created_at,
+    };
+    let payload = facts.payload();
+    let node_id = config.node_id().map_or_else(
+        || {
+            crate::identity::node_id(
+                identity.hostname(),
+                &crate::identity::user_name(env, identity.uid()),
+            )
+        },
+        str::to_string,
     );
+    let producer = Producer {
+        project_uuid: project_uuid.to_string(),
+        project_slug: Some(project_slug.to_string()),
+        build_id: config.build_id().map_or_else(
+            || crate::ids::build_id(project_uuid, &node_id),
+            str::to_string,
+        ),
+        node_id,
+        git_branch: Some(current_branch.clone()),
+        // A --start-branch switch may have moved HEAD since it was first read.
+        head_commit_sha: if undo.is_some() {
+            repo.head_commit()?
+        } else {
+            Some(head)
+        },
+        repo_slug: repo.origin_url().as_deref().and_then(repo_slug),
+    };
+    let draft = facts.draft(now, &producer);
     let created_line = scaffold::event_line(&scaffold::mission_created_event(
         &draft.event_id,
         &py_isoformat(now),
@@ -465,7 +485,7 @@ pub fn create(
             if let Some((name, true)) = &coordination {
                 repo.delete_branch(name);
             }
-            let _ = outbox.settle(std::slice::from_ref(&event.event_id), &[]);
+            let _ = outbox.remove(std::slice::from_ref(&event.event_id));
             Err(e)
         }
     }

@@ -71,12 +71,10 @@ impl Repo {
         }
     }
 
-    /// Whether HEAD points at a commit.
-    pub fn has_commit(&self) -> Result<bool, MissionError> {
-        Ok(self
-            .run(&["rev-parse", "--verify", "--quiet", "HEAD"])?
-            .status
-            .success())
+    /// The commit HEAD points at (`None` before the first commit).
+    pub fn head_commit(&self) -> Result<Option<String>, MissionError> {
+        let out = self.run(&["rev-parse", "--verify", "--quiet", "HEAD"])?;
+        Ok(out.status.success().then(|| text(&out)))
     }
 
     /// The current branch (`None` when HEAD is detached).

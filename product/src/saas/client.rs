@@ -216,10 +216,10 @@ impl SaasClient {
     }
 
     /// `POST /api/v1/events/batch/`: gzip of `{"events": [...]}`.
-    pub fn post_batch(
+    pub fn post_batch<T: serde::Serialize>(
         &self,
         access_token: &str,
-        events: &[serde_json::Value],
+        events: &[T],
     ) -> Result<BatchResponse, SaasError> {
         let url = self.url("/api/v1/events/batch/");
         let body = serde_json::to_vec(&serde_json::json!({ "events": events })).map_err(|e| {

@@ -107,6 +107,9 @@ pub struct EventResult {
     pub event_id: String,
     /// `success`, `duplicate`, `pending`, `queued` or `rejected`.
     pub status: String,
+    /// Why, for a rejected event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// `POST /api/v1/events/batch/` response.

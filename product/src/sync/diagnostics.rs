@@ -31,13 +31,17 @@ pub enum SyncDiagnosticCode {
     ServerUnavailable,
     /// Local sync state (the outbox database or a lock file) could not be used.
     LocalStateUnavailable,
+    /// The server rejected events too often; they are parked.
+    EventsRejected,
+    /// Queued rows did not decode and were quarantined.
+    EventsQuarantined,
     /// A code this build does not know (from a newer implementation); kept verbatim.
     Unrecognized(String),
 }
 
 impl SyncDiagnosticCode {
     /// Every code this build emits or knows, in a stable order.
-    pub const KNOWN: [SyncDiagnosticCode; 8] = [
+    pub const KNOWN: [SyncDiagnosticCode; 10] = [
         Self::FinalSyncLockUnavailable,
         Self::AuthRefreshInProgress,
         Self::WebsocketOffline,
@@ -46,6 +50,8 @@ impl SyncDiagnosticCode {
         Self::DirectIngressMissingPrivateTeam,
         Self::ServerUnavailable,
         Self::LocalStateUnavailable,
+        Self::EventsRejected,
+        Self::EventsQuarantined,
     ];
 
     /// The exact wire string.
@@ -67,6 +73,8 @@ impl SyncDiagnosticCode {
             Self::DirectIngressMissingPrivateTeam => "sync.direct_ingress_missing_private_team",
             Self::ServerUnavailable => "sync.server_unavailable",
             Self::LocalStateUnavailable => "sync.local_state_unavailable",
+            Self::EventsRejected => "sync.events_rejected",
+            Self::EventsQuarantined => "sync.events_quarantined",
             Self::Unrecognized(_) => return None,
         })
     }

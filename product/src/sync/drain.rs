@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::error::SyncError;
-use super::ingress::send_batch;
-use super::outbox::Outbox;
+use super::ingress::{BatchOutcome, send_batch};
+use super::outbox::{MAX_REJECTIONS, Outbox, QueuedEvent};
 use crate::auth::tokens::TokenManager;
 use crate::saas::SaasClient;
 
@@ -25,8 +25,12 @@ pub struct DrainLimits {
 pub struct DrainReport {
     /// Events the server accepted (removed from the outbox).
     pub delivered: u64,
-    /// Events the server rejected (kept, retry counted).
+    /// Rejections counted in this drain (an event rejected twice counts twice).
     pub rejected: u64,
+    /// Events parked in this drain after their last allowed rejection.
+    pub parked: u64,
+    /// Rows moved to the quarantine in this drain (they did not decode).
+    pub quarantined: u64,
     /// Events kept without penalty (pending/queued).
     pub kept: u64,
     /// Requests sent.
@@ -44,8 +48,17 @@ pub struct DrainOutcome {
     pub error: Option<SyncError>,
 }
 
-/// Drain `outbox`: private-team gate first (at most one rehydrate), then batches oldest first.
-/// `progress(done, total)` is called after each batch.
+/// Milliseconds since the Unix epoch (the outbox's back-off clock).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Drain `outbox`: private-team gate first (at most one rehydrate), then batches oldest first,
+/// then the rejected events again once their back-off has passed (at most
+/// [`MAX_REJECTIONS`] rounds, never past the deadline). `progress(done, total)` is called after
+/// each batch.
 pub fn drain(
     outbox: &mut Outbox,
     tokens: &mut TokenManager,
@@ -76,23 +89,91 @@ fn drain_into(
     if tokens.private_team()?.is_none() {
         return Err(SyncError::NoPrivateTeam { queued: total });
     }
-    let mut cursor = 0;
-    loop {
-        let batch = outbox.pending_after(cursor, limits.batch_size)?;
-        let Some(last) = batch.last() else {
-            return Ok(());
+    let mut pass = Pass {
+        outbox,
+        tokens,
+        client,
+        limits,
+        progress,
+        report,
+        total,
+    };
+    pass.run(false)?;
+    for _ in 0..MAX_REJECTIONS {
+        let Some(due) = pass.outbox.next_retry_ms()? else {
+            break;
         };
-        cursor = last.seq;
+        let wait = Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
+        if limits.deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            break;
+        }
+        std::thread::sleep(wait);
+        pass.run(true)?;
+    }
+    Ok(())
+}
+
+/// One pass over the queue.
+struct Pass<'a> {
+    outbox: &'a mut Outbox,
+    tokens: &'a mut TokenManager,
+    client: &'a SaasClient,
+    limits: DrainLimits,
+    progress: &'a mut dyn FnMut(u64, u64),
+    report: &'a mut DrainReport,
+    total: u64,
+}
+
+impl Pass<'_> {
+    fn run(&mut self, only_retries: bool) -> Result<(), SyncError> {
+        let mut cursor = 0;
+        loop {
+            let at = crate::auth::session::Timestamp(chrono::Utc::now()).to_iso();
+            let batch = self.outbox.next_batch(
+                cursor,
+                self.limits.batch_size,
+                now_ms(),
+                only_retries,
+                &at,
+            )?;
+            self.report.quarantined += batch.quarantined;
+            let Some(last) = batch.last_seq else {
+                return Ok(());
+            };
+            cursor = last;
+            if batch.events.is_empty() {
+                continue;
+            }
+            let outcome = self.send(&batch.events)?;
+            let parked = self
+                .outbox
+                .settle(&outcome.delivered, &outcome.rejected, now_ms())?;
+            let r = &mut *self.report;
+            r.batches += 1;
+            r.delivered += outcome.delivered.len() as u64;
+            r.rejected += outcome.rejected.len() as u64;
+            r.parked += parked.len() as u64;
+            r.kept += outcome.kept.len() as u64;
+            (self.progress)(r.delivered + r.parked + r.kept, self.total);
+            if self.limits.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Send one batch, retrying transport errors and 5xx within the attempts and deadline.
+    fn send(&mut self, events: &[QueuedEvent]) -> Result<BatchOutcome, SyncError> {
         let mut attempt = 0;
-        let outcome = loop {
+        loop {
             attempt += 1;
-            match send_batch(client, tokens, &batch) {
-                Ok(o) => break o,
+            match send_batch(self.client, self.tokens, events) {
+                Ok(o) => return Ok(o),
                 Err(SyncError::ServerUnavailable(e)) => {
-                    let out_of_time = limits
+                    let out_of_time = self
+                        .limits
                         .deadline
                         .is_some_and(|d| Instant::now() + backoff(attempt) >= d);
-                    if attempt >= limits.attempts || out_of_time {
+                    if attempt >= self.limits.attempts || out_of_time {
                         return Err(SyncError::ServerUnavailable(e));
                     }
                     tracing::info!(attempt, error = %e, "batch failed; retrying");
@@ -100,15 +181,6 @@ fn drain_into(
                 }
                 Err(e) => return Err(e),
             }
-        };
-        outbox.settle(&outcome.delivered, &outcome.rejected)?;
-        report.batches += 1;
-        report.delivered += outcome.delivered.len() as u64;
-        report.rejected += outcome.rejected.len() as u64;
-        report.kept += outcome.kept.len() as u64;
-        progress(report.delivered + report.rejected + report.kept, total);
-        if limits.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(());
         }
     }
 }

@@ -1,13 +1,15 @@
-//! Event envelopes (SPEC §5) and the `MissionCreated` event.
+//! Event envelopes (SPEC §5): the published event contract (`spec-kitty-events` 6.1.0,
+//! `event.schema.json`), field for field as the reference CLI builds them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The envelope schema version.
-pub const ENVELOPE_SCHEMA_VERSION: u32 = 1;
+/// The envelope schema version the contract requires (a semver string).
+pub const ENVELOPE_SCHEMA_VERSION: &str = "3.0.0";
 
-/// A fully stamped event, as queued and as sent.
+/// A fully stamped event, as queued and as sent. Field order is the reference's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Envelope {
     /// ULID.
     pub event_id: String,
@@ -17,25 +19,90 @@ pub struct Envelope {
     pub aggregate_id: String,
     /// e.g. `Mission`.
     pub aggregate_type: String,
-    /// Envelope schema version.
-    pub schema_version: u32,
+    /// Envelope schema version (semver, [`ENVELOPE_SCHEMA_VERSION`]).
+    pub schema_version: String,
+    /// The checkout that produced it (`project.build_id` of the project config).
+    pub build_id: String,
+    /// Event-specific data (validated by the payload schema of its type).
+    pub payload: Value,
+    /// The node that produced it (`project.node_id` of the project config).
+    pub node_id: String,
     /// Lamport clock of this node.
     pub lamport_clock: i64,
-    /// The node that produced it.
-    pub node_id: String,
-    /// Correlates the events of one command.
+    /// The parent event (`null` for a root event).
+    pub causation_id: Option<String>,
+    /// Correlates related events; a root event correlates to itself.
     pub correlation_id: String,
-    /// When (ISO 8601 UTC).
+    /// When it happened (ISO 8601 UTC).
     pub timestamp: String,
+    /// The team it is routed to, when the producer knew it.
+    pub team_slug: Option<String>,
     /// Project uuid from `.kittify/config.yaml`.
     pub project_uuid: String,
     /// Project slug.
-    pub project_slug: String,
-    /// Event-specific data.
-    pub payload: Value,
+    pub project_slug: Option<String>,
+    /// The branch checked out when the event was produced.
+    pub git_branch: Option<String>,
+    /// `HEAD` when the event was produced.
+    pub head_commit_sha: Option<String>,
+    /// `owner/repo` of the origin remote, when it is a hosted URL.
+    pub repo_slug: Option<String>,
 }
 
-/// An event before the outbox gives it a clock value and node id.
+impl Envelope {
+    /// Decode a stored envelope. Anything that is not a complete envelope of this contract
+    /// version (a legacy row, a truncated or foreign value) is an error, never a partial event.
+    pub fn decode(text: &str) -> Result<Self, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        match value.get("schema_version") {
+            Some(Value::String(v)) if v == ENVELOPE_SCHEMA_VERSION => {}
+            Some(other) => {
+                return Err(format!(
+                    "schema_version {other} is not \"{ENVELOPE_SCHEMA_VERSION}\" (an envelope from another spec-kitty version)"
+                ));
+            }
+            None if value.is_object() => return Err("schema_version is missing".into()),
+            None => return Err(format!("{} is not an envelope object", kind(&value))),
+        }
+        let envelope: Self = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        if !envelope.payload.is_object() {
+            return Err("payload is not an object".into());
+        }
+        Ok(envelope)
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Who and where an event comes from: the same for every event of one command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Producer {
+    /// Project uuid.
+    pub project_uuid: String,
+    /// Project slug.
+    pub project_slug: Option<String>,
+    /// `project.build_id`.
+    pub build_id: String,
+    /// `project.node_id`.
+    pub node_id: String,
+    /// Current branch.
+    pub git_branch: Option<String>,
+    /// `HEAD`.
+    pub head_commit_sha: Option<String>,
+    /// `owner/repo` of origin.
+    pub repo_slug: Option<String>,
+}
+
+/// An event before the outbox gives it a Lamport clock value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvelopeDraft {
     /// ULID.
@@ -46,25 +113,23 @@ pub struct EnvelopeDraft {
     pub aggregate_id: String,
     /// Aggregate type.
     pub aggregate_type: String,
-    /// Correlation id.
-    pub correlation_id: String,
+    /// The parent event, if any.
+    pub causation_id: Option<String>,
     /// Timestamp.
     pub timestamp: String,
-    /// Project uuid.
-    pub project_uuid: String,
-    /// Project slug.
-    pub project_slug: String,
+    /// The producer.
+    pub producer: Producer,
     /// Payload.
     pub payload: Value,
 }
 
 impl EnvelopeDraft {
-    /// A new event at `now` with fresh event and correlation ids.
+    /// A new root event at `now` with a fresh event id.
     pub fn new(
         now: chrono::DateTime<chrono::Utc>,
         event_type: &str,
         aggregate: (&str, &str),
-        project: (&str, &str),
+        producer: &Producer,
         payload: Value,
     ) -> Self {
         Self {
@@ -72,29 +137,163 @@ impl EnvelopeDraft {
             event_type: event_type.to_string(),
             aggregate_type: aggregate.0.to_string(),
             aggregate_id: aggregate.1.to_string(),
-            correlation_id: crate::ids::ulid(now),
+            causation_id: None,
             timestamp: crate::auth::session::Timestamp(now).to_iso(),
-            project_uuid: project.0.to_string(),
-            project_slug: project.1.to_string(),
+            producer: producer.clone(),
             payload,
         }
     }
 
-    /// Stamp with a Lamport clock value and node id.
-    pub fn stamp(self, lamport_clock: i64, node_id: &str) -> Envelope {
+    /// Stamp with a Lamport clock value. The correlation id is the causing event's, or the
+    /// event's own id for a root event (as the reference does).
+    pub fn stamp(self, lamport_clock: i64) -> Envelope {
+        let p = self.producer;
         Envelope {
+            correlation_id: self
+                .causation_id
+                .clone()
+                .unwrap_or_else(|| self.event_id.clone()),
             event_id: self.event_id,
             event_type: self.event_type,
             aggregate_id: self.aggregate_id,
             aggregate_type: self.aggregate_type,
-            schema_version: ENVELOPE_SCHEMA_VERSION,
-            lamport_clock,
-            node_id: node_id.to_string(),
-            correlation_id: self.correlation_id,
-            timestamp: self.timestamp,
-            project_uuid: self.project_uuid,
-            project_slug: self.project_slug,
+            schema_version: ENVELOPE_SCHEMA_VERSION.to_string(),
+            build_id: p.build_id,
             payload: self.payload,
+            node_id: p.node_id,
+            lamport_clock,
+            causation_id: self.causation_id,
+            timestamp: self.timestamp,
+            team_slug: None,
+            project_uuid: p.project_uuid,
+            project_slug: p.project_slug,
+            git_branch: p.git_branch,
+            head_commit_sha: p.head_commit_sha,
+            repo_slug: p.repo_slug,
+        }
+    }
+}
+
+/// `owner/repo` (subgroups kept) of a hosted remote URL: `https://host/owner/repo.git`,
+/// `ssh://git@host/owner/repo`, `git@host:owner/repo.git`. Local paths and `file:` URLs have none.
+///
+/// ```
+/// use spec_kitty::sync::envelope::repo_slug;
+/// assert_eq!(repo_slug("git@github.com:acme/kitty.git").as_deref(), Some("acme/kitty"));
+/// assert_eq!(repo_slug("https://gitlab.com/org/team/repo/").as_deref(), Some("org/team/repo"));
+/// assert_eq!(repo_slug("/srv/git/kitty.git"), None);
+/// assert_eq!(repo_slug("https://host/only"), None);
+/// ```
+pub fn repo_slug(url: &str) -> Option<String> {
+    let url = url.trim();
+    if url.is_empty() || url.starts_with(['/', '.']) || url.starts_with("file:") {
+        return None;
+    }
+    let path = if let Some((_, rest)) = url.split_once("://") {
+        rest.split_once('/')?.1
+    } else {
+        // scp-like: [user@]host:path
+        let (host, path) = url.split_once(':')?;
+        if host.is_empty() || host.contains('/') {
+            return None;
+        }
+        path
+    };
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    (segments.len() >= 2).then(|| segments.join("/"))
+}
+
+impl Producer {
+    /// A fixed producer for tests and benchmarks: valid under the contract, no repository needed.
+    ///
+    /// ```
+    /// let p = spec_kitty::sync::envelope::Producer::example();
+    /// assert_eq!(p.node_id.len(), 12);
+    /// ```
+    pub fn example() -> Self {
+        Self {
+            project_uuid: "5f0c8c1e-0000-4000-8000-00000000c0de".into(),
+            project_slug: Some("example".into()),
+            build_id: crate::ids::build_id("5f0c8c1e-0000-4000-8000-00000000c0de", "0123456789ab"),
+            node_id: "0123456789ab".into(),
+            git_branch: Some("main".into()),
+            head_commit_sha: None,
+            repo_slug: None,
+        }
+    }
+}
+
+/// The facts of a `MissionCreated` event (payload schema `mission_created_payload`), built the
+/// way the reference builds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissionCreated<'a> {
+    /// The mission's ULID (also the aggregate id).
+    pub mission_id: &'a str,
+    /// The mission directory name.
+    pub mission_slug: &'a str,
+    /// e.g. `software-dev`.
+    pub mission_type: &'a str,
+    /// The planning branch.
+    pub target_branch: &'a str,
+    /// Display name.
+    pub friendly_name: &'a str,
+    /// One-line summary.
+    pub purpose_tldr: &'a str,
+    /// Context paragraph.
+    pub purpose_context: &'a str,
+    /// Creation time, as written in meta.json.
+    pub created_at: &'a str,
+}
+
+impl MissionCreated<'_> {
+    /// The payload: every required key, `mission_number` an explicit `null` before merge, and
+    /// `wp_count` 0 at creation.
+    pub fn payload(&self) -> Value {
+        serde_json::json!({
+            "created_at": self.created_at,
+            "friendly_name": self.friendly_name,
+            "mission_id": self.mission_id,
+            "mission_number": null,
+            "mission_slug": self.mission_slug,
+            "mission_type": self.mission_type,
+            "purpose_context": self.purpose_context,
+            "purpose_tldr": self.purpose_tldr,
+            "target_branch": self.target_branch,
+            "wp_count": 0,
+        })
+    }
+
+    /// The event, ready to queue.
+    pub fn draft(&self, now: chrono::DateTime<chrono::Utc>, producer: &Producer) -> EnvelopeDraft {
+        EnvelopeDraft::new(
+            now,
+            "MissionCreated",
+            ("Mission", self.mission_id),
+            producer,
+            self.payload(),
+        )
+    }
+
+    /// A sample mission numbered `n` (tests and benchmarks).
+    ///
+    /// ```
+    /// use spec_kitty::sync::envelope::{MissionCreated, Producer};
+    /// let draft = MissionCreated::sample("01JDJ7Y3ZK0000000000000000", "demo")
+    ///     .draft(chrono::Utc::now(), &Producer::example());
+    /// assert_eq!(draft.payload["wp_count"], 0);
+    /// ```
+    pub fn sample<'a>(mission_id: &'a str, slug: &'a str) -> MissionCreated<'a> {
+        MissionCreated {
+            mission_id,
+            mission_slug: slug,
+            mission_type: "software-dev",
+            target_branch: "main",
+            friendly_name: slug,
+            purpose_tldr: slug,
+            purpose_context: "A sample mission queued by a test.",
+            created_at: "2026-11-29T12:00:00+00:00",
         }
     }
 }

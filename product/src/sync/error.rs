@@ -1,7 +1,7 @@
 //! Every way a sync can fail, and the one exhaustive mapping to diagnostic codes.
 
 use super::diagnostics::SyncDiagnosticCode;
-use super::outbox::OutboxError;
+use super::outbox::{OutboxError, QuarantinedRow, RejectedEvent};
 use crate::auth::store::StoreError;
 use crate::auth::tokens::{AuthError, NOT_AUTHENTICATED};
 use crate::saas::SaasError;
@@ -59,6 +59,20 @@ pub enum SyncError {
         "sync is enabled but no spec-kitty service is configured; set SPEC_KITTY_SAAS_URL (or [sync].server_url in config.toml)"
     )]
     NoServer,
+    /// The server rejected events too often; they are parked, not sent again.
+    #[error(
+        "{} event(s) rejected by the spec-kitty service and parked: {}; fix the cause, then run `spec-kitty sync now --retry-rejected`",
+        .0.len(),
+        name_rejected(.0)
+    )]
+    EventsRejected(Vec<RejectedEvent>),
+    /// Queued rows did not decode; they were moved to the quarantine and never sent.
+    #[error(
+        "{} queued row(s) did not decode as events and were quarantined, never sent: {}; see `spec-kitty sync status --json`, then `spec-kitty sync now --discard-quarantined` to drop them",
+        .0.len(),
+        name_quarantined(.0)
+    )]
+    EventsQuarantined(Vec<QuarantinedRow>),
     /// The outbox database failed.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
@@ -87,6 +101,8 @@ impl SyncError {
             Self::RefreshInProgress => SyncDiagnosticCode::AuthRefreshInProgress,
             Self::DrainLockUnavailable => SyncDiagnosticCode::FinalSyncLockUnavailable,
             Self::ServerUnavailable(_) | Self::NoServer => SyncDiagnosticCode::ServerUnavailable,
+            Self::EventsRejected(_) => SyncDiagnosticCode::EventsRejected,
+            Self::EventsQuarantined(_) => SyncDiagnosticCode::EventsQuarantined,
             Self::Outbox(_) | Self::Config(_) | Self::Lock { .. } => {
                 SyncDiagnosticCode::LocalStateUnavailable
             }
@@ -111,4 +127,34 @@ impl From<AuthError> for SyncError {
             AuthError::Lock { path, source } => Self::Lock { path, source },
         }
     }
+}
+
+/// At most this many events are named in one message; the rest are counted.
+const NAMED: usize = 5;
+
+fn name_rejected(events: &[RejectedEvent]) -> String {
+    name_some(events.iter().map(|e| {
+        format!(
+            "{} ({}: {})",
+            e.event_id,
+            e.event_type,
+            e.reason.as_deref().unwrap_or("no reason given")
+        )
+    }))
+}
+
+fn name_quarantined(rows: &[QuarantinedRow]) -> String {
+    name_some(
+        rows.iter()
+            .map(|r| format!("{} ({}: {})", r.event_id, r.event_type, r.reason)),
+    )
+}
+
+fn name_some(items: impl ExactSizeIterator<Item = String>) -> String {
+    let total = items.len();
+    let mut named: Vec<String> = items.take(NAMED).collect();
+    if total > NAMED {
+        named.push(format!("and {} more", total - NAMED));
+    }
+    named.join(", ")
 }

@@ -65,7 +65,7 @@ impl SyncInputs<'_> {
             Ok(o) => o,
             Err(e) => return fail(e.into()),
         };
-        let result = match self.client(settings, deadline) {
+        let mut result = match self.client(settings, deadline) {
             Ok((client, mut tokens)) => drain(
                 &mut outbox,
                 &mut tokens,
@@ -79,6 +79,9 @@ impl SyncInputs<'_> {
             ),
             Err(e) => fail(e),
         };
+        if result.error.is_none() {
+            result.error = standing_problem(&outbox);
+        }
         let attempt = LastAttempt {
             at: crate::auth::session::Timestamp(self.clock.now()).to_iso(),
             outcome: result
@@ -110,6 +113,22 @@ impl SyncInputs<'_> {
             self.clock,
         );
         Ok((client, tokens))
+    }
+}
+
+/// Parked or quarantined events left in the outbox, as the failure to report (parked first).
+fn standing_problem(outbox: &Outbox) -> Option<SyncError> {
+    let parked = match outbox.rejected() {
+        Ok(p) => p,
+        Err(e) => return Some(e.into()),
+    };
+    if !parked.is_empty() {
+        return Some(SyncError::EventsRejected(parked));
+    }
+    match outbox.quarantined() {
+        Ok(rows) if rows.is_empty() => None,
+        Ok(rows) => Some(SyncError::EventsQuarantined(rows)),
+        Err(e) => Some(e.into()),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::error::SyncError;
-use super::outbox::QueuedEvent;
+use super::outbox::{QueuedEvent, Rejection};
 use crate::auth::tokens::TokenManager;
 use crate::saas::{SaasClient, SaasError};
 
@@ -12,8 +12,8 @@ use crate::saas::{SaasClient, SaasError};
 pub struct BatchOutcome {
     /// `success` or `duplicate`: remove.
     pub delivered: Vec<String>,
-    /// `rejected` (or an unknown status): keep and count a retry.
-    pub rejected: Vec<String>,
+    /// `rejected` (or an unknown status): keep and count a retry, with the server's reason.
+    pub rejected: Vec<Rejection>,
     /// `pending`, `queued`, or absent from the answer: keep without penalty.
     pub kept: Vec<String>,
 }
@@ -24,7 +24,7 @@ pub fn send_batch(
     tokens: &mut TokenManager,
     events: &[QueuedEvent],
 ) -> Result<BatchOutcome, SyncError> {
-    let bodies: Vec<serde_json::Value> = events.iter().map(|e| e.envelope.clone()).collect();
+    let bodies: Vec<&super::envelope::Envelope> = events.iter().map(|e| &e.envelope).collect();
     let token = tokens.access_token()?;
     let response = match client.post_batch(&token, &bodies) {
         Err(SaasError::Status { status: 401, .. }) => {
@@ -42,18 +42,28 @@ pub fn send_batch(
         Some(401) => SyncError::Unauthorized,
         _ => SyncError::ServerUnavailable(e),
     })?;
-    let statuses: HashMap<&str, &str> = response
+    let statuses: HashMap<&str, &crate::saas::wire::EventResult> = response
         .results
         .iter()
-        .map(|r| (r.event_id.as_str(), r.status.as_str()))
+        .map(|r| (r.event_id.as_str(), r))
         .collect();
     let mut outcome = BatchOutcome::default();
     for e in events {
         let id = e.event_id.clone();
         match statuses.get(e.event_id.as_str()).copied() {
-            Some("success" | "duplicate") => outcome.delivered.push(id),
-            Some("pending" | "queued") | None => outcome.kept.push(id),
-            Some(_) => outcome.rejected.push(id),
+            Some(r) if matches!(r.status.as_str(), "success" | "duplicate") => {
+                outcome.delivered.push(id);
+            }
+            Some(r) if matches!(r.status.as_str(), "pending" | "queued") => outcome.kept.push(id),
+            None => outcome.kept.push(id),
+            Some(r) => outcome.rejected.push(Rejection {
+                event_id: id,
+                reason: Some(match &r.error {
+                    Some(why) if r.status == "rejected" => why.clone(),
+                    Some(why) => format!("{}: {why}", r.status),
+                    None => r.status.clone(),
+                }),
+            }),
         }
     }
     Ok(outcome)

@@ -1,19 +1,27 @@
 //! The durable outbox: a SQLite database (WAL) under `<root>/sync/`.
 //!
-//! Appending is durable (`synchronous=FULL`) before a command reports success. The Lamport clock and
-//! the node id live in the same database and advance in the same transaction as the insert, so
-//! concurrent processes never lose, duplicate or reorder an event.
+//! Appending is durable (`synchronous=FULL`) before a command reports success. The Lamport clock
+//! lives in the same database and advances in the same transaction as the insert, so concurrent
+//! processes never lose, duplicate or reorder an event.
+//!
+//! The queue never sends garbage and never loops forever: a row whose envelope does not decode is
+//! moved to the `quarantine` table (never sent); an event the server rejects is retried at most
+//! [`MAX_REJECTIONS`] times with back-off, then parked with `state = 'rejected'` and the server's
+//! reason until `sync now --retry-rejected` puts it back.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde_json::Value;
 
 use super::envelope::{Envelope, EnvelopeDraft};
 
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes (2: rejection state, back-off and the quarantine).
+pub const SCHEMA_VERSION: i64 = 2;
+/// Rejections after which an event is parked instead of retried.
+pub const MAX_REJECTIONS: i64 = 3;
+/// Back-off after the first rejection; each further one waits four times longer.
+pub const REJECTION_BACKOFF_MS: i64 = 250;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The outbox failed.
@@ -57,9 +65,55 @@ pub struct QueuedEvent {
     /// The event id.
     pub event_id: String,
     /// The full envelope.
-    pub envelope: Value,
+    pub envelope: Envelope,
     /// How many times the server rejected it.
     pub retry_count: i64,
+}
+
+/// One batch read from the queue: the events that decode, and what was moved aside.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    /// Decoded events, oldest first.
+    pub events: Vec<QueuedEvent>,
+    /// Rows moved to the quarantine while reading this batch.
+    pub quarantined: u64,
+    /// The highest `seq` read (the cursor for the next batch); `None` when nothing was left.
+    pub last_seq: Option<i64>,
+}
+
+/// An event the server rejected [`MAX_REJECTIONS`] times, parked until retried by hand.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RejectedEvent {
+    /// The event.
+    pub event_id: String,
+    /// Its type.
+    pub event_type: String,
+    /// Rejections so far.
+    pub retry_count: i64,
+    /// The server's last reason (`null` when it gave none).
+    pub reason: Option<String>,
+}
+
+/// A row that did not decode as an envelope, moved aside and never sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QuarantinedRow {
+    /// The row's event id, as stored.
+    pub event_id: String,
+    /// The row's event type, as stored.
+    pub event_type: String,
+    /// Why it does not decode.
+    pub reason: String,
+    /// When it was moved aside.
+    pub quarantined_at: String,
+}
+
+/// One server verdict to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The event.
+    pub event_id: String,
+    /// The server's reason.
+    pub reason: Option<String>,
 }
 
 /// The last sync attempt, as `sync status` reports it.
@@ -140,9 +194,18 @@ impl Outbox {
                      retry_count INTEGER NOT NULL DEFAULT 0
                  );
                  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS quarantine (
+                     seq INTEGER PRIMARY KEY,
+                     event_id TEXT NOT NULL,
+                     event_type TEXT NOT NULL,
+                     envelope TEXT NOT NULL,
+                     reason TEXT NOT NULL,
+                     quarantined_at TEXT NOT NULL
+                 );
                  COMMIT;",
             )
             .map_err(|e| self.err(e))?;
+        self.migrate().map_err(|e| self.err(e))?;
         let found: Option<i64> = self
             .conn
             .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
@@ -162,7 +225,11 @@ impl Outbox {
                     found: v,
                 });
             }
-            Some(_) => {}
+            Some(_) => {
+                self.conn
+                    .execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])
+                    .map_err(|e| self.err(e))?;
+            }
         }
         #[cfg(unix)]
         {
@@ -180,19 +247,6 @@ impl Outbox {
     /// Queue several events in one transaction.
     pub fn append_all(&mut self, drafts: Vec<EnvelopeDraft>) -> Result<Vec<Envelope>, OutboxError> {
         self.write(|tx| {
-            let node_id = match tx
-                .query_row("SELECT value FROM meta WHERE key = 'node_id'", [], |r| {
-                    r.get::<_, String>(0)
-                })
-                .optional()?
-            {
-                Some(id) => id,
-                None => {
-                    let id = crate::ids::node_id();
-                    tx.execute("INSERT INTO meta (key, value) VALUES ('node_id', ?1)", [&id])?;
-                    id
-                }
-            };
             let mut clock: i64 = tx
                 .query_row("SELECT value FROM meta WHERE key = 'lamport'", [], |r| {
                     r.get::<_, String>(0)
@@ -206,7 +260,7 @@ impl Outbox {
             )?;
             for draft in drafts {
                 clock += 1;
-                let envelope = draft.stamp(clock, &node_id);
+                let envelope = draft.stamp(clock);
                 let text = serde_json::to_string(&envelope).unwrap_or_default();
                 insert.execute(params![
                     envelope.event_id,
@@ -245,53 +299,259 @@ impl Outbox {
         })
     }
 
-    /// Up to `limit` queued events, oldest first.
-    pub fn pending(&self, limit: usize) -> Result<Vec<QueuedEvent>, OutboxError> {
-        self.pending_after(0, limit)
+    /// Schema 1 → 2: the rejection columns (idempotent; version 1 databases keep every row).
+    fn migrate(&self) -> rusqlite::Result<()> {
+        let has_state: bool = self
+            .conn
+            .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'state'")?
+            .exists([])?;
+        if !has_state {
+            self.conn.execute_batch(
+                "BEGIN IMMEDIATE;
+                 ALTER TABLE events ADD COLUMN state TEXT NOT NULL DEFAULT 'queued';
+                 ALTER TABLE events ADD COLUMN next_attempt_ms INTEGER NOT NULL DEFAULT 0;
+                 ALTER TABLE events ADD COLUMN last_error TEXT;
+                 COMMIT;",
+            )?;
+        }
+        Ok(())
     }
 
-    /// Up to `limit` queued events with `seq > after`, oldest first.
-    pub fn pending_after(&self, after: i64, limit: usize) -> Result<Vec<QueuedEvent>, OutboxError> {
+    /// Every queued (not parked) event, oldest first, without moving anything (read-only
+    /// callers: status and tests). Rows that do not decode are skipped here.
+    pub fn pending(&self, limit: usize) -> Result<Vec<QueuedEvent>, OutboxError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT seq, event_id, envelope, retry_count FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                "SELECT seq, event_id, envelope, retry_count FROM events
+                 WHERE state = 'queued' ORDER BY seq LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([after, limit as i64], |r| {
-                Ok(QueuedEvent {
-                    seq: r.get(0)?,
-                    event_id: r.get(1)?,
-                    envelope: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or(Value::Null),
-                    retry_count: r.get(3)?,
-                })
+            .query_map([limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?))
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, event_id, text, retry_count) = row.map_err(|e| self.err(e))?;
+            if let Ok(envelope) = Envelope::decode(&text) {
+                out.push(QueuedEvent {
+                    seq,
+                    event_id,
+                    envelope,
+                    retry_count,
+                });
+            }
+        }
+        Ok(out)
     }
 
-    /// Apply a batch outcome: remove delivered events, count a retry on rejected ones.
-    pub fn settle(&mut self, delivered: &[String], rejected: &[String]) -> Result<(), OutboxError> {
+    /// The next batch to send: up to `limit` queued events with `seq > after` whose back-off has
+    /// passed at `now_ms` (and, with `only_retries`, that were rejected before). A row that does
+    /// not decode is moved to the quarantine in the same transaction and never returned.
+    pub fn next_batch(
+        &mut self,
+        after: i64,
+        limit: usize,
+        now_ms: i64,
+        only_retries: bool,
+        at: &str,
+    ) -> Result<Batch, OutboxError> {
+        self.write(|tx| {
+            let mut batch = Batch::default();
+            let mut stmt = tx.prepare_cached(
+                "SELECT seq, event_id, event_type, envelope, retry_count FROM events
+                 WHERE seq > ?1 AND state = 'queued' AND next_attempt_ms <= ?2
+                   AND (?3 = 0 OR retry_count > 0)
+                 ORDER BY seq LIMIT ?4",
+            )?;
+            let rows: Vec<(i64, String, String, String, i64)> = stmt
+                .query_map(
+                    params![after, now_ms, i64::from(only_retries), limit as i64],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )?
+                .collect::<Result<_, _>>()?;
+            for (seq, event_id, event_type, text, retry_count) in rows {
+                batch.last_seq = Some(seq);
+                match Envelope::decode(&text) {
+                    Ok(envelope) if envelope.event_id == event_id => {
+                        batch.events.push(QueuedEvent {
+                            seq,
+                            event_id,
+                            envelope,
+                            retry_count,
+                        });
+                    }
+                    decoded => {
+                        let reason = match decoded {
+                            Err(e) => format!("the stored envelope does not decode: {e}"),
+                            Ok(e) => format!(
+                                "the stored envelope's event_id {:?} differs from the row's",
+                                e.event_id
+                            ),
+                        };
+                        tracing::warn!(%event_id, %reason, "quarantining an outbox row");
+                        tx.execute(
+                            "INSERT OR REPLACE INTO quarantine
+                                 (seq, event_id, event_type, envelope, reason, quarantined_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                            params![seq, event_id, event_type, text, reason, at],
+                        )?;
+                        tx.execute("DELETE FROM events WHERE seq = ?1", [seq])?;
+                        batch.quarantined += 1;
+                    }
+                }
+            }
+            Ok(batch)
+        })
+    }
+
+    /// Apply a batch outcome: remove delivered events; count a rejection, set its back-off and
+    /// reason, and park it after [`MAX_REJECTIONS`]. Returns the events parked now.
+    pub fn settle(
+        &mut self,
+        delivered: &[String],
+        rejected: &[Rejection],
+        now_ms: i64,
+    ) -> Result<Vec<String>, OutboxError> {
         self.write(|tx| {
             let mut del = tx.prepare_cached("DELETE FROM events WHERE event_id = ?1")?;
             for id in delivered {
                 del.execute([id])?;
             }
             let mut bump = tx.prepare_cached(
-                "UPDATE events SET retry_count = retry_count + 1 WHERE event_id = ?1",
+                "UPDATE events SET retry_count = retry_count + 1, last_error = ?2,
+                     state = CASE WHEN retry_count + 1 >= ?3 THEN 'rejected' ELSE 'queued' END,
+                     next_attempt_ms = ?4 + ?5 * (1 << (2 * retry_count))
+                 WHERE event_id = ?1
+                 RETURNING state",
             )?;
-            for id in rejected {
-                bump.execute([id])?;
+            let mut parked = Vec::new();
+            for r in rejected {
+                let state: Option<String> = bump
+                    .query_row(
+                        params![
+                            r.event_id,
+                            r.reason,
+                            MAX_REJECTIONS,
+                            now_ms,
+                            REJECTION_BACKOFF_MS
+                        ],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if state.as_deref() == Some("rejected") {
+                    parked.push(r.event_id.clone());
+                }
             }
-            Ok(())
+            Ok(parked)
         })
     }
 
-    /// How many events are queued.
+    /// Queue a row verbatim, bypassing the envelope type (for tests of the quarantine only).
+    #[doc(hidden)]
+    pub fn insert_raw(
+        &mut self,
+        event_id: &str,
+        event_type: &str,
+        text: &str,
+    ) -> Result<(), OutboxError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO events (event_id, event_type, envelope, created_at)
+                 VALUES (?1, ?2, ?3, '1970-01-01T00:00:00+00:00')",
+                params![event_id, event_type, text],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Remove events by id (a create that failed after queueing its event).
+    pub fn remove(&mut self, ids: &[String]) -> Result<(), OutboxError> {
+        self.settle(ids, &[], 0).map(|_| ())
+    }
+
+    /// The earliest back-off deadline of a queued event rejected before (`None`: none waiting).
+    pub fn next_retry_ms(&self) -> Result<Option<i64>, OutboxError> {
+        self.conn
+            .query_row(
+                "SELECT MIN(next_attempt_ms) FROM events WHERE state = 'queued' AND retry_count > 0",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// The parked (rejected) events, oldest first.
+    pub fn rejected(&self) -> Result<Vec<RejectedEvent>, OutboxError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT event_id, event_type, retry_count, last_error FROM events
+                 WHERE state = 'rejected' ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(RejectedEvent {
+                    event_id: r.get(0)?,
+                    event_type: r.get(1)?,
+                    retry_count: r.get(2)?,
+                    reason: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The quarantined rows, oldest first.
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedRow>, OutboxError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT event_id, event_type, reason, quarantined_at FROM quarantine ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(QuarantinedRow {
+                    event_id: r.get(0)?,
+                    event_type: r.get(1)?,
+                    reason: r.get(2)?,
+                    quarantined_at: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Put every parked event back in the queue with a clean slate. Returns how many.
+    pub fn retry_rejected(&mut self) -> Result<u64, OutboxError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE events SET state = 'queued', retry_count = 0, next_attempt_ms = 0,
+                     last_error = NULL
+                 WHERE state = 'rejected'",
+                [],
+            )
+            .map(|n| n as u64)
+        })
+    }
+
+    /// Delete the quarantined rows (they can never be sent). Returns how many.
+    pub fn discard_quarantined(&mut self) -> Result<u64, OutboxError> {
+        self.write(|tx| tx.execute("DELETE FROM quarantine", []).map(|n| n as u64))
+    }
+
+    /// How many events wait to be sent (queued, not parked).
     pub fn depth(&self) -> Result<u64, OutboxError> {
         self.conn
-            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT COUNT(*) FROM events WHERE state = 'queued'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }
@@ -300,7 +560,7 @@ impl Outbox {
     pub fn oldest(&self) -> Result<Option<String>, OutboxError> {
         self.conn
             .query_row(
-                "SELECT created_at FROM events ORDER BY seq LIMIT 1",
+                "SELECT created_at FROM events WHERE state = 'queued' ORDER BY seq LIMIT 1",
                 [],
                 |r| r.get(0),
             )

@@ -11,7 +11,7 @@ fn create_offline(home: &IsolatedHome, repo: &Repo, slug: &str) {
 }
 
 #[test]
-fn per_event_statuses_remove_keep_or_count_a_retry() {
+fn per_event_statuses_remove_keep_or_retry_after_back_off() {
     let saas = FakeSaas::start();
     let home = crate::builder().fake_saas(&saas).build();
     let repo = home.repo().build();
@@ -35,13 +35,183 @@ fn per_event_statuses_remove_keep_or_count_a_retry() {
         .args(["sync", "now", "--json"])
         .run();
     run.assert_success();
+    // The rejected event is sent again after its back-off (the service then accepts it); the
+    // pending one is kept without penalty and not re-sent in the same run.
     run.json()
-        .assert_eq("/delivered", 1)
+        .assert_eq("/delivered", 2)
         .assert_eq("/rejected", 1)
+        .assert_eq("/parked", 0)
         .assert_eq("/kept", 1)
-        .assert_eq("/remaining", 2);
-    let left = home.queued_retry_counts();
-    assert_eq!(left, vec![(ids[0].clone(), 1), (ids[1].clone(), 0)]);
+        .assert_eq("/remaining", 1);
+    assert_eq!(home.queued_retry_counts(), vec![(ids[1].clone(), 0)]);
+    let batches = saas.requests_to("/api/v1/events/batch/");
+    assert_eq!(
+        batches.len(),
+        2,
+        "one pass, then one retry of the rejected event"
+    );
+    assert_eq!(batches[1].json()["events"][0]["event_id"], ids[0].as_str());
+}
+
+#[test]
+fn an_always_rejected_event_is_parked_named_and_retried_only_on_request() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    let repo = home.repo().build();
+    home.seed(&SessionSeed::with_private_team());
+    create_offline(&home, &repo, "doomed");
+    let id = home.queued_events()[0]["event_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    saas.set_default_event_status("rejected");
+    saas.set_rejection_reason("payload.purpose_tldr: too long");
+    let sync_now = |extra: &[&str]| {
+        home.command()
+            .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+            .args(["sync", "now", "--json"])
+            .args(extra)
+            .run()
+    };
+    let run = sync_now(&[]);
+    run.assert_failure();
+    run.json()
+        .assert_eq("/error_code", "sync.events_rejected")
+        .assert_eq("/rejected_events/0/event_id", id.as_str())
+        .assert_eq("/rejected_events/0/retry_count", 3)
+        .assert_eq(
+            "/rejected_events/0/reason",
+            "payload.purpose_tldr: too long",
+        );
+    assert_eq!(
+        saas.count("/api/v1/events/batch/"),
+        3,
+        "bounded: three attempts, then parked"
+    );
+    assert_eq!(
+        home.parked_rejections(),
+        vec![(id.clone(), Some("payload.purpose_tldr: too long".into()))]
+    );
+    assert!(
+        home.queued_events().is_empty(),
+        "a parked event is not queued"
+    );
+
+    // Parked events are not sent again by a plain `sync now`, which keeps failing.
+    sync_now(&[]).assert_failure();
+    assert_eq!(saas.count("/api/v1/events/batch/"), 3);
+    let status = home.command().args(["sync", "status", "--json"]).run();
+    status.assert_success();
+    status
+        .json()
+        .assert_eq("/rejected_count", 1)
+        .assert_eq("/rejected_events/0/event_id", id.as_str())
+        .assert_eq("/queue_depth", 0);
+
+    // The service now accepts events. The final sync of another command delivers its own
+    // event, does not resend the parked one, and names it in its one diagnostic line.
+    saas.set_default_event_status("success");
+    create_offline_synced_names_parked(&home, &repo, &id);
+    assert_eq!(saas.count("/api/v1/events/batch/"), 4);
+    assert!(
+        !saas.requests_to("/api/v1/events/batch/")[3].json()["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event_id"] == id.as_str())
+    );
+
+    // --retry-rejected puts it back and sends it.
+    let run = sync_now(&["--retry-rejected"]);
+    run.assert_success();
+    run.json()
+        .assert_eq("/requeued", 1)
+        .assert_eq("/remaining", 0);
+    assert!(home.parked_rejections().is_empty());
+    assert!(
+        saas.received_events()
+            .iter()
+            .any(|e| e["event_id"] == id.as_str())
+    );
+}
+
+fn create_offline_synced_names_parked(home: &IsolatedHome, repo: &Repo, id: &str) {
+    let run = home
+        .command()
+        .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "second", "--json"])
+        .run();
+    run.assert_success();
+    let line = run
+        .diagnostics()
+        .assert_exactly_one(kitty_testkit::SyncDiagnosticCode::EventsRejected)
+        .clone();
+    assert!(line.message.contains(id), "{run}");
+    assert!(line.message.contains("--retry-rejected"), "{run}");
+}
+
+#[test]
+fn an_undecodable_row_is_quarantined_never_sent_and_reported() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    let repo = home.repo().build();
+    home.seed(&SessionSeed::with_private_team());
+    create_offline(&home, &repo, "before");
+    home.seed_raw_outbox_row(
+        "01JPOISONED000000000000000",
+        "MissionCreated",
+        "{\"event_id\":",
+    );
+    // A kitty 0.1 row: the old integer schema_version, no build_id.
+    home.seed_raw_outbox_row(
+        "01JLEGACY00000000000000000",
+        "MissionCreated",
+        r#"{"event_id":"01JLEGACY00000000000000000","schema_version":1,"payload":{}}"#,
+    );
+    create_offline(&home, &repo, "after");
+    let run = home
+        .command()
+        .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+        .args(["sync", "now", "--json"])
+        .run();
+    run.assert_failure();
+    run.json()
+        .assert_eq("/error_code", "sync.events_quarantined")
+        .assert_eq("/quarantined_rows/0/event_id", "01JPOISONED000000000000000")
+        .assert_eq("/quarantined_rows/1/event_id", "01JLEGACY00000000000000000");
+    // The guard ran: the good events on either side were delivered, and nothing else was sent.
+    let sent: Vec<_> = saas
+        .received_events()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(
+        sent.iter()
+            .all(|id| !id.starts_with("01JPOISON") && !id.starts_with("01JLEGACY"))
+    );
+    assert!(
+        saas.received_events().iter().all(|e| !e.is_null()),
+        "a null event was sent"
+    );
+    let rows = home.quarantined_rows();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[1].1.contains("schema_version"), "{rows:?}");
+    let status = home.command().args(["sync", "status", "--json"]).run();
+    status
+        .json()
+        .assert_eq("/quarantined_count", 2)
+        .assert_eq("/queue_depth", 0);
+    // Dropping them by hand makes `sync now` clean again.
+    let run = home
+        .command()
+        .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+        .args(["sync", "now", "--discard-quarantined", "--json"])
+        .run();
+    run.assert_success();
+    run.json().assert_eq("/discarded", 2);
+    assert!(home.quarantined_rows().is_empty());
 }
 
 #[test]

@@ -1,0 +1,120 @@
+//! Every envelope kitty sends conforms to the published event contract (`spec-kitty-events`,
+//! checked with its own validator), carries the project's identity, and a corrupted copy fails.
+
+use kitty_testkit::{EventContract, FakeSaas, IsolatedHome, Repo, SessionSeed};
+use serde_json::Value;
+
+fn delivered_mission_created() -> (IsolatedHome, Repo, FakeSaas, Value) {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    let repo = home.repo().build();
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "git@github.com:acme/kitty-demo.git",
+    ]);
+    home.seed(&SessionSeed::with_private_team());
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "042-contract-check", "--json"])
+        .run();
+    run.assert_success();
+    run.diagnostics().assert_none();
+    let events = saas.received_events();
+    assert_eq!(events.len(), 1, "the final sync delivered the event");
+    let event = events[0].clone();
+    (home, repo, saas, event)
+}
+
+#[test]
+fn mission_created_conforms_and_carries_the_project_identity() {
+    let (_home, repo, saas, event) = delivered_mission_created();
+    saas.assert_received_events_conform(&EventContract::require());
+    let config = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
+    let project: serde_yaml_ng::Value = serde_yaml_ng::from_str(&config).unwrap();
+    for key in ["node_id", "build_id", "uuid"] {
+        let want = project["project"][key].as_str().unwrap();
+        let field = if key == "uuid" { "project_uuid" } else { key };
+        assert_eq!(event[field], want, "{field} comes from the project config");
+    }
+    assert_eq!(event["schema_version"], "3.0.0");
+    assert_eq!(event["causation_id"], Value::Null);
+    assert_eq!(
+        event["correlation_id"], event["event_id"],
+        "a root event correlates to itself"
+    );
+    assert_eq!(event["aggregate_id"], event["payload"]["mission_id"]);
+    assert_eq!(event["repo_slug"], "acme/kitty-demo");
+    let dir = event["payload"]["mission_slug"].as_str().unwrap();
+    assert!(
+        repo.path().join("kitty-specs").join(dir).is_dir(),
+        "mission_slug is the directory"
+    );
+    assert_eq!(event["payload"]["mission_number"], Value::Null);
+    assert_eq!(event["payload"]["wp_count"], 0);
+    assert!(event["payload"].get("feature_dir").is_none());
+}
+
+#[test]
+fn an_event_queued_with_sync_off_conforms_too() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    home.command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "offline", "--json"])
+        .run()
+        .assert_success();
+    EventContract::require().assert_conforms(&home.queued_events());
+}
+
+/// The check can fail: each corruption of one field of a real envelope is caught, and the
+/// uncorrupted envelope passes in the same run.
+#[test]
+fn corrupting_one_field_fails_the_contract() {
+    let (_home, _repo, _saas, event) = delivered_mission_created();
+    type Corrupt = fn(&mut Value);
+    let corruptions: [(&str, Corrupt); 7] = [
+        ("schema_version as an integer", |e| {
+            e["schema_version"] = 1.into()
+        }),
+        ("no build_id", |e| {
+            e.as_object_mut().unwrap().remove("build_id");
+        }),
+        ("a malformed correlation_id", |e| {
+            e["correlation_id"] = "not-a-ulid".into()
+        }),
+        ("a payload key the schema refuses", |e| {
+            e["payload"]["feature_dir"] = "/abs/path".into()
+        }),
+        ("no target_branch", |e| {
+            e["payload"]
+                .as_object_mut()
+                .unwrap()
+                .remove("target_branch");
+        }),
+        ("a negative wp_count", |e| {
+            e["payload"]["wp_count"] = (-1).into()
+        }),
+        ("a project_uuid that is not a uuid", |e| {
+            e["project_uuid"] = "project".into()
+        }),
+    ];
+    let mut envelopes = vec![event.clone()];
+    for (_, corrupt) in &corruptions {
+        let mut bad = event.clone();
+        corrupt(&mut bad);
+        envelopes.push(bad);
+    }
+    let verdicts = EventContract::require().validate(&envelopes);
+    assert!(
+        verdicts[0].valid,
+        "the real envelope conforms: {:?}",
+        verdicts[0]
+    );
+    for ((what, _), verdict) in corruptions.iter().zip(&verdicts[1..]) {
+        assert!(!verdict.valid, "{what} was not caught by the contract");
+        assert!(!verdict.problems.is_empty(), "{what}: no problem named");
+    }
+}
