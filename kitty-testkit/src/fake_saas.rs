@@ -147,6 +147,7 @@ struct State {
     default_event_status: String,
     batch_delay: Duration,
     rejection_reason: Option<String>,
+    grant_fields: serde_json::Map<String, Value>,
 }
 
 /// The fake hosted service. Dropping it stops the server.
@@ -198,6 +199,7 @@ impl FakeSaas {
             default_event_status: "success".into(),
             batch_delay: Duration::ZERO,
             rejection_reason: None,
+            grant_fields: serde_json::Map::new(),
         }));
         let issued = crate::secrets::Secrets::default();
         let stop = Arc::new(AtomicBool::new(false));
@@ -271,6 +273,19 @@ impl FakeSaas {
     /// Queue answers for the next batches (afterwards every event gets the default status).
     pub fn push_batch_answers(&self, answers: impl IntoIterator<Item = BatchAnswer>) {
         self.state().batches.extend(answers);
+    }
+
+    /// Extra fields of every token answer (device grant and refresh), over the defaults: e.g.
+    /// an absolute `refresh_token_expires_at`, a `generation`, or `session_id: null`.
+    ///
+    /// ```
+    /// let saas = kitty_testkit::FakeSaas::start();
+    /// saas.set_grant_fields(serde_json::json!({"generation": 7}));
+    /// ```
+    pub fn set_grant_fields(&self, fields: Value) {
+        if let Value::Object(map) = fields {
+            self.state().grant_fields = map;
+        }
     }
 
     /// The `error` the service gives with each `rejected` status (default: none).
@@ -400,15 +415,19 @@ fn handle(mut req: tiny_http::Request, state: &Mutex<State>, issued: &crate::sec
     let _ = req.respond(response);
 }
 
-fn grant(issued: &crate::secrets::Secrets) -> Value {
+fn grant(issued: &crate::secrets::Secrets, extra: &serde_json::Map<String, Value>) -> Value {
     let access = unique_token("saas-access");
     let refresh = unique_token("saas-refresh");
     issued.add(&access);
     issued.add(&refresh);
-    json!({
+    let mut answer = json!({
         "access_token": access, "refresh_token": refresh, "token_type": "Bearer",
         "expires_in": 3600, "scope": "offline_access", "session_id": "sess-fake",
-    })
+    });
+    if let Value::Object(map) = &mut answer {
+        map.extend(extra.clone());
+    }
+    answer
 }
 
 fn oauth_error(code: &str) -> (u16, Value, Duration) {
@@ -439,7 +458,7 @@ fn route(
             let form = req.form();
             match form.get("grant_type").map(String::as_str) {
                 Some("refresh_token") => match s.refresh.clone() {
-                    RefreshAnswer::Grant => (200, grant(issued), s.refresh_delay),
+                    RefreshAnswer::Grant => (200, grant(issued, &s.grant_fields), s.refresh_delay),
                     RefreshAnswer::Status(code) => {
                         (code, json!({"error": "invalid_grant"}), s.refresh_delay)
                     }
@@ -449,7 +468,7 @@ fn route(
                     DevicePoll::SlowDown => oauth_error("slow_down"),
                     DevicePoll::Expired => oauth_error("expired_token"),
                     DevicePoll::Denied => oauth_error("access_denied"),
-                    DevicePoll::Grant => (200, grant(issued), Duration::ZERO),
+                    DevicePoll::Grant => (200, grant(issued, &s.grant_fields), Duration::ZERO),
                 },
                 None => oauth_error("invalid_request"),
             }

@@ -401,7 +401,11 @@ impl IsolatedHome {
     /// Seed a valid session, then break it as `broken` says.
     pub fn seed_broken(&self, broken: BrokenSeed) {
         self.seed(&SessionSeed::with_private_team());
-        broken.apply(&self.session_store().files());
+        let store = self.session_store();
+        broken.apply(&store.files());
+        // A broken store is found at rest, long after its last write: no summary vouches for it
+        // (a hot-path summary is trusted for 30 seconds at most).
+        let _ = std::fs::remove_file(spec_kitty::auth::hot_path::path_in(store.dir()));
     }
 
     /// **For tests of the tests only**: seed `seed` the way the seed note's stale test did, under

@@ -176,3 +176,83 @@ pub(crate) fn canary(home: &IsolatedHome) -> ReferenceCanary {
     }
     c
 }
+
+/// Reads a session store with the reference's own code (`FileFallbackStorage` and
+/// `load_session_hot_path`), so a test can prove the reference reads what kitty wrote.
+const READ_SESSION_PY: &str = r#"
+import json, os, socket, sys
+from pathlib import Path
+auth_dir, host, uid = sys.argv[1], sys.argv[2], sys.argv[3]
+if host:
+    socket.gethostname = lambda: host
+if uid == "none" and hasattr(os, "getuid"):
+    del os.getuid
+elif uid:
+    os.getuid = lambda: int(uid)
+from specify_cli.auth.secure_storage.file_fallback import FileFallbackStorage
+from specify_cli.auth.session_hot_path import load_session_hot_path
+session = FileFallbackStorage(base_dir=Path(auth_dir)).read()
+doc = session.to_dict() if session is not None else None
+if doc is not None:
+    doc["access_token"] = "<redacted>"
+    doc["refresh_token"] = "<redacted>"
+    doc["refresh_token_expired"] = session.is_refresh_token_expired()
+hot = load_session_hot_path(Path(auth_dir))
+print(json.dumps({
+    "session": doc,
+    "hot_path": None if hot is None else {
+        "authenticated": hot.is_authenticated(),
+        "refresh_token_expires_at": hot.refresh_token_expires_at.isoformat() if hot.refresh_token_expires_at else None,
+    },
+}))
+"#;
+
+impl ReferenceCli {
+    /// The session in `auth_dir` as the reference reads it, tokens redacted:
+    /// `{"session": <StoredSession.to_dict()> | null, "hot_path": {"authenticated",
+    /// "refresh_token_expires_at"} | null}`. `identity` overrides the host name and uid the
+    /// reference keys the store with (`None` for the uid: a platform without `os.getuid`, as
+    /// Windows). Panics with the reference's stderr when it cannot read the store.
+    ///
+    /// ```no_run
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// home.seed(&kitty_testkit::SessionSeed::with_private_team());
+    /// let view = kitty_testkit::ReferenceCli::require().read_session(&home.runtime_root().auth_dir(), None);
+    /// assert!(view["session"]["session_id"].is_string());
+    /// ```
+    #[track_caller]
+    pub fn read_session(
+        &self,
+        auth_dir: &Path,
+        identity: Option<(&str, Option<u32>)>,
+    ) -> serde_json::Value {
+        let python = self
+            .path()
+            .parent()
+            .map(|b| b.join("python"))
+            .unwrap_or_else(|| PathBuf::from("python3"));
+        let (host, uid) = match identity {
+            None => (String::new(), String::new()),
+            Some((h, None)) => (h.to_string(), "none".to_string()),
+            Some((h, Some(u))) => (h.to_string(), u.to_string()),
+        };
+        let out = std::process::Command::new(&python)
+            .arg("-c")
+            .arg(READ_SESSION_PY)
+            .arg(auth_dir)
+            .arg(host)
+            .arg(uid)
+            .env_remove("SPEC_KITTY_DISABLE_SESSION_HOT_PATH")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "the reference could not read the session store {}:\nstdout:\n{stdout}\nstderr:\n{}",
+            auth_dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("the reference's session view is not JSON ({e}):\n{stdout}"))
+    }
+}

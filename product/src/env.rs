@@ -82,6 +82,8 @@ registry! {
     LNAME = "LNAME", "Login name, if LOGNAME and USER are unset", "the password database entry of the uid", Cleared;
     /// Login name, fourth choice.
     USERNAME = "USERNAME", "Login name, if LOGNAME, USER and LNAME are unset", "the password database entry of the uid", Cleared;
+    /// Hot-path summary opt-out.
+    SPEC_KITTY_DISABLE_SESSION_HOT_PATH = "SPEC_KITTY_DISABLE_SESSION_HOT_PATH", "When exactly 1, never read or write auth/session.hot-path.json (always decrypt the session)", "the summary is used", Cleared;
     /// Executable search path.
     PATH = "PATH", "Where git and plugins are found", "inherited", SetByHarness;
 }

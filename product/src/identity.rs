@@ -31,10 +31,22 @@ impl MachineIdentity {
         Self::new(hostname, rustix::process::getuid().as_raw())
     }
 
-    /// This machine and user. Windows has no numeric uid; the reference uses 0.
+    /// This machine and user where there is no numeric uid (Windows): the real host name, as
+    /// `socket.gethostname()` reports it, and uid 0, as the reference's `_get_uid()` does.
     #[cfg(not(unix))]
     pub fn current() -> Self {
-        Self::new("localhost", 0)
+        Self::without_uid(gethostname::gethostname().to_string_lossy().into_owned())
+    }
+
+    /// The identity the reference keys the store with on a platform without `os.getuid`
+    /// (Windows): `hostname` and uid 0.
+    ///
+    /// ```
+    /// use spec_kitty::identity::MachineIdentity;
+    /// assert_eq!(MachineIdentity::without_uid("DESKTOP-KITTY").passphrase(), "DESKTOP-KITTY:0");
+    /// ```
+    pub fn without_uid(hostname: impl Into<String>) -> Self {
+        Self::new(hostname, 0)
     }
 
     /// The host name (`socket.gethostname()` in the reference).

@@ -81,26 +81,39 @@ pub fn device_login(
     if me.teams.is_empty() {
         return Err(LoginError::UnusableAccount("no team memberships"));
     }
+    // The reference requires a server session id and keys refresh races on it.
+    let Some(session_id) = grant.session_id.filter(|s| !s.is_empty()) else {
+        return Err(LoginError::UnusableAccount("no session_id in the token response"));
+    };
     let now = clock.now();
+    let refresh_token_expires_at = super::session::refresh_expiry(
+        grant
+            .refresh_token_expires_at
+            .as_deref()
+            .or(me.refresh_token_expires_at.as_deref()),
+        grant.refresh_token_expires_in,
+        now,
+        None,
+    )
+    .map_err(|_| LoginError::UnusableAccount("a refresh_token_expires_at that is not ISO 8601"))?;
     let mut session = Session {
         user_id: me.user_id,
+        name: me.name.unwrap_or_else(|| me.email.clone()),
         email: me.email,
-        name: me.name,
         teams: Vec::new(),
         default_team_id: None,
         access_token: grant.access_token,
         refresh_token: grant.refresh_token.unwrap_or_default(),
-        session_id: grant.session_id,
+        session_id: Some(session_id),
         issued_at: Timestamp(now),
         access_token_expires_at: Timestamp(now + chrono::Duration::seconds(grant.expires_in)),
-        refresh_token_expires_at: grant
-            .refresh_token_expires_in
-            .map(|s| Timestamp(now + chrono::Duration::seconds(s))),
+        refresh_token_expires_at,
         scope: grant.scope.unwrap_or_else(|| "offline_access".into()),
         storage_backend: "file".into(),
         last_used_at: Timestamp(now),
         auth_method: AuthMethod::DeviceCode,
-        generation: grant.generation,
+        // The reference starts every login session without a generation; refreshes set it.
+        generation: None,
     };
     session.set_teams(me.teams);
     Ok(session)

@@ -1,5 +1,6 @@
 //! Authentication: the session model, its encrypted store, tokens and login.
 
+pub mod hot_path;
 pub mod session;
 pub mod store;
 

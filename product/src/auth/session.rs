@@ -13,10 +13,27 @@ impl Timestamp {
         DateTime::<FixedOffset>::parse_from_rfc3339(s).map(|t| Self(t.with_timezone(&Utc)))
     }
 
-    /// The reference's `isoformat()` rendering in UTC.
+    /// The reference's `isoformat()` rendering in UTC: `+00:00` (not `Z`), and Python's
+    /// microsecond precision: six fractional digits when the microseconds are not zero, none
+    /// otherwise (finer digits are dropped, as Python cannot hold them).
+    ///
+    /// ```
+    /// use spec_kitty::auth::session::Timestamp;
+    /// let t = Timestamp::parse("2026-11-29T12:00:00.123456789Z").unwrap();
+    /// assert_eq!(t.to_iso(), "2026-11-29T12:00:00.123456+00:00");
+    /// let t = Timestamp::parse("2026-11-29T12:00:00.000000400Z").unwrap();
+    /// assert_eq!(t.to_iso(), "2026-11-29T12:00:00+00:00");
+    /// ```
     pub fn to_iso(&self) -> String {
-        // `+00:00` (not `Z`) like Python; fractional digits appear only when set.
-        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+        let micros = self.0.timestamp_subsec_micros();
+        let whole = self.0.to_rfc3339_opts(SecondsFormat::Secs, false);
+        if micros == 0 {
+            whole
+        } else {
+            // `YYYY-MM-DDTHH:MM:SS+00:00`: the fraction goes before the offset.
+            let (secs, offset) = whole.split_at(whole.len() - 6);
+            format!("{secs}.{micros:06}{offset}")
+        }
     }
 }
 
@@ -166,6 +183,36 @@ impl Session {
     pub fn refresh_expired(&self, now: DateTime<Utc>) -> bool {
         self.refresh_token_expires_at.is_some_and(|t| t.0 <= now)
     }
+}
+
+/// The refresh-token expiry a token answer gives, as the reference resolves it: an absolute
+/// `refresh_token_expires_at` first, then `refresh_token_expires_in` seconds from `now`, else
+/// `fallback`. An absolute value that is not ISO 8601 is an error.
+///
+/// ```
+/// use spec_kitty::auth::session::{Timestamp, refresh_expiry};
+/// let now = Timestamp::parse("2026-11-29T12:00:00+00:00").unwrap().0;
+/// let abs = refresh_expiry(Some("2026-12-29T12:00:00Z"), Some(60), now, None).unwrap();
+/// assert_eq!(abs.unwrap().to_iso(), "2026-12-29T12:00:00+00:00");
+/// let rel = refresh_expiry(None, Some(60), now, None).unwrap();
+/// assert_eq!(rel.unwrap().to_iso(), "2026-11-29T12:01:00+00:00");
+/// assert!(refresh_expiry(Some("tomorrow"), None, now, None).is_err());
+/// ```
+pub fn refresh_expiry(
+    absolute: Option<&str>,
+    relative_secs: Option<i64>,
+    now: DateTime<Utc>,
+    fallback: Option<Timestamp>,
+) -> Result<Option<Timestamp>, String> {
+    if let Some(at) = absolute.filter(|s| !s.is_empty()) {
+        return Timestamp::parse(at).map(Some).map_err(|e| {
+            format!("refresh_token_expires_at {at:?} is not an ISO 8601 timestamp ({e})")
+        });
+    }
+    if let Some(secs) = relative_secs {
+        return Ok(Some(Timestamp(now + chrono::Duration::seconds(secs))));
+    }
+    Ok(fallback)
 }
 
 /// The first private team of `teams`.

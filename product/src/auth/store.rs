@@ -170,6 +170,18 @@ fn derive_key(identity: &MachineIdentity, salt: &[u8; SALT_LEN]) -> [u8; 32] {
     key
 }
 
+/// Whether the hot-path summary is on for this environment (the reference's switch: exactly `1`
+/// in `SPEC_KITTY_DISABLE_SESSION_HOT_PATH` turns it off).
+///
+/// ```
+/// use spec_kitty::{auth::store::hot_path_enabled, env::Env};
+/// assert!(hot_path_enabled(&Env::default()));
+/// assert!(!hot_path_enabled(&Env::from_pairs([("SPEC_KITTY_DISABLE_SESSION_HOT_PATH", "1")])));
+/// ```
+pub fn hot_path_enabled(env: &crate::env::Env) -> bool {
+    env.get(crate::env::vars::SPEC_KITTY_DISABLE_SESSION_HOT_PATH) != Some("1")
+}
+
 /// The encrypted, file-backed session store in one directory.
 ///
 /// ```
@@ -182,6 +194,7 @@ fn derive_key(identity: &MachineIdentity, salt: &[u8; SALT_LEN]) -> [u8; 32] {
 pub struct SessionStore {
     dir: PathBuf,
     identity: MachineIdentity,
+    hot_path: bool,
 }
 
 impl SessionStore {
@@ -190,7 +203,16 @@ impl SessionStore {
         Self {
             dir: dir.into(),
             identity,
+            hot_path: true,
         }
+    }
+
+    /// Whether this store keeps the token-free `session.hot-path.json` summary in step (on by
+    /// default; `SPEC_KITTY_DISABLE_SESSION_HOT_PATH=1` turns it off, as in the reference).
+    #[must_use]
+    pub fn with_hot_path(mut self, enabled: bool) -> Self {
+        self.hot_path = enabled;
+        self
     }
 
     /// The store directory.
@@ -206,6 +228,35 @@ impl SessionStore {
     /// Read the session. `Ok(None)` when there is none; an error when one exists but cannot be
     /// trusted or decrypted. Never changes anything on disk.
     pub fn read(&self) -> Result<Option<Session>, StoreError> {
+        self.read_with(false)
+    }
+
+    /// [`read`](Self::read), then refresh the hot-path summary from what was read (as the
+    /// reference does whenever it loads the session), under the same lock.
+    pub fn read_and_publish(&self) -> Result<Option<Session>, StoreError> {
+        self.read_with(self.hot_path)
+    }
+
+    /// The token-free summary of the session: from a valid hot-path file when there is one (no
+    /// key derivation), else by decrypting the session (and publishing a fresh summary). The
+    /// session file's permissions are checked either way.
+    pub fn summary(&self) -> Result<Option<super::hot_path::Summary>, StoreError> {
+        if self.hot_path {
+            let files = self.files();
+            if files.session.exists() {
+                check_private(&files.session)?;
+                let fast = super::hot_path::load(&self.dir, super::hot_path::now_epoch());
+                if let Some(summary) = fast.and_then(|h| h.summary) {
+                    return Ok(Some(summary));
+                }
+            }
+        }
+        Ok(self
+            .read_and_publish()?
+            .map(|s| super::hot_path::Summary::from(&s)))
+    }
+
+    fn read_with(&self, publish: bool) -> Result<Option<Session>, StoreError> {
         let files = self.files();
         let _guard = self.lock_if_present(&files.lock, false)?;
         let raw = match fs::read(&files.session) {
@@ -244,9 +295,19 @@ impl SessionStore {
                 .map_err(|_| StoreError::Decrypt {
                     path: files.session.clone(),
                 })?;
-        Session::from_json(&plaintext)
-            .map(Some)
-            .map_err(|e| malformed(format!("the decrypted session is not valid: {e}")))
+        let session = Session::from_json(&plaintext)
+            .map_err(|e| malformed(format!("the decrypted session is not valid: {e}")))?;
+        // Refresh the summary only when it is missing, stale or not kitty's: a valid one already
+        // says what this read found (and a read then changes nothing on disk).
+        let now = super::hot_path::now_epoch();
+        if publish
+            && super::hot_path::load(&self.dir, now)
+                .and_then(|h| h.summary)
+                .is_none()
+        {
+            super::hot_path::publish(&self.dir, &session, now);
+        }
+        Ok(Some(session))
     }
 
     /// Write `session` atomically (temp file, fsync, rename) under the store lock.
@@ -278,10 +339,18 @@ impl SessionStore {
             ciphertext: hex::encode(ciphertext),
         };
         let text = super::to_python_json(&blob).map_err(|e| StoreError::Encrypt(e.to_string()))?;
-        write_atomic(&files.session, text.as_bytes())
+        write_atomic(&files.session, text.as_bytes())?;
+        if self.hot_path {
+            super::hot_path::publish(&self.dir, session, super::hot_path::now_epoch());
+        } else {
+            // A summary of the previous session must not outlive it.
+            let _ = super::hot_path::invalidate(&self.dir);
+        }
+        Ok(())
     }
 
-    /// Remove the session and its salt (logout). Missing files are not an error.
+    /// Remove the session, its salt, its hot-path summary and any temporary file a crashed
+    /// write left (logout). Missing files are not an error.
     pub fn delete(&self) -> Result<(), StoreError> {
         let files = self.files();
         let _guard = self.lock_if_present(&files.lock, true)?;
@@ -290,6 +359,16 @@ impl SessionStore {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(StoreError::io("remove", path, e)),
+            }
+        }
+        let hot = super::hot_path::path_in(&self.dir);
+        super::hot_path::invalidate(&self.dir).map_err(|e| StoreError::io("remove", &hot, e))?;
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".session.") && name.ends_with(".tmp") {
+                    let _ = fs::remove_file(entry.path());
+                }
             }
         }
         Ok(())

@@ -110,7 +110,7 @@ impl TokenManager {
     /// The stored session (read once per process).
     pub fn session(&mut self) -> Result<Option<&Session>, StoreError> {
         if !self.loaded {
-            self.session = self.store.read()?;
+            self.session = self.store.read_and_publish()?;
             self.loaded = true;
         }
         Ok(self.session.as_ref())
@@ -181,20 +181,32 @@ impl TokenManager {
                 _ => AuthError::Saas(e),
             })?;
         let mut session = on_disk;
+        // As the reference rebuilds the session from a refresh answer: the refresh token rotates
+        // when given; the expiry prefers the absolute form, then the relative one, then the old
+        // value; the generation is the answer's (absent: none); the session id never changes.
+        session.refresh_token_expires_at = super::session::refresh_expiry(
+            grant.refresh_token_expires_at.as_deref(),
+            grant.refresh_token_expires_in,
+            now,
+            session.refresh_token_expires_at,
+        )
+        .map_err(|detail| {
+            AuthError::Saas(crate::saas::SaasError::Decode {
+                url: "/oauth/token".into(),
+                detail,
+            })
+        })?;
         session.access_token = grant.access_token.clone();
         if let Some(rt) = grant.refresh_token {
             session.refresh_token = rt;
         }
         session.access_token_expires_at =
             super::session::Timestamp(now + chrono::Duration::seconds(grant.expires_in));
-        if let Some(secs) = grant.refresh_token_expires_in {
-            session.refresh_token_expires_at = Some(super::session::Timestamp(
-                now + chrono::Duration::seconds(secs),
-            ));
+        session.generation = grant.generation;
+        if let Some(scope) = grant.scope {
+            session.scope = scope;
         }
-        if grant.generation.is_some() {
-            session.generation = grant.generation;
-        }
+        session.issued_at = super::session::Timestamp(now);
         session.last_used_at = super::session::Timestamp(now);
         self.store.write(&session)?;
         self.session = Some(session);

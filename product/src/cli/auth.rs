@@ -5,11 +5,11 @@ use serde_json::{Value, json};
 use super::context::Ctx;
 use super::error::CommandError;
 use crate::auth::login::{PollTiming, device_login};
-use crate::auth::session::Session;
+use crate::auth::hot_path::Summary;
 use crate::env::vars;
 use crate::output::Report;
 
-fn teams_json(session: &Session) -> Value {
+fn teams_json(session: &Summary) -> Value {
     let private = session.private_team().map(|t| t.id.clone());
     Value::Array(
         session
@@ -26,11 +26,11 @@ fn teams_json(session: &Session) -> Value {
     )
 }
 
-fn user_json(session: &Session) -> Value {
+fn user_json(session: &Summary) -> Value {
     json!({"user_id": session.user_id, "email": session.email, "name": session.name})
 }
 
-fn teams_human(session: &Session) -> String {
+fn teams_human(session: &Summary) -> String {
     let private = session.private_team().map(|t| t.id.as_str());
     session
         .teams
@@ -52,7 +52,7 @@ pub fn login(ctx: &Ctx, force: bool) -> Result<Report, CommandError> {
     let store = ctx.store()?;
     if !force && let Some(existing) = store.read()? {
         return Ok(Report::success(
-            json!({"authenticated": true, "already_authenticated": true, "user": user_json(&existing)}),
+            json!({"authenticated": true, "already_authenticated": true, "user": user_json(&(&existing).into())}),
             format!(
                 "Already logged in as {}. Use `spec-kitty auth login --force` to log in again.",
                 existing.email
@@ -75,19 +75,20 @@ pub fn login(ctx: &Ctx, force: bool) -> Result<Report, CommandError> {
         ));
     })?;
     store.write(&session)?;
+    let summary = Summary::from(&session);
     Ok(Report::success(
         json!({
             "authenticated": true,
             "already_authenticated": false,
-            "user": user_json(&session),
-            "teams": teams_json(&session),
+            "user": user_json(&summary),
+            "teams": teams_json(&summary),
             "default_team_id": session.default_team_id,
             "storage_path": store.files().session,
         }),
         format!(
             "Logged in as {}.\nTeams:\n{}",
             session.email,
-            teams_human(&session)
+            teams_human(&summary)
         ),
     ))
 }
@@ -129,14 +130,15 @@ pub fn logout(ctx: &Ctx, force: bool) -> Result<Report, CommandError> {
 pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
     let store = ctx.store()?;
     let storage_path = store.files().session;
-    let Some(session) = store.read()? else {
+    // No token is needed: a valid hot-path summary answers without deriving the key.
+    let Some(session) = store.summary()? else {
         return Ok(Report::success(
             json!({"authenticated": false, "storage_path": storage_path, "storage_backend": "file"}),
             "Not logged in. Run `spec-kitty auth login`.",
         ));
     };
     let now = ctx.clock.now();
-    let access_valid = !session.access_expires_within(now, chrono::Duration::zero());
+    let access_valid = session.access_token_expires_at.0 > now;
     let refresh_valid = !session.refresh_expired(now);
     let private = session.private_team().map(|t| t.id.clone());
     let human = format!(
@@ -174,7 +176,10 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
 
 /// `auth whoami`: the logged-in user.
 pub fn whoami(ctx: &Ctx) -> Result<Report, CommandError> {
-    let session = ctx.store()?.read()?.ok_or(CommandError::NotAuthenticated)?;
+    let session = ctx
+        .store()?
+        .summary()?
+        .ok_or(CommandError::NotAuthenticated)?;
     let private = session.private_team().map(|t| t.id.clone());
     Ok(Report::success(
         json!({"user": user_json(&session), "private_team_id": private}),

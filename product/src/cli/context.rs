@@ -41,10 +41,10 @@ impl Ctx {
 
     /// The session store under the runtime root.
     pub fn store(&self) -> Result<SessionStore, CommandError> {
-        Ok(SessionStore::new(
-            self.root()?.auth_dir(),
-            self.identity.clone(),
-        ))
+        Ok(
+            SessionStore::new(self.root()?.auth_dir(), self.identity.clone())
+                .with_hot_path(crate::auth::store::hot_path_enabled(&self.env)),
+        )
     }
 
     /// The hosted service client, when a server is configured.

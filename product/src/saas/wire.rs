@@ -52,6 +52,9 @@ pub struct TokenGrant {
     /// Refresh token lifetime in seconds, if the server says.
     #[serde(default)]
     pub refresh_token_expires_in: Option<i64>,
+    /// Refresh token expiry as an absolute ISO 8601 time (preferred over the relative form).
+    #[serde(default)]
+    pub refresh_token_expires_at: Option<String>,
     /// Granted scope.
     #[serde(default)]
     pub scope: Option<String>,
@@ -92,12 +95,15 @@ pub struct Me {
     pub user_id: String,
     /// Email.
     pub email: String,
-    /// Display name.
+    /// Display name (the reference uses the email when absent).
     #[serde(default)]
-    pub name: String,
+    pub name: Option<String>,
     /// Memberships.
     #[serde(default)]
     pub teams: Vec<Team>,
+    /// Refresh token expiry, when the service reports it here rather than with the tokens.
+    #[serde(default)]
+    pub refresh_token_expires_at: Option<String>,
 }
 
 /// One per-event result of a batch.

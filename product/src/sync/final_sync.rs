@@ -106,7 +106,8 @@ impl SyncInputs<'_> {
         let timeout = remaining.map_or(settings.http_timeout, |r| settings.http_timeout.min(r));
         let client = SaasClient::new(&url, timeout);
         let tokens = TokenManager::new(
-            SessionStore::new(self.root.auth_dir(), self.identity.clone()),
+            SessionStore::new(self.root.auth_dir(), self.identity.clone())
+                .with_hot_path(crate::auth::store::hot_path_enabled(self.env)),
             self.root.refresh_lock(),
             Some(client.clone()),
             remaining.map_or(settings.lock_budget, |r| settings.lock_budget.min(r)),

@@ -7,6 +7,7 @@ mod final_sync;
 mod mission_create;
 mod paths;
 mod plugins;
+mod session_interop;
 mod sync_commands;
 mod testkit_guards;
 mod token_refresh;
