@@ -26,13 +26,38 @@ pub enum DriftError {
         /// The binary's answer.
         reads: PathBuf,
     },
+    /// An operator env file the home did not write changes what the binary sees.
+    #[error(
+        "DRIFT: spec-kitty folds the operator env file {path} into its environment ({tier} tier), \
+         which sets {sets}; this home did not write it. Write env files through \
+         IsolatedHome::write_home_kitty_env / write_repo_kitty_env, or remove it"
+    )]
+    StrayEnvFile {
+        /// The file.
+        path: PathBuf,
+        /// `home` or `repository`.
+        tier: String,
+        /// The variables it supplies.
+        sets: String,
+    },
     /// `paths --json` failed.
     #[error("the drift canary could not ask spec-kitty where it reads: {0}")]
     Canary(String),
 }
 
 pub(crate) fn check(home: &IsolatedHome) -> Result<(), DriftError> {
-    let run = home.command().args(["paths", "--json"]).run();
+    check_in(home, None)
+}
+
+pub(crate) fn check_in(
+    home: &IsolatedHome,
+    dir: Option<&std::path::Path>,
+) -> Result<(), DriftError> {
+    let mut cmd = home.command().args(["paths", "--json"]);
+    if let Some(dir) = dir {
+        cmd = cmd.current_dir(dir);
+    }
+    let run = cmd.run();
     let doc = run
         .try_json()
         .map_err(|e| DriftError::Canary(format!("{e}\n{run}")))?;
@@ -52,6 +77,28 @@ pub(crate) fn check(home: &IsolatedHome) -> Result<(), DriftError> {
         .auth_dir();
     if harness != reads {
         return Err(DriftError::ResolverMismatch { harness, reads });
+    }
+    let deliberate = home.deliberate_env_files();
+    for file in doc
+        .get("/env_files")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let path = PathBuf::from(file["path"].as_str().unwrap_or_default());
+        let sets: Vec<&str> = file["applied"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        if file["present"] == true && !sets.is_empty() && !deliberate.contains(&path) {
+            return Err(DriftError::StrayEnvFile {
+                path,
+                tier: file["tier"].as_str().unwrap_or("?").to_string(),
+                sets: sets.join(", "),
+            });
+        }
     }
     Ok(())
 }

@@ -53,9 +53,26 @@ pub struct IsolatedHomeBuilder {
     bin: Option<SpecKittyBin>,
     path_prepend: Vec<PathBuf>,
     saas_secrets: Vec<crate::secrets::Secrets>,
+    kitty_env: Vec<(String, String)>,
 }
 
 impl IsolatedHomeBuilder {
+    /// Write `name=value` into the home tier's operator env file (`.kitty.env` at the runtime
+    /// root) when the home is built: a deliberate env file, which the drift canary accepts.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::builder()
+    ///     .kitty_env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+    ///     .build();
+    /// let file = home.runtime_root().base().join(".kitty.env");
+    /// assert_eq!(std::fs::read_to_string(file).unwrap(), "SPEC_KITTY_ENABLE_SAAS_SYNC=1\n");
+    /// assert_eq!(home.var("SPEC_KITTY_ENABLE_SAAS_SYNC"), None, "not in the process environment");
+    /// ```
+    pub fn kitty_env(mut self, name: &str, value: &str) -> Self {
+        self.kitty_env.push((name.to_string(), value.to_string()));
+        self
+    }
+
     /// Put `dir` in front of `PATH` (where plugins `spec-kitty-<name>` are found).
     pub fn prepend_path(mut self, dir: impl Into<PathBuf>) -> Self {
         self.path_prepend.push(dir.into());
@@ -137,15 +154,25 @@ impl IsolatedHomeBuilder {
         let seeded_secrets = crate::secrets::Secrets::default();
         let mut sources = vec![seeded_secrets.clone()];
         sources.extend(self.saas_secrets.iter().cloned());
-        IsolatedHome {
+        let home = IsolatedHome {
             dir: Some(dir),
             layout,
             env,
             bin: self.bin,
             seeded: RefCell::new(Vec::new()),
+            env_files: RefCell::new(Vec::new()),
             secrets: seeded_secrets,
             secret_sources: crate::secrets::SecretSources(sources),
+        };
+        if !self.kitty_env.is_empty() {
+            let pairs: Vec<(&str, &str)> = self
+                .kitty_env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            home.write_home_kitty_env(&pairs);
         }
+        home
     }
 
     fn environment(&self, l: &Layout) -> BTreeMap<String, String> {
@@ -296,6 +323,7 @@ pub struct IsolatedHome {
     env: BTreeMap<String, String>,
     bin: Option<SpecKittyBin>,
     seeded: RefCell<Vec<PathBuf>>,
+    env_files: RefCell<Vec<PathBuf>>,
     secrets: crate::secrets::Secrets,
     secret_sources: crate::secrets::SecretSources,
 }
@@ -504,6 +532,71 @@ impl IsolatedHome {
     /// seeded and with its own resolver. The drift canary.
     pub fn check_drift(&self) -> Result<(), DriftError> {
         crate::drift::check(self)
+    }
+
+    /// [`check_drift`](Self::check_drift) as seen from `dir` (the repository tier of the operator
+    /// env files depends on the working directory).
+    pub fn check_drift_in(&self, dir: &Path) -> Result<(), DriftError> {
+        crate::drift::check_in(self, Some(dir))
+    }
+
+    /// Write the home tier's operator env file (`<runtime root>/.kitty.env`) with these
+    /// variables, replacing it. The binary folds it into its environment (the process
+    /// environment wins); the drift canary accepts it as deliberate.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// home.write_home_kitty_env(&[("NO_COLOR", "1")]);
+    /// assert_eq!(home.deliberate_env_files().len(), 1);
+    /// home.clear_kitty_env_files();
+    /// assert!(home.deliberate_env_files().is_empty());
+    /// ```
+    pub fn write_home_kitty_env(&self, vars: &[(&str, &str)]) {
+        let path = self
+            .runtime_root()
+            .base()
+            .join(spec_kitty::env_file::FILE_NAME);
+        self.write_env_file(path, vars);
+    }
+
+    /// Write the repository tier's operator env file (`<repo>/.kittify/.kitty.env`).
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let repo = home.repo().build();
+    /// home.write_repo_kitty_env(&repo, &[("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")]);
+    /// assert!(repo.path().join(".kittify/.kitty.env").is_file());
+    /// ```
+    pub fn write_repo_kitty_env(&self, repo: &crate::Repo, vars: &[(&str, &str)]) {
+        let path = repo
+            .path()
+            .join(".kittify")
+            .join(spec_kitty::env_file::FILE_NAME);
+        self.write_env_file(path, vars);
+    }
+
+    fn write_env_file(&self, path: PathBuf, vars: &[(&str, &str)]) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create the env file's directory");
+        }
+        let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&path, text).expect("write the operator env file");
+        let mut files = self.env_files.borrow_mut();
+        if !files.contains(&path) {
+            files.push(path);
+        }
+    }
+
+    /// Remove every operator env file this home wrote.
+    pub fn clear_kitty_env_files(&self) {
+        for path in self.env_files.borrow_mut().drain(..) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// The operator env files this home wrote deliberately.
+    pub fn deliberate_env_files(&self) -> Vec<PathBuf> {
+        self.env_files.borrow().clone()
     }
 
     /// [`check_drift`](Self::check_drift), panicking with the drift.

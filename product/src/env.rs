@@ -84,6 +84,8 @@ registry! {
     USERNAME = "USERNAME", "Login name, if LOGNAME, USER and LNAME are unset", "the password database entry of the uid", Cleared;
     /// Hot-path summary opt-out.
     SPEC_KITTY_DISABLE_SESSION_HOT_PATH = "SPEC_KITTY_DISABLE_SESSION_HOT_PATH", "When exactly 1, never read or write auth/session.hot-path.json (always decrypt the session)", "the summary is used", Cleared;
+    /// Minimal-import switch (the reference's): sync off.
+    SPEC_KITTY_SYNC_MINIMAL_IMPORT = "SPEC_KITTY_SYNC_MINIMAL_IMPORT", "Turns sync off when truthy, as in the reference (which then skips its sync machinery)", "off", Cleared;
     /// Executable search path.
     PATH = "PATH", "Where git and plugins are found", "inherited", SetByHarness;
 }
@@ -102,6 +104,55 @@ const TRUTHY: &[&str] = &["1", "true", "yes", "y", "on"];
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Env {
     vars: BTreeMap<String, String>,
+    /// Variables that came from an operator env file, and which file.
+    origins: BTreeMap<String, std::path::PathBuf>,
+    /// The operator env files looked at (see [`crate::env_file`]).
+    env_files: Vec<EnvFileReport>,
+}
+
+/// Where the value of a variable comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarSource {
+    /// The process environment.
+    Process,
+    /// An operator env file (`.kitty.env`).
+    File(std::path::PathBuf),
+    /// Not set: the registry's default applies.
+    Default,
+}
+
+/// Which operator env file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvFileTier {
+    /// `$SPEC_KITTY_HOME/.kitty.env` (or the config's `env_file:`).
+    Home,
+    /// `<repo>/.kittify/.kitty.env`.
+    Repository,
+}
+
+impl EnvFileTier {
+    /// `home` or `repository`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Home => "home",
+            Self::Repository => "repository",
+        }
+    }
+}
+
+/// One operator env file the snapshot looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvFileReport {
+    /// Its tier.
+    pub tier: EnvFileTier,
+    /// Its path.
+    pub path: std::path::PathBuf,
+    /// It exists.
+    pub present: bool,
+    /// Variables it supplied (not shadowed by the process or the repository tier).
+    pub applied: Vec<String>,
+    /// Lines it may not set (`SPEC_KITTY_HOME`), ignored.
+    pub ignored: Vec<String>,
 }
 
 impl Env {
@@ -111,7 +162,10 @@ impl Env {
         let vars = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
-        Self { vars }
+        Self {
+            vars,
+            ..Self::default()
+        }
     }
 
     /// Build a snapshot from explicit pairs.
@@ -123,7 +177,42 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            ..Self::default()
         }
+    }
+
+    /// Add a variable read from an operator env file (never over a set one).
+    pub(crate) fn set_from_file(&mut self, name: String, value: String, file: std::path::PathBuf) {
+        if !self.vars.contains_key(&name) {
+            self.origins.insert(name.clone(), file);
+            self.vars.insert(name, value);
+        }
+    }
+
+    pub(crate) fn set_env_files(&mut self, files: Vec<EnvFileReport>) {
+        self.env_files = files;
+    }
+
+    /// Where the value of `name` comes from.
+    ///
+    /// ```
+    /// use spec_kitty::env::{Env, VarSource};
+    /// let env = Env::from_pairs([("HOME", "/home/ada")]);
+    /// assert_eq!(env.source("HOME"), VarSource::Process);
+    /// assert_eq!(env.source("SPEC_KITTY_LOG"), VarSource::Default);
+    /// ```
+    pub fn source(&self, name: &str) -> VarSource {
+        match (self.vars.contains_key(name), self.origins.get(name)) {
+            (false, _) => VarSource::Default,
+            (true, Some(file)) => VarSource::File(file.clone()),
+            (true, None) => VarSource::Process,
+        }
+    }
+
+    /// The operator env files this snapshot looked at (empty unless folded by
+    /// [`crate::env_file::fold`]).
+    pub fn env_files(&self) -> &[EnvFileReport] {
+        &self.env_files
     }
 
     /// The value of `name`, if set.

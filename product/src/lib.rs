@@ -7,7 +7,8 @@
 //! items are the stable surface for that, and the only one:
 //!
 //! - [`env::Env`], [`env::REGISTRY`] and [`env::vars`]: the environment snapshot and every variable
-//!   the product reads;
+//!   the product reads, and [`env_file::fold`], which adds the operator env files (`.kitty.env`)
+//!   to a snapshot exactly as the binary does at start;
 //! - [`paths::RuntimeRoot`]: the one resolver of every runtime location;
 //! - [`auth::store::SessionStore`] (its read path, [`auth::store::SessionStore::read`]) and
 //!   [`auth::session::Session`] / [`auth::session::Team`]: the encrypted session store,
@@ -47,6 +48,7 @@ pub(crate) use internal;
 
 pub mod auth;
 pub mod env;
+pub mod env_file;
 pub mod identity;
 pub mod paths;
 pub mod sync;
@@ -91,7 +93,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[doc(hidden)]
 pub fn run_cli(
     args: Vec<std::ffi::OsString>,
-    env: env::Env,
+    env: Result<env::Env, env_file::EnvFileError>,
     identity: identity::MachineIdentity,
 ) -> std::process::ExitCode {
     cli::run(args, env, identity, clock::Clock::system())

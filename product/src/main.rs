@@ -3,7 +3,13 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The one read of the process environment, with the operator env files (`.kitty.env`)
+    // folded in once, here, before anything reads a variable.
     let env = spec_kitty::env::Env::from_process();
+    let env = match std::env::current_dir() {
+        Ok(cwd) => spec_kitty::env_file::fold(env, &cwd),
+        Err(_) => Ok(env),
+    };
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     spec_kitty::run_cli(args, env, spec_kitty::identity::MachineIdentity::current())
 }

@@ -48,6 +48,9 @@ pub enum CommandError {
     /// The outbox failed.
     #[error(transparent)]
     Outbox(#[from] crate::sync::outbox::OutboxError),
+    /// An operator env file exists but cannot be read.
+    #[error(transparent)]
+    EnvFile(#[from] crate::env_file::EnvFileError),
     /// A command failed with its own code.
     #[error("{message}")]
     Coded {
@@ -83,6 +86,7 @@ impl CommandError {
             Self::Mission(e) => e.code(),
             Self::Sync(e) => sync_code(e),
             Self::Outbox(_) => "outbox_unavailable",
+            Self::EnvFile(_) => "env_file_unreadable",
             Self::Coded { code, .. } => code,
         }
     }

@@ -239,7 +239,12 @@ fn init_logging(env: &Env, quiet: bool) {
 }
 
 /// Run the CLI with explicit inputs and return the exit code.
-pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Clock) -> ExitCode {
+pub fn run(
+    args: Vec<OsString>,
+    env: Result<Env, crate::env_file::EnvFileError>,
+    identity: MachineIdentity,
+    clock: Clock,
+) -> ExitCode {
     let wants_json = args.iter().skip(1).any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -249,9 +254,24 @@ pub fn run(args: Vec<OsString>, env: Env, identity: MachineIdentity, clock: Cloc
             return Output::usage_error(wants_json, &e.render().to_string(), is_output);
         }
     };
+    let (env, env_file_error) = match env {
+        Ok(env) => (env, None),
+        Err(e) => (*e.env.clone(), Some(e)),
+    };
     let quiet = cli.quiet || env.is_truthy(vars::SPEC_KITTY_QUIET);
     init_logging(&env, quiet);
     let out = Output::new(cli.json, quiet, env.get(vars::NO_COLOR).is_some());
+    if let Some(e) = env_file_error {
+        return out.finish(Err(error::CommandError::EnvFile(e)), &[]);
+    }
+    for file in env.env_files() {
+        for key in &file.ignored {
+            tracing::warn!(
+                file = %file.path.display(),
+                "{key} in an operator env file is ignored: the file cannot move the runtime root that locates it"
+            );
+        }
+    }
     let cwd = match std::env::current_dir() {
         Ok(dir) => dir,
         Err(e) => {

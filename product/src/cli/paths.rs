@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::context::Ctx;
 use super::error::CommandError;
-use crate::env::{REGISTRY, vars};
+use crate::env::{REGISTRY, VarSource, vars};
 use crate::output::Report;
 
 /// Every resolved location: the user's "where does it read?" and the testkit's drift canary.
@@ -28,6 +28,32 @@ pub fn paths(ctx: &Ctx) -> Result<Report, CommandError> {
     }
     fields.insert("root_source".into(), source.into());
     human.push_str(&format!("{:<13} {source}", "root_source"));
+    let files: Vec<Value> = ctx
+        .env
+        .env_files()
+        .iter()
+        .map(|f| {
+            human.push_str(&format!(
+                "\n{:<13} {} ({}{})",
+                format!("env_file:{}", f.tier.as_str()),
+                f.path.display(),
+                if f.present { "present" } else { "absent" },
+                if f.applied.is_empty() {
+                    String::new()
+                } else {
+                    format!("; sets {}", f.applied.join(", "))
+                }
+            ));
+            json!({
+                "tier": f.tier.as_str(),
+                "path": f.path,
+                "present": f.present,
+                "applied": f.applied,
+                "ignored": f.ignored,
+            })
+        })
+        .collect();
+    fields.insert("env_files".into(), Value::Array(files));
     Ok(Report::success(Value::Object(fields), human))
 }
 
@@ -38,14 +64,26 @@ pub fn env(ctx: &Ctx) -> Result<Report, CommandError> {
         .iter()
         .map(|spec| {
             let set = ctx.env.get(spec.name).is_some();
+            let (source, file) = match ctx.env.source(spec.name) {
+                VarSource::Process => ("process", None),
+                VarSource::File(f) => ("file", Some(f)),
+                VarSource::Default => ("default", None),
+            };
             human.push_str(&format!(
                 "{}{}\n    {}\n    default: {}\n",
                 spec.name,
-                if set { " (set)" } else { "" },
+                match &file {
+                    Some(f) => format!(" (set by {})", f.display()),
+                    None if set => " (set)".to_string(),
+                    None => String::new(),
+                },
                 spec.meaning,
                 spec.default
             ));
-            json!({"name": spec.name, "meaning": spec.meaning, "default": spec.default, "set": set})
+            json!({
+                "name": spec.name, "meaning": spec.meaning, "default": spec.default, "set": set,
+                "source": source, "file": file,
+            })
         })
         .collect();
     Ok(Report::success(

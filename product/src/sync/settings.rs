@@ -10,7 +10,8 @@ pub const MAX_FINAL_SYNC_BUDGET_MS: u64 = 3_000;
 /// Whether and how sync runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncSettings {
-    /// `SPEC_KITTY_ENABLE_SAAS_SYNC` truthy and `SPEC_KITTY_SYNC_DISABLE` not.
+    /// `SPEC_KITTY_ENABLE_SAAS_SYNC` truthy, and neither `SPEC_KITTY_SYNC_DISABLE` nor
+    /// `SPEC_KITTY_SYNC_MINIMAL_IMPORT` (the reference's sync-off switch).
     pub active: bool,
     /// Total time budget of the final sync.
     pub final_budget: Duration,
@@ -39,7 +40,8 @@ impl SyncSettings {
             .min(Duration::from_millis(MAX_FINAL_SYNC_BUDGET_MS));
         Self {
             active: env.is_truthy(vars::SPEC_KITTY_ENABLE_SAAS_SYNC)
-                && !env.is_truthy(vars::SPEC_KITTY_SYNC_DISABLE),
+                && !env.is_truthy(vars::SPEC_KITTY_SYNC_DISABLE)
+                && !env.is_truthy(vars::SPEC_KITTY_SYNC_MINIMAL_IMPORT),
             final_budget: budget,
             http_timeout: env.millis(
                 vars::SPEC_KITTY_HTTP_TIMEOUT_MS,
