@@ -327,3 +327,60 @@ fn kitty_lists_missions_the_reference_made() {
         .assert_eq("/missions/0/mission_type", "research")
         .assert_eq("/missions/0/target_branch", "feat/work");
 }
+
+/// The `MissionCreated` payload kitty queues is the one the reference's own builder
+/// (`specify_cli.core.mission_payload.build_mission_created_payload`) makes from the same
+/// mission facts, and the envelope's identity is the project config's, which the reference wrote.
+#[test]
+fn the_queued_mission_created_event_is_the_reference_builders() {
+    let home = IsolatedHome::new();
+    let repo = home.repo().build_with_reference(&reference(), "feat/work");
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args([
+            "agent",
+            "mission",
+            "create",
+            "007-payload-parity",
+            "--friendly-name",
+            "Payload parity",
+            "--json",
+        ])
+        .run();
+    run.assert_success();
+    let events = home.queued_events();
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    let p = &event["payload"];
+    let facts = serde_json::json!({
+        "mission_slug": p["mission_slug"], "target_branch": p["target_branch"],
+        "mission_type": p["mission_type"], "wp_count": 0, "mission_id": p["mission_id"],
+        "mission_number": null, "friendly_name": "Payload parity", "purpose_tldr": null,
+        "purpose_context": null, "created_at": p["created_at"],
+    });
+    let python = reference().path().parent().unwrap().join("python");
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(
+            "import json, sys\n\
+             from specify_cli.core.mission_payload import build_mission_created_payload\n\
+             print(json.dumps(build_mission_created_payload(**json.loads(sys.argv[1]))))",
+        )
+        .arg(facts.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p, &expected, "kitty's payload vs the reference builder's");
+    let config = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
+    for key in ["node_id", "build_id", "uuid"] {
+        let line = config
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{key}:")))
+            .unwrap_or_else(|| panic!("the reference wrote no project.{key}"));
+        let value = line.split_once(':').unwrap().1.trim().trim_matches(['\'', '"']);
+        let field = if key == "uuid" { "project_uuid" } else { key };
+        assert_eq!(event[field], value, "{field}");
+    }
+}
