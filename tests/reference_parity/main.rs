@@ -370,7 +370,11 @@ fn the_queued_mission_created_event_is_the_reference_builders() {
         .arg(facts.to_string())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(p, &expected, "kitty's payload vs the reference builder's");
     let config = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
@@ -379,7 +383,12 @@ fn the_queued_mission_created_event_is_the_reference_builders() {
             .lines()
             .find(|l| l.trim_start().starts_with(&format!("{key}:")))
             .unwrap_or_else(|| panic!("the reference wrote no project.{key}"));
-        let value = line.split_once(':').unwrap().1.trim().trim_matches(['\'', '"']);
+        let value = line
+            .split_once(':')
+            .unwrap()
+            .1
+            .trim()
+            .trim_matches(['\'', '"']);
         let field = if key == "uuid" { "project_uuid" } else { key };
         assert_eq!(event[field], value, "{field}");
     }
