@@ -29,6 +29,7 @@ pub struct KittyCommand {
     env: BTreeMap<String, String>,
     cwd: PathBuf,
     stdin: Option<Vec<u8>>,
+    stdout_file: Option<std::fs::File>,
     ran: bool,
     secrets: SecretSources,
 }
@@ -46,6 +47,7 @@ impl KittyCommand {
             env,
             cwd,
             stdin: None,
+            stdout_file: None,
             ran: false,
             secrets,
         }
@@ -91,6 +93,21 @@ impl KittyCommand {
         self
     }
 
+    /// Send stdout to `file` instead of capturing it (the run's `stdout()` is then empty): for
+    /// tests of what the binary does when stdout cannot be written, e.g. `/dev/full`.
+    ///
+    /// ```
+    /// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+    /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
+    /// let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    /// let run = home.command().args(["paths", "--json"]).stdout_file(full).run();
+    /// run.assert_code(1);
+    /// ```
+    pub fn stdout_file(mut self, file: std::fs::File) -> Self {
+        self.stdout_file = Some(file);
+        self
+    }
+
     /// The command line, for messages.
     pub fn display(&self) -> String {
         let mut s = self
@@ -105,13 +122,16 @@ impl KittyCommand {
         s
     }
 
-    fn std_command(&self) -> Command {
+    fn std_command(&mut self) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .env_clear()
             .envs(&self.env)
             .current_dir(&self.cwd)
-            .stdout(Stdio::piped())
+            .stdout(match self.stdout_file.take() {
+                Some(f) => Stdio::from(f),
+                None => Stdio::piped(),
+            })
             .stderr(Stdio::piped())
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()

@@ -155,37 +155,52 @@ impl Output {
             }
             let text = serde_json::to_string(&Value::Object(doc))
                 .unwrap_or_else(|_| r#"{"result":"error","error_code":"internal"}"#.into());
-            if !write_stdout(&format!("{text}\n")) && !self.quiet {
-                eprintln!("error: cannot write to stdout");
+            if let Err(e) = write_stdout(&format!("{text}\n")) {
+                return stdout_failed(&e, code);
             }
         } else if is_err {
             // Human errors belong on stderr; a quiet run still shows a fatal error.
             eprintln!("{}", self.paint(&human, "31"));
-        } else if !human.is_empty() {
-            write_stdout(&format!("{human}\n"));
+        } else if !human.is_empty()
+            && let Err(e) = write_stdout(&format!("{human}\n"))
+        {
+            return stdout_failed(&e, code);
         }
         ExitCode::from(code)
     }
 
-    /// Print a usage error (clap's rendering) as JSON or as text.
-    pub fn usage_error(json: bool, rendered: &str, kind_is_output: bool) -> ExitCode {
-        if kind_is_output {
+    /// Print what clap rendered: `--help` or `--version` output (success), or a usage error
+    /// (exit 2). With `--json` each is one JSON document.
+    pub fn usage_error(json: bool, rendered: &str, kind: ClapOutput) -> ExitCode {
+        let (doc, code) = match kind {
+            ClapOutput::Help => (
+                json!({"result": "success", "help": rendered.trim_end()}),
+                0,
+            ),
+            ClapOutput::Version => (
+                json!({"result": "success", "version": crate::VERSION, "text": rendered.trim_end()}),
+                0,
+            ),
+            ClapOutput::UsageError => (
+                json!({"result": "error", "error_code": "usage", "error": rendered.trim()}),
+                2,
+            ),
+        };
+        let written = if json {
+            let mut doc = doc;
+            doc["spec_kitty_version"] = crate::VERSION.into();
+            write_stdout(&format!("{doc}\n"))
+        } else if code == 0 {
             // --help and --version: clap's text on stdout is the product.
-            write_stdout(rendered);
-            return ExitCode::SUCCESS;
-        }
-        if json {
-            let doc = json!({
-                "result": "error",
-                "error_code": "usage",
-                "error": rendered.trim(),
-                "spec_kitty_version": crate::VERSION,
-            });
-            write_stdout(&format!("{doc}\n"));
+            write_stdout(rendered)
         } else {
             eprint!("{rendered}");
+            Ok(())
+        };
+        match written {
+            Ok(()) => ExitCode::from(code),
+            Err(e) => stdout_failed(&e, code),
         }
-        ExitCode::from(2)
     }
 
     fn paint(&self, text: &str, ansi: &str) -> String {
@@ -197,9 +212,29 @@ impl Output {
     }
 }
 
-fn write_stdout(text: &str) -> bool {
+/// What clap produced instead of parsed arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClapOutput {
+    /// `--help` (or `help`).
+    Help,
+    /// `--version`.
+    Version,
+    /// A usage error.
+    UsageError,
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .is_ok()
+    out.write_all(text.as_bytes()).and_then(|()| out.flush())
+}
+
+/// stdout could not take the result (closed, full, a broken pipe): the command's output is lost,
+/// so the run fails. Say so on stderr when that is possible (even with `--quiet`: this fatal error
+/// has no other channel).
+fn stdout_failed(e: &std::io::Error, code: u8) -> ExitCode {
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: cannot write the result to stdout ({e}); the command's output is lost"
+    );
+    ExitCode::from(if code == 0 { 1 } else { code })
 }

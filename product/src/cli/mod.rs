@@ -28,8 +28,17 @@ use context::Ctx;
     after_help = "Run `spec-kitty env` to list every environment variable spec-kitty reads."
 )]
 struct Cli {
-    /// Print exactly one JSON document on stdout.
-    #[arg(long, global = true)]
+    /// Print exactly one JSON document on stdout (also `--json=true|false`).
+    #[arg(
+        long,
+        global = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "false",
+        default_missing_value = "true",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     json: bool,
     /// Silence stderr (except a fatal error that cannot be expressed as JSON).
     #[arg(long, short = 'q', global = true)]
@@ -238,6 +247,28 @@ fn init_logging(env: &Env, quiet: bool) {
         .try_init();
 }
 
+/// Whether the raw arguments ask for JSON (`--json`, or `--json=<anything but false>`) before the command
+/// line is known to parse (the last occurrence wins, as it does for clap).
+fn wants_json(args: &[OsString]) -> bool {
+    let mut json = false;
+    for a in args.iter().skip(1) {
+        let Some(a) = a.to_str() else { continue };
+        if a == "--" {
+            break;
+        }
+        if a == "--json" {
+            json = true;
+        } else if let Some(v) = a.strip_prefix("--json=") {
+            // Only an explicit "no" turns it off: a bad value is answered in JSON too.
+            json = !matches!(
+                v.to_ascii_lowercase().as_str(),
+                "false" | "0" | "no" | "n" | "off"
+            );
+        }
+    }
+    json
+}
+
 /// Run the CLI with explicit inputs and return the exit code.
 pub fn run(
     args: Vec<OsString>,
@@ -245,13 +276,20 @@ pub fn run(
     identity: MachineIdentity,
     clock: Clock,
 ) -> ExitCode {
-    let wants_json = args.iter().skip(1).any(|a| a == "--json");
+    let wants_json = wants_json(&args);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
+            use crate::output::ClapOutput;
             use clap::error::ErrorKind;
-            let is_output = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
-            return Output::usage_error(wants_json, &e.render().to_string(), is_output);
+            let kind = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    ClapOutput::Help
+                }
+                ErrorKind::DisplayVersion => ClapOutput::Version,
+                _ => ClapOutput::UsageError,
+            };
+            return Output::usage_error(wants_json, &e.render().to_string(), kind);
         }
     };
     let (env, env_file_error) = match env {
@@ -333,7 +371,11 @@ pub fn run(
                 .collect();
             return match plugins::dispatch(&ctx, &name, &argv[1..], &builtins) {
                 Ok(code) => code,
-                Err(usage) => Output::usage_error(wants_json, &usage, false),
+                Err(usage) => Output::usage_error(
+                    wants_json,
+                    &usage,
+                    crate::output::ClapOutput::UsageError,
+                ),
             };
         }
     };

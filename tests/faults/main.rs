@@ -1,0 +1,9 @@
+//! The fault suite: hostile inputs, misbehaving servers and kills, each one a finding of the
+//! reliability review, each kept here so it stays fixed. Every CLI run goes through kitty-testkit.
+
+mod output;
+
+/// Every home here logs at trace level, so the automatic leak check sees everything.
+pub fn builder() -> kitty_testkit::IsolatedHomeBuilder {
+    kitty_testkit::IsolatedHome::builder().env("SPEC_KITTY_LOG", "trace")
+}
