@@ -205,6 +205,12 @@ pub struct RunningKitty {
 }
 
 impl RunningKitty {
+    /// Kill the process (SIGKILL on Unix: no clean-up runs) and capture what it wrote.
+    pub fn kill(mut self) -> RunOutput {
+        let _ = self.child.kill();
+        self.wait()
+    }
+
     /// Wait for the process and capture its streams.
     pub fn wait(self) -> RunOutput {
         let out = self

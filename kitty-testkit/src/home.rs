@@ -152,6 +152,15 @@ impl IsolatedHomeBuilder {
         }
         let env = self.environment(&layout);
         let seeded_secrets = crate::secrets::Secrets::default();
+        // Credentials in the service URL are secrets too: user information, its password and
+        // query values must never be printed (at least 4 characters, so the check stays exact).
+        if let Some(raw) = env.get(vars::SPEC_KITTY_SAAS_URL)
+            && let Ok(url) = spec_kitty::saas::url::ServiceUrl::parse(raw)
+        {
+            for secret in url.secrets().iter().filter(|s| s.len() >= 4) {
+                seeded_secrets.add(secret);
+            }
+        }
         let mut sources = vec![seeded_secrets.clone()];
         sources.extend(self.saas_secrets.iter().cloned());
         let home = IsolatedHome {

@@ -140,6 +140,7 @@ mod diagnostics;
 mod drift;
 mod fake_saas;
 pub mod fixtures;
+mod git_shim;
 mod home;
 mod json;
 mod outbox;
@@ -160,6 +161,7 @@ pub use drift::DriftError;
 pub use fake_saas::{
     BatchAnswer, DevicePoll, FakeSaas, MeAnswer, RecordedRequest, RefreshAnswer, refusing_url,
 };
+pub use git_shim::GitStall;
 pub use home::{IsolatedHome, IsolatedHomeBuilder, KEEP_VAR};
 pub use json::{JsonDoc, StrictJsonError, parse_strict_json};
 pub use outbox::HeldLock;

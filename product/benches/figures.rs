@@ -231,7 +231,10 @@ fn main() {
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     assert_eq!(outcome.report.delivered, n as u64);
     // Baseline: the same number of batch requests, each with an empty body, straight through ureq.
-    let client = spec_kitty::saas::SaasClient::new(&saas.url(), Duration::from_secs(10));
+    let client = spec_kitty::saas::SaasClient::new(
+        &spec_kitty::saas::url::ServiceUrl::parse(&saas.url()).unwrap(),
+        Duration::from_secs(10),
+    );
     let t = Instant::now();
     for _ in 0..outcome.report.batches {
         client

@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use crate::env::{Env, vars};
 use crate::paths::RuntimeRoot;
+use crate::saas::url::ServiceUrl;
 
 /// The config file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,14 @@ pub enum ConfigError {
         path: std::path::PathBuf,
         /// The OS error.
         source: std::io::Error,
+    },
+    /// The service URL is unusable (a configuration error, never retried as an outage).
+    #[error("{error}; it comes from {origin}: fix it there")]
+    InvalidUrl {
+        /// `SPEC_KITTY_SAAS_URL` or the config file.
+        origin: String,
+        /// What is wrong, the URL redacted.
+        error: crate::saas::url::UrlError,
     },
     /// The TOML is invalid.
     #[error("{path} is not valid TOML ({detail}); fix or remove it")]
@@ -38,9 +47,14 @@ struct SyncSection {
 }
 
 /// The hosted service URL: `SPEC_KITTY_SAAS_URL`, else `[sync].server_url` in `config.toml`.
-pub fn server_url(env: &Env, root: &RuntimeRoot) -> Result<Option<String>, ConfigError> {
+pub fn server_url(env: &Env, root: &RuntimeRoot) -> Result<Option<ServiceUrl>, ConfigError> {
     if let Some(url) = env.non_empty(vars::SPEC_KITTY_SAAS_URL) {
-        return Ok(Some(url.to_string()));
+        return ServiceUrl::parse(url)
+            .map(Some)
+            .map_err(|error| ConfigError::InvalidUrl {
+                origin: vars::SPEC_KITTY_SAAS_URL.to_string(),
+                error,
+            });
     }
     let path = root.config_file();
     let text = match std::fs::read_to_string(&path) {
@@ -52,5 +66,13 @@ pub fn server_url(env: &Env, root: &RuntimeRoot) -> Result<Option<String>, Confi
         path: path.clone(),
         detail: e.to_string(),
     })?;
-    Ok(file.sync.server_url.filter(|u| !u.is_empty()))
+    match file.sync.server_url.filter(|u| !u.trim().is_empty()) {
+        None => Ok(None),
+        Some(raw) => ServiceUrl::parse(&raw)
+            .map(Some)
+            .map_err(|error| ConfigError::InvalidUrl {
+                origin: format!("[sync].server_url in {}", path.display()),
+                error,
+            }),
+    }
 }

@@ -1,6 +1,7 @@
 //! The fault suite: hostile inputs, misbehaving servers and kills, each one a finding of the
 //! reliability review, each kept here so it stays fixed. Every CLI run goes through kitty-testkit.
 
+mod crash;
 mod output;
 
 /// Every home here logs at trace level, so the automatic leak check sees everything.

@@ -13,7 +13,11 @@ fn dev_full() -> std::fs::File {
 #[test]
 fn a_full_stdout_fails_the_run_and_says_so_on_stderr() {
     let home = crate::builder().build();
-    for args in [&["paths", "--json"][..], &["paths"], &["--json", "--version"]] {
+    for args in [
+        &["paths", "--json"][..],
+        &["paths"],
+        &["--json", "--version"],
+    ] {
         let run = home.command().args(args).stdout_file(dev_full()).run();
         run.assert_code(1);
         run.assert_stderr_contains("cannot write the result to stdout");
@@ -27,7 +31,10 @@ fn a_full_stdout_fails_the_run_and_says_so_on_stderr() {
     run.assert_code(1);
     run.assert_stderr_contains("cannot write the result to stdout");
     // The guard: the same commands succeed when stdout can be written.
-    home.command().args(["paths", "--json"]).run().assert_success();
+    home.command()
+        .args(["paths", "--json"])
+        .run()
+        .assert_success();
 }
 
 #[test]
@@ -38,12 +45,18 @@ fn every_json_form_prints_one_document() {
     run.json().str("/auth_dir");
     let run = home.command().args(["paths", "--json=false"]).run();
     run.assert_success();
-    assert!(parse_strict_json(run.stdout()).is_err(), "--json=false is human output\n{run}");
+    assert!(
+        parse_strict_json(run.stdout()).is_err(),
+        "--json=false is human output\n{run}"
+    );
 
     let run = home.command().args(["--json", "--help"]).run();
     run.assert_success();
     assert!(run.json().str("/help").contains("Usage:"), "{run}");
-    let run = home.command().args(["agent", "mission", "create", "--help", "--json"]).run();
+    let run = home
+        .command()
+        .args(["agent", "mission", "create", "--help", "--json"])
+        .run();
     run.assert_success();
     assert!(run.json().str("/help").contains("--mission-type"), "{run}");
     let run = home.command().args(["--json", "--version"]).run();

@@ -120,6 +120,7 @@ fn saas_code(e: &SaasError) -> &'static str {
         SaasError::Connect { .. } => "server_unreachable",
         SaasError::Timeout { .. } => "server_timeout",
         SaasError::Status { .. } => "server_error",
+        SaasError::Protocol { .. } | SaasError::TooLarge { .. } => "server_protocol",
         SaasError::Decode { .. } => "server_protocol",
     }
 }

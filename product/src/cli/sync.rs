@@ -95,7 +95,8 @@ pub fn now(
 pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
     let root = ctx.root()?;
     let settings = SyncSettings::from_env(&ctx.env);
-    let server = crate::config::server_url(&ctx.env, &root)?;
+    // Shown, never raw: a URL may carry credentials.
+    let server = crate::config::server_url(&ctx.env, &root)?.map(|u| u.redacted());
     let (depth, oldest, last, rejected, quarantined) =
         match Outbox::open_existing(&root.outbox_db())? {
             Some(outbox) => (

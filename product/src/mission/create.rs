@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::env::Env;
 use crate::paths::RuntimeRoot;
 use crate::sync::envelope::{Envelope, MissionCreated, Producer, repo_slug};
-use crate::sync::outbox::Outbox;
+use crate::sync::outbox::{Outbox, Staging};
 
 const LOCK_WAIT: Duration = Duration::from_secs(60);
 
@@ -300,7 +300,8 @@ pub fn create(
     };
 
     // 4. One creator at a time per repository (the lock lives in the git dir, not the work tree).
-    let lock_path = repo.git_dir()?.join("spec-kitty-mission.lock");
+    let git_dir = repo.git_dir()?;
+    let lock_path = super::recover::lock_path(&git_dir);
     let _lock = crate::lock::exclusive_within(&lock_path, LOCK_WAIT)
         .map_err(|e| MissionError::io(&lock_path, e))?
         .ok_or(MissionError::Busy)?;
@@ -417,7 +418,17 @@ pub fn create(
 
     let specs_existed = specs.exists();
     let mut outbox = Outbox::open(&root.outbox_db())?;
-    let event = outbox.append(draft)?;
+    // Finish what an interrupted create in this repository left, before making anything new.
+    super::recover::recover(env, &mut outbox, Some(&git_dir))?;
+    // Staged: durable now, never sent until the commit exists (crash consistency).
+    let event = outbox.append_staged(
+        draft,
+        &Staging {
+            git_dir: git_dir.clone(),
+            top: repo.top().to_path_buf(),
+            dir: dir_name.clone(),
+        },
+    )?;
     let mut coordination = None;
     let written = (|| {
         write_files(
@@ -460,6 +471,11 @@ pub fn create(
     })();
     match written {
         Ok(commit) => {
+            // The commit exists: the event may go. Should this fail, the next create or sync
+            // in this repository promotes it (the commit is what recovery looks for).
+            if let Err(e) = outbox.promote(&event.event_id) {
+                tracing::warn!(error = %e, "could not mark the mission's event ready to send");
+            }
             if let Some(u) = undo.as_mut() {
                 u.armed = false;
             }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod init;
 pub mod meta;
 pub mod protection;
+pub mod recover;
 pub mod repo;
 pub mod scaffold;
 pub mod slug;

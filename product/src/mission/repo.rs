@@ -50,6 +50,32 @@ impl Repo {
         })
     }
 
+    /// The work tree at `top`, known to be one (recovery of a create that ran there).
+    pub fn at(env: &Env, top: &Path) -> Self {
+        Self {
+            top: top.to_path_buf(),
+            env: env.clone(),
+            git_dir: std::cell::OnceCell::new(),
+            origin_default: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether `path` (relative to the top) is in any commit of any ref.
+    pub fn path_in_any_commit(&self, path: &str) -> Result<bool, MissionError> {
+        let found = self.run_ok(&["rev-list", "-1", "--all", "--", path])?;
+        Ok(!found.is_empty())
+    }
+
+    /// Remove `path` (a directory, relative to the top) from the index, keeping HEAD's entries.
+    pub fn unstage(&self, path: &str) -> Result<(), MissionError> {
+        if self.run(&["rev-parse", "--verify", "--quiet", "HEAD"])?.status.success() {
+            self.run_ok(&["reset", "--quiet", "HEAD", "--", path]).map(|_| ())
+        } else {
+            self.run_ok(&["rm", "-r", "--cached", "--quiet", "--ignore-unmatch", "--", path])
+                .map(|_| ())
+        }
+    }
+
     /// The top-level directory.
     pub fn top(&self) -> &Path {
         &self.top

@@ -5,10 +5,14 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+use super::url::ServiceUrl;
 use super::wire::{
     BatchResponse, CLIENT_ID, DEVICE_GRANT, DeviceAuthorization, Me, OAuthError, SYNC_PROTOCOL,
     TokenGrant,
 };
+
+/// The largest answer body read from the service (its answers are small JSON documents).
+pub const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Every way a call to the hosted service can fail. None is swallowed.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +49,26 @@ pub enum SaasError {
         /// The OAuth error body, when there was one.
         oauth: Option<OAuthError>,
     },
+    /// The answer was not HTTP as expected (garbage, a redirect loop, headers too large).
+    #[error(
+        "the spec-kitty service at {url} did not answer with valid HTTP ({detail}); check that SPEC_KITTY_SAAS_URL names the spec-kitty service"
+    )]
+    Protocol {
+        /// The URL called.
+        url: String,
+        /// The transport's words (secrets of the URL scrubbed).
+        detail: String,
+    },
+    /// The answer's body was larger than any answer of the protocol can be.
+    #[error(
+        "the spec-kitty service at {url} sent an answer larger than {limit} bytes; check that SPEC_KITTY_SAAS_URL names the spec-kitty service"
+    )]
+    TooLarge {
+        /// The URL called.
+        url: String,
+        /// The limit.
+        limit: u64,
+    },
     /// The body was not what the protocol says.
     #[error("the spec-kitty service sent an unexpected answer to {url}: {detail}")]
     Decode {
@@ -69,21 +93,25 @@ impl SaasError {
 ///
 /// ```
 /// use std::time::Duration;
-/// let client = spec_kitty::saas::SaasClient::new("http://127.0.0.1:9/", Duration::from_millis(50));
-/// assert_eq!(client.base_url(), "http://127.0.0.1:9");
+/// use spec_kitty::saas::url::ServiceUrl;
+/// let url = ServiceUrl::parse("http://u:p@127.0.0.1:9/").unwrap();
+/// let client = spec_kitty::saas::SaasClient::new(&url, Duration::from_millis(50));
+/// assert_eq!(client.base_url(), "http://***@127.0.0.1:9");
 /// ```
 #[derive(Debug, Clone)]
 pub struct SaasClient {
-    base: String,
+    base: ServiceUrl,
     agent: ureq::Agent,
     timeout: Duration,
 }
 
 impl SaasClient {
     /// A client for `base_url` with one connect and read `timeout`.
-    pub fn new(base_url: &str, timeout: Duration) -> Self {
+    pub fn new(base_url: &ServiceUrl, timeout: Duration) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is reported as the status it is (never followed, so never looped).
+            .max_redirects(0)
             // Proxies would be read from the process environment behind our back: none.
             .proxy(None)
             .timeout_connect(Some(timeout))
@@ -93,31 +121,40 @@ impl SaasClient {
             .user_agent(concat!("spec-kitty/", env!("CARGO_PKG_VERSION")))
             .build();
         Self {
-            base: base_url.trim_end_matches('/').to_string(),
+            base: base_url.clone(),
             agent: config.into(),
             timeout,
         }
     }
 
-    /// The base URL, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        &self.base
+    /// The base URL as it may be shown (credentials redacted), without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.base.redacted()
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+    /// The request URL of `path`, and the same URL as it may be shown.
+    fn url(&self, path: &str) -> (String, String) {
+        (self.base.request(path), self.base.redacted_request(path))
     }
 
+    /// Classify a transport failure; `url` is the shown (redacted) URL, and the library's own
+    /// words are scrubbed of the URL's secrets.
     fn transport(&self, url: &str, e: ureq::Error) -> SaasError {
+        let url = url.to_string();
+        let detail = self.base.scrub(&e.to_string());
         match e {
-            ureq::Error::Timeout(_) => SaasError::Timeout {
-                url: url.to_string(),
+            ureq::Error::Timeout(_) | ureq::Error::BodyStalled => SaasError::Timeout {
+                url,
                 timeout_ms: self.timeout.as_millis(),
             },
-            other => SaasError::Connect {
-                url: url.to_string(),
-                detail: other.to_string(),
-            },
+            ureq::Error::BodyExceedsLimit(limit) => SaasError::TooLarge { url, limit },
+            ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
+                SaasError::Protocol { url, detail }
+            }
+            ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
+                SaasError::Protocol { url, detail }
+            }
+            _ => SaasError::Connect { url, detail },
         }
     }
 
@@ -131,6 +168,8 @@ impl SaasClient {
         let status = resp.status().as_u16();
         let body = resp
             .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
             .read_to_vec()
             .map_err(|e| self.transport(url, e))?;
         if !(200..300).contains(&status) {
@@ -152,9 +191,9 @@ impl SaasClient {
         path: &str,
         form: &[(&str, &str)],
     ) -> Result<T, SaasError> {
-        let url = self.url(path);
+        let (request, url) = self.url(path);
         tracing::debug!(%url, "POST (form)");
-        let result = self.agent.post(&url).send_form(form.iter().copied());
+        let result = self.agent.post(&request).send_form(form.iter().copied());
         self.finish("POST", &url, result)
     }
 
@@ -205,11 +244,11 @@ impl SaasClient {
 
     /// `GET /api/v1/me` with a bearer token.
     pub fn me(&self, access_token: &str) -> Result<Me, SaasError> {
-        let url = self.url("/api/v1/me");
+        let (request, url) = self.url("/api/v1/me");
         tracing::debug!(%url, "GET");
         let result = self
             .agent
-            .get(&url)
+            .get(&request)
             .header("Authorization", format!("Bearer {access_token}"))
             .call();
         self.finish("GET", &url, result)
@@ -221,7 +260,7 @@ impl SaasClient {
         access_token: &str,
         events: &[T],
     ) -> Result<BatchResponse, SaasError> {
-        let url = self.url("/api/v1/events/batch/");
+        let (request, url) = self.url("/api/v1/events/batch/");
         let body = serde_json::to_vec(&serde_json::json!({ "events": events })).map_err(|e| {
             SaasError::Decode {
                 url: url.clone(),
@@ -239,7 +278,7 @@ impl SaasClient {
         tracing::debug!(%url, events = events.len(), "POST batch");
         let result = self
             .agent
-            .post(&url)
+            .post(&request)
             .header("Authorization", format!("Bearer {access_token}"))
             .header("Content-Encoding", "gzip")
             .header("Content-Type", "application/json")

@@ -31,6 +31,8 @@ pub enum SyncDiagnosticCode {
     ServerUnavailable,
     /// Local sync state (the outbox database or a lock file) could not be used.
     LocalStateUnavailable,
+    /// The sync configuration (service URL, config.toml) is unusable: fix it, retrying cannot help.
+    ConfigurationInvalid,
     /// The server rejected events too often; they are parked.
     EventsRejected,
     /// Queued rows did not decode and were quarantined.
@@ -41,7 +43,7 @@ pub enum SyncDiagnosticCode {
 
 impl SyncDiagnosticCode {
     /// Every code this build emits or knows, in a stable order.
-    pub const KNOWN: [SyncDiagnosticCode; 10] = [
+    pub const KNOWN: [SyncDiagnosticCode; 11] = [
         Self::FinalSyncLockUnavailable,
         Self::AuthRefreshInProgress,
         Self::WebsocketOffline,
@@ -50,6 +52,7 @@ impl SyncDiagnosticCode {
         Self::DirectIngressMissingPrivateTeam,
         Self::ServerUnavailable,
         Self::LocalStateUnavailable,
+        Self::ConfigurationInvalid,
         Self::EventsRejected,
         Self::EventsQuarantined,
     ];
@@ -73,6 +76,7 @@ impl SyncDiagnosticCode {
             Self::DirectIngressMissingPrivateTeam => "sync.direct_ingress_missing_private_team",
             Self::ServerUnavailable => "sync.server_unavailable",
             Self::LocalStateUnavailable => "sync.local_state_unavailable",
+            Self::ConfigurationInvalid => "sync.configuration_invalid",
             Self::EventsRejected => "sync.events_rejected",
             Self::EventsQuarantined => "sync.events_quarantined",
             Self::Unrecognized(_) => return None,

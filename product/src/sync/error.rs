@@ -103,9 +103,8 @@ impl SyncError {
             Self::ServerUnavailable(_) | Self::NoServer => SyncDiagnosticCode::ServerUnavailable,
             Self::EventsRejected(_) => SyncDiagnosticCode::EventsRejected,
             Self::EventsQuarantined(_) => SyncDiagnosticCode::EventsQuarantined,
-            Self::Outbox(_) | Self::Config(_) | Self::Lock { .. } => {
-                SyncDiagnosticCode::LocalStateUnavailable
-            }
+            Self::Outbox(_) | Self::Lock { .. } => SyncDiagnosticCode::LocalStateUnavailable,
+            Self::Config(_) => SyncDiagnosticCode::ConfigurationInvalid,
         }
     }
 }

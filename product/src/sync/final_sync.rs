@@ -65,6 +65,13 @@ impl SyncInputs<'_> {
             Ok(o) => o,
             Err(e) => return fail(e.into()),
         };
+        // Events of creates that died before committing are resolved first (sent only if their
+        // commit exists).
+        match crate::mission::recover::recover(self.env, &mut outbox, None) {
+            Ok(r) if r != Default::default() => tracing::info!(?r, "staged events resolved"),
+            Ok(_) => {}
+            Err(e) => return fail(e.into()),
+        }
         let mut result = match self.client(settings, deadline) {
             Ok((client, mut tokens)) => drain(
                 &mut outbox,

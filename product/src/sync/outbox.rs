@@ -107,6 +107,17 @@ pub struct QuarantinedRow {
     pub quarantined_at: String,
 }
 
+/// Where a staged event's mission is being created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staging {
+    /// The repository's git directory (its mission lock lives there).
+    pub git_dir: PathBuf,
+    /// The work tree.
+    pub top: PathBuf,
+    /// The mission directory name under `kitty-specs/`.
+    pub dir: String,
+}
+
 /// One server verdict to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -246,6 +257,22 @@ impl Outbox {
 
     /// Queue several events in one transaction.
     pub fn append_all(&mut self, drafts: Vec<EnvelopeDraft>) -> Result<Vec<Envelope>, OutboxError> {
+        self.insert(drafts, None)
+    }
+
+    /// Insert in one transaction, queued or (with `staging`) staged.
+    fn insert(
+        &mut self,
+        drafts: Vec<EnvelopeDraft>,
+        staging: Option<&Staging>,
+    ) -> Result<Vec<Envelope>, OutboxError> {
+        let staged = staging.map(|s| {
+            (
+                s.git_dir.to_string_lossy().into_owned(),
+                s.top.to_string_lossy().into_owned(),
+                s.dir.clone(),
+            )
+        });
         self.write(|tx| {
             let mut clock: i64 = tx
                 .query_row("SELECT value FROM meta WHERE key = 'lamport'", [], |r| {
@@ -256,17 +283,27 @@ impl Outbox {
                 .unwrap_or(0);
             let mut out = Vec::with_capacity(drafts.len());
             let mut insert = tx.prepare_cached(
-                "INSERT INTO events (event_id, event_type, envelope, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO events (event_id, event_type, envelope, created_at, state,
+                     staged_git_dir, staged_top, staged_dir)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for draft in drafts {
                 clock += 1;
                 let envelope = draft.stamp(clock);
                 let text = serde_json::to_string(&envelope).unwrap_or_default();
+                let (git_dir, top, dir) = match &staged {
+                    Some((g, t, d)) => (Some(g.as_str()), Some(t.as_str()), Some(d.as_str())),
+                    None => (None, None, None),
+                };
                 insert.execute(params![
                     envelope.event_id,
                     envelope.event_type,
                     text,
-                    envelope.timestamp
+                    envelope.timestamp,
+                    if staged.is_some() { "staged" } else { "queued" },
+                    git_dir,
+                    top,
+                    dir
                 ])?;
                 out.push(envelope);
             }
@@ -299,22 +336,41 @@ impl Outbox {
         })
     }
 
-    /// Schema 1 → 2: the rejection columns (idempotent; version 1 databases keep every row).
+    /// Schema 1 → 2: the rejection and staging columns (idempotent, column by column; every row
+    /// of a version 1 database is kept).
     fn migrate(&self) -> rusqlite::Result<()> {
-        let has_state: bool = self
-            .conn
-            .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'state'")?
-            .exists([])?;
-        if !has_state {
-            self.conn.execute_batch(
-                "BEGIN IMMEDIATE;
-                 ALTER TABLE events ADD COLUMN state TEXT NOT NULL DEFAULT 'queued';
-                 ALTER TABLE events ADD COLUMN next_attempt_ms INTEGER NOT NULL DEFAULT 0;
-                 ALTER TABLE events ADD COLUMN last_error TEXT;
-                 COMMIT;",
-            )?;
+        const COLUMNS: [(&str, &str); 6] = [
+            ("state", "TEXT NOT NULL DEFAULT 'queued'"),
+            ("next_attempt_ms", "INTEGER NOT NULL DEFAULT 0"),
+            ("last_error", "TEXT"),
+            ("staged_git_dir", "TEXT"),
+            ("staged_top", "TEXT"),
+            ("staged_dir", "TEXT"),
+        ];
+        let has = |name: &str| -> rusqlite::Result<bool> {
+            self.conn
+                .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = ?1")?
+                .exists([name])
+        };
+        // Cheap check first; then again under the write lock, as another process may have
+        // migrated meanwhile.
+        if COLUMNS.iter().all(|(n, _)| has(n).unwrap_or(false)) {
+            return Ok(());
         }
-        Ok(())
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = (|| {
+            for (name, decl) in COLUMNS {
+                if !has(name)? {
+                    self.conn
+                        .execute_batch(&format!("ALTER TABLE events ADD COLUMN {name} {decl}"))?;
+                }
+            }
+            self.conn.execute_batch("COMMIT")
+        })();
+        if result.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        result
     }
 
     /// Every queued (not parked) event, oldest first, without moving anything (read-only
@@ -447,6 +503,55 @@ impl Outbox {
             }
             Ok(parked)
         })
+    }
+
+    /// Queue `draft` as *staged*: durable, but never sent until [`promote`](Self::promote)d. A
+    /// mission create stages its event before it writes anything, and promotes it once its
+    /// commit exists; after a crash in between, [`staged`](Self::staged) finds it for recovery.
+    pub fn append_staged(
+        &mut self,
+        draft: EnvelopeDraft,
+        staging: &Staging,
+    ) -> Result<Envelope, OutboxError> {
+        self.insert(vec![draft], Some(staging))
+            .map(|mut v| v.remove(0))
+    }
+
+    /// Make a staged event sendable.
+    pub fn promote(&mut self, event_id: &str) -> Result<(), OutboxError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE events SET state = 'queued', staged_git_dir = NULL, staged_top = NULL,
+                     staged_dir = NULL
+                 WHERE event_id = ?1 AND state = 'staged'",
+                [event_id],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Every staged event (a create in progress, or one that died before promoting it).
+    pub fn staged(&self) -> Result<Vec<(String, Staging)>, OutboxError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT event_id, staged_git_dir, staged_top, staged_dir FROM events
+                 WHERE state = 'staged' ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Staging {
+                        git_dir: PathBuf::from(r.get::<_, Option<String>>(1)?.unwrap_or_default()),
+                        top: PathBuf::from(r.get::<_, Option<String>>(2)?.unwrap_or_default()),
+                        dir: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// Queue a row verbatim, bypassing the envelope type (for tests of the quarantine only).

@@ -111,7 +111,10 @@ fn manager(home: &IsolatedHome, saas: &FakeSaas) -> TokenManager {
     TokenManager::new(
         home.session_store(),
         root.refresh_lock(),
-        Some(SaasClient::new(&saas.url(), Duration::from_secs(5))),
+        Some(SaasClient::new(
+            &spec_kitty::saas::url::ServiceUrl::parse(&saas.url()).unwrap(),
+            Duration::from_secs(5),
+        )),
         Duration::from_secs(1),
         Clock::system(),
     )

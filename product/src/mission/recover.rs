@@ -1,0 +1,92 @@
+//! Crash recovery of mission creates.
+//!
+//! A create stages its event in the outbox before it writes anything and promotes it once its
+//! commit exists. A staged event whose create died is resolved here, under the repository's
+//! mission lock (so never while that create still runs): if the mission's `meta.json` is in a
+//! commit, the event is promoted and will be sent; otherwise everything the create left is
+//! removed (the scaffold directory, its index entries, its coordination branch) with the event,
+//! so after a kill at any point either all of the mission exists or nothing of it does, and no
+//! event is ever sent for a commit that does not exist.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::repo::Repo;
+use crate::env::Env;
+use crate::sync::outbox::{Outbox, OutboxError, Staging};
+
+/// What recovery did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Staged events whose commit exists, now queued.
+    pub promoted: u64,
+    /// Staged events of creates that died before committing, removed with their debris.
+    pub discarded: u64,
+    /// Staged events left alone (their create still holds the lock, or git failed).
+    pub pending: u64,
+}
+
+/// The lock a create holds while it works, in the repository's git directory.
+pub fn lock_path(git_dir: &Path) -> std::path::PathBuf {
+    git_dir.join("spec-kitty-mission.lock")
+}
+
+/// Resolve staged events. With `held` (the git directory whose mission lock the caller already
+/// holds, i.e. a create), only that repository's events are resolved; without it, every staged
+/// event whose repository's lock is free.
+pub fn recover(env: &Env, outbox: &mut Outbox, held: Option<&Path>) -> Result<Recovered, OutboxError> {
+    let mut done = Recovered::default();
+    for (event_id, staging) in outbox.staged()? {
+        let _lock = match held {
+            Some(g) if g == staging.git_dir => None,
+            Some(_) => continue,
+            None => match crate::lock::exclusive_within(&lock_path(&staging.git_dir), Duration::ZERO) {
+                Ok(Some(lock)) => Some(lock),
+                // A create is running there (or the directory is gone: handled below).
+                Ok(None) => {
+                    done.pending += 1;
+                    continue;
+                }
+                Err(_) if !staging.git_dir.exists() => None,
+                Err(_) => {
+                    done.pending += 1;
+                    continue;
+                }
+            },
+        };
+        match resolve(env, &staging) {
+            Some(true) => {
+                outbox.promote(&event_id)?;
+                done.promoted += 1;
+            }
+            Some(false) => {
+                outbox.remove(std::slice::from_ref(&event_id))?;
+                done.discarded += 1;
+            }
+            None => done.pending += 1,
+        }
+    }
+    Ok(done)
+}
+
+/// `Some(true)`: the mission is committed. `Some(false)`: it is not, and its debris is gone.
+/// `None`: cannot tell now (git failed); try again later.
+fn resolve(env: &Env, staging: &Staging) -> Option<bool> {
+    if !staging.top.is_dir() {
+        // The repository is gone: nothing was committed that could be synced.
+        return Some(false);
+    }
+    let repo = Repo::at(env, &staging.top);
+    let rel = format!("kitty-specs/{}", staging.dir);
+    if repo.path_in_any_commit(&format!("{rel}/meta.json")).ok()? {
+        return Some(true);
+    }
+    tracing::warn!(mission = %staging.dir, "removing what an interrupted mission create left behind");
+    repo.unstage(&rel).ok()?;
+    let dir = staging.top.join(&rel);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).ok()?;
+    }
+    repo.delete_branch(&format!("kitty/mission-{}", staging.dir));
+    Some(false)
+}

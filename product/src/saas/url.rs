@@ -1,0 +1,213 @@
+//! The hosted service's base URL: validated once, and shown only with its credentials redacted.
+//!
+//! A URL may carry secrets (`https://user:pass@host/` or `?token=...`). Requests use it as given;
+//! everything a person or a log can see (errors, `sync status`, diagnostics, traces) uses
+//! [`ServiceUrl::redacted`], which replaces the user information with `***` and every query
+//! value with `***`.
+
+use std::fmt;
+
+/// Why a service URL is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the spec-kitty service URL {shown} is not usable: {problem}")]
+pub struct UrlError {
+    /// The URL, redacted.
+    pub shown: String,
+    /// What is wrong (and what to do).
+    pub problem: String,
+}
+
+/// A validated `http`/`https` base URL.
+///
+/// ```
+/// use spec_kitty::saas::url::ServiceUrl;
+/// let url = ServiceUrl::parse("https://ada:s3cret@kitty.example/base/?token=abc&team=x").unwrap();
+/// assert_eq!(url.redacted(), "https://***@kitty.example/base?token=***&team=***");
+/// assert_eq!(
+///     url.request("/api/v1/me"),
+///     "https://ada:s3cret@kitty.example/base/api/v1/me?token=abc&team=x"
+/// );
+/// assert!(ServiceUrl::parse("ftp://kitty.example").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServiceUrl {
+    scheme: String,
+    userinfo: Option<String>,
+    host: String,
+    path: String,
+    query: Option<String>,
+}
+
+impl fmt::Debug for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl fmt::Display for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl ServiceUrl {
+    /// Parse and validate `raw`: an `http` or `https` scheme, a host, no spaces. A fragment is
+    /// dropped; a trailing `/` of the path is not significant.
+    pub fn parse(raw: &str) -> Result<Self, UrlError> {
+        let raw = raw.trim();
+        let fail = |problem: &str| UrlError {
+            shown: redact_raw(raw),
+            problem: problem.to_string(),
+        };
+        let Some((scheme, rest)) = raw.split_once("://") else {
+            return Err(fail(
+                "it has no scheme; write it as https://host (or http://127.0.0.1:port)",
+            ));
+        };
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(fail(&format!(
+                "the scheme {scheme:?} is not supported; use https:// (or http://)"
+            )));
+        }
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(fail("it contains spaces or control characters"));
+        }
+        let rest = rest.split('#').next().unwrap_or_default();
+        let (before_query, query) = match rest.split_once('?') {
+            Some((b, q)) => (b, Some(q.to_string()).filter(|q| !q.is_empty())),
+            None => (rest, None),
+        };
+        let (authority, path) = match before_query.find('/') {
+            Some(i) => (&before_query[..i], &before_query[i..]),
+            None => (before_query, ""),
+        };
+        let (userinfo, host) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u.to_string()), h),
+            None => (None, authority),
+        };
+        if host.is_empty() || host.starts_with(':') {
+            return Err(fail("it has no host"));
+        }
+        Ok(Self {
+            scheme,
+            userinfo,
+            host: host.to_string(),
+            path: path.trim_end_matches('/').to_string(),
+            query,
+        })
+    }
+
+    /// The URL of `path` (starting with `/`) under this base, credentials and query kept.
+    pub fn request(&self, path: &str) -> String {
+        let mut s = format!("{}://", self.scheme);
+        if let Some(u) = &self.userinfo {
+            s.push_str(u);
+            s.push('@');
+        }
+        s.push_str(&self.host);
+        s.push_str(&self.path);
+        s.push_str(path);
+        if let Some(q) = &self.query {
+            s.push('?');
+            s.push_str(q);
+        }
+        s
+    }
+
+    /// The base URL as it may be shown: user information and query values replaced by `***`.
+    pub fn redacted(&self) -> String {
+        self.redacted_request("")
+    }
+
+    /// [`request`](Self::request) as it may be shown.
+    pub fn redacted_request(&self, path: &str) -> String {
+        let mut s = format!("{}://", self.scheme);
+        if self.userinfo.is_some() {
+            s.push_str("***@");
+        }
+        s.push_str(&self.host);
+        s.push_str(&self.path);
+        s.push_str(path);
+        if let Some(q) = &self.query {
+            s.push('?');
+            s.push_str(&redact_query(q));
+        }
+        s
+    }
+
+    /// The secret parts of this URL (user information, its password, query values), for callers
+    /// that must scrub them from third-party text such as an HTTP library's error message.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(u) = &self.userinfo {
+            out.push(u.clone());
+            if let Some((_, pass)) = u.split_once(':')
+                && !pass.is_empty()
+            {
+                out.push(pass.to_string());
+            }
+        }
+        if let Some(q) = &self.query {
+            for pair in q.split('&') {
+                if let Some((_, v)) = pair.split_once('=')
+                    && !v.is_empty()
+                {
+                    out.push(v.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// `text` with this URL's secrets replaced by `***`.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut secrets = self.secrets();
+        // Longest first, so a password inside the user information goes with it.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets
+            .iter()
+            .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
+    }
+}
+
+fn redact_query(q: &str) -> String {
+    q.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) => format!("{k}=***"),
+            None => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Best-effort redaction of a string that did not parse as a URL: user information (before the
+/// last `@` of the authority) and every query value.
+///
+/// ```
+/// assert_eq!(spec_kitty::saas::url::redact_raw("ftp://u:p@h/x?k=v"), "ftp://***@h/x?k=***");
+/// ```
+pub fn redact_raw(raw: &str) -> String {
+    let (head, query) = match raw.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (raw, None),
+    };
+    let head = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(end);
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+                None => head.to_string(),
+            }
+        }
+        None => match head.rsplit_once('@') {
+            Some((_, host)) => format!("***@{host}"),
+            None => head.to_string(),
+        },
+    };
+    match query {
+        Some(q) => format!("{head}?{}", redact_query(q)),
+        None => head,
+    }
+}

@@ -1,0 +1,164 @@
+//! Finding 2: a mission create killed at any point leaves either all of the mission (scaffold,
+//! commit, event) or nothing of it, and never an event for a commit that does not exist.
+
+use std::time::Duration;
+
+use kitty_testkit::{FakeSaas, IsolatedHome, Repo, SessionSeed};
+
+struct KillPoint {
+    name: &'static str,
+    /// Matched against `" <git arguments> "` by the shim.
+    git: &'static str,
+    /// Whether the commit exists when the process dies there.
+    committed: bool,
+}
+
+const KILL_POINTS: [KillPoint; 4] = [
+    KillPoint {
+        name: "making the coordination branch",
+        git: " branch --no-track kitty/mission-",
+        committed: false,
+    },
+    KillPoint {
+        name: "staging the scaffold",
+        git: " add -- kitty-specs/",
+        committed: false,
+    },
+    KillPoint {
+        name: "inside git commit (hooks running)",
+        git: " commit --quiet ",
+        committed: false,
+    },
+    KillPoint {
+        name: "after the commit, before the event is released",
+        git: " rev-parse HEAD ",
+        committed: true,
+    },
+];
+
+fn branches(repo: &Repo) -> Vec<String> {
+    repo.git(&["branch", "--format=%(refname:short)"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn kill_create_at(point: &KillPoint) -> (IsolatedHome, Repo, FakeSaas) {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    let repo = home.repo().build();
+    let commits = repo.commit_count();
+    let stall = home.stall_git_on(point.git);
+    let running = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "crash-me", "--json"])
+        .spawn();
+    assert!(
+        stall.wait_until_stalled(Duration::from_secs(20)),
+        "{}: git never reached {:?}",
+        point.name,
+        point.git
+    );
+    let killed = running.kill();
+    assert_eq!(
+        killed.code(),
+        None,
+        "{}: killed by a signal\n{killed}",
+        point.name
+    );
+    drop(stall);
+    // Whatever the kill left, nothing was sent for it.
+    assert!(saas.received_events().is_empty(), "{}", point.name);
+    assert_eq!(
+        repo.commit_count(),
+        commits + usize::from(point.committed),
+        "{}: the kill point is where the test says",
+        point.name
+    );
+    (home, repo, saas)
+}
+
+#[test]
+fn a_create_killed_at_any_step_leaves_all_of_the_mission_or_none() {
+    for point in &KILL_POINTS {
+        let (home, repo, saas) = kill_create_at(point);
+        // The next sync resolves what the dead create left.
+        home.command()
+            .args(["sync", "now", "--json"])
+            .run()
+            .assert_success();
+        let dirs = repo.mission_dirs();
+        let status = repo.git(&["status", "--porcelain", "--untracked-files=all"]);
+        if point.committed {
+            assert_eq!(dirs.len(), 1, "{}", point.name);
+            let sent = saas.received_events();
+            assert_eq!(
+                sent.len(),
+                1,
+                "{}: the committed mission's event is sent once",
+                point.name
+            );
+            let dir = dirs[0].file_name().unwrap().to_string_lossy().into_owned();
+            assert_eq!(sent[0]["payload"]["mission_slug"], dir.as_str());
+            assert!(
+                repo.git(&["log", "-1", "--format=%s"]).contains(&dir),
+                "{}: the event's commit exists",
+                point.name
+            );
+        } else {
+            assert!(
+                dirs.is_empty(),
+                "{}: scaffold left behind: {dirs:?}",
+                point.name
+            );
+            assert!(
+                status.trim().is_empty(),
+                "{}: the index or work tree was left dirty:\n{status}",
+                point.name
+            );
+            assert!(
+                !branches(&repo)
+                    .iter()
+                    .any(|b| b.starts_with("kitty/mission-")),
+                "{}: coordination branch left: {:?}",
+                point.name,
+                branches(&repo)
+            );
+            assert!(saas.received_events().is_empty(), "{}", point.name);
+        }
+        assert!(home.queued_events().is_empty(), "{}", point.name);
+        // Nothing blocks the same slug afterwards.
+        let again = home
+            .command()
+            .current_dir(repo.path())
+            .args(["agent", "mission", "create", "crash-me", "--json"])
+            .run();
+        again.assert_success();
+    }
+}
+
+/// Recovery also runs at the next create in the same repository (with sync off), before
+/// anything new is made.
+#[test]
+fn the_next_create_cleans_up_a_killed_one() {
+    let point = &KILL_POINTS[2];
+    let (home, repo, _saas) = kill_create_at(point);
+    let run = home
+        .command()
+        .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "0")
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "next-one", "--json"])
+        .run();
+    run.assert_success();
+    let dirs = repo.mission_dirs();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    assert!(dirs[0].to_string_lossy().contains("next-one"));
+    let queued = home.queued_events();
+    assert_eq!(queued.len(), 1, "only the new mission's event");
+    assert_eq!(
+        queued[0]["payload"]["mission_slug"],
+        dirs[0].file_name().unwrap().to_str().unwrap()
+    );
+}
