@@ -460,6 +460,18 @@ impl IsolatedHome {
         session
     }
 
+    /// Treat `secret` like a seeded token: every later run fails if it appears on stdout or
+    /// stderr (for credentials a test writes itself, e.g. in a `config.toml` URL).
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// home.treat_as_secret("hunter2-in-a-url");
+    /// assert!(home.secrets().contains(&"hunter2-in-a-url".to_string()));
+    /// ```
+    pub fn treat_as_secret(&self, secret: &str) {
+        self.secrets.add(secret);
+    }
+
     fn remember_secrets(&self, session: &Session) {
         self.secrets.add(&session.access_token);
         self.secrets.add(&session.refresh_token);

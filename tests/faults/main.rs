@@ -3,6 +3,7 @@
 
 mod crash;
 mod output;
+mod urls;
 
 /// Every home here logs at trace level, so the automatic leak check sees everything.
 pub fn builder() -> kitty_testkit::IsolatedHomeBuilder {
