@@ -30,6 +30,7 @@ pub struct KittyCommand {
     cwd: PathBuf,
     stdin: Option<Vec<u8>>,
     stdout_file: Option<std::fs::File>,
+    env_os: BTreeMap<String, OsString>,
     ran: bool,
     secrets: SecretSources,
 }
@@ -48,6 +49,7 @@ impl KittyCommand {
             cwd,
             stdin: None,
             stdout_file: None,
+            env_os: BTreeMap::new(),
             ran: false,
             secrets,
         }
@@ -72,6 +74,24 @@ impl KittyCommand {
     /// Set one variable for this run only (on top of the home's exact environment).
     pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.insert(name.into(), value.into());
+        self
+    }
+
+    /// Set one variable to an OS string for this run only (for values that are not UTF-8).
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+    /// use std::os::unix::ffi::OsStringExt;
+    /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
+    /// let bad = std::ffi::OsString::from_vec(b"/tmp/\xff".to_vec());
+    /// let run = home.command().env_os("SPEC_KITTY_HOME", bad).args(["paths", "--json"]).run();
+    /// run.assert_code(1);
+    /// # }
+    /// ```
+    pub fn env_os(mut self, name: &str, value: impl Into<OsString>) -> Self {
+        self.env.remove(name);
+        self.env_os.insert(name.to_string(), value.into());
         self
     }
 
@@ -127,6 +147,7 @@ impl KittyCommand {
         cmd.args(&self.args)
             .env_clear()
             .envs(&self.env)
+            .envs(&self.env_os)
             .current_dir(&self.cwd)
             .stdout(match self.stdout_file.take() {
                 Some(f) => Stdio::from(f),

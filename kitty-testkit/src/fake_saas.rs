@@ -56,7 +56,8 @@ pub enum MeAnswer {
 pub enum BatchAnswer {
     /// This HTTP status (401, 403, 503...) with an error body.
     Status(u16),
-    /// `200`, giving the events these statuses in order (the last one repeats).
+    /// `200`, giving the events these statuses in order (the last one repeats). `"<null>"`
+    /// answers `"status": null` and `"<missing>"` leaves the key out.
     Statuses(Vec<String>),
 }
 
@@ -516,8 +517,10 @@ fn results(events: &[Value], statuses: &[String], reason: Option<&str>) -> Value
                 .or(statuses.last())
                 .cloned()
                 .unwrap_or_else(|| "success".into());
-            match reason {
-                Some(why) if status == "rejected" => {
+            match (status.as_str(), reason) {
+                ("<null>", _) => json!({"event_id": e["event_id"], "status": null}),
+                ("<missing>", _) => json!({"event_id": e["event_id"]}),
+                ("rejected", Some(why)) => {
                     json!({"event_id": e["event_id"], "status": status, "error": why})
                 }
                 _ => json!({"event_id": e["event_id"], "status": status}),

@@ -146,6 +146,7 @@ mod json;
 mod outbox;
 mod reference;
 mod repo;
+mod rogue;
 mod secrets;
 mod seed;
 mod snapshot;
@@ -170,6 +171,7 @@ pub use reference::{
     ReferenceMissing,
 };
 pub use repo::{Repo, RepoBuilder};
+pub use rogue::{Misbehaviour, RogueServer};
 pub use seed::{BrokenSeed, SessionSeed, team};
 pub use snapshot::DirSnapshot;
 

@@ -85,6 +85,41 @@ impl IsolatedHome {
             .expect("insert the raw row");
     }
 
+    /// Queue `n` valid `MissionCreated` events (the contract's shape) directly in the outbox the
+    /// product reads, as `n` mission creates with sync off would. Returns their event ids.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let ids = home.seed_queued_events(3);
+    /// assert_eq!(home.queued_events().len(), 3);
+    /// assert_eq!(ids.len(), 3);
+    /// ```
+    pub fn seed_queued_events(&self, n: usize) -> Vec<String> {
+        use spec_kitty::sync::envelope::{MissionCreated, Producer};
+        let mut outbox =
+            Outbox::open(&self.runtime_root().outbox_db()).expect("open or create the outbox");
+        let producer = Producer::example();
+        let now = chrono::Utc::now();
+        let drafts: Vec<_> = (0..n)
+            .map(|i| {
+                let id = spec_kitty::ids::ulid(now);
+                let slug = format!("seeded-{i}");
+                MissionCreated::sample(&id, &slug).draft(now, &producer)
+            })
+            .collect();
+        outbox
+            .append_all(drafts)
+            .expect("queue the events")
+            .into_iter()
+            .map(|e| e.event_id)
+            .collect()
+    }
+
+    /// The size in bytes of the outbox database file (0 when there is none).
+    pub fn outbox_file_size(&self) -> u64 {
+        std::fs::metadata(self.runtime_root().outbox_db()).map_or(0, |m| m.len())
+    }
+
     /// The product's outbox, if it exists (an internal product type: not part of this API).
     pub(crate) fn outbox(&self) -> Option<Outbox> {
         Outbox::open_existing(&self.runtime_root().outbox_db()).expect("open the outbox")

@@ -68,6 +68,8 @@ registry! {
     SPEC_KITTY_LOCK_BUDGET_MS = "SPEC_KITTY_LOCK_BUDGET_MS", "How long to wait for the refresh or outbox lock, in milliseconds", "1000", Cleared;
     /// HTTP timeout.
     SPEC_KITTY_HTTP_TIMEOUT_MS = "SPEC_KITTY_HTTP_TIMEOUT_MS", "Connect and read timeout of each request to the hosted service, in milliseconds", "10000", Cleared;
+    /// `sync now` deadline.
+    SPEC_KITTY_SYNC_DEADLINE_MS = "SPEC_KITTY_SYNC_DEADLINE_MS", "Overall deadline of `sync now`, in milliseconds: no request starts after it, and each request's timeout is cut to what remains", "20000", Cleared;
     /// Device-flow time unit.
     SPEC_KITTY_POLL_SECOND_MS = "SPEC_KITTY_POLL_SECOND_MS", "Length of one second of the device-flow poll interval, in milliseconds (a test hook)", "1000", Cleared;
     /// Binary path given to plugins.
@@ -104,6 +106,8 @@ const TRUTHY: &[&str] = &["1", "true", "yes", "y", "on"];
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Env {
     vars: BTreeMap<String, String>,
+    /// Variables whose value is not UTF-8, kept (passed to child processes) but never read.
+    not_utf8: BTreeMap<String, std::ffi::OsString>,
     /// Variables that came from an operator env file, and which file.
     origins: BTreeMap<String, std::path::PathBuf>,
     /// The operator env files looked at (see [`crate::env_file`]).
@@ -156,16 +160,62 @@ pub struct EnvFileReport {
 }
 
 impl Env {
-    /// Snapshot the current process environment. Only `main` calls this; non-UTF-8 values are
-    /// skipped (the product reads none).
+    /// Snapshot the current process environment. Only `main` calls this. A value that is not
+    /// UTF-8 is kept aside: it is passed on to child processes, and if the variable is one the
+    /// product reads, [`Env::unusable`] names it so the command can refuse to run (set but unusable
+    /// is an error, never a silent fallback to the default).
     pub fn from_process() -> Self {
-        let vars = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
-        Self {
-            vars,
-            ..Self::default()
+        Self::from_os_pairs(std::env::vars_os())
+    }
+
+    /// Build a snapshot from OS strings, as [`from_process`](Self::from_process) does.
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// use std::os::unix::ffi::OsStringExt;
+    /// let bad = std::ffi::OsString::from_vec(b"/home/\xff".to_vec());
+    /// let env = spec_kitty::env::Env::from_os_pairs([("SPEC_KITTY_HOME".into(), bad)]);
+    /// assert_eq!(env.get("SPEC_KITTY_HOME"), None);
+    /// assert_eq!(env.unusable(), vec!["SPEC_KITTY_HOME"]);
+    /// # }
+    /// ```
+    pub fn from_os_pairs(
+        pairs: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    ) -> Self {
+        let mut env = Self::default();
+        for (k, v) in pairs {
+            let Ok(k) = k.into_string() else { continue };
+            match v.into_string() {
+                Ok(v) => {
+                    env.vars.insert(k, v);
+                }
+                Err(v) => {
+                    env.not_utf8.insert(k, v);
+                }
+            }
         }
+        env
+    }
+
+    /// Registered variables that are set to a value that is not UTF-8 (unusable, not unset).
+    pub fn unusable(&self) -> Vec<&str> {
+        REGISTRY
+            .iter()
+            .map(|s| s.name)
+            .filter(|n| self.not_utf8.contains_key(*n))
+            .collect()
+    }
+
+    /// Every variable for a child process, non-UTF-8 values included.
+    pub fn iter_os(&self) -> impl Iterator<Item = (&str, &std::ffi::OsStr)> {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), std::ffi::OsStr::new(v.as_str())))
+            .chain(
+                self.not_utf8
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_os_str())),
+            )
     }
 
     /// Build a snapshot from explicit pairs.

@@ -2,7 +2,12 @@
 //! reliability review, each kept here so it stays fixed. Every CLI run goes through kitty-testkit.
 
 mod crash;
+mod delivery;
+mod messages;
 mod output;
+mod props;
+mod server;
+mod state;
 mod urls;
 
 /// Every home here logs at trace level, so the automatic leak check sees everything.

@@ -28,7 +28,10 @@ fn credentials_in_the_env_url_never_reach_any_output() {
         .args(["agent", "mission", "create", "url-check", "--json"])
         .run();
     create.assert_success();
-    let d = create.diagnostics().assert_exactly_one(Code::ServerUnavailable).clone();
+    let d = create
+        .diagnostics()
+        .assert_exactly_one(Code::ServerUnavailable)
+        .clone();
     assert!(d.message.contains("***@127.0.0.1"), "{create}");
     let now = home.command().args(["sync", "now", "--json"]).run();
     now.assert_code(1);
@@ -64,14 +67,23 @@ fn credentials_in_the_config_url_never_reach_any_output() {
         .assert_exactly_one(Code::ServerUnavailable);
     let now = home.command().args(["sync", "now", "--json"]).run();
     now.assert_code(1);
-    now.json().assert_eq("/error_code", "sync.server_unavailable");
+    now.json()
+        .assert_eq("/error_code", "sync.server_unavailable");
     let status = home.command().args(["sync", "status", "--json"]).run();
-    assert!(status.json().str("/server_url").contains("***@"), "{status}");
+    assert!(
+        status.json().str("/server_url").contains("***@"),
+        "{status}"
+    );
 }
 
 #[test]
 fn an_unusable_url_is_a_configuration_error_not_an_outage() {
-    for bad in ["ftp://kitty.example", "kitty.example/api", "http://", "http://host with space"] {
+    for bad in [
+        "ftp://kitty.example",
+        "kitty.example/api",
+        "http://",
+        "http://host with space",
+    ] {
         let home = crate::builder().sync(true).server(bad).build();
         home.seed(&SessionSeed::with_private_team());
         let started = std::time::Instant::now();
@@ -79,8 +91,14 @@ fn an_unusable_url_is_a_configuration_error_not_an_outage() {
         now.assert_code(1);
         now.json()
             .assert_eq("/error_code", "sync.configuration_invalid");
-        assert!(now.json().str("/error").contains("SPEC_KITTY_SAAS_URL"), "{now}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(2), "retried: {now}");
+        assert!(
+            now.json().str("/error").contains("SPEC_KITTY_SAAS_URL"),
+            "{now}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "retried: {now}"
+        );
         let repo = home.repo().build();
         let create = home
             .command()

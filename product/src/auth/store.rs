@@ -107,6 +107,16 @@ pub enum StoreError {
         /// The session file.
         path: PathBuf,
     },
+    /// The store directory is a symbolic link: the session would leave the runtime root.
+    #[error(
+        "the session store {path} is a symbolic link to {target}; spec-kitty keeps the session only in a real directory under the runtime root, and changed nothing: replace the link with a directory (or remove it)"
+    )]
+    Symlink {
+        /// The store directory.
+        path: PathBuf,
+        /// Where it points.
+        target: String,
+    },
     /// Encryption failed (should not happen).
     #[error("could not encrypt the session: {0}")]
     Encrypt(String),
@@ -324,6 +334,9 @@ impl SessionStore {
                 salt
             }
         };
+        // Under the exclusive lock no other write is in flight: any temporary file here was left
+        // by a writer that crashed (a full encrypted session), so it goes.
+        remove_stale_temporaries(&self.dir);
         let key = derive_key(&self.identity, &salt);
         let cipher =
             Aes256Gcm::new_from_slice(&key).map_err(|e| StoreError::Encrypt(e.to_string()))?;
@@ -352,6 +365,7 @@ impl SessionStore {
     /// Remove the session, its salt, its hot-path summary and any temporary file a crashed
     /// write left (logout). Missing files are not an error.
     pub fn delete(&self) -> Result<(), StoreError> {
+        self.refuse_symlink()?;
         let files = self.files();
         let _guard = self.lock_if_present(&files.lock, true)?;
         for path in [&files.session, &files.salt] {
@@ -363,14 +377,7 @@ impl SessionStore {
         }
         let hot = super::hot_path::path_in(&self.dir);
         super::hot_path::invalidate(&self.dir).map_err(|e| StoreError::io("remove", &hot, e))?;
-        if let Ok(entries) = fs::read_dir(&self.dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".session.") && name.ends_with(".tmp") {
-                    let _ = fs::remove_file(entry.path());
-                }
-            }
-        }
+        remove_stale_temporaries(&self.dir);
         Ok(())
     }
 
@@ -387,7 +394,20 @@ impl SessionStore {
         }
     }
 
+    fn refuse_symlink(&self) -> Result<(), StoreError> {
+        match fs::symlink_metadata(&self.dir) {
+            Ok(m) if m.file_type().is_symlink() => Err(StoreError::Symlink {
+                path: self.dir.clone(),
+                target: fs::read_link(&self.dir)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|_| "?".into()),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn ensure_dir(&self) -> Result<(), StoreError> {
+        self.refuse_symlink()?;
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
@@ -422,6 +442,19 @@ impl SessionStore {
             self.lock(path, exclusive).map(Some)
         } else {
             Ok(None)
+        }
+    }
+}
+
+/// Remove the temporary files of interrupted writes (`.session.json.*.tmp`,
+/// `.session.salt.*.tmp`). Call with the exclusive store lock held.
+fn remove_stale_temporaries(dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".session.") && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
         }
     }
 }

@@ -184,18 +184,19 @@ impl TokenManager {
         // As the reference rebuilds the session from a refresh answer: the refresh token rotates
         // when given; the expiry prefers the absolute form, then the relative one, then the old
         // value; the generation is the answer's (absent: none); the session id never changes.
+        // Nothing may fail between the grant and its write: the server has already rotated the
+        // refresh token, so losing this answer would lose the session. An expiry that does not
+        // parse keeps the previous one.
         session.refresh_token_expires_at = super::session::refresh_expiry(
             grant.refresh_token_expires_at.as_deref(),
             grant.refresh_token_expires_in,
             now,
             session.refresh_token_expires_at,
         )
-        .map_err(|detail| {
-            AuthError::Saas(crate::saas::SaasError::Decode {
-                url: "/oauth/token".into(),
-                detail,
-            })
-        })?;
+        .unwrap_or_else(|detail| {
+            tracing::warn!("{detail}; keeping the previous refresh-token expiry");
+            session.refresh_token_expires_at
+        });
         session.access_token = grant.access_token.clone();
         if let Some(rt) = grant.refresh_token {
             session.refresh_token = rt;

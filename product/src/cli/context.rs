@@ -79,3 +79,23 @@ impl Ctx {
         ))
     }
 }
+
+/// Say once, on stderr, when a numeric variable holds something that is not a number of
+/// milliseconds (its default applies instead).
+pub fn warn_bad_numbers(env: &Env) {
+    for name in [
+        vars::SPEC_KITTY_FINAL_SYNC_BUDGET_MS,
+        vars::SPEC_KITTY_LOCK_BUDGET_MS,
+        vars::SPEC_KITTY_HTTP_TIMEOUT_MS,
+        vars::SPEC_KITTY_POLL_SECOND_MS,
+        vars::SPEC_KITTY_SYNC_DEADLINE_MS,
+    ] {
+        if let Some(v) = env.non_empty(name)
+            && v.trim().parse::<u64>().is_err()
+        {
+            tracing::warn!(
+                "{name}={v:?} is not a number of milliseconds; using its default (see `spec-kitty env`)"
+            );
+        }
+    }
+}

@@ -302,6 +302,19 @@ pub fn run(
     if let Some(e) = env_file_error {
         return out.finish(Err(error::CommandError::EnvFile(e)), &[]);
     }
+    let unusable = env.unusable();
+    if !unusable.is_empty() {
+        let err = error::CommandError::Coded {
+            code: "env_not_utf8",
+            message: format!(
+                "{} {} set to a value that is not valid UTF-8; spec-kitty cannot use it and will not fall back to a default: set it to a UTF-8 value or unset it",
+                unusable.join(", "),
+                if unusable.len() == 1 { "is" } else { "are" }
+            ),
+        };
+        return out.finish(Err(err), &[]);
+    }
+    crate::cli::context::warn_bad_numbers(&env);
     for file in env.env_files() {
         for key in &file.ignored {
             tracing::warn!(

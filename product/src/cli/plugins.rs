@@ -113,7 +113,7 @@ pub fn dispatch(ctx: &Ctx, name: &str, args: &[OsString], builtins: &[String]) -
         ));
     };
     let mut cmd = std::process::Command::new(&plugin.path);
-    cmd.args(args).env_clear().envs(ctx.env.iter());
+    cmd.args(args).env_clear().envs(ctx.env.iter_os());
     if let Ok(me) = std::env::current_exe() {
         cmd.env(vars::SPEC_KITTY_BIN, me);
     }

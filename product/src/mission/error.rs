@@ -13,6 +13,24 @@ pub enum MissionError {
         /// The working directory.
         dir: PathBuf,
     },
+    /// The directory is in a repository but not in a work tree (bare, or inside `.git`).
+    #[error(
+        "{dir} is {kind}; run spec-kitty from the repository's work tree (the checkout), e.g. `cd` to its top directory"
+    )]
+    NotAWorkTree {
+        /// The working directory.
+        dir: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
+    /// The repository's path cannot be written into UTF-8 documents and files.
+    #[error(
+        "the repository path {path} is not valid UTF-8; spec-kitty writes paths into JSON and into the project's files as UTF-8: rename the directory (or a parent) to a UTF-8 name"
+    )]
+    NonUtf8Path {
+        /// The path, with invalid bytes replaced.
+        path: String,
+    },
     /// The repository has no commit.
     #[error(
         "the repository at {repo} has no commit yet; make a first commit (e.g. `git commit --allow-empty -m init`), then try again"
@@ -185,6 +203,8 @@ impl MissionError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotAGitRepo { .. } => "not_a_git_repo",
+            Self::NotAWorkTree { .. } => "not_a_work_tree",
+            Self::NonUtf8Path { .. } => "non_utf8_path",
             Self::NoCommit { .. } => "no_commit",
             Self::NotInitialized { .. } => "not_initialized",
             Self::ConfigInvalid { .. } => "config_invalid",

@@ -21,11 +21,15 @@ fn git(env: &Env, dir: &Path, args: &[&str]) -> Result<Output, MissionError> {
         .args(args)
         .current_dir(dir)
         .env_clear()
-        .envs(env.iter())
+        .envs(env.iter_os())
         .output()
         .map_err(|e| MissionError::Git {
             what: format!("git {}", args.join(" ")),
-            detail: format!("{e}; is git installed and on PATH?"),
+            detail: if dir.is_dir() {
+                format!("{e}; is git installed and on PATH?")
+            } else {
+                format!("{e}: the directory {} does not exist", dir.display())
+            },
         })
 }
 
@@ -38,12 +42,40 @@ impl Repo {
     pub fn discover(env: &Env, cwd: &Path) -> Result<Self, MissionError> {
         let out = git(env, cwd, &["rev-parse", "--show-toplevel"])?;
         if !out.status.success() {
+            // In a repository but not in a work tree? Say which, instead of "run git init".
+            let probe = git(
+                env,
+                cwd,
+                &["rev-parse", "--is-bare-repository", "--is-inside-git-dir"],
+            )?;
+            if probe.status.success() {
+                let answers = text(&probe);
+                let mut lines = answers.lines();
+                let kind = match (lines.next(), lines.next()) {
+                    (Some("true"), _) => Some("in a bare repository, which has no work tree"),
+                    (_, Some("true")) => Some("inside a repository's .git directory"),
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    return Err(MissionError::NotAWorkTree {
+                        dir: cwd.to_path_buf(),
+                        kind,
+                    });
+                }
+            }
             return Err(MissionError::NotAGitRepo {
                 dir: cwd.to_path_buf(),
             });
         }
+        let mut bytes = out.stdout.clone();
+        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            bytes.pop();
+        }
+        let top = String::from_utf8(bytes).map_err(|e| MissionError::NonUtf8Path {
+            path: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })?;
         Ok(Self {
-            top: PathBuf::from(text(&out)),
+            top: PathBuf::from(top),
             env: env.clone(),
             git_dir: std::cell::OnceCell::new(),
             origin_default: std::cell::OnceCell::new(),

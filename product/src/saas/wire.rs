@@ -111,8 +111,10 @@ pub struct Me {
 pub struct EventResult {
     /// The event.
     pub event_id: String,
-    /// `success`, `duplicate`, `pending`, `queued` or `rejected`.
-    pub status: String,
+    /// `success`, `duplicate`, `pending`, `queued` or `rejected`; absent or `null` counts as
+    /// not yet processed (kept without penalty).
+    #[serde(default)]
+    pub status: Option<String>,
     /// Why, for a rejected event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

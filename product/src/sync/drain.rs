@@ -67,9 +67,16 @@ pub fn drain(
     progress: &mut dyn FnMut(u64, u64),
 ) -> DrainOutcome {
     let mut report = DrainReport::default();
-    let error = drain_into(outbox, tokens, client, limits, progress, &mut report).err();
+    let mut error = drain_into(outbox, tokens, client, limits, progress, &mut report).err();
     if let Ok(depth) = outbox.depth() {
         report.remaining = depth;
+    }
+    // Out of time with events left (and not yet due for a rejection retry) is a failure to say.
+    let out_of_time = limits.deadline.is_some_and(|d| Instant::now() >= d);
+    if error.is_none() && out_of_time && report.remaining > 0 {
+        error = Some(SyncError::DeadlineReached {
+            remaining: report.remaining,
+        });
     }
     DrainOutcome { report, error }
 }

@@ -54,6 +54,14 @@ pub enum SyncError {
         "the spec-kitty service is unavailable ({0}); events stay queued, run `spec-kitty sync now` later"
     )]
     ServerUnavailable(SaasError),
+    /// The time allowed ran out with events still queued.
+    #[error(
+        "the spec-kitty service did not take every event in the time allowed ({remaining} event(s) stay queued); run `spec-kitty sync now` again later"
+    )]
+    DeadlineReached {
+        /// Events still queued.
+        remaining: u64,
+    },
     /// Sync is enabled but no server is configured.
     #[error(
         "sync is enabled but no spec-kitty service is configured; set SPEC_KITTY_SAAS_URL (or [sync].server_url in config.toml)"
@@ -100,7 +108,9 @@ impl SyncError {
             Self::NoPrivateTeam { .. } => SyncDiagnosticCode::DirectIngressMissingPrivateTeam,
             Self::RefreshInProgress => SyncDiagnosticCode::AuthRefreshInProgress,
             Self::DrainLockUnavailable => SyncDiagnosticCode::FinalSyncLockUnavailable,
-            Self::ServerUnavailable(_) | Self::NoServer => SyncDiagnosticCode::ServerUnavailable,
+            Self::ServerUnavailable(_) | Self::NoServer | Self::DeadlineReached { .. } => {
+                SyncDiagnosticCode::ServerUnavailable
+            }
             Self::EventsRejected(_) => SyncDiagnosticCode::EventsRejected,
             Self::EventsQuarantined(_) => SyncDiagnosticCode::EventsQuarantined,
             Self::Outbox(_) | Self::Lock { .. } => SyncDiagnosticCode::LocalStateUnavailable,

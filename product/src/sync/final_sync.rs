@@ -16,8 +16,12 @@ use crate::identity::MachineIdentity;
 use crate::paths::RuntimeRoot;
 use crate::saas::SaasClient;
 
-/// Events per request.
+/// Events per request. A kill re-sends at most the one batch in flight (each batch is settled
+/// as soon as its answer arrives), so this also bounds duplicates after a crash.
 pub const BATCH_SIZE: usize = 500;
+
+/// Free space inside the outbox worth a `VACUUM` after a drain.
+pub const RECLAIM_THRESHOLD: u64 = 1024 * 1024;
 
 /// Everything a sync needs, as values.
 #[derive(Debug, Clone)]
@@ -88,6 +92,12 @@ impl SyncInputs<'_> {
         };
         if result.error.is_none() {
             result.error = standing_problem(&outbox);
+        }
+        if result.report.delivered > 0 {
+            let reclaimed = outbox.reclaim(RECLAIM_THRESHOLD);
+            if reclaimed > 0 {
+                tracing::debug!(reclaimed, "outbox space reclaimed");
+            }
         }
         let attempt = LastAttempt {
             at: crate::auth::session::Timestamp(self.clock.now()).to_iso(),

@@ -51,19 +51,19 @@ pub fn send_batch(
     for e in events {
         let id = e.event_id.clone();
         match statuses.get(e.event_id.as_str()).copied() {
-            Some(r) if matches!(r.status.as_str(), "success" | "duplicate") => {
-                outcome.delivered.push(id);
-            }
-            Some(r) if matches!(r.status.as_str(), "pending" | "queued") => outcome.kept.push(id),
-            None => outcome.kept.push(id),
-            Some(r) => outcome.rejected.push(Rejection {
-                event_id: id,
-                reason: Some(match &r.error {
-                    Some(why) if r.status == "rejected" => why.clone(),
-                    Some(why) => format!("{}: {why}", r.status),
-                    None => r.status.clone(),
+            Some(r) => match r.status.as_deref() {
+                Some("success" | "duplicate") => outcome.delivered.push(id),
+                Some("pending" | "queued") | None => outcome.kept.push(id),
+                Some(status) => outcome.rejected.push(Rejection {
+                    event_id: id,
+                    reason: Some(match &r.error {
+                        Some(why) if status == "rejected" => why.clone(),
+                        Some(why) => format!("{status}: {why}"),
+                        None => status.to_string(),
+                    }),
                 }),
-            }),
+            },
+            None => outcome.kept.push(id),
         }
     }
     Ok(outcome)

@@ -22,7 +22,13 @@ pub const SCHEMA_VERSION: i64 = 2;
 pub const MAX_REJECTIONS: i64 = 3;
 /// Back-off after the first rejection; each further one waits four times longer.
 pub const REJECTION_BACKOFF_MS: i64 = 250;
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a write waits for another process's write (appends and batch updates take
+/// milliseconds; a longer hold is a stuck process, reported as such).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// `PRAGMA application_id` of a spec-kitty outbox ("KITY").
+pub const APPLICATION_ID: i32 = 0x4B49_5459;
+/// The tables of an outbox.
+const OUR_TABLES: [&str; 5] = ["schema_version", "events", "meta", "quarantine", "sqlite_sequence"];
 
 /// The outbox failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +51,35 @@ pub enum OutboxError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// Another process holds the database past the wait.
+    #[error(
+        "the sync outbox {path} is locked by another process (waited {} s); try again, and if it persists find the process holding it",
+        BUSY_TIMEOUT.as_secs()
+    )]
+    Busy {
+        /// The database.
+        path: PathBuf,
+    },
+    /// The file at the outbox path is not a spec-kitty outbox.
+    #[error(
+        "{path} is not a spec-kitty outbox ({why}); nothing was changed: move that file away (spec-kitty creates a new outbox there)"
+    )]
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// What gave it away.
+        why: String,
+    },
+    /// The outbox (or its WAL files) cannot be written by this user.
+    #[error(
+        "the sync outbox file {path} is read-only (mode {mode:04o}); nothing was changed: run `chmod 600 {path}`"
+    )]
+    ReadOnly {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The database has a newer schema.
     #[error(
         "the sync outbox {path} has schema version {found}, newer than this spec-kitty ({SCHEMA_VERSION}); upgrade spec-kitty"
@@ -55,6 +90,52 @@ pub enum OutboxError {
         /// The version found.
         found: i64,
     },
+}
+
+fn busy_or(path: &Path, source: rusqlite::Error) -> OutboxError {
+    match &source {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            OutboxError::Busy {
+                path: path.to_path_buf(),
+            }
+        }
+        _ => OutboxError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
+}
+
+/// Refuse an outbox (or its `-wal`/`-shm`) this user cannot write, before touching anything.
+fn refuse_read_only(path: &Path) -> Result<(), OutboxError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    for file in [
+        path.to_path_buf(),
+        path.with_file_name(format!("{name}-wal")),
+        path.with_file_name(format!("{name}-shm")),
+    ] {
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o200 == 0 {
+                return Err(OutboxError::ReadOnly { path: file, mode });
+            }
+        }
+        #[cfg(not(unix))]
+        if meta.permissions().readonly() {
+            return Err(OutboxError::ReadOnly { path: file, mode: 0o444 });
+        }
+    }
+    Ok(())
 }
 
 /// One queued event.
@@ -158,6 +239,10 @@ impl Outbox {
                 source,
             })?;
         }
+        let existed = path.exists();
+        if existed {
+            refuse_read_only(path)?;
+        }
         let conn = Connection::open(path).map_err(|source| OutboxError::Sqlite {
             path: path.to_path_buf(),
             source,
@@ -166,8 +251,55 @@ impl Outbox {
             conn,
             path: path.to_path_buf(),
         };
-        outbox.init()?;
+        outbox
+            .conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| outbox.err(e))?;
+        if existed {
+            outbox.check_ours()?;
+        }
+        outbox.init(!existed)?;
         Ok(outbox)
+    }
+
+    /// Refuse a database that is not an outbox, before anything is written to it: a foreign
+    /// application id, or tables an outbox does not have (an empty file, or one of kitty 0.1's
+    /// outboxes without the id, is fine).
+    fn check_ours(&self) -> Result<(), OutboxError> {
+        let foreign = |why: String| OutboxError::Foreign {
+            path: self.path.clone(),
+            why,
+        };
+        let id: i32 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    foreign("it is not an SQLite database".into())
+                }
+                other => self.err(other),
+            })?;
+        if id != 0 && id != APPLICATION_ID {
+            return Err(foreign(format!("its SQLite application id is {id:#x}")));
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .map_err(|e| self.err(e))?;
+        let tables: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        if let Some(other) = tables.iter().find(|t| !OUR_TABLES.contains(&t.as_str())) {
+            return Err(foreign(format!("it has a table {other:?}")));
+        }
+        if !tables.is_empty() && !tables.iter().any(|t| t == "events") {
+            return Err(foreign("it has no events table".into()));
+        }
+        Ok(())
     }
 
     /// Open the database only if it exists (read-only callers such as `sync status`).
@@ -180,16 +312,10 @@ impl Outbox {
     }
 
     fn err(&self, source: rusqlite::Error) -> OutboxError {
-        OutboxError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        busy_or(&self.path, source)
     }
 
-    fn init(&self) -> Result<(), OutboxError> {
-        self.conn
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| self.err(e))?;
+    fn init(&self, created: bool) -> Result<(), OutboxError> {
         self.conn
             .execute_batch(
                 "PRAGMA journal_mode=WAL;
@@ -242,8 +368,13 @@ impl Outbox {
                     .map_err(|e| self.err(e))?;
             }
         }
+        self.conn
+            .pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(|e| self.err(e))?;
+        // Only a file this process created is made private; an existing one is never chmod-ed
+        // (a read-only one was refused above).
         #[cfg(unix)]
-        {
+        if created {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600));
         }
@@ -330,10 +461,7 @@ impl Outbox {
             tx.commit()?;
             Ok(value)
         })();
-        result.map_err(|source| OutboxError::Sqlite {
-            path: self.path.clone(),
-            source,
-        })
+        result.map_err(|source| busy_or(&self.path, source))
     }
 
     /// Schema 1 → 2: the rejection and staging columns (idempotent, column by column; every row
@@ -647,6 +775,31 @@ impl Outbox {
     /// Delete the quarantined rows (they can never be sent). Returns how many.
     pub fn discard_quarantined(&mut self) -> Result<u64, OutboxError> {
         self.write(|tx| tx.execute("DELETE FROM quarantine", []).map(|n| n as u64))
+    }
+
+    /// Give the space of sent events back to the file system when it is worth it (more than
+    /// `threshold` bytes free inside the file): `VACUUM`, then truncate the WAL. Best effort: a
+    /// busy database is left for a later drain. Returns the bytes reclaimed.
+    pub fn reclaim(&self, threshold: u64) -> u64 {
+        let free = || -> rusqlite::Result<u64> {
+            let pages: i64 = self.conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            Ok(u64::try_from(pages * size).unwrap_or(0))
+        };
+        let Ok(before) = free() else { return 0 };
+        if before <= threshold {
+            return 0;
+        }
+        let done = self
+            .conn
+            .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
+        match done {
+            Ok(()) => before.saturating_sub(free().unwrap_or(0)),
+            Err(e) => {
+                tracing::debug!(error = %e, "outbox VACUUM skipped");
+                0
+            }
+        }
     }
 
     /// How many events wait to be sent (queued, not parked).

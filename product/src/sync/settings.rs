@@ -19,7 +19,12 @@ pub struct SyncSettings {
     pub http_timeout: Duration,
     /// How long to wait for the refresh and drain locks.
     pub lock_budget: Duration,
+    /// Overall deadline of `sync now`.
+    pub now_deadline: Duration,
 }
+
+/// Default of `SPEC_KITTY_SYNC_DEADLINE_MS`.
+pub const DEFAULT_SYNC_NOW_DEADLINE_MS: u64 = 20_000;
 
 impl SyncSettings {
     /// Read the settings.
@@ -50,6 +55,10 @@ impl SyncSettings {
             lock_budget: env.millis(
                 vars::SPEC_KITTY_LOCK_BUDGET_MS,
                 crate::cli::context::DEFAULT_LOCK_BUDGET_MS,
+            ),
+            now_deadline: env.millis(
+                vars::SPEC_KITTY_SYNC_DEADLINE_MS,
+                DEFAULT_SYNC_NOW_DEADLINE_MS,
             ),
         }
     }

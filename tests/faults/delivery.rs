@@ -1,0 +1,98 @@
+//! Findings 9, 10 and 11: `sync now` has an overall deadline; a killed drain re-sends at most the
+//! one batch in flight; the outbox gives its space back after a drain.
+
+use std::time::{Duration, Instant};
+
+use kitty_testkit::{FakeSaas, SessionSeed};
+
+const BATCH: usize = 500;
+
+#[test]
+fn a_killed_drain_resends_at_most_the_batch_in_flight() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    let ids = home.seed_queued_events(3 * BATCH);
+    for _ in 0..3 {
+        saas.set_batch_delay(Duration::from_millis(300));
+        let before = saas.count("/api/v1/events/batch/");
+        let running = home.command().args(["sync", "now", "--json"]).spawn();
+        // Kill while a batch is in flight (the server has it, the answer is not back yet).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while saas.count("/api/v1/events/batch/") <= before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let killed = running.kill();
+        assert_eq!(killed.code(), None, "killed\n{killed}");
+    }
+    saas.set_batch_delay(Duration::ZERO);
+    home.command()
+        .args(["sync", "now", "--json"])
+        .run()
+        .assert_success();
+    let received: Vec<String> = saas
+        .received_events()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_string())
+        .collect();
+    let mut unique = received.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "every event delivered");
+    let duplicates = received.len() - unique.len();
+    assert!(
+        duplicates <= 3 * BATCH,
+        "{duplicates} duplicates over 3 kills: more than one batch per kill"
+    );
+    assert!(home.queued_events().is_empty());
+}
+
+#[test]
+fn sync_now_stops_at_its_deadline_against_a_server_that_never_answers() {
+    let rogue = kitty_testkit::RogueServer::start(kitty_testkit::Misbehaviour::Hang);
+    let home = crate::builder().server(rogue.url()).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    let started = Instant::now();
+    let run = home
+        .command()
+        .env("SPEC_KITTY_SYNC_DEADLINE_MS", "1500")
+        .args(["sync", "now", "--json"])
+        .run();
+    let took = started.elapsed();
+    run.assert_code(1);
+    run.json()
+        .assert_eq("/error_code", "sync.server_unavailable");
+    assert!(
+        took < Duration::from_secs(4),
+        "took {took:?} with a 1.5 s deadline"
+    );
+    assert!(
+        took >= Duration::from_millis(1000),
+        "gave up early: {took:?}"
+    );
+    assert_eq!(home.queued_events().len(), 1);
+}
+
+#[test]
+fn the_outbox_gives_its_space_back_after_a_drain() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(4000);
+    let full = home.outbox_file_size();
+    assert!(
+        full > 2 * 1024 * 1024,
+        "the guard: the queue is big ({full} bytes)"
+    );
+    home.command()
+        .args(["sync", "now", "--json"])
+        .run()
+        .assert_success();
+    let after = home.outbox_file_size();
+    assert!(
+        after < full / 10,
+        "the outbox stayed at {after} bytes after draining (was {full})"
+    );
+}
