@@ -127,14 +127,48 @@ impl<'h> RepoBuilder<'h> {
     /// let repo = home.repo().branch("main").build_with_reference(&reference, "feat/x");
     /// assert!(repo.path().join(".kittify/config.yaml").is_file());
     /// ```
+    ///
+    /// The reference's `init` takes seconds, so its output is cached once per repository name
+    /// next to the reference's venv (`reference-init-<name>/`, made under a lock by the first
+    /// test that needs it) and copied into later repositories: the files are the reference's
+    /// own, byte for byte (the project uuid is then shared by those repositories).
     pub fn build_with_reference(self, reference: &crate::ReferenceCli, work_branch: &str) -> Repo {
         let home = self.home;
+        let name = self.name.clone();
         let repo = self.without_config().build();
-        home.reference_command(reference)
-            .current_dir(repo.path())
-            .args(["init", "--ai", "claude", "--non-interactive"])
-            .run()
-            .assert_success();
+        let cache = reference
+            .path()
+            .parent()
+            .and_then(|bin| bin.parent())
+            .and_then(|venv| venv.parent())
+            .map(|dir| dir.join(format!("reference-init-{name}")));
+        let lock = cache.as_ref().and_then(|c| {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(c.with_extension("lock"))
+                .ok()?;
+            f.lock().ok()?;
+            Some(f)
+        });
+        match cache.as_ref().filter(|c| c.is_dir() && lock.is_some()) {
+            Some(template) => copy_tree(template, repo.path()),
+            None => {
+                home.reference_command(reference)
+                    .current_dir(repo.path())
+                    .args(["init", "--ai", "claude", "--non-interactive"])
+                    .run()
+                    .assert_success();
+                if let (Some(template), Some(_)) = (&cache, &lock) {
+                    let tmp = template.with_extension("tmp");
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    copy_tree(repo.path(), &tmp);
+                    let _ = std::fs::rename(&tmp, template);
+                }
+            }
+        }
+        drop(lock);
         repo.git(&["add", "--all"]);
         repo.git(&["commit", "--quiet", "-m", "reference init"]);
         repo.git(&["switch", "--quiet", "-c", work_branch]);
@@ -270,5 +304,30 @@ impl Repo {
             .unwrap_or_default();
         dirs.sort();
         dirs
+    }
+}
+
+/// Copy the tree at `from` into `to` (created), files, modes and symbolic links, without `.git`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from)
+        .expect("read the template")
+        .flatten()
+    {
+        let name = entry.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        let kind = entry.file_type().expect("file type");
+        if kind.is_symlink() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(&src).expect("read link"), &dst)
+                .expect("copy a link");
+        } else if kind.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy a file");
+        }
     }
 }

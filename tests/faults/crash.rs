@@ -162,3 +162,36 @@ fn the_next_create_cleans_up_a_killed_one() {
         dirs[0].file_name().unwrap().to_str().unwrap()
     );
 }
+
+/// A refresh killed while its request is in flight leaves the old session readable, no
+/// temporary file, and no lock held: the next refresh works.
+#[test]
+fn a_refresh_killed_in_flight_leaves_a_usable_session() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    let seeded = home.seed(&SessionSeed::with_private_team().access_expired());
+    saas.set_refresh(kitty_testkit::RefreshAnswer::Grant, Duration::from_secs(5));
+    let running = home.command().args(["auth", "refresh", "--json"]).spawn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while saas.count("/oauth/token") == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let killed = running.kill();
+    assert_eq!(killed.code(), None, "{killed}");
+    let session = home.read_session().expect("the old session is intact");
+    assert_eq!(session.refresh_token, seeded.refresh_token);
+    let auth = home.runtime_root().auth_dir();
+    let temps: Vec<_> = std::fs::read_dir(&auth)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+    saas.set_refresh(kitty_testkit::RefreshAnswer::Grant, Duration::ZERO);
+    let run = home.command().args(["auth", "refresh", "--json"]).run();
+    run.assert_success();
+    assert!(
+        saas.issued_tokens()
+            .contains(&home.read_session().unwrap().access_token)
+    );
+}

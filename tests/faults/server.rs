@@ -19,10 +19,18 @@ fn expected_words(how: Misbehaviour) -> &'static str {
     }
 }
 
-#[test]
-fn every_misbehaviour_is_bounded_reported_once_and_loses_nothing() {
+/// The cases cover [`Misbehaviour::ALL`] (checked below), one test each so they run side by side.
+#[rstest::rstest]
+#[case::hang(Misbehaviour::Hang)]
+#[case::reset(Misbehaviour::Reset)]
+#[case::garbage(Misbehaviour::Garbage)]
+#[case::huge_body(Misbehaviour::HugeBody)]
+#[case::slow_headers(Misbehaviour::SlowHeaders)]
+#[case::redirect_loop(Misbehaviour::RedirectLoop)]
+#[case::wrong_content_type(Misbehaviour::WrongContentType)]
+fn a_misbehaving_server_is_bounded_reported_once_and_loses_nothing(#[case] how: Misbehaviour) {
     let good = FakeSaas::start();
-    for how in Misbehaviour::ALL {
+    {
         let rogue = RogueServer::start(how);
         let home = crate::builder()
             .fake_saas(&good)
@@ -89,6 +97,15 @@ fn every_misbehaviour_is_bounded_reported_once_and_loses_nothing() {
         let sent = &good.received_events()[before..];
         assert_eq!(sent.len(), 1, "{how:?}");
         assert!(home.queued_events().is_empty(), "{how:?}");
+    }
+}
+
+#[test]
+fn the_cases_above_cover_every_misbehaviour() {
+    let source = include_str!("server.rs");
+    for how in Misbehaviour::ALL {
+        let case = format!("(Misbehaviour::{how:?})]");
+        assert!(source.contains(&case), "no case for {how:?}");
     }
 }
 
