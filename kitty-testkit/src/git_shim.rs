@@ -60,6 +60,23 @@ impl IsolatedHome {
     }
 }
 
+impl IsolatedHome {
+    /// Install the hook `hook` (e.g. `post-commit`) in `repo` so that it stalls: a kill point
+    /// inside `git commit` after the commit is recorded.
+    pub fn stall_in_hook(&self, repo: &crate::Repo, hook: &str) -> GitStall {
+        let marker = self.path().join("git-stalled.pid");
+        let _ = std::fs::remove_file(&marker);
+        repo.install_hook(
+            hook,
+            &format!("echo $$ > '{}'\nexec sleep 600", marker.display()),
+        );
+        GitStall {
+            script: repo.path().join(".git").join("hooks").join(hook),
+            marker,
+        }
+    }
+}
+
 impl GitStall {
     /// Wait until a `git` run has reached the pattern and stalled. `false` on timeout.
     pub fn wait_until_stalled(&self, timeout: Duration) -> bool {

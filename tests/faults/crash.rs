@@ -7,8 +7,8 @@ use kitty_testkit::{FakeSaas, IsolatedHome, Repo, SessionSeed};
 
 struct KillPoint {
     name: &'static str,
-    /// Matched against `" <git arguments> "` by the shim.
-    git: &'static str,
+    /// Matched against `" <git arguments> "` by the shim; `None`: a stalling post-commit hook.
+    git: Option<&'static str>,
     /// Whether the commit exists when the process dies there.
     committed: bool,
 }
@@ -16,22 +16,22 @@ struct KillPoint {
 const KILL_POINTS: [KillPoint; 4] = [
     KillPoint {
         name: "making the coordination branch",
-        git: " branch --no-track kitty/mission-",
+        git: Some(" branch --no-track kitty/mission-"),
         committed: false,
     },
     KillPoint {
         name: "staging the scaffold",
-        git: " add -- kitty-specs/",
+        git: Some(" add -- kitty-specs/"),
         committed: false,
     },
     KillPoint {
         name: "inside git commit (hooks running)",
-        git: " commit --quiet ",
+        git: Some(" commit --quiet "),
         committed: false,
     },
     KillPoint {
-        name: "after the commit, before the event is released",
-        git: " rev-parse HEAD ",
+        name: "after the commit is recorded (post-commit hook), before the event is released",
+        git: None,
         committed: true,
     },
 ];
@@ -49,7 +49,10 @@ fn kill_create_at(point: &KillPoint) -> (IsolatedHome, Repo, FakeSaas) {
     home.seed(&SessionSeed::with_private_team());
     let repo = home.repo().build();
     let commits = repo.commit_count();
-    let stall = home.stall_git_on(point.git);
+    let stall = match point.git {
+        Some(pattern) => home.stall_git_on(pattern),
+        None => home.stall_in_hook(&repo, "post-commit"),
+    };
     let running = home
         .command()
         .current_dir(repo.path())
@@ -57,7 +60,7 @@ fn kill_create_at(point: &KillPoint) -> (IsolatedHome, Repo, FakeSaas) {
         .spawn();
     assert!(
         stall.wait_until_stalled(Duration::from_secs(20)),
-        "{}: git never reached {:?}",
+        "{}: git never reached {:?} (None: the post-commit hook)",
         point.name,
         point.git
     );

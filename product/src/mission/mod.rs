@@ -7,6 +7,7 @@ pub mod init;
 pub mod meta;
 pub mod protection;
 pub mod recover;
+pub mod refs;
 pub mod repo;
 pub mod scaffold;
 pub mod slug;

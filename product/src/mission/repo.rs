@@ -13,6 +13,9 @@ pub struct Repo {
     top: PathBuf,
     env: Env,
     git_dir: std::cell::OnceCell<PathBuf>,
+    common_dir: std::cell::OnceCell<PathBuf>,
+    /// `(HEAD's commit, HEAD's branch)` as last read; cleared when this process moves HEAD.
+    head: std::cell::RefCell<Option<(Option<String>, Option<String>)>>,
     origin_default: std::cell::OnceCell<Option<String>>,
 }
 
@@ -40,7 +43,27 @@ fn text(out: &Output) -> String {
 impl Repo {
     /// The work tree containing `cwd`.
     pub fn discover(env: &Env, cwd: &Path) -> Result<Self, MissionError> {
-        let out = git(env, cwd, &["rev-parse", "--show-toplevel"])?;
+        // One question for everything git must tell before a commit: the work tree, the git
+        // and common directories, HEAD's commit and HEAD's branch (`HEAD` when detached).
+        const LAYOUT: [&str; 5] = [
+            "rev-parse",
+            "--show-toplevel",
+            "--absolute-git-dir",
+            "--path-format=absolute",
+            "--git-common-dir",
+        ];
+        let mut all = LAYOUT.to_vec();
+        all.extend(["HEAD", "--symbolic-full-name", "HEAD"]);
+        let mut out = git(env, cwd, &all)?;
+        let mut unborn = false;
+        if !out.status.success() {
+            // No commit yet (HEAD does not resolve)? Ask without HEAD.
+            let layout = git(env, cwd, &LAYOUT)?;
+            if layout.status.success() {
+                out = layout;
+                unborn = true;
+            }
+        }
         if !out.status.success() {
             // In a repository but not in a work tree? Say which, instead of "run git init".
             let probe = git(
@@ -67,19 +90,33 @@ impl Repo {
                 dir: cwd.to_path_buf(),
             });
         }
-        let mut bytes = out.stdout.clone();
-        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            bytes.pop();
-        }
-        let top = String::from_utf8(bytes).map_err(|e| MissionError::NonUtf8Path {
-            path: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        let answer = String::from_utf8(out.stdout.clone()).map_err(|e| {
+            let first = e.as_bytes().split(|b| *b == b'\n').next().unwrap_or_default();
+            MissionError::NonUtf8Path {
+                path: String::from_utf8_lossy(first).into_owned(),
+            }
         })?;
-        Ok(Self {
-            top: PathBuf::from(top),
-            env: env.clone(),
-            git_dir: std::cell::OnceCell::new(),
-            origin_default: std::cell::OnceCell::new(),
-        })
+        let lines: Vec<&str> = answer.lines().collect();
+        let repo = Self::at(env, Path::new(lines.first().copied().unwrap_or_default()));
+        if let (Some(g), Some(c)) = (lines.get(1), lines.get(2)) {
+            let _ = repo.git_dir.set(PathBuf::from(g));
+            let _ = repo.common_dir.set(PathBuf::from(c));
+        }
+        if unborn {
+            *repo.head.borrow_mut() = Some((None, None));
+        } else if let (Some(sha), Some(full)) = (lines.get(3), lines.get(4)) {
+            let branch = full.strip_prefix("refs/heads/").map(str::to_string);
+            *repo.head.borrow_mut() = Some((Some((*sha).to_string()), branch));
+        }
+        Ok(repo)
+    }
+
+    /// In-process ref reading for this repository (`None` before the layout is known).
+    fn refs(&self) -> Option<super::refs::Refs> {
+        Some(super::refs::Refs::new(
+            self.git_dir.get()?,
+            self.common_dir.get()?,
+        ))
     }
 
     /// The work tree at `top`, known to be one (recovery of a create that ran there).
@@ -88,6 +125,8 @@ impl Repo {
             top: top.to_path_buf(),
             env: env.clone(),
             git_dir: std::cell::OnceCell::new(),
+            common_dir: std::cell::OnceCell::new(),
+            head: std::cell::RefCell::new(None),
             origin_default: std::cell::OnceCell::new(),
         }
     }
@@ -131,12 +170,18 @@ impl Repo {
 
     /// The commit HEAD points at (`None` before the first commit).
     pub fn head_commit(&self) -> Result<Option<String>, MissionError> {
+        if let Some((sha, _)) = self.head.borrow().as_ref() {
+            return Ok(sha.clone());
+        }
         let out = self.run(&["rev-parse", "--verify", "--quiet", "HEAD"])?;
         Ok(out.status.success().then(|| text(&out)))
     }
 
     /// The current branch (`None` when HEAD is detached).
     pub fn branch(&self) -> Result<Option<String>, MissionError> {
+        if let Some((_, branch)) = self.head.borrow().as_ref() {
+            return Ok(branch.clone());
+        }
         let out = self.run(&["symbolic-ref", "--quiet", "--short", "HEAD"])?;
         Ok(out.status.success().then(|| text(&out)))
     }
@@ -152,6 +197,14 @@ impl Repo {
 
     /// Whether `refname` (e.g. `refs/heads/x`) resolves to a commit.
     pub fn ref_exists(&self, refname: &str) -> Result<bool, MissionError> {
+        // A branch always points at a commit: its ref file says whether it exists.
+        if refname.starts_with("refs/heads/") {
+            match self.refs().map(|r| r.sha(refname)) {
+                Some(super::refs::Lookup::Found(_)) => return Ok(true),
+                Some(super::refs::Lookup::Absent) => return Ok(false),
+                _ => {}
+            }
+        }
         let spec = format!("{refname}^{{commit}}");
         Ok(self
             .run(&["rev-parse", "--verify", "--quiet", &spec])?
@@ -164,6 +217,18 @@ impl Repo {
     pub fn origin_default_branch(&self) -> Result<Option<String>, MissionError> {
         if let Some(known) = self.origin_default.get() {
             return Ok(known.clone());
+        }
+        match self.refs().map(|r| r.symbolic("refs/remotes/origin/HEAD")) {
+            Some(super::refs::Lookup::Found(target)) => {
+                let branch = target
+                    .strip_prefix("refs/remotes/origin/")
+                    .map(str::to_string);
+                return Ok(self.origin_default.get_or_init(|| branch).clone());
+            }
+            Some(super::refs::Lookup::Absent) => {
+                return Ok(self.origin_default.get_or_init(|| None).clone());
+            }
+            _ => {}
         }
         let out = self.run(&[
             "symbolic-ref",
@@ -182,6 +247,11 @@ impl Repo {
 
     /// The URL of the `origin` remote, if any (read from the local config; no network).
     pub fn origin_url(&self) -> Option<String> {
+        match self.refs().map(|r| r.origin_url()) {
+            Some(super::refs::Lookup::Found(url)) => return Some(url).filter(|u| !u.is_empty()),
+            Some(super::refs::Lookup::Absent) => return None,
+            _ => {}
+        }
         let out = self.run(&["remote", "get-url", "origin"]).ok()?;
         let url = text(&out);
         (out.status.success() && !url.is_empty()).then_some(url)
@@ -205,6 +275,7 @@ impl Repo {
         } else {
             &["switch", "--quiet", branch]
         };
+        *self.head.borrow_mut() = None;
         let out = self.run(args).map_err(|e| e.to_string())?;
         if out.status.success() {
             Ok(())
@@ -264,6 +335,11 @@ impl Repo {
                     detail
                 },
             });
+        }
+        // The new commit id, from the ref the commit just wrote (no spawn), else from git.
+        *self.head.borrow_mut() = None;
+        if let Some(super::refs::Lookup::Found(sha)) = self.refs().map(|r| r.sha("HEAD")) {
+            return Ok(sha);
         }
         self.run_ok(&["rev-parse", "HEAD"])
     }
