@@ -162,6 +162,57 @@ impl KittyCommand {
         cmd
     }
 
+    /// Run with stderr on a pseudo-terminal (stdout still captured), as a person at a terminal
+    /// would: for output that only a terminal gets, such as progress lines. The run's `stderr()`
+    /// is what the terminal received (with a terminal's `\r\n` line ends).
+    ///
+    /// ```
+    /// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+    /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
+    /// let run = home.command().args(["paths"]).run_with_terminal_stderr();
+    /// run.assert_success();
+    /// ```
+    #[cfg(unix)]
+    pub fn run_with_terminal_stderr(mut self) -> RunOutput {
+        use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+        use std::io::Read;
+        self.ran = true;
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("open a pty");
+        grantpt(&master).expect("grantpt");
+        unlockpt(&master).expect("unlockpt");
+        let name = ptsname(&master, Vec::new()).expect("ptsname");
+        let slave = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(name.to_string_lossy().as_ref())
+            .expect("open the pty's terminal side");
+        let mut cmd = self.std_command();
+        cmd.stderr(Stdio::from(slave));
+        let display = self.display();
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {display}: {e}"));
+        // The terminal's output until the last writer closes it (then reads fail with EIO).
+        let mut master = std::fs::File::from(master);
+        let reader = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = master.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            out
+        });
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("waiting for `{display}` failed: {e}"));
+        drop(cmd);
+        let terminal = reader.join().unwrap_or_default();
+        checked(display, out.status, &out.stdout, &terminal, &self.secrets)
+    }
+
     /// Start the process without waiting (for concurrency tests); finish it with
     /// [`RunningKitty::wait`].
     pub fn spawn(mut self) -> RunningKitty {
@@ -238,21 +289,38 @@ impl RunningKitty {
             .child
             .wait_with_output()
             .unwrap_or_else(|e| panic!("waiting for `{}` failed: {e}", self.display));
-        let run = RunOutput {
-            command: self.display,
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        // Every run, whatever the test asserts: no seeded or issued token on either stream.
-        if let Some(secret) = self.secrets.leaked(&run.stdout, &run.stderr) {
-            panic!(
-                "SECRET LEAK: a token seeded or issued in this test appeared in the output (shown as <redacted>)\n{}",
-                run.to_string().replace(&secret, "<redacted>")
-            );
-        }
-        run
+        checked(
+            self.display,
+            out.status,
+            &out.stdout,
+            &out.stderr,
+            &self.secrets,
+        )
     }
+}
+
+/// The run result, after the check every run gets whatever the test asserts: no seeded or issued
+/// token on either stream.
+fn checked(
+    command: String,
+    status: ExitStatus,
+    stdout: &[u8],
+    stderr: &[u8],
+    secrets: &SecretSources,
+) -> RunOutput {
+    let run = RunOutput {
+        command,
+        status,
+        stdout: String::from_utf8_lossy(stdout).into_owned(),
+        stderr: String::from_utf8_lossy(stderr).into_owned(),
+    };
+    if let Some(secret) = secrets.leaked(&run.stdout, &run.stderr) {
+        panic!(
+            "SECRET LEAK: a token seeded or issued in this test appeared in the output (shown as <redacted>)\n{}",
+            run.to_string().replace(&secret, "<redacted>")
+        );
+    }
+    run
 }
 
 /// What a run produced. Every assertion failure prints the command, exit status, stdout and

@@ -145,7 +145,8 @@ struct Blob {
 struct CachedKey {
     passphrase: String,
     salt: [u8; SALT_LEN],
-    key: [u8; 32],
+    /// Filled once; a second thread asking meanwhile waits for the first one's derivation.
+    key: std::sync::Arc<std::sync::OnceLock<[u8; 32]>>,
 }
 
 static KEYS: Mutex<Vec<CachedKey>> = Mutex::new(Vec::new());
@@ -157,27 +158,38 @@ pub fn scrypt_derivations() -> usize {
     DERIVATIONS.load(Ordering::Relaxed)
 }
 
+/// The key for `identity` and `salt`: derived at most once per process, whichever thread asks
+/// first (one that asks meanwhile waits for it instead of deriving again).
 fn derive_key(identity: &MachineIdentity, salt: &[u8; SALT_LEN]) -> [u8; 32] {
     let passphrase = identity.passphrase();
-    let mut cache = KEYS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(hit) = cache
-        .iter()
-        .find(|c| c.passphrase == passphrase && &c.salt == salt)
-    {
-        return hit.key;
-    }
-    let mut key = [0u8; 32];
-    // N = 2^14, r = 8, p = 1 are valid parameters and 32 is a valid length: these cannot fail.
-    if let Ok(params) = scrypt::Params::new(14, 8, 1) {
-        let _ = scrypt::scrypt(passphrase.as_bytes(), salt, &params, &mut key);
-    }
-    DERIVATIONS.fetch_add(1, Ordering::Relaxed);
-    cache.push(CachedKey {
-        passphrase,
-        salt: *salt,
-        key,
-    });
-    key
+    let cell = {
+        let mut cache = KEYS.lock().unwrap_or_else(|e| e.into_inner());
+        match cache
+            .iter()
+            .find(|c| c.passphrase == passphrase && &c.salt == salt)
+        {
+            Some(hit) => hit.key.clone(),
+            None => {
+                let cell = std::sync::Arc::new(std::sync::OnceLock::new());
+                cache.push(CachedKey {
+                    passphrase: passphrase.clone(),
+                    salt: *salt,
+                    key: cell.clone(),
+                });
+                cell
+            }
+        }
+    };
+    *cell.get_or_init(|| {
+        let mut key = [0u8; 32];
+        // N = 2^14, r = 8, p = 1 are valid parameters and 32 is a valid length: these cannot
+        // fail.
+        if let Ok(params) = scrypt::Params::new(14, 8, 1) {
+            let _ = scrypt::scrypt(passphrase.as_bytes(), salt, &params, &mut key);
+        }
+        DERIVATIONS.fetch_add(1, Ordering::Relaxed);
+        key
+    })
 }
 
 /// Whether the hot-path summary is on for this environment (the reference's switch: exactly `1`
@@ -233,6 +245,24 @@ impl SessionStore {
     /// The files of this store.
     pub fn files(&self) -> SessionFiles {
         SessionFiles::in_dir(&self.dir)
+    }
+
+    /// Start deriving this store's key on another thread, so that a later read finds it ready
+    /// (the derivation is the slowest step of reading a session). Does nothing when there is no
+    /// session or no usable salt; never fails and never changes anything on disk.
+    pub fn prefetch_key(&self) -> Option<std::thread::JoinHandle<()>> {
+        let files = self.files();
+        if !files.session.exists() {
+            return None;
+        }
+        let salt = self.read_salt(&files.salt).ok()?;
+        let identity = self.identity.clone();
+        std::thread::Builder::new()
+            .name("scrypt-prefetch".into())
+            .spawn(move || {
+                derive_key(&identity, &salt);
+            })
+            .ok()
     }
 
     /// Read the session. `Ok(None)` when there is none; an error when one exists but cannot be

@@ -100,6 +100,13 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
         ctx.out
             .notice("warning: --mission is deprecated; use --mission-type instead");
     }
+    // The final sync will need the session: derive its key on a second thread while the
+    // mission is validated, written and committed (the derivation and the commit overlap).
+    let _prefetch = if crate::sync::settings::SyncSettings::from_env(&ctx.env).active {
+        ctx.store()?.prefetch_key()
+    } else {
+        None
+    };
     let c = create::create(&ctx.env, &ctx.identity, &root, &ctx.cwd, ctx.clock, req)?;
     ctx.queued.set(ctx.queued.get() + 1);
     let dir = &c.feature_dir;

@@ -86,6 +86,11 @@ enum Command {
     Sync(SyncCommand),
     /// List the plugins (spec-kitty-<name> executables) found on PATH.
     Plugins,
+    /// Print a shell completion script (e.g. `spec-kitty completions bash > ~/.bash_completion.d/spec-kitty`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Run the plugin `spec-kitty-<name>` from PATH with the remaining arguments.
     #[command(external_subcommand)]
     External(Vec<OsString>),
@@ -247,6 +252,19 @@ fn init_logging(env: &Env, quiet: bool) {
         .try_init();
 }
 
+/// `spec-kitty completions <shell>`: clap's completion script for this command line (plugins
+/// found on PATH at completion time are not included).
+fn completions(shell: clap_complete::Shell) -> Result<crate::output::Report, error::CommandError> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "spec-kitty", &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    Ok(crate::output::Report::success(
+        serde_json::json!({"shell": shell.to_string(), "script": script}),
+        script.trim_end().to_string(),
+    ))
+}
+
 /// Whether the raw arguments ask for JSON (`--json`, or `--json=<anything but false>`) before the command
 /// line is known to parse (the last occurrence wins, as it does for clap).
 fn wants_json(args: &[OsString]) -> bool {
@@ -376,6 +394,7 @@ pub fn run(
         }) => sync::now(&ctx, *retry_rejected, *discard_quarantined),
         Command::Sync(SyncCommand::Status) => sync::status(&ctx),
         Command::Plugins => plugins::list(&ctx),
+        Command::Completions { shell } => completions(*shell),
         Command::External(argv) => {
             let name = argv.first().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let builtins: Vec<String> = <Cli as clap::CommandFactory>::command()

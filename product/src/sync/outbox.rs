@@ -362,14 +362,30 @@ impl Outbox {
                     found: v,
                 });
             }
-            Some(_) => {
+            Some(v) if v < SCHEMA_VERSION => {
                 self.conn
                     .execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])
                     .map_err(|e| self.err(e))?;
             }
+            Some(_) => {}
         }
+        // Written once; opening an outbox that has it writes nothing (and syncs nothing).
+        let id: i32 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if id != APPLICATION_ID {
+            self.conn
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(|e| self.err(e))?;
+        }
+        // No checkpoint when the connection closes: a short command would otherwise sync the
+        // whole database on exit. SQLite still checkpoints automatically every 1000 WAL pages.
         self.conn
-            .pragma_update(None, "application_id", APPLICATION_ID)
+            .set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            )
             .map_err(|e| self.err(e))?;
         // Only a file this process created is made private; an existing one is never chmod-ed
         // (a read-only one was refused above).
@@ -647,7 +663,10 @@ impl Outbox {
 
     /// Make a staged event sendable.
     pub fn promote(&mut self, event_id: &str) -> Result<(), OutboxError> {
-        self.write(|tx| {
+        // Not synced (synchronous=NORMAL for this one write): if power fails before the WAL
+        // reaches the disk, recovery promotes the event anyway, because its commit exists. A
+        // killed process loses nothing either way (the WAL is in the page cache).
+        self.relaxed(|outbox| outbox.write(|tx| {
             tx.execute(
                 "UPDATE events SET state = 'queued', staged_git_dir = NULL, staged_top = NULL,
                      staged_dir = NULL
@@ -655,7 +674,26 @@ impl Outbox {
                 [event_id],
             )
             .map(|_| ())
-        })
+        }))
+    }
+
+    /// Run `f` with `synchronous=NORMAL` (a WAL commit that is not synced), then back to FULL.
+    /// Only for writes whose loss on power failure is harmless (each caller says why).
+    fn relaxed<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, OutboxError>,
+    ) -> Result<T, OutboxError> {
+        self.conn
+            .execute_batch("PRAGMA synchronous=NORMAL")
+            .map_err(|e| self.err(e))?;
+        let result = f(self);
+        let restored = self
+            .conn
+            .execute_batch("PRAGMA synchronous=FULL")
+            .map_err(|e| self.err(e));
+        let value = result?;
+        restored?;
+        Ok(value)
     }
 
     /// Every staged event (a create in progress, or one that died before promoting it).
@@ -827,8 +865,14 @@ impl Outbox {
     }
 
     /// Remember the outcome of a sync attempt.
-    pub fn record_attempt(&self, attempt: &LastAttempt) -> Result<(), OutboxError> {
+    pub fn record_attempt(&mut self, attempt: &LastAttempt) -> Result<(), OutboxError> {
         let text = serde_json::to_string(attempt).unwrap_or_default();
+        // Not synced: the last attempt is what `sync status` shows, not data; losing it on power
+        // failure costs nothing.
+        self.relaxed(|outbox| outbox.record(&text))
+    }
+
+    fn record(&self, text: &str) -> Result<(), OutboxError> {
         self.conn
             .execute(
                 "INSERT INTO meta (key, value) VALUES ('last_attempt', ?1)

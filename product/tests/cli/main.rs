@@ -10,6 +10,7 @@ mod paths;
 mod plugins;
 mod session_interop;
 mod sync_commands;
+mod terminal;
 mod testkit_guards;
 mod token_refresh;
 
