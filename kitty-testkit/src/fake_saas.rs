@@ -3,9 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -166,9 +164,7 @@ pub struct FakeSaas {
     addr: std::net::SocketAddr,
     state: Arc<Mutex<State>>,
     issued: crate::secrets::Secrets,
-    server: Arc<tiny_http::Server>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    server: Option<crate::http::Server>,
 }
 
 impl std::fmt::Debug for FakeSaas {
@@ -183,11 +179,6 @@ impl FakeSaas {
     /// Start on `127.0.0.1` with an OS-assigned port. Defaults: device polls grant at once,
     /// `/me` returns a shared and a private team, refresh grants, batches succeed.
     pub fn start() -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind FakeSaas"));
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .expect("FakeSaas listens on IP");
         let state = Arc::new(Mutex::new(State {
             requests: Vec::new(),
             device_polls: VecDeque::new(),
@@ -203,30 +194,18 @@ impl FakeSaas {
             grant_fields: serde_json::Map::new(),
         }));
         let issued = crate::secrets::Secrets::default();
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (server, state, stop) = (server.clone(), state.clone(), stop.clone());
-            let issued = issued.clone();
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    match server.recv() {
-                        Ok(req) => {
-                            let (state, issued) = (state.clone(), issued.clone());
-                            std::thread::spawn(move || handle(req, &state, &issued));
-                        }
-                        Err(_) => break,
-                    }
-                }
-            })
+        let server = {
+            let (state, issued) = (state.clone(), issued.clone());
+            crate::http::Server::start(move |req| handle(req, &state, &issued))
+                .expect("bind FakeSaas on 127.0.0.1")
         };
+        let addr = server.addr;
         Self {
             url: format!("http://{addr}"),
             addr,
             state,
             issued,
-            server,
-            stop,
-            thread: Some(thread),
+            server: Some(server),
         }
     }
 
@@ -361,39 +340,28 @@ impl FakeSaas {
 impl Drop for FakeSaas {
     fn drop(&mut self) {
         crate::contract::log_received(&self.received_events());
-        self.stop.store(true, Ordering::Relaxed);
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        drop(self.server.take());
     }
 }
 
-fn handle(mut req: tiny_http::Request, state: &Mutex<State>, issued: &crate::secrets::Secrets) {
-    let mut raw = Vec::new();
-    let _ = req.as_reader().read_to_end(&mut raw);
-    let headers: BTreeMap<String, String> = req
-        .headers()
-        .iter()
-        .map(|h| {
-            (
-                h.field.as_str().as_str().to_ascii_lowercase(),
-                h.value.as_str().to_string(),
-            )
-        })
-        .collect();
+fn handle(
+    req: crate::http::Request,
+    state: &Mutex<State>,
+    issued: &crate::secrets::Secrets,
+) -> crate::http::Answer {
+    let headers: BTreeMap<String, String> = req.headers.into_iter().collect();
     let body = if headers.get("content-encoding").map(String::as_str) == Some("gzip") {
         let mut out = Vec::new();
-        match flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out) {
+        match flate2::read::GzDecoder::new(&req.body[..]).read_to_end(&mut out) {
             Ok(_) => out,
-            Err(_) => raw,
+            Err(_) => req.body,
         }
     } else {
-        raw
+        req.body
     };
     let recorded = RecordedRequest {
-        method: req.method().as_str().to_string(),
-        path: req.url().to_string(),
+        method: req.method,
+        path: req.target,
         headers,
         body,
         at: Instant::now(),
@@ -401,19 +369,11 @@ fn handle(mut req: tiny_http::Request, state: &Mutex<State>, issued: &crate::sec
     let path = recorded.path.split('?').next().unwrap_or("").to_string();
     let (status, reply, delay) = {
         let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-        s.requests.push(recorded.clone());
-        route(&mut s, &path, &recorded, issued)
+        let answer = route(&mut s, &path, &recorded, issued);
+        s.requests.push(recorded);
+        answer
     };
-    if !delay.is_zero() {
-        std::thread::sleep(delay);
-    }
-    let response = tiny_http::Response::from_string(reply.to_string())
-        .with_status_code(status)
-        .with_header(
-            tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
-                .expect("static header"),
-        );
-    let _ = req.respond(response);
+    (status, reply.to_string(), delay)
 }
 
 fn grant(issued: &crate::secrets::Secrets, extra: &serde_json::Map<String, Value>) -> Value {

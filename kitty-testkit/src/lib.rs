@@ -142,6 +142,7 @@ mod fake_saas;
 pub mod fixtures;
 mod git_shim;
 mod home;
+mod http;
 mod json;
 mod outbox;
 mod reference;

@@ -1,18 +1,16 @@
-//! The figures the issues ask for, each with a baseline measured in the same run.
+//! The figures the issues ask for, each a ratio against a baseline measured in the same run.
 //!
-//! Run with `cargo bench -p spec-kitty --bench figures` (release profile). Not a test: nothing here
-//! asserts a time.
+//! Run with `bash scripts/bench` (or `cargo bench -p spec-kitty --bench figures`, release
+//! profile). Not a test: nothing here fails on a time; each line says whether its target holds.
 #![allow(clippy::print_stdout)]
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kitty_testkit::{FakeSaas, IsolatedHome, SessionSeed, SpecKittyBin};
-use spec_kitty::identity::MachineIdentity;
+use kitty_testkit::{FakeSaas, IsolatedHome, ReferenceCli, Repo, SessionSeed, SpecKittyBin};
 use spec_kitty::sync::envelope::{EnvelopeDraft, MissionCreated, Producer};
-use spec_kitty::sync::final_sync::SyncInputs;
 use spec_kitty::sync::outbox::Outbox;
-use spec_kitty::sync::settings::SyncSettings;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -36,12 +34,29 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn row(name: &str, value: Duration, target_ms: f64, baseline_name: &str, baseline: Duration) {
+/// `value` against `baseline`; the target is `value <= max_ratio * baseline`.
+fn at_most(name: &str, value: Duration, baseline_name: &str, baseline: Duration, max_ratio: f64) {
+    let ratio = value.as_secs_f64() / baseline.as_secs_f64().max(1e-9);
     println!(
-        "{name:<44} {:>9.2} ms  (target < {target_ms} ms)  = {:>6.1}x {baseline_name} ({:.2} ms)",
+        "{name:<50} {:>9.2} ms = {ratio:>6.2}x {baseline_name} ({:.2} ms)  target <= {max_ratio}x  {}",
         ms(value),
-        value.as_secs_f64() / baseline.as_secs_f64().max(1e-9),
-        ms(baseline)
+        ms(baseline),
+        if ratio <= max_ratio { "ok" } else { "MISSED" }
+    );
+}
+
+/// kitty against the reference; the target is at least `min_speedup` times faster.
+fn faster(name: &str, kitty: Duration, reference: Duration, min_speedup: Option<f64>) {
+    let speedup = reference.as_secs_f64() / kitty.as_secs_f64().max(1e-9);
+    let verdict = match min_speedup {
+        Some(t) if speedup >= t => format!("target >= {t}x  ok"),
+        Some(t) => format!("target >= {t}x  MISSED"),
+        None => String::new(),
+    };
+    println!(
+        "{name:<50} {:>9.2} ms vs reference {:.2} ms = {speedup:.1}x faster  {verdict}",
+        ms(kitty),
+        ms(reference),
     );
 }
 
@@ -50,11 +65,36 @@ fn draft(i: usize) -> EnvelopeDraft {
     MissionCreated::sample(&id, &format!("m-{i}")).draft(chrono::Utc::now(), &Producer::example())
 }
 
+/// Peak RSS in KiB of `program args`, run with `env` in `dir` (as measured by the kernel for a
+/// child of python3).
+fn peak_rss_kib(program: &Path, args: &[&str], dir: &Path, env: &[(String, String)]) -> u64 {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+        ])
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("python3 runs");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
 fn main() {
     let bin = SpecKittyBin::at(env!("CARGO_BIN_EXE_spec-kitty"));
+    let reference = ReferenceCli::locate();
+    if let Err(e) = &reference {
+        println!("(paired figures against the reference are skipped: {e})");
+    }
     let runs = 15;
 
-    // --- CLI start-up and auth status -------------------------------------------------------
+    // --- start-up: --version against spawning `true` ------------------------------------------
     let home = IsolatedHome::builder().binary(bin.clone()).build();
     let spawn_true = time_runs(runs, || {
         let _ = Command::new("true").status();
@@ -62,13 +102,9 @@ fn main() {
     let version = time_runs(runs, || {
         home.command().arg("--version").run().assert_success();
     });
-    row(
-        "spec-kitty --version",
-        version,
-        5.0,
-        "spawn of `true`",
-        spawn_true,
-    );
+    at_most("--version", version, "spawning `true`", spawn_true, 1.5);
+
+    // --- auth status --json with a valid hot-path summary --------------------------------------
     home.seed(&SessionSeed::with_private_team());
     let status = time_runs(runs, || {
         home.command()
@@ -76,236 +112,237 @@ fn main() {
             .run()
             .assert_success();
     });
-    row(
-        "auth status --json (seeded session)",
+    at_most(
+        "auth status --json (valid hot-path summary)",
         status,
-        120.0,
         "--version",
         version,
+        3.0,
+    );
+    let status_slow = time_runs(5, || {
+        home.command()
+            .env("SPEC_KITTY_DISABLE_SESSION_HOT_PATH", "1")
+            .args(["auth", "status", "--json"])
+            .run()
+            .assert_success();
+    });
+    at_most(
+        "auth status --json (summary off: derives the key)",
+        status_slow,
+        "--version",
+        version,
+        f64::INFINITY,
     );
 
-    // --- mission create, the seed scenario ---------------------------------------------------
+    // --- paired with the reference: --version, auth status -------------------------------------
+    if let Ok(reference) = &reference {
+        let rv = time_runs(3, || {
+            home.reference_command(reference)
+                .arg("--version")
+                .run()
+                .assert_success();
+        });
+        faster("--version, paired", version, rv, None);
+        let rs = time_runs(3, || {
+            let _ = home
+                .reference_command(reference)
+                .args(["auth", "status", "--json"])
+                .run();
+        });
+        faster("auth status --json, paired", status, rs, None);
+    }
+
+    // --- mission create, the seed scenario: against the reference and against the floor -------
+    seed_scenario(&bin, reference.as_ref().ok());
+
+    // --- sync now: 50 000 queued events to FakeSaas, memory flat --------------------------------
+    drain(&bin, 5_000, 50_000);
+}
+
+/// Seed scenario (shared-only session, sync on, a refusing server) on a reference-initialised
+/// repository: kitty and the reference interleaved in one home, then kitty against its floor:
+/// the longer of one scrypt derivation in-process and one commit of the same files with the same
+/// hooks (`git add` + `git commit`), each timed alone in this run.
+fn seed_scenario(bin: &SpecKittyBin, reference: Option<&ReferenceCli>) {
     let home = IsolatedHome::builder()
         .binary(bin.clone())
         .sync(true)
         .refusing_server()
         .build();
     home.seed(&SessionSeed::shared_only());
-    let repo = home.repo().build();
-    let mut i = 0;
-    let create = time_runs(runs, || {
-        i += 1;
+    let repo = match reference {
+        Some(r) => home
+            .repo()
+            .branch("main")
+            .build_with_reference(r, "feat/bench"),
+        None => home.repo().branch("feat/bench").build(),
+    };
+    // A hook that does something, as real repositories have.
+    repo.install_hook("pre-commit", "exit 0");
+    let create = |slug: &str| {
+        let t = Instant::now();
         home.command()
             .current_dir(repo.path())
-            .args([
-                "agent",
-                "mission",
-                "create",
-                &format!("bench-{i}"),
-                "--json",
-            ])
+            .args(["agent", "mission", "create", slug, "--json"])
             .run()
             .assert_success();
-    });
-    let git_status = time_runs(runs, || {
-        let _ = repo.git(&["status", "--porcelain"]);
-    });
-    row(
-        "mission create --json (shared-only, refused)",
-        create,
-        120.0,
-        "`git status`",
-        git_status,
-    );
-
-    // --- paired against the reference CLI on a reference-initialised repo ---------------------
-    match kitty_testkit::ReferenceCli::locate() {
-        Err(e) => println!("paired with the reference: skipped ({e})"),
-        Ok(reference) => {
-            paired_create(&bin, &reference, true);
-            paired_create(&bin, &reference, false);
-        }
-    }
-
-    // Peak RSS of one mission create, measured by the kernel for a child of python3.
-    let rss = Command::new("python3")
-        .args([
-            "-c",
-            "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
-        ])
-        .arg(bin.path())
-        .args(["agent", "mission", "create", "rss-probe", "--json"])
-        .current_dir(repo.path())
-        .env_clear()
-        .envs(home.env_map())
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok());
-    let rss_version = Command::new("python3")
-        .args([
-            "-c",
-            "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
-        ])
-        .arg(bin.path())
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok());
-    if let (Some(kb), Some(base)) = (rss, rss_version) {
-        println!(
-            "{:<44} {:>9.1} MB  (target < 40 MB)  = {:>6.1}x --version ({:.1} MB)",
-            "mission create peak RSS",
-            kb as f64 / 1024.0,
-            kb as f64 / base.max(1) as f64,
-            base as f64 / 1024.0
-        );
-    }
-
-    // --- outbox append: 10 000 durable appends ----------------------------------------------
-    let dir = tempfile::tempdir().unwrap();
-    let n = 10_000;
-    let mut outbox = Outbox::open(&dir.path().join("append.sqlite3")).unwrap();
-    let t = Instant::now();
-    for i in 0..n {
-        outbox.append(draft(i)).unwrap();
-    }
-    let appends = t.elapsed();
-    let mut batched = Outbox::open(&dir.path().join("batched.sqlite3")).unwrap();
-    let t = Instant::now();
-    batched.append_all((0..n).map(draft).collect()).unwrap();
-    let append_all = t.elapsed();
-    // Baseline: the same rows through raw SQLite with the same durability, one commit each.
-    let raw = rusqlite::Connection::open(dir.path().join("raw.sqlite3")).unwrap();
-    raw.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (id TEXT, body TEXT);",
-    )
-    .unwrap();
-    let body = serde_json::to_string(&draft(0).stamp(1)).unwrap();
-    let t = Instant::now();
-    for i in 0..n {
-        raw.execute(
-            "INSERT INTO t VALUES (?1, ?2)",
-            rusqlite::params![i.to_string(), body],
-        )
-        .unwrap();
-    }
-    let raw_time = t.elapsed();
-    row(
-        "append 10 000 events, one durable commit each",
-        appends,
-        1000.0,
-        "raw SQLite inserts",
-        raw_time,
-    );
-    row(
-        "append 10 000 events, one transaction",
-        append_all,
-        1000.0,
-        "raw SQLite inserts",
-        raw_time,
-    );
-
-    // --- drain 10 000 events to FakeSaas ------------------------------------------------------
-    let saas = FakeSaas::start();
-    let home = IsolatedHome::builder()
-        .binary(bin)
-        .fake_saas(&saas)
-        .sync(true)
-        .build();
-    home.seed(&SessionSeed::with_private_team());
-    let root = home.runtime_root();
-    let mut outbox = Outbox::open(&root.outbox_db()).unwrap();
-    outbox.append_all((0..n).map(draft).collect()).unwrap();
-    drop(outbox);
-    let env = home.env();
-    let identity = MachineIdentity::current();
-    let inputs = SyncInputs {
-        env: &env,
-        root: &root,
-        identity: &identity,
-        clock: spec_kitty::clock::Clock::system(),
+        t.elapsed()
     };
-    let t = Instant::now();
-    let outcome = inputs.drain_with(&SyncSettings::from_env(&env), None, 3, &mut |_, _| {});
-    let drain = t.elapsed();
-    assert!(outcome.error.is_none(), "{:?}", outcome.error);
-    assert_eq!(outcome.report.delivered, n as u64);
-    // Baseline: the same number of batch requests, each with an empty body, straight through ureq.
-    let client = spec_kitty::saas::SaasClient::new(
-        &spec_kitty::saas::url::ServiceUrl::parse(&saas.url()).unwrap(),
-        Duration::from_secs(10),
-    );
-    let t = Instant::now();
-    for _ in 0..outcome.report.batches {
-        client
-            .post_batch::<serde_json::Value>("bench-token", &[])
-            .unwrap();
-    }
-    let empty_posts = t.elapsed();
-    row(
-        &format!("drain 10 000 events ({} batches)", outcome.report.batches),
-        drain,
-        3000.0,
-        "empty batch posts",
-        empty_posts,
-    );
-}
-
-/// Mission create, kitty and the reference interleaved in one home on a reference-initialised
-/// repository; `seed`: the seed scenario (shared-only session, sync on, refusing server), else
-/// sync off and no session.
-fn paired_create(bin: &SpecKittyBin, reference: &kitty_testkit::ReferenceCli, seed: bool) {
-    let home = if seed {
-        IsolatedHome::builder()
-            .binary(bin.clone())
-            .sync(true)
-            .refusing_server()
-            .build()
-    } else {
-        IsolatedHome::builder().binary(bin.clone()).build()
-    };
-    if seed {
-        home.seed(&SessionSeed::shared_only());
-    }
-    let repo = home
-        .repo()
-        .branch("main")
-        .build_with_reference(reference, "feat/bench");
     let pairs = 5;
     let (mut k, mut r) = (Vec::new(), Vec::new());
     for i in 0..=pairs {
-        let slug = format!("paired-{i}");
-        let args = ["agent", "mission", "create", slug.as_str(), "--json"];
-        let t = Instant::now();
-        home.command()
-            .current_dir(repo.path())
-            .args(args)
-            .run()
-            .assert_success();
-        let kd = t.elapsed();
-        let t = Instant::now();
-        home.reference_command(reference)
-            .current_dir(repo.path())
-            .args(args)
-            .run()
-            .assert_success();
-        let rd = t.elapsed();
+        let kd = create(&format!("paired-{i}"));
+        if let Some(reference) = reference {
+            let t = Instant::now();
+            home.reference_command(reference)
+                .current_dir(repo.path())
+                .args(["agent", "mission", "create", &format!("ref-{i}"), "--json"])
+                .run()
+                .assert_success();
+            if i > 0 {
+                r.push(t.elapsed());
+            }
+        }
         if i > 0 {
-            // the first pair warms caches
             k.push(kd);
-            r.push(rd);
         }
     }
-    let (k, r) = (median(k), median(r));
-    let name = if seed {
-        "mission create, seed scenario, paired"
-    } else {
-        "mission create, sync off, paired"
-    };
+    let kitty = median(k);
+    if !r.is_empty() {
+        faster(
+            "mission create --json, seed scenario, paired",
+            kitty,
+            median(r),
+            Some(40.0),
+        );
+    }
+    // More kitty-only samples for the floor comparison.
+    let kitty = median((0..10).map(|i| create(&format!("floor-{i}"))).collect());
+
+    // The floor, part 1: one scrypt derivation (N=2^14, r=8, p=1) in this process.
+    let scrypt = median(
+        (0..5)
+            .map(|i| {
+                let salt = [i as u8; 16];
+                let mut key = [0u8; 32];
+                let params = scrypt::Params::new(14, 8, 1).expect("params");
+                let t = Instant::now();
+                scrypt::scrypt(b"bench-host:1000", &salt, &params, &mut key).expect("scrypt");
+                t.elapsed()
+            })
+            .collect(),
+    );
+    // The floor, part 2: commit a copy of a mission's files with the same hooks.
+    let commit = median((0..10).map(|i| git_commit_copy(&repo, i)).collect());
+    let floor = scrypt.max(commit);
     println!(
-        "{name:<44} {:>9.2} ms  vs reference {:.2} ms  = {:.1}x faster (target >= 25x; {pairs} interleaved pairs)",
-        ms(k),
-        ms(r),
-        r.as_secs_f64() / k.as_secs_f64().max(1e-9)
+        "{:<50} scrypt {:.2} ms, git add + commit {:.2} ms",
+        "  floor parts, each alone",
+        ms(scrypt),
+        ms(commit)
+    );
+    at_most(
+        "mission create --json, seed scenario",
+        kitty,
+        "the floor",
+        floor,
+        1.3,
+    );
+}
+
+/// Copy the files of the first mission into a new directory and time `git add` + `git commit`.
+fn git_commit_copy(repo: &Repo, i: usize) -> Duration {
+    let specs = repo.path().join("kitty-specs");
+    let source = repo
+        .mission_dirs()
+        .into_iter()
+        .next()
+        .expect("a mission exists");
+    let target = specs.join(format!("floor-copy-{i}"));
+    std::fs::create_dir_all(target.join("tasks")).unwrap();
+    let files = [
+        "meta.json",
+        "status.events.jsonl",
+        "tasks/README.md",
+        "tasks/.gitkeep",
+    ];
+    for f in files {
+        std::fs::copy(source.join(f), target.join(f)).unwrap();
+    }
+    let rel: Vec<String> = files
+        .iter()
+        .map(|f| format!("kitty-specs/floor-copy-{i}/{f}"))
+        .collect();
+    let git = |args: &[&str]| {
+        repo.git(args);
+    };
+    let t = Instant::now();
+    let mut add = vec!["add", "--"];
+    add.extend(rel.iter().map(String::as_str));
+    git(&add);
+    let mut commit = vec![
+        "-c",
+        "commit.gpgsign=false",
+        "commit",
+        "--quiet",
+        "-m",
+        "floor",
+        "--",
+    ];
+    commit.extend(rel.iter().map(String::as_str));
+    git(&commit);
+    t.elapsed()
+}
+
+/// Drain `big` queued events with `sync now` to FakeSaas (time and peak memory), against the
+/// same for `small` events: memory must stay flat (it is batch-bounded).
+fn drain(bin: &SpecKittyBin, small: usize, big: usize) {
+    let saas = FakeSaas::start();
+    let mut results = Vec::new();
+    for n in [small, big] {
+        let home = IsolatedHome::builder()
+            .binary(bin.clone())
+            .fake_saas(&saas)
+            .sync(true)
+            .build();
+        home.seed(&SessionSeed::with_private_team());
+        let mut outbox = Outbox::open(&home.runtime_root().outbox_db()).unwrap();
+        outbox.append_all((0..n).map(draft).collect()).unwrap();
+        drop(outbox);
+        let env: Vec<(String, String)> = home
+            .env_map()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let t = Instant::now();
+        let kib = peak_rss_kib(bin.path(), &["sync", "now", "--json"], home.path(), &env);
+        let took = t.elapsed();
+        assert!(home.queued_events().is_empty(), "the drain of {n} finished");
+        results.push((n, took, kib));
+    }
+    let (_, t_small, m_small) = results[0];
+    let (n_big, t_big, m_big) = results[1];
+    println!(
+        "{:<50} {:>9.2} ms  target <= 3000 ms  {}",
+        format!("sync now, {n_big} events to FakeSaas"),
+        ms(t_big),
+        if t_big <= Duration::from_secs(3) {
+            "ok"
+        } else {
+            "MISSED"
+        }
+    );
+    println!(
+        "{:<50} {:>9.1} MB = {:.2}x the peak for {small} events ({:.1} MB, {:.0} ms)  target: flat (<= 1.25x)  {}",
+        "  peak RSS of that drain",
+        m_big as f64 / 1024.0,
+        m_big as f64 / m_small.max(1) as f64,
+        m_small as f64 / 1024.0,
+        ms(t_small),
+        if m_big as f64 <= 1.25 * m_small as f64 {
+            "ok"
+        } else {
+            "MISSED"
+        }
     );
 }

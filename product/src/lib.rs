@@ -89,6 +89,28 @@ internal!(
 /// The version of this build.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// `spec-kitty --version` and `spec-kitty --json --version` (in either order, `-V` too), answered
+/// without building the command line or reading the environment: the same output as the full
+/// path. `None` for any other arguments.
+#[doc(hidden)]
+pub fn quick_version(args: &[std::ffi::OsString]) -> Option<std::process::ExitCode> {
+    let rest: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_str())
+        .collect::<Option<_>>()?;
+    let json = match rest.as_slice() {
+        ["--version" | "-V"] => false,
+        ["--json", "--version" | "-V"] | ["--version" | "-V", "--json"] => true,
+        _ => return None,
+    };
+    Some(output::Output::usage_error(
+        json,
+        &format!("spec-kitty {VERSION}\n"),
+        output::ClapOutput::Version,
+    ))
+}
+
 /// The binary's entry point: run the CLI with explicit inputs (not part of the plugin API).
 #[doc(hidden)]
 pub fn run_cli(

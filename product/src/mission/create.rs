@@ -448,16 +448,16 @@ pub fn create(
             let d = feature_dir.join(empty);
             std::fs::create_dir_all(&d).map_err(|e| MissionError::io(&d, e))?;
         }
+        let mut pending = None;
         if topology.has_coordination_branch() {
-            coordination = Some((
-                coordination_name.clone(),
-                ensure_coordination_branch(
-                    &repo,
-                    &coordination_name,
-                    &target_branch,
-                    req.force_recreate_coordination_branch,
-                )?,
-            ));
+            let (created, started) = ensure_coordination_branch(
+                &repo,
+                &coordination_name,
+                &target_branch,
+                req.force_recreate_coordination_branch,
+            )?;
+            coordination = Some((coordination_name.clone(), created));
+            pending = started;
         }
         let rel = |f: &str| format!("kitty-specs/{dir_name}/{f}");
         let committed = [
@@ -467,7 +467,12 @@ pub fn create(
             rel("tasks/.gitkeep"),
         ];
         let paths: Vec<&str> = committed.iter().map(String::as_str).collect();
-        repo.commit_paths(&paths, &format!("Add scaffold for feature {dir_name}"))
+        // The branch is made while the scaffold is staged; both finish before the commit.
+        repo.commit_paths_with(
+            &paths,
+            &format!("Add scaffold for feature {dir_name}"),
+            pending,
+        )
     })();
     match written {
         Ok(commit) => {
@@ -509,32 +514,38 @@ pub fn create(
 
 /// Create the coordination branch at `target`, reuse it when it is at or behind `target`, reset
 /// it with `force`. Returns whether this call created (or reset) it.
+/// Make the coordination branch at the planning head. `Ok((true, Some(pending)))`: it is being
+/// created in the background (finish it before the commit); `(false, None)`: it already exists
+/// at or behind the planning head, or there is no planning head.
 fn ensure_coordination_branch(
     repo: &Repo,
     name: &str,
     target: &str,
     force: bool,
-) -> Result<bool, MissionError> {
+) -> Result<(bool, Option<super::repo::PendingGit>), MissionError> {
     let target_ref = format!("refs/heads/{target}");
     if !repo.ref_exists(&target_ref)? {
-        return Ok(false);
+        return Ok((false, None));
     }
+    // The planning head as a commit id: the scaffold commit that follows cannot move it.
+    let start = match (repo.branch()?, repo.head_commit()?) {
+        (Some(current), Some(sha)) if current == target => sha,
+        _ => target_ref.clone(),
+    };
     let branch_ref = format!("refs/heads/{name}");
     if repo.ref_exists(&branch_ref)? {
         if force {
-            repo.create_branch(name, &target_ref, true)?;
-            return Ok(true);
+            return Ok((true, Some(repo.start_create_branch(name, &start, true)?)));
         }
         if repo.is_ancestor(&branch_ref, &target_ref)? {
-            return Ok(false);
+            return Ok((false, None));
         }
         return Err(MissionError::CoordinationBranchDiverged {
             branch: name.to_string(),
             target: target.to_string(),
         });
     }
-    repo.create_branch(name, &target_ref, false)?;
-    Ok(true)
+    Ok((true, Some(repo.start_create_branch(name, &start, false)?)))
 }
 
 fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<(), MissionError> {

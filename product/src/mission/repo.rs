@@ -286,12 +286,37 @@ impl Repo {
 
     /// Create branch `name` at `start` (or move it there with `force`).
     pub fn create_branch(&self, name: &str, start: &str, force: bool) -> Result<(), MissionError> {
+        self.start_create_branch(name, start, force)?.finish()
+    }
+
+    /// [`create_branch`](Self::create_branch), running while the caller does other git work
+    /// that does not touch refs (staging files); [`PendingGit::finish`] waits for it.
+    pub fn start_create_branch(
+        &self,
+        name: &str,
+        start: &str,
+        force: bool,
+    ) -> Result<PendingGit, MissionError> {
         let mut args = vec!["branch", "--no-track"];
         if force {
             args.push("--force");
         }
         args.extend([name, start]);
-        self.run_ok(&args).map(drop)
+        let what = format!("git {}", args.join(" "));
+        let child = Command::new("git")
+            .args(&args)
+            .current_dir(&self.top)
+            .env_clear()
+            .envs(self.env.iter_os())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| MissionError::Git {
+                what: what.clone(),
+                detail: format!("{e}; is git installed and on PATH?"),
+            })?;
+        Ok(PendingGit { child, what })
     }
 
     /// Delete branch `name` (best effort; used to undo).
@@ -311,14 +336,41 @@ impl Repo {
     /// anything else staged alone. Returns the new commit id. A refused commit (a failing hook)
     /// unstages the paths again and reports git's and the hook's words.
     pub fn commit_paths(&self, paths: &[&str], message: &str) -> Result<String, MissionError> {
+        self.commit_paths_with(paths, message, None)
+    }
+
+    /// [`commit_paths`](Self::commit_paths), finishing `pending` (a ref update started before,
+    /// running while the paths are staged) before the commit.
+    pub fn commit_paths_with(
+        &self,
+        paths: &[&str],
+        message: &str,
+        pending: Option<PendingGit>,
+    ) -> Result<String, MissionError> {
         let undo = IndexUndo::capture(self)?;
         let mut add = vec!["add", "--"];
         add.extend_from_slice(paths);
-        if let Err(e) = self.run_ok(&add) {
+        let added = self.run_ok(&add);
+        let branched = pending.map_or(Ok(()), PendingGit::finish);
+        if let Err(e) = added.and(branched) {
             undo.restore();
             return Err(e);
         }
-        let mut commit = vec!["-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message, "--"];
+        // The hooks run as for any commit; git's automatic housekeeping (gc, maintenance) is
+        // left to the user's next git command instead of this one.
+        let mut commit = vec![
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "maintenance.auto=false",
+            "-c",
+            "gc.auto=0",
+            "commit",
+            "--quiet",
+            "-m",
+            message,
+            "--",
+        ];
         commit.extend_from_slice(paths);
         let out = self.run(&commit)?;
         if !out.status.success() {
@@ -342,6 +394,31 @@ impl Repo {
             return Ok(sha);
         }
         self.run_ok(&["rev-parse", "HEAD"])
+    }
+}
+
+/// A git command started in the background.
+#[derive(Debug)]
+pub struct PendingGit {
+    child: std::process::Child,
+    what: String,
+}
+
+impl PendingGit {
+    /// Wait for it; its failure is an error with git's words.
+    pub fn finish(self) -> Result<(), MissionError> {
+        let out = self.child.wait_with_output().map_err(|e| MissionError::Git {
+            what: self.what.clone(),
+            detail: e.to_string(),
+        })?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(MissionError::Git {
+                what: self.what,
+                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
     }
 }
 
