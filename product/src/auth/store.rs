@@ -180,7 +180,9 @@ fn derive_key(identity: &MachineIdentity, salt: &[u8; SALT_LEN]) -> [u8; 32] {
             }
         }
     };
+    tracing::debug!("key wanted");
     *cell.get_or_init(|| {
+        tracing::debug!("key derivation starts");
         let mut key = [0u8; 32];
         // N = 2^14, r = 8, p = 1 are valid parameters and 32 is a valid length: these cannot
         // fail.
@@ -188,6 +190,7 @@ fn derive_key(identity: &MachineIdentity, salt: &[u8; SALT_LEN]) -> [u8; 32] {
             let _ = scrypt::scrypt(passphrase.as_bytes(), salt, &params, &mut key);
         }
         DERIVATIONS.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!("key derived");
         key
     })
 }

@@ -411,6 +411,7 @@ pub fn run(
             };
         }
     };
+    tracing::debug!("command done; final sync next");
     // At most one diagnostic per process: the final sync's.
     let diagnostics: Vec<_> = sync::after_command(&ctx).into_iter().collect();
     for d in &diagnostics {

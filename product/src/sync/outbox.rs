@@ -320,8 +320,7 @@ impl Outbox {
             .execute_batch(
                 "PRAGMA journal_mode=WAL;
                  PRAGMA synchronous=FULL;
-                 PRAGMA cache_size=-16384;
-                 PRAGMA mmap_size=268435456;
+                 PRAGMA cache_size=-8192;
                  BEGIN IMMEDIATE;
                  CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
                  CREATE TABLE IF NOT EXISTS events (
