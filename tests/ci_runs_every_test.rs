@@ -46,7 +46,7 @@ fn check_workflow(text: &str) -> Result<(), String> {
             }
         }
     }
-    // Find the job that runs `--partition hash:${{ matrix.partition }}/N` and check its matrix.
+    // Find the job that runs `--partition count:${{ matrix.partition }}/N` and check its matrix.
     let jobs = doc
         .get("jobs")
         .and_then(Value::as_mapping)
@@ -62,11 +62,11 @@ fn check_workflow(text: &str) -> Result<(), String> {
             let Some(run) = step.get("run").and_then(Value::as_str) else {
                 continue;
             };
-            let Some(at) = run.find("--partition hash:${{ matrix.partition }}/") else {
+            let Some(at) = run.find("--partition count:${{ matrix.partition }}/") else {
                 continue;
             };
             found = true;
-            let n: u64 = run[at + "--partition hash:${{ matrix.partition }}/".len()..]
+            let n: u64 = run[at + "--partition count:${{ matrix.partition }}/".len()..]
                 .chars()
                 .take_while(char::is_ascii_digit)
                 .collect::<String>()
@@ -91,7 +91,7 @@ fn check_workflow(text: &str) -> Result<(), String> {
     }
     if !found {
         return Err(
-            "no job runs `cargo nextest run --partition hash:${{ matrix.partition }}/N`".into(),
+            "no job runs `cargo nextest run --partition count:${{ matrix.partition }}/N`".into(),
         );
     }
     Ok(())
