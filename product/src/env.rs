@@ -334,6 +334,15 @@ mod tests {
     }
 
     #[test]
+    fn spec_finds_exactly_the_registered_variable() {
+        for entry in REGISTRY {
+            assert_eq!(spec(entry.name), Some(entry), "{}", entry.name);
+        }
+        assert_eq!(spec("NOT_A_KITTY_VARIABLE"), None);
+        assert_eq!(spec(""), None);
+    }
+
+    #[test]
     fn truthy_values() {
         for v in ["1", "TRUE", "yes", "Y", " on "] {
             assert!(Env::from_pairs([("X", v)]).is_truthy("X"), "{v}");

@@ -189,6 +189,38 @@ mod tests {
         );
     }
 
+    /// SPEC §2's derived locations, spelled out once here (the interop contract), so a change to
+    /// any of them is a red test rather than a silent move of what the product reads.
+    #[test]
+    fn every_derived_location_is_where_the_contract_says() {
+        let root = RuntimeRoot::resolve(&Env::from_pairs([("SPEC_KITTY_HOME", "/r")])).unwrap();
+        let expected = [
+            ("auth_dir", "/r/auth"),
+            ("sync_dir", "/r/sync"),
+            ("cache_dir", "/r/cache"),
+            ("config_file", "/r/config.toml"),
+            ("outbox_db", "/r/sync/outbox.sqlite3"),
+            ("session_file", "/r/auth/session.json"),
+            ("root", "/r"),
+        ];
+        let located: Vec<(&str, PathBuf)> = root
+            .locations()
+            .into_iter()
+            .map(|l| (l.name, l.path))
+            .collect();
+        for (name, path) in expected {
+            let found = located.iter().find(|(n, _)| *n == name);
+            assert_eq!(
+                found.map(|(_, p)| p.as_path()),
+                Some(Path::new(path)),
+                "{name}"
+            );
+        }
+        assert_eq!(root.cache_dir(), Path::new("/r/cache"));
+        assert_eq!(root.config_file(), Path::new("/r/config.toml"));
+        assert_eq!(root.drain_lock(), Path::new("/r/sync/drain.lock"));
+    }
+
     #[test]
     fn relative_root_is_refused() {
         let env = Env::from_pairs([("SPEC_KITTY_HOME", "rel")]);

@@ -224,3 +224,51 @@ pub fn private_team(teams: &[Team]) -> Option<&Team> {
 pub fn default_team(teams: &[Team]) -> Option<&Team> {
     private_team(teams).or_else(|| teams.first())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session::from_json(
+            br#"{"user_id": "u-1", "email": "ada@example.com", "name": "Ada",
+                "teams": [{"id": "t-1", "name": "T", "role": "owner", "is_private_teamspace": true}],
+                "default_team_id": "t-1", "access_token": "access-SECRET", "refresh_token": "refresh-SECRET",
+                "session_id": "s-1", "issued_at": "2026-11-29T12:00:00+00:00",
+                "access_token_expires_at": "2026-11-29T13:00:00+00:00", "refresh_token_expires_at": null,
+                "scope": "offline_access", "storage_backend": "file",
+                "last_used_at": "2026-11-29T12:00:00+00:00", "auth_method": "device_code", "generation": null}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_team_without_a_slug_takes_its_id() {
+        assert_eq!(session().teams[0].slug, "t-1");
+    }
+
+    #[test]
+    fn debug_shows_the_fields_and_never_the_tokens() {
+        let text = format!("{:?}", session());
+        for shown in [
+            "u-1",
+            "ada@example.com",
+            "t-1",
+            "<redacted>",
+            "2026-11-29T13:00:00",
+        ] {
+            assert!(text.contains(shown), "{shown} missing from {text}");
+        }
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+
+    #[test]
+    fn an_access_token_about_to_expire_is_refreshed_early() {
+        let s = session();
+        let expires = s.access_token_expires_at.0;
+        let margin = chrono::Duration::seconds(5);
+        assert!(s.access_expires_within(expires - chrono::Duration::seconds(3), margin));
+        assert!(!s.access_expires_within(expires - chrono::Duration::seconds(10), margin));
+        assert!(s.access_expires_within(expires, chrono::Duration::zero()));
+    }
+}

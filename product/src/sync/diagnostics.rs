@@ -172,3 +172,57 @@ impl DiagnosticLine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_codes_parse_and_unknown_ones_are_kept() {
+        for ok in ["sync.some_future_code", "sync.a", "sync.v2_thing_9"] {
+            assert_eq!(
+                ok.parse::<SyncDiagnosticCode>(),
+                Ok(SyncDiagnosticCode::Unrecognized(ok.into())),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "sync.",
+            "sync",
+            "other.code",
+            "sync.Upper",
+            "sync.with-dash",
+            "sync.with space",
+            "",
+            "xsync.code",
+        ] {
+            assert_eq!(
+                bad.parse::<SyncDiagnosticCode>(),
+                Err(NotACode(bad.into())),
+                "{bad:?} must not parse"
+            );
+        }
+        for known in SyncDiagnosticCode::KNOWN {
+            assert_eq!(
+                known.as_str().parse::<SyncDiagnosticCode>(),
+                Ok(known.clone())
+            );
+        }
+    }
+
+    #[test]
+    fn the_message_is_everything_after_its_key() {
+        let line = "sync_diagnostic severity=warning diagnostic_code=sync.server_auth_failure fatal=false sync_phase=final_sync message=Not authenticated: no valid access token. Run `spec-kitty auth login`. a=b";
+        let d = DiagnosticLine::parse(line).unwrap();
+        assert_eq!(
+            d.message,
+            "Not authenticated: no valid access token. Run `spec-kitty auth login`. a=b"
+        );
+        assert_eq!(d.severity, "warning");
+        assert_eq!(d.phase, "final_sync");
+        assert!(!d.fatal);
+        assert_eq!(d.code, SyncDiagnosticCode::ServerAuthFailure);
+        assert!(DiagnosticLine::parse("sync_diagnostic severity=warning").is_none());
+        assert!(DiagnosticLine::parse("not a diagnostic").is_none());
+    }
+}
