@@ -33,6 +33,7 @@ pub struct KittyCommand {
     env_os: BTreeMap<String, OsString>,
     ran: bool,
     secrets: SecretSources,
+    stray: Option<crate::stray::StrayCheck>,
 }
 
 impl KittyCommand {
@@ -50,9 +51,15 @@ impl KittyCommand {
             stdin: None,
             stdout_file: None,
             env_os: BTreeMap::new(),
+            stray: None,
             ran: false,
             secrets,
         }
+    }
+
+    pub(crate) fn with_stray_check(mut self, check: Option<crate::stray::StrayCheck>) -> Self {
+        self.stray = check;
+        self
     }
 
     /// Add one argument.
@@ -210,7 +217,9 @@ impl KittyCommand {
             .unwrap_or_else(|e| panic!("waiting for `{display}` failed: {e}"));
         drop(cmd);
         let terminal = reader.join().unwrap_or_default();
-        checked(display, out.status, &out.stdout, &terminal, &self.secrets)
+        let run = checked(display, out.status, &out.stdout, &terminal, &self.secrets);
+        check_stray(self.stray.as_ref(), &run);
+        run
     }
 
     /// Start the process without waiting (for concurrency tests); finish it with
@@ -229,6 +238,7 @@ impl KittyCommand {
         }
         RunningKitty {
             child,
+            stray: self.stray.take(),
             display,
             secrets: std::mem::take(&mut self.secrets),
         }
@@ -272,6 +282,7 @@ impl fmt::Debug for KittyCommand {
 #[derive(Debug)]
 pub struct RunningKitty {
     child: Child,
+    stray: Option<crate::stray::StrayCheck>,
     display: String,
     secrets: SecretSources,
 }
@@ -289,13 +300,24 @@ impl RunningKitty {
             .child
             .wait_with_output()
             .unwrap_or_else(|e| panic!("waiting for `{}` failed: {e}", self.display));
-        checked(
+        let run = checked(
             self.display,
             out.status,
             &out.stdout,
             &out.stderr,
             &self.secrets,
-        )
+        );
+        check_stray(self.stray.as_ref(), &run);
+        run
+    }
+}
+
+/// After every run, whatever the test asserts: no session store, outbox or `.kitty.env` in the
+/// sandbox outside where the binary reads.
+fn check_stray(check: Option<&crate::stray::StrayCheck>, run: &RunOutput) {
+    let Some(check) = check else { return };
+    if let Some(stray) = check.scan(false).first() {
+        panic!("{stray}\n{run}");
     }
 }
 

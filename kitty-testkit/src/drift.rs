@@ -40,6 +40,9 @@ pub enum DriftError {
         /// The variables it supplies.
         sets: String,
     },
+    /// A session store, outbox or `.kitty.env` in the sandbox is not where the binary reads.
+    #[error("{0}")]
+    StrayState(String),
     /// `paths --json` failed.
     #[error("the drift canary could not ask spec-kitty where it reads: {0}")]
     Canary(String),
@@ -53,7 +56,12 @@ pub(crate) fn check_in(
     home: &IsolatedHome,
     dir: Option<&std::path::Path>,
 ) -> Result<(), DriftError> {
-    let mut cmd = home.command().args(["paths", "--json"]);
+    // The canary reports stray state itself (as an error value), so its own run skips the
+    // per-run check that would panic first.
+    let mut cmd = home
+        .command()
+        .with_stray_check(None)
+        .args(["paths", "--json"]);
     if let Some(dir) = dir {
         cmd = cmd.current_dir(dir);
     }
@@ -77,6 +85,12 @@ pub(crate) fn check_in(
         .auth_dir();
     if harness != reads {
         return Err(DriftError::ResolverMismatch { harness, reads });
+    }
+    if let Some(stray) = home
+        .stray_check()
+        .and_then(|c| c.scan(true).into_iter().next())
+    {
+        return Err(DriftError::StrayState(stray.to_string()));
     }
     let deliberate = home.deliberate_env_files();
     for file in doc

@@ -169,7 +169,7 @@ impl IsolatedHomeBuilder {
             env,
             bin: self.bin,
             seeded: RefCell::new(Vec::new()),
-            env_files: RefCell::new(Vec::new()),
+            allowed: std::sync::Arc::new(std::sync::Mutex::new(crate::stray::Allowed::default())),
             secrets: seeded_secrets,
             secret_sources: crate::secrets::SecretSources(sources),
         };
@@ -332,7 +332,7 @@ pub struct IsolatedHome {
     env: BTreeMap<String, String>,
     bin: Option<SpecKittyBin>,
     seeded: RefCell<Vec<PathBuf>>,
-    env_files: RefCell<Vec<PathBuf>>,
+    allowed: std::sync::Arc<std::sync::Mutex<crate::stray::Allowed>>,
     secrets: crate::secrets::Secrets,
     secret_sources: crate::secrets::SecretSources,
 }
@@ -432,6 +432,7 @@ impl IsolatedHome {
         let store = self.session_store();
         store.write(&session).expect("seed the session");
         self.seeded.borrow_mut().push(store.dir().to_path_buf());
+        self.allowed().mis_seeds.push(store.dir().to_path_buf());
         session
     }
 
@@ -457,6 +458,7 @@ impl IsolatedHome {
         let store = SessionStore::new(root.auth_dir(), MachineIdentity::current());
         store.write(&session).expect("mis-seed the session");
         self.seeded.borrow_mut().push(store.dir().to_path_buf());
+        self.allowed().mis_seeds.push(store.dir().to_path_buf());
         session
     }
 
@@ -512,6 +514,7 @@ impl IsolatedHome {
             self.layout.work.clone(),
             self.secret_sources.clone(),
         )
+        .with_stray_check(self.stray_check())
     }
 
     /// Run another program (a plugin binary, say) under this home's exact environment, through the
@@ -602,22 +605,38 @@ impl IsolatedHome {
         }
         let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         std::fs::write(&path, text).expect("write the operator env file");
-        let mut files = self.env_files.borrow_mut();
-        if !files.contains(&path) {
-            files.push(path);
+        let mut allowed = self.allowed();
+        if !allowed.env_files.contains(&path) {
+            allowed.env_files.push(path);
         }
     }
 
     /// Remove every operator env file this home wrote.
     pub fn clear_kitty_env_files(&self) {
-        for path in self.env_files.borrow_mut().drain(..) {
+        for path in self.allowed().env_files.drain(..) {
             let _ = std::fs::remove_file(path);
         }
     }
 
     /// The operator env files this home wrote deliberately.
     pub fn deliberate_env_files(&self) -> Vec<PathBuf> {
-        self.env_files.borrow().clone()
+        self.allowed().env_files.clone()
+    }
+
+    fn allowed(&self) -> std::sync::MutexGuard<'_, crate::stray::Allowed> {
+        self.allowed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The stray-state check of this home as it is now (`None` when the root does not resolve).
+    pub(crate) fn stray_check(&self) -> Option<crate::stray::StrayCheck> {
+        let root = self.try_runtime_root().ok()?;
+        Some(crate::stray::StrayCheck {
+            sandbox: self.path().to_path_buf(),
+            auth_dir: root.auth_dir(),
+            outbox_db: root.outbox_db(),
+            home_env_file: root.base().join(spec_kitty::env_file::FILE_NAME),
+            allowed: self.allowed.clone(),
+        })
     }
 
     /// [`check_drift`](Self::check_drift), panicking with the drift.

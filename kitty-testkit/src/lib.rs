@@ -151,6 +151,7 @@ mod rogue;
 mod secrets;
 mod seed;
 mod snapshot;
+mod stray;
 
 pub use binary::{BIN_OVERRIDE_VAR, SpecKittyBin};
 pub use command::{KittyCommand, RunOutput, RunningKitty};

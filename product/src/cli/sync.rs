@@ -118,8 +118,8 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
         .as_deref()
         .and_then(|t| crate::auth::session::Timestamp::parse(t).ok())
         .map(|t| (now - t.0).num_seconds().max(0));
-    let mut tokens = ctx.token_manager()?;
-    let (auth_state, private) = match tokens.session() {
+    // No token needed: the hot-path summary answers without deriving the key when it is valid.
+    let (auth_state, private) = match ctx.store()?.summary() {
         Ok(None) => ("not_authenticated", None),
         Ok(Some(s)) if s.refresh_expired(now) => ("expired", None),
         Ok(Some(s)) => ("authenticated", s.private_team().map(|t| t.id.clone())),

@@ -206,3 +206,65 @@ fn the_fake_saas_fixture_serves_login(
         .assert_success();
     assert_eq!(saas.count("/oauth/device"), 1);
 }
+
+/// The seed note's mistake made by hand (the product's own store at a hand-built
+/// `$HOME/.spec-kitty/auth` while `SPEC_KITTY_HOME` points elsewhere) fails the very next run,
+/// and the canary, naming the stray path, the path the binary reads and the fix.
+#[test]
+fn a_hand_written_wrong_seed_is_stray_state_at_the_next_run() {
+    use spec_kitty::auth::store::SessionStore;
+    use spec_kitty::identity::MachineIdentity;
+    let home = crate::builder().build();
+    home.command()
+        .args(["paths", "--json"])
+        .run()
+        .assert_success();
+    let wrong = home.home_dir().join(".spec-kitty").join("auth");
+    SessionStore::new(&wrong, MachineIdentity::current())
+        .write(&kitty_testkit::SessionSeed::shared_only().build())
+        .unwrap();
+    let err = home.check_drift().expect_err("a stray store must be drift");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("STRAY STATE: a session store at"),
+        "{text}"
+    );
+    assert!(text.contains(".spec-kitty/auth/session"), "{text}");
+    assert!(text.contains("kitty-home/auth"), "{text}");
+    assert!(text.contains("never a hand-built path"), "{text}");
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = home.command().args(["paths", "--json"]).run();
+    }))
+    .expect_err("the next run must fail");
+    let message = panicked
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("STRAY STATE: a session store"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_hand_written_outbox_or_env_file_is_stray_state() {
+    let home = crate::builder().build();
+    let outbox = home.home_dir().join(".spec-kitty/sync/outbox.sqlite3");
+    std::fs::create_dir_all(outbox.parent().unwrap()).unwrap();
+    std::fs::write(&outbox, b"").unwrap();
+    let err = home.check_drift().expect_err("a stray outbox").to_string();
+    assert!(err.contains("outbox database"), "{err}");
+    std::fs::remove_file(&outbox).unwrap();
+    let env = home.home_dir().join(".kitty.env");
+    std::fs::write(&env, "SPEC_KITTY_ENABLE_SAAS_SYNC=1\n").unwrap();
+    let err = home
+        .check_drift()
+        .expect_err("a stray env file")
+        .to_string();
+    assert!(
+        err.contains("operator env file") && err.contains("home/.kitty.env"),
+        "{err}"
+    );
+    std::fs::remove_file(&env).unwrap();
+    home.assert_no_drift();
+}
