@@ -155,7 +155,7 @@ impl IsolatedHomeBuilder {
         // Credentials in the service URL are secrets too: user information, its password and
         // query values must never be printed (at least 4 characters, so the check stays exact).
         if let Some(raw) = env.get(vars::SPEC_KITTY_SAAS_URL)
-            && let Ok(url) = spec_kitty::saas::url::ServiceUrl::parse(raw)
+            && let Ok(url) = spec_kitty::__testkit::ServiceUrl::parse(raw)
         {
             for secret in url.secrets().iter().filter(|s| s.len() >= 4) {
                 seeded_secrets.add(secret);

@@ -3,7 +3,7 @@
 use std::fs::File;
 
 use serde_json::Value;
-use spec_kitty::sync::outbox::Outbox;
+use spec_kitty::__testkit::Outbox;
 
 use crate::IsolatedHome;
 
@@ -95,14 +95,14 @@ impl IsolatedHome {
     /// assert_eq!(ids.len(), 3);
     /// ```
     pub fn seed_queued_events(&self, n: usize) -> Vec<String> {
-        use spec_kitty::sync::envelope::{MissionCreated, Producer};
+        use spec_kitty::__testkit::{MissionCreated, Producer};
         let mut outbox =
             Outbox::open(&self.runtime_root().outbox_db()).expect("open or create the outbox");
         let producer = Producer::example();
         let now = chrono::Utc::now();
         let drafts: Vec<_> = (0..n)
             .map(|i| {
-                let id = spec_kitty::ids::ulid(now);
+                let id = spec_kitty::__testkit::ulid(now);
                 let slug = format!("seeded-{i}");
                 MissionCreated::sample(&id, &slug).draft(now, &producer)
             })
@@ -152,7 +152,7 @@ impl IsolatedHome {
 }
 
 fn hold(path: &std::path::Path) -> HeldLock {
-    let file = spec_kitty::lock::exclusive_within(path, std::time::Duration::ZERO)
+    let file = spec_kitty::__testkit::exclusive_within(path, std::time::Duration::ZERO)
         .expect("create the lock file")
         .expect("the lock is free");
     HeldLock { _file: file }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use spec_kitty::mission::config::{InitDefaults, ProjectConfig, config_path, specs_dir};
+use spec_kitty::__testkit::{InitDefaults, ProjectConfig, config_path, specs_dir};
 
 use crate::IsolatedHome;
 

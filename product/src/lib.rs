@@ -86,6 +86,19 @@ internal!(
     saas
 );
 
+/// What kitty-testkit needs beyond the plugin API, in every build (hidden, no stability promise).
+/// It exists so that the testkit does not turn on the `internals` feature: a plugin's test build
+/// then sees exactly the API its release build sees.
+#[doc(hidden)]
+pub mod __testkit {
+    pub use crate::ids::ulid;
+    pub use crate::lock::exclusive_within;
+    pub use crate::mission::config::{InitDefaults, ProjectConfig, config_path, specs_dir};
+    pub use crate::saas::url::ServiceUrl;
+    pub use crate::sync::envelope::{MissionCreated, Producer};
+    pub use crate::sync::outbox::Outbox;
+}
+
 /// The version of this build.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

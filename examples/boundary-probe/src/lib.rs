@@ -1,0 +1,1 @@
+//! Nothing: the probe is in its test.
