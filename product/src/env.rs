@@ -74,6 +74,8 @@ registry! {
     SPEC_KITTY_POLL_SECOND_MS = "SPEC_KITTY_POLL_SECOND_MS", "Length of one second of the device-flow poll interval, in milliseconds (a test hook)", "1000", Cleared;
     /// Binary path given to plugins.
     SPEC_KITTY_BIN = "SPEC_KITTY_BIN", "Set for plugins: the path of the running spec-kitty binary", "set by spec-kitty", Cleared;
+    /// `--json` given to plugins.
+    SPEC_KITTY_JSON = "SPEC_KITTY_JSON", "Set for plugins: 1 when --json came before the plugin's name (and SPEC_KITTY_QUIET=1 for --quiet)", "set by spec-kitty", Cleared;
     /// Runtime root given to plugins.
     SPEC_KITTY_RUNTIME_ROOT = "SPEC_KITTY_RUNTIME_ROOT", "Set for plugins: the resolved runtime root", "set by spec-kitty", Cleared;
     /// Login name (reference node id).

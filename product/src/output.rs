@@ -96,6 +96,16 @@ impl Output {
         }
     }
 
+    /// Whether this run prints JSON.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Whether this run is quiet.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Whether stderr is a terminal (for progress display).
     pub fn stderr_is_terminal(&self) -> bool {
         !self.quiet && std::io::stderr().is_terminal()

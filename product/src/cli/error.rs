@@ -51,6 +51,9 @@ pub enum CommandError {
     /// An operator env file exists but cannot be read.
     #[error(transparent)]
     EnvFile(#[from] crate::env_file::EnvFileError),
+    /// No built-in command and no plugin of that name.
+    #[error("{0}")]
+    PluginNotFound(String),
     /// A command failed with its own code.
     #[error("{message}")]
     Coded {
@@ -87,6 +90,7 @@ impl CommandError {
             Self::Sync(e) => sync_code(e),
             Self::Outbox(_) => "outbox_unavailable",
             Self::EnvFile(_) => "env_file_unreadable",
+            Self::PluginNotFound(_) => "plugin_not_found",
             Self::Coded { code, .. } => code,
         }
     }
@@ -109,9 +113,13 @@ impl CommandError {
         }
     }
 
-    /// The process exit code (1: the command failed).
+    /// The process exit code: 127 (as a shell's "command not found") when no such plugin
+    /// exists, so it differs from a plugin's own failures; 1 for every other failure.
     pub fn exit_code(&self) -> u8 {
-        1
+        match self {
+            Self::PluginNotFound(_) => 127,
+            _ => 1,
+        }
     }
 }
 

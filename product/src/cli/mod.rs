@@ -403,11 +403,9 @@ pub fn run(
                 .collect();
             return match plugins::dispatch(&ctx, &name, &argv[1..], &builtins) {
                 Ok(code) => code,
-                Err(usage) => Output::usage_error(
-                    wants_json,
-                    &usage,
-                    crate::output::ClapOutput::UsageError,
-                ),
+                // `spec-kitty foo --json`: the flag after an unknown name still asks for JSON.
+                Err(missing) => Output::new(wants_json, out.is_quiet(), true)
+                    .finish(Err(error::CommandError::PluginNotFound(missing)), &[]),
             };
         }
     };

@@ -109,11 +109,19 @@ pub fn dispatch(ctx: &Ctx, name: &str, args: &[OsString], builtins: &[String]) -
             format!("\n\n  tip: a similar command exists: {}", close.join(", "))
         };
         return Err(format!(
-            "error: unrecognized subcommand '{name}' (no built-in command and no `{PLUGIN_PREFIX}{name}` on PATH){hint}\n\nUsage: spec-kitty [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n"
+            "'{name}' is neither a spec-kitty command nor a plugin: no `{PLUGIN_PREFIX}{name}` executable on PATH; run `spec-kitty plugins` to list the plugins found, or `spec-kitty --help` for the commands{hint}"
         ));
     };
     let mut cmd = std::process::Command::new(&plugin.path);
     cmd.args(args).env_clear().envs(ctx.env.iter_os());
+    // Global flags given before the plugin's name reach it as variables (the documented
+    // convention): `spec-kitty --json <plugin>` sets SPEC_KITTY_JSON=1.
+    if ctx.out.is_json() {
+        cmd.env(vars::SPEC_KITTY_JSON, "1");
+    }
+    if ctx.out.is_quiet() {
+        cmd.env(vars::SPEC_KITTY_QUIET, "1");
+    }
     if let Ok(me) = std::env::current_exe() {
         cmd.env(vars::SPEC_KITTY_BIN, me);
     }

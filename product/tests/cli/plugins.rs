@@ -40,19 +40,37 @@ fn a_plugin_killed_by_a_signal_exits_128_plus_n() {
 }
 
 #[test]
-fn an_unknown_command_is_a_usage_error_with_close_matches() {
-    let home = home_with_plugins(&[("whoami", "exit 0")]);
+fn an_unknown_command_is_plugin_not_found_with_close_matches() {
+    let home = home_with_plugins(&[
+        ("whoami", "exit 0"),
+        ("usage", "echo 'bad flag' >&2; exit 2"),
+    ]);
     let run = home.command().args(["syncc", "--json"]).run();
-    run.assert_code(2);
+    run.assert_code(127);
     let doc = run.json();
-    doc.assert_eq("/error_code", "usage");
+    doc.assert_eq("/error_code", "plugin_not_found");
     assert!(
         doc.str("/error").contains("a similar command exists: sync"),
         "{run}"
     );
     let run = home.command().args(["whoamii"]).run();
-    run.assert_code(2).assert_stdout_empty();
+    run.assert_code(127).assert_stdout_empty();
     run.assert_stderr_contains("a similar command exists: whoami");
+    // A plugin's own usage error is its exit code (2), not the host's "no such plugin".
+    home.command().arg("usage").run().assert_code(2);
+}
+
+#[test]
+fn global_flags_before_a_plugin_reach_it_as_variables() {
+    let home = home_with_plugins(&[(
+        "flags",
+        "printf '{\"json\":\"%s\",\"quiet\":\"%s\"}\\n' \"$SPEC_KITTY_JSON\" \"$SPEC_KITTY_QUIET\"",
+    )]);
+    let run = home.command().args(["--json", "--quiet", "flags"]).run();
+    run.assert_success();
+    run.json().assert_eq("/json", "1").assert_eq("/quiet", "1");
+    let run = home.command().arg("flags").run();
+    run.json().assert_eq("/json", "").assert_eq("/quiet", "");
 }
 
 #[test]
