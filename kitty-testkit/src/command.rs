@@ -217,7 +217,14 @@ impl KittyCommand {
             .unwrap_or_else(|e| panic!("waiting for `{display}` failed: {e}"));
         drop(cmd);
         let terminal = reader.join().unwrap_or_default();
-        let run = checked(display, out.status, &out.stdout, &terminal, &self.secrets);
+        let run = checked(
+            display,
+            &self.program,
+            out.status,
+            &out.stdout,
+            &terminal,
+            &self.secrets,
+        );
         check_stray(self.stray.as_ref(), &run);
         run
     }
@@ -238,6 +245,7 @@ impl KittyCommand {
         }
         RunningKitty {
             child,
+            program: self.program.clone(),
             stray: self.stray.take(),
             display,
             secrets: std::mem::take(&mut self.secrets),
@@ -282,6 +290,7 @@ impl fmt::Debug for KittyCommand {
 #[derive(Debug)]
 pub struct RunningKitty {
     child: Child,
+    program: PathBuf,
     stray: Option<crate::stray::StrayCheck>,
     display: String,
     secrets: SecretSources,
@@ -302,6 +311,7 @@ impl RunningKitty {
             .unwrap_or_else(|e| panic!("waiting for `{}` failed: {e}", self.display));
         let run = checked(
             self.display,
+            &self.program,
             out.status,
             &out.stdout,
             &out.stderr,
@@ -325,6 +335,7 @@ fn check_stray(check: Option<&crate::stray::StrayCheck>, run: &RunOutput) {
 /// token on either stream.
 fn checked(
     command: String,
+    program: &std::path::Path,
     status: ExitStatus,
     stdout: &[u8],
     stderr: &[u8],
@@ -332,6 +343,7 @@ fn checked(
 ) -> RunOutput {
     let run = RunOutput {
         command,
+        program: program.display().to_string(),
         status,
         stdout: String::from_utf8_lossy(stdout).into_owned(),
         stderr: String::from_utf8_lossy(stderr).into_owned(),
@@ -358,6 +370,8 @@ fn checked(
 #[derive(Clone)]
 pub struct RunOutput {
     command: String,
+    /// The executable that ran (the host, or a plugin), in full.
+    program: String,
     status: ExitStatus,
     stdout: String,
     stderr: String,
@@ -376,10 +390,16 @@ impl RunOutput {
         use std::os::unix::process::ExitStatusExt;
         Self {
             command: command.to_string(),
+            program: command.split(' ').next().unwrap_or_default().to_string(),
             status: ExitStatus::from_raw((code & 0xff) << 8),
             stdout: stdout.to_string(),
             stderr: stderr.to_string(),
         }
+    }
+
+    /// The executable that ran, as a full path (which host, or which plugin).
+    pub fn program(&self) -> &str {
+        &self.program
     }
 
     /// The exit code (`None` when killed by a signal).
@@ -493,6 +513,7 @@ impl RunOutput {
 impl fmt::Display for RunOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "command: {}", self.command)?;
+        writeln!(f, "program: {}", self.program)?;
         writeln!(f, "exit status: {}", self.status)?;
         writeln!(f, "----- stdout -----")?;
         writeln!(f, "{}", self.stdout)?;

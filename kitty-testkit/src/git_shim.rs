@@ -34,7 +34,7 @@ impl IsolatedHome {
             .var("PATH")
             .and_then(|p| {
                 std::env::split_paths(p)
-                    .filter(|d| !d.starts_with(self.path()))
+                    .filter(|d| *d != self.bin_dir())
                     .map(|d| d.join("git"))
                     .find(|g| g.is_file())
             })

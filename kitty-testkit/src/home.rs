@@ -194,12 +194,18 @@ impl IsolatedHomeBuilder {
         let p = |p: &Path| p.to_string_lossy().into_owned();
         {
             let inherited = env.get("PATH").cloned().unwrap_or_default();
+            // No `spec-kitty` or `spec-kitty-*` from outside the sandbox may answer: a directory
+            // of the inherited PATH that holds one is replaced by a mirror of its other entries.
+            let inherited: Vec<PathBuf> = std::env::split_paths(&inherited)
+                .enumerate()
+                .map(|(i, dir)| shadow_spec_kitty(&dir, &l.base.join(format!("path-{i}"))))
+                .collect();
             let dirs = self
                 .path_prepend
                 .iter()
                 .cloned()
                 .chain([l.bin.clone()])
-                .chain(std::env::split_paths(&inherited));
+                .chain(inherited);
             if let Ok(joined) = std::env::join_paths(dirs) {
                 env.insert("PATH".into(), joined.to_string_lossy().into_owned());
             }
@@ -309,6 +315,25 @@ impl Layout {
     fn dirs(&self) -> [&Path; 4] {
         [&self.home, &self.work, &self.tmp, &self.bin]
     }
+}
+
+/// `dir` itself when it holds no `spec-kitty*` entry; else `mirror`, filled with links to every
+/// other entry of `dir`.
+fn shadow_spec_kitty(dir: &Path, mirror: &Path) -> PathBuf {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return dir.to_path_buf();
+    };
+    let entries: Vec<_> = entries.flatten().collect();
+    let stale = |e: &std::fs::DirEntry| e.file_name().to_string_lossy().starts_with("spec-kitty");
+    if !entries.iter().any(stale) {
+        return dir.to_path_buf();
+    }
+    let _ = std::fs::create_dir_all(mirror);
+    for e in entries.iter().filter(|e| !stale(e)) {
+        #[cfg(unix)]
+        let _ = std::os::unix::fs::symlink(e.path(), mirror.join(e.file_name()));
+    }
+    mirror.to_path_buf()
 }
 
 /// A per-test sandbox: a fake HOME, XDG dirs, TMPDIR and `SPEC_KITTY_HOME`, and the **exact**
@@ -505,6 +530,17 @@ impl IsolatedHome {
         self.bin.clone().unwrap_or_else(SpecKittyBin::require)
     }
 
+    /// The `spec-kitty` this home runs (the builder's, else `SPEC_KITTY_BIN`, else the workspace
+    /// build): every run's failure message names it.
+    ///
+    /// ```no_run
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// println!("testing against {}", home.host().path().display());
+    /// ```
+    pub fn host(&self) -> SpecKittyBin {
+        self.binary()
+    }
+
     /// The one way to run `spec-kitty` under this home's exact environment, in
     /// [`work_dir`](Self::work_dir).
     pub fn command(&self) -> KittyCommand {
@@ -659,5 +695,34 @@ impl Drop for IsolatedHome {
                 eprintln!("kitty-testkit: kept isolated home at {}", kept.display());
             }
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn a_path_directory_with_a_stale_spec_kitty_is_mirrored_without_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("usr-bin");
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["git", "spec-kitty", "spec-kitty-whoami", "sh"] {
+            std::fs::write(dir.join(f), "").unwrap();
+        }
+        let mirror = tmp.path().join("mirror");
+        let got = super::shadow_spec_kitty(&dir, &mirror);
+        assert_eq!(got, mirror);
+        let mut names: Vec<String> = std::fs::read_dir(&mirror)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["git", "sh"]);
+        let clean = tmp.path().join("clean");
+        std::fs::create_dir_all(&clean).unwrap();
+        std::fs::write(clean.join("git"), "").unwrap();
+        assert_eq!(
+            super::shadow_spec_kitty(&clean, &tmp.path().join("m2")),
+            clean
+        );
     }
 }

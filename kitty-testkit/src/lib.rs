@@ -145,6 +145,7 @@ mod home;
 mod http;
 mod json;
 mod outbox;
+mod plugin;
 mod reference;
 mod repo;
 mod rogue;
@@ -168,6 +169,7 @@ pub use git_shim::GitStall;
 pub use home::{IsolatedHome, IsolatedHomeBuilder, KEEP_VAR};
 pub use json::{JsonDoc, StrictJsonError, parse_strict_json};
 pub use outbox::HeldLock;
+pub use plugin::find_binary;
 pub use reference::{
     REFERENCE_OVERRIDE_VAR, REFERENCE_VENV, REFERENCE_VERSION, ReferenceCanary, ReferenceCli,
     ReferenceMissing,
@@ -179,6 +181,8 @@ pub use snapshot::DirSnapshot;
 
 /// The product library, re-exported so plugin tests use the same types.
 pub use spec_kitty;
+/// Re-exported: chrono types appear in this API (session seeds' times).
+pub use spec_kitty::chrono;
 
 /// The binary cargo built for the calling integration test (`env!("CARGO_BIN_EXE_spec-kitty")`
 /// at the call site), unless `SPEC_KITTY_BIN` overrides it at run time.

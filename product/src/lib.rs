@@ -14,6 +14,9 @@
 //!   [`auth::session::Session`] / [`auth::session::Team`]: the encrypted session store,
 //!   interoperable with the reference implementation, and its model;
 //! - [`identity::MachineIdentity`]: the key-derivation identity;
+//! - [`paths::RuntimeRoot::for_plugin`]: the root a plugin should use (the host's, when it ran
+//!   the plugin), and [`sync::summary`]: a read-only view of the outbox;
+//! - [`chrono`], re-exported: its types appear in the session model;
 //! - [`sync::diagnostics`]: the diagnostic codes and the stderr line format;
 //! - [`VERSION`].
 //!
@@ -45,6 +48,9 @@ macro_rules! internal {
     };
 }
 pub(crate) use internal;
+
+/// Re-exported: the session model's timestamps are chrono types.
+pub use chrono;
 
 pub mod auth;
 pub mod env;

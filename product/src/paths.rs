@@ -94,6 +94,26 @@ impl RuntimeRoot {
     pub fn base(&self) -> &Path {
         &self.base
     }
+    /// The runtime root as a plugin should find it: `SPEC_KITTY_RUNTIME_ROOT` (which the host
+    /// sets to the root it resolved) when set to an absolute path, else
+    /// [`resolve`](Self::resolve) on the same environment.
+    ///
+    /// ```
+    /// use spec_kitty::{env::Env, paths::RuntimeRoot};
+    /// let env = Env::from_pairs([("HOME", "/home/ada"), ("SPEC_KITTY_RUNTIME_ROOT", "/srv/kitty")]);
+    /// assert_eq!(RuntimeRoot::for_plugin(&env).unwrap().base(), std::path::Path::new("/srv/kitty"));
+    /// let env = Env::from_pairs([("HOME", "/home/ada")]);
+    /// assert_eq!(RuntimeRoot::for_plugin(&env).unwrap().base(), std::path::Path::new("/home/ada/.spec-kitty"));
+    /// ```
+    pub fn for_plugin(env: &Env) -> Result<Self, PathError> {
+        match env.non_empty(crate::env::vars::SPEC_KITTY_RUNTIME_ROOT) {
+            Some(given) if Path::new(given).is_absolute() => Ok(Self {
+                base: PathBuf::from(given),
+            }),
+            _ => Self::resolve(env),
+        }
+    }
+
     /// `<root>/auth`: the encrypted session store.
     pub fn auth_dir(&self) -> PathBuf {
         self.base.join("auth")

@@ -13,7 +13,9 @@ use spec_kitty::identity::MachineIdentity;
 use spec_kitty::paths::RuntimeRoot;
 
 fn whoami(env: &Env) -> Result<Value, (&'static str, String)> {
-    let root = RuntimeRoot::resolve(env).map_err(|e| ("runtime_root_unresolved", e.to_string()))?;
+    // The host's root when it ran us (SPEC_KITTY_RUNTIME_ROOT), else the same rule it uses.
+    let root =
+        RuntimeRoot::for_plugin(env).map_err(|e| ("runtime_root_unresolved", e.to_string()))?;
     let store = SessionStore::new(root.auth_dir(), MachineIdentity::current());
     let session = store
         .read()

@@ -1,16 +1,22 @@
 //! The example plugin's tests, written only against kitty-testkit's public API. They run against
 //! the `spec-kitty` given by `SPEC_KITTY_BIN` (an installed release, say), or the workspace build.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use kitty_testkit::{BrokenSeed, IsolatedHome, RunOutput, SessionSeed};
 
-/// A home whose PATH finds this package's `spec-kitty-whoami` (cargo built it for these tests).
+/// This package's `spec-kitty-whoami`, found at run time (a nextest archive run elsewhere too).
+fn plugin() -> PathBuf {
+    kitty_testkit::plugin_bin!("spec-kitty-whoami")
+}
+
+/// A home with a fresh copy of the plugin installed in its `bin/` (first on its PATH), checked to
+/// be the one `spec-kitty whoami` runs.
 fn home() -> IsolatedHome {
-    let plugin = Path::new(env!("CARGO_BIN_EXE_spec-kitty-whoami"));
-    IsolatedHome::builder()
-        .prepend_path(plugin.parent().expect("the plugin has a directory"))
-        .build()
+    let home = IsolatedHome::new();
+    let installed = home.install_plugin(&plugin());
+    home.assert_plugin_resolves("whoami", &installed);
+    home
 }
 
 /// `spec-kitty whoami`: dispatched by spec-kitty to the plugin.
@@ -68,8 +74,8 @@ fn dispatch_gives_the_plugin_the_same_root_as_spec_kitty() {
     let home = home();
     home.seed(&SessionSeed::with_private_team());
     home.assert_no_drift();
-    // Run directly (not through spec-kitty) with the same environment: same answer.
-    let direct = home.program(env!("CARGO_BIN_EXE_spec-kitty-whoami")).run();
+    // Run directly (not through spec-kitty) with what the host adds: same answer.
+    let direct = home.plugin_command(&plugin()).run();
     let via = whoami(&home);
     assert_eq!(direct.json().value(), via.json().value());
     let listed = home.command().args(["plugins", "--json"]).run();
@@ -83,4 +89,59 @@ fn dispatch_gives_the_plugin_the_same_root_as_spec_kitty() {
             .any(|p| p["name"] == "whoami"),
         "{listed}"
     );
+}
+
+/// A stale copy earlier on PATH would answer instead of the fresh build: the fixture says so.
+#[test]
+fn a_stale_plugin_first_on_path_is_caught() {
+    let stale_dir = tempfile_dir();
+    let stale = stale_dir.join("spec-kitty-whoami");
+    std::fs::write(
+        &stale,
+        "#!/bin/sh\necho '{\"result\":\"success\",\"email\":\"old\"}'\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let home = IsolatedHome::builder().prepend_path(&stale_dir).build();
+    let installed = home.install_plugin(&plugin());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        home.assert_plugin_resolves("whoami", &installed);
+    }));
+    let message = caught
+        .expect_err("the stale plugin must be noticed")
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("a stale plugin answers first"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(stale_dir);
+}
+
+/// Global flags before the plugin's name reach it (`SPEC_KITTY_JSON`); a missing plugin is the
+/// host's `plugin_not_found`, not this plugin's error.
+#[test]
+fn the_host_tells_a_missing_plugin_apart() {
+    let home = home();
+    let run = home.command().args(["--json", "whoami"]).run();
+    run.assert_code(1);
+    run.json().assert_eq("/error_code", "not_authenticated");
+    let run = home.command().args(["--json", "whoamix"]).run();
+    run.assert_code(127);
+    run.json().assert_eq("/error_code", "plugin_not_found");
+}
+
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "stale-plugin-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

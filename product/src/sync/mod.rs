@@ -1,7 +1,9 @@
-//! Sync. Public and stable: [`diagnostics`] (codes and the line format). The outbox, envelopes,
+//! Sync. Public and stable: [`diagnostics`] (codes and the line format) and [`summary`] (a
+//! read-only view of the outbox). The outbox, envelopes,
 //! ingress, draining and the final sync are internal.
 
 pub mod diagnostics;
+pub mod summary;
 
 crate::internal!(
     /// Draining the outbox.
