@@ -146,6 +146,7 @@ mod http;
 mod json;
 mod outbox;
 mod plugin;
+mod real_home;
 mod reference;
 mod repo;
 mod rogue;
@@ -170,6 +171,7 @@ pub use home::{IsolatedHome, IsolatedHomeBuilder, KEEP_VAR};
 pub use json::{JsonDoc, StrictJsonError, parse_strict_json};
 pub use outbox::HeldLock;
 pub use plugin::find_binary;
+pub use real_home::RealHomeGuard;
 pub use reference::{
     REFERENCE_OVERRIDE_VAR, REFERENCE_VENV, REFERENCE_VERSION, ReferenceCanary, ReferenceCli,
     ReferenceMissing,

@@ -1,0 +1,87 @@
+//! Proof that nothing reached the real HOME: a cheap look at its top level (names, kinds and
+//! modification times, from metadata only; no file is opened or read, nothing is walked).
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// The top level of a directory (by default the test process's real `HOME`) at one moment.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let guard = kitty_testkit::RealHomeGuard::of(dir.path());
+/// guard.assert_unchanged();
+/// std::fs::create_dir(dir.path().join(".spec-kitty")).unwrap();
+/// assert_eq!(guard.changes(), vec![format!("appeared: {}", dir.path().join(".spec-kitty").display())]);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RealHomeGuard {
+    dir: PathBuf,
+    entries: BTreeMap<OsString, Option<SystemTime>>,
+}
+
+impl RealHomeGuard {
+    /// The real `HOME` of the test process (not an isolated home's). `None` when HOME is unset.
+    pub fn snapshot() -> Option<Self> {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| Self::of(Path::new(&h)))
+    }
+
+    /// The top level of `dir` now.
+    pub fn of(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            entries: top_level(dir),
+        }
+    }
+
+    /// What appeared, disappeared or was modified at the top level since the snapshot.
+    pub fn changes(&self) -> Vec<String> {
+        let now = top_level(&self.dir);
+        let mut out = Vec::new();
+        for (name, mtime) in &now {
+            match self.entries.get(name) {
+                None => out.push(format!("appeared: {}", self.dir.join(name).display())),
+                Some(before) if before != mtime => {
+                    out.push(format!("modified: {}", self.dir.join(name).display()));
+                }
+                Some(_) => {}
+            }
+        }
+        for name in self.entries.keys().filter(|n| !now.contains_key(*n)) {
+            out.push(format!("disappeared: {}", self.dir.join(name).display()));
+        }
+        out
+    }
+
+    /// Panic, listing them, when anything changed at the top level.
+    #[track_caller]
+    pub fn assert_unchanged(&self) {
+        let changes = self.changes();
+        assert!(
+            changes.is_empty(),
+            "something reached {} outside any isolated home:\n  {}",
+            self.dir.display(),
+            changes.join("\n  ")
+        );
+    }
+}
+
+fn top_level(dir: &Path) -> BTreeMap<OsString, Option<SystemTime>> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let mtime = std::fs::symlink_metadata(e.path())
+                        .and_then(|m| m.modified())
+                        .ok();
+                    (e.file_name(), mtime)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
