@@ -8,7 +8,12 @@
 //! - **One environment, built from nothing.** An [`IsolatedHome`] owns the exact environment map of
 //!   every run: `PATH` is passed through, HOME, the XDG dirs, TMPDIR and `SPEC_KITTY_HOME` point
 //!   into a per-test temporary directory, git can never walk above it, and every variable in the
-//!   product's registry ([`spec_kitty::env::REGISTRY`]) is absent unless the test sets it.
+//!   product's registry ([`spec_kitty::env::REGISTRY`]) is absent unless the test sets it, except
+//!   those the harness sets itself: the base directories, `SPEC_KITTY_HOME`, and
+//!   `SPEC_KITTY_POLL_SECOND_MS=10` (device-flow polls in milliseconds, not seconds).
+//!   No `spec-kitty` or `spec-kitty-*` from outside the sandbox can answer on its `PATH`.
+//! - **No stray state.** After every run, a session store, outbox or `.kitty.env` anywhere in the
+//!   sandbox but where the binary reads fails the test with both paths and the fix.
 //! - **One resolver.** [`IsolatedHome::runtime_root`] is the product's own
 //!   [`RuntimeRoot::resolve`](spec_kitty::paths::RuntimeRoot::resolve) applied to that same map.
 //!   Seeding methods never take a path, and [`IsolatedHome::check_drift`] asks the binary where it
@@ -121,16 +126,118 @@
 //! before.assert_unchanged(&DirSnapshot::of(repo.path()));
 //! ```
 //!
-//! ## 7. Plugins
+//! ## 7. Testing a plugin: a walk-through
 //!
-//! Put `spec-kitty-<name>` in [`IsolatedHome::bin_dir`] (or
-//! [`IsolatedHomeBuilder::prepend_path`]) and run `spec-kitty <name>`; run the plugin itself under
-//! the same environment with [`IsolatedHome::program`]. The example plugin in this repository
-//! (`examples/kitty-plugin-whoami`) is tested exactly this way.
+//! A plugin is an executable `spec-kitty-<name>` that `spec-kitty <name>` runs. Its crate:
+//!
+//! ```toml
+//! [package]
+//! name = "spec-kitty-report"
+//!
+//! [dependencies]
+//! spec-kitty = "0.1"          # the stable plugin API only (no features)
+//!
+//! [dev-dependencies]
+//! kitty-testkit = "0.1"       # no features: tests see exactly the API release builds see
+//!
+//! # Debug test runs derive the session key (scrypt) many times: optimise the crypto crates, or
+//! # a debug suite is ~16x slower than release.
+//! [profile.dev.package.scrypt]
+//! opt-level = 3
+//! [profile.dev.package.salsa20]
+//! opt-level = 3
+//! [profile.dev.package.pbkdf2]
+//! opt-level = 3
+//! [profile.dev.package.sha2]
+//! opt-level = 3
+//! [profile.dev.package.aes-gcm]
+//! opt-level = 3
+//! ```
+//!
+//! In the plugin, read the environment and the root as the host does:
+//! [`Env::from_process`](spec_kitty::env::Env::from_process), then
+//! [`RuntimeRoot::for_plugin`](spec_kitty::paths::RuntimeRoot::for_plugin) (the host passes its
+//! root in `SPEC_KITTY_RUNTIME_ROOT`), the session through
+//! [`SessionStore::read`](spec_kitty::auth::store::SessionStore::read), the queue through
+//! [`spec_kitty::sync::summary`]. Global flags given before the plugin's name arrive as
+//! `SPEC_KITTY_JSON=1` and `SPEC_KITTY_QUIET=1`. A missing plugin is the host's
+//! `plugin_not_found` (exit 127), never your exit code.
+//!
+//! The tests (`tests/report.rs`):
+//!
+//! ```no_run
+//! use kitty_testkit::{IsolatedHome, SessionSeed};
+//!
+//! /// A home with this build of the plugin installed first on its PATH (a copy: rebuilding the
+//! /// original cannot change what runs), checked to be what `spec-kitty report` runs.
+//! fn home() -> IsolatedHome {
+//!     let home = IsolatedHome::new();
+//!     // Found at run time: nextest (also from an archive unpacked elsewhere), then cargo.
+//!     let installed = home.install_plugin(&kitty_testkit::plugin_bin!("spec-kitty-report"));
+//!     home.assert_plugin_resolves("report", &installed);
+//!     home.assert_host_matches_testkit();
+//!     home
+//! }
+//!
+//! #[test]
+//! fn reports_the_logged_in_user() {
+//!     let home = home();
+//!     home.seed(&SessionSeed::with_private_team()); // never a hand-built path
+//!     let run = home.command().args(["report", "--json"]).run(); // dispatched by the host
+//!     run.assert_success().json().assert_eq("/email", "ada@example.com");
+//!     // The same run directly, with exactly what the host adds to the environment:
+//!     let direct = home.plugin_command(&kitty_testkit::plugin_bin!("spec-kitty-report")).run();
+//!     assert_eq!(direct.json().value(), run.json().value());
+//! }
+//! ```
+//!
+//! What fails on its own, with a message that says what to do:
+//!
+//! - a session written by hand anywhere but where the binary reads (the seed note's bug):
+//!   `STRAY STATE: a session store at ...`, at the very next run and in
+//!   [`IsolatedHome::check_drift`];
+//! - a stale copy of the plugin first on `PATH`: [`IsolatedHome::assert_plugin_resolves`];
+//! - a host of another version: [`IsolatedHome::assert_host_matches_testkit`];
+//! - using an internal module of `spec-kitty` (say `spec_kitty::ids`): a compile error in the test
+//!   build as in the release build (`module ids is private`).
+//!
+//! **Which host.** `SPEC_KITTY_BIN=/path/to/spec-kitty cargo nextest run` tests against an installed
+//! release; every failure prints the `program:` that ran.
+//!
+//! **CI from an archive.** Build once, run anywhere, split N ways:
+//!
+//! ```sh
+//! cargo nextest archive --archive-file plugin-tests.tar.zst
+//! # on each runner (a checkout, no build folder), the host shipped beside the archive:
+//! SPEC_KITTY_BIN="$PWD/spec-kitty" cargo nextest run --archive-file plugin-tests.tar.zst \
+//!     --workspace-remap . --extract-to "$RUNNER_TEMP/x" --partition count:1/3
+//! ```
+//!
+//! `examples/kitty-plugin-whoami` in this repository is a complete plugin tested this way.
+//!
+//! **Nothing reaches the real HOME.** [`RealHomeGuard`] compares the top level of the real HOME
+//! before and after (names and modification times only; nothing is read or walked).
 //!
 //! ## 8. rstest fixtures
 //!
-//! [`fixtures`] holds per-test `home`, `fake_saas` and `refusing_url` fixtures.
+//! [`fixtures`] holds per-test `home`, `fake_saas` and `refusing_url` fixtures. Every broken seed
+//! as rstest values (a `const` array cannot feed `#[values]`; list the variants):
+//!
+//! ```
+//! use kitty_testkit::{BrokenSeed, IsolatedHome};
+//! #[rstest::rstest]
+//! fn a_broken_store_is_refused(
+//!     #[values(BrokenSeed::WorldReadable, BrokenSeed::WrongVersion, BrokenSeed::TamperedCiphertext,
+//!              BrokenSeed::Truncated, BrokenSeed::NotJson, BrokenSeed::MissingSalt,
+//!              BrokenSeed::ShortSalt)]
+//!     broken: BrokenSeed,
+//! ) {
+//!     let home = IsolatedHome::new();
+//!     home.seed_broken(broken);
+//!     assert!(home.session_store().read().is_err());
+//! }
+//! # fn main() {}
+//! ```
 #![deny(missing_docs)]
 
 mod binary;

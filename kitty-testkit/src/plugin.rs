@@ -41,8 +41,8 @@ pub fn find_binary(name: &str, compiled: Option<&str>) -> Result<PathBuf, String
 /// The path of this package's binary target `$name`, found at run time (see [`find_binary`]):
 /// works from `cargo test`, `cargo nextest run` and a nextest archive unpacked elsewhere.
 ///
-/// ```ignore
-/// let plugin = kitty_testkit::plugin_bin!("spec-kitty-whoami");
+/// ```no_run
+/// let plugin: std::path::PathBuf = kitty_testkit::plugin_bin!("spec-kitty-whoami");
 /// ```
 #[macro_export]
 macro_rules! plugin_bin {
@@ -129,5 +129,29 @@ impl IsolatedHome {
             ),
             None => panic!("no plugin `{name}` on this home's PATH\n{run}"),
         }
+    }
+}
+
+impl IsolatedHome {
+    /// Check that the host this home runs is the `spec-kitty` version this testkit was built
+    /// against (same major and minor), so a test never silently exercises another release.
+    ///
+    /// ```no_run
+    /// kitty_testkit::IsolatedHome::new().assert_host_matches_testkit();
+    /// ```
+    #[track_caller]
+    pub fn assert_host_matches_testkit(&self) {
+        let run = self.command().args(["--json", "--version"]).run();
+        let host = run.json().str("/version").to_string();
+        let minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+        assert_eq!(
+            minor(&host),
+            minor(spec_kitty::VERSION),
+            "version skew: the host {} is spec-kitty {host}, but this kitty-testkit was built \
+             against spec-kitty {}; point SPEC_KITTY_BIN at a matching release or update the \
+             dev-dependency",
+            self.host().path().display(),
+            spec_kitty::VERSION
+        );
     }
 }
