@@ -17,7 +17,8 @@ use crate::secrets::SecretSources;
 /// through it. Dropping one that was never run panics: a test cannot forget to run what it built.
 ///
 /// ```
-/// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+/// // The binary: SPEC_KITTY_BIN, else the workspace build (the example is skipped without one).
+/// let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
 /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
 /// let run = home.command().args(["paths", "--json"]).run();
 /// run.assert_success();
@@ -88,7 +89,8 @@ impl KittyCommand {
     ///
     /// ```
     /// # #[cfg(unix)] {
-    /// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+    /// // The binary: SPEC_KITTY_BIN, else the workspace build (the example is skipped without one).
+    /// let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
     /// use std::os::unix::ffi::OsStringExt;
     /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
     /// let bad = std::ffi::OsString::from_vec(b"/tmp/\xff".to_vec());
@@ -124,7 +126,8 @@ impl KittyCommand {
     /// tests of what the binary does when stdout cannot be written, e.g. `/dev/full`.
     ///
     /// ```
-    /// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+    /// // The binary: SPEC_KITTY_BIN, else the workspace build (the example is skipped without one).
+    /// let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
     /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
     /// let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
     /// let run = home.command().args(["paths", "--json"]).stdout_file(full).run();
@@ -174,7 +177,8 @@ impl KittyCommand {
     /// is what the terminal received (with a terminal's `\r\n` line ends).
     ///
     /// ```
-    /// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+    /// // The binary: SPEC_KITTY_BIN, else the workspace build (the example is skipped without one).
+    /// let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
     /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
     /// let run = home.command().args(["paths"]).run_with_terminal_stderr();
     /// run.assert_success();
@@ -281,7 +285,8 @@ impl fmt::Debug for KittyCommand {
 /// A spawned `spec-kitty` process.
 ///
 /// ```
-/// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+/// // The binary: SPEC_KITTY_BIN, else the workspace build (the example is skipped without one).
+/// let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
 /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
 /// let running = home.command().arg("--version").spawn();
 /// running.wait().assert_success();
@@ -361,7 +366,8 @@ fn checked(
 /// stderr in full.
 ///
 /// ```
-/// # let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+/// // The binary: SPEC_KITTY_BIN, else the workspace build (the example is skipped without one).
+/// let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
 /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
 /// let run = home.command().args(["auth", "status", "--json"]).run();
 /// run.assert_success().json().assert_eq("/authenticated", false);

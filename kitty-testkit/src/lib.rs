@@ -28,7 +28,7 @@
 //! `CARGO_BIN_EXE_spec-kitty`). Downstream plugins set `SPEC_KITTY_BIN=/path/to/spec-kitty`, or pass
 //! [`IsolatedHomeBuilder::binary`].
 //!
-//! In the examples below, `# let Some(bin) = SpecKittyBin::discover() else { return };` skips the
+//! In the examples below, `let Some(bin) = SpecKittyBin::discover() else { return };` skips the
 //! example when no binary is known (this crate's doctests run with `SPEC_KITTY_BIN` set in CI).
 //!
 //! ## 1. An isolated home with an exact environment
@@ -66,7 +66,7 @@
 //!
 //! ```
 //! use kitty_testkit::{IsolatedHome, SessionSeed, SpecKittyBin};
-//! # let Some(bin) = SpecKittyBin::discover() else { return };
+//! let Some(bin) = SpecKittyBin::discover() else { return }; // SPEC_KITTY_BIN, or skip
 //! let home = IsolatedHome::builder().binary(bin).build();
 //! home.seed(&SessionSeed::with_private_team());
 //! home.assert_no_drift(); // `spec-kitty paths --json` reads where we seeded
@@ -81,7 +81,7 @@
 //!
 //! ```
 //! use kitty_testkit::{IsolatedHome, SessionSeed, SpecKittyBin, SyncDiagnosticCode};
-//! # let Some(bin) = SpecKittyBin::discover() else { return };
+//! let Some(bin) = SpecKittyBin::discover() else { return }; // SPEC_KITTY_BIN, or skip
 //! let home = IsolatedHome::builder().binary(bin).sync(true).refusing_server().build();
 //! home.seed(&SessionSeed::shared_only());
 //! let repo = home.repo().build();
@@ -98,7 +98,7 @@
 //!
 //! ```
 //! use kitty_testkit::{BatchAnswer, FakeSaas, IsolatedHome, SessionSeed, SpecKittyBin};
-//! # let Some(bin) = SpecKittyBin::discover() else { return };
+//! let Some(bin) = SpecKittyBin::discover() else { return }; // SPEC_KITTY_BIN, or skip
 //! let saas = FakeSaas::start();
 //! saas.push_batch_answers([BatchAnswer::Status(401)]); // then success after one refresh
 //! let home = IsolatedHome::builder().binary(bin).sync(true).fake_saas(&saas).build();
@@ -116,7 +116,7 @@
 //!
 //! ```
 //! use kitty_testkit::{DirSnapshot, IsolatedHome, SpecKittyBin};
-//! # let Some(bin) = SpecKittyBin::discover() else { return };
+//! let Some(bin) = SpecKittyBin::discover() else { return }; // SPEC_KITTY_BIN, or skip
 //! let home = IsolatedHome::builder().binary(bin).build();
 //! let repo = home.repo().branch("main").build();
 //! let before = DirSnapshot::of(repo.path());

@@ -66,11 +66,18 @@ fn no_home_and_no_spec_kitty_home_is_a_clear_error_that_writes_nothing() {
 #[test]
 fn usage_errors_are_strict_json_with_exit_2() {
     let home = crate::builder().build();
-    let run = home.command().args(["no-such-command", "--json"]).run();
+    let run = home
+        .command()
+        .args(["paths", "--no-such-flag", "--json"])
+        .run();
     run.assert_code(2);
     run.json()
         .assert_eq("/result", "error")
         .assert_eq("/error_code", "usage");
+    // An unknown command name is a missing plugin (127), also as strict JSON.
+    let run = home.command().args(["no-such-command", "--json"]).run();
+    run.assert_code(127);
+    run.json().assert_eq("/error_code", "plugin_not_found");
 }
 
 #[test]
