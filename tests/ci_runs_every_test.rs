@@ -201,3 +201,24 @@ fn every_job_that_runs_the_suite_installs_the_reference_first() {
         "expected the partition and MSRV jobs to run the suite"
     );
 }
+
+/// Mutation testing is a habit: every pull request's changed lines, and the whole workspace on a
+/// schedule, through the one script that reads `.cargo/mutants.toml`.
+#[test]
+fn the_workflow_runs_mutation_testing_in_the_diff_and_on_a_schedule() {
+    assert!(
+        WORKFLOW.contains("bash scripts/mutants --in-diff"),
+        "no job runs `scripts/mutants --in-diff` on pull requests"
+    );
+    assert!(
+        WORKFLOW.contains("schedule:") && WORKFLOW.contains("bash scripts/mutants --shard"),
+        "no scheduled job runs the whole mutation pass"
+    );
+    let config = include_str!("../.cargo/mutants.toml");
+    assert!(config.contains("test_tool = \"nextest\""), "{config}");
+    let script = include_str!("../scripts/mutants");
+    assert!(
+        script.contains("caught rate"),
+        "scripts/mutants must print the caught rate"
+    );
+}
