@@ -35,19 +35,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
 
-/// Declare a module that is public with the `internals` feature and crate-private otherwise.
-macro_rules! internal {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[cfg(feature = "internals")]
-        #[doc(hidden)]
-        pub mod $name;
-        $(#[$doc])*
-        #[cfg(not(feature = "internals"))]
-        pub(crate) mod $name;
-    };
-}
-pub(crate) use internal;
+// Each internal module is declared twice, public with the `internals` feature and crate-private
+// without it, written out (not through a macro) so that tools that follow `mod` items, such as
+// cargo-mutants, find every file.
 
 /// Re-exported: the session model's timestamps are chrono types.
 pub use chrono;
@@ -59,38 +49,62 @@ pub mod identity;
 pub mod paths;
 pub mod sync;
 
-internal!(
-    /// Command-line parsing and handlers.
-    cli
-);
-internal!(
-    /// The clock.
-    clock
-);
-internal!(
-    /// `config.toml`.
-    config
-);
-internal!(
-    /// Identifiers.
-    ids
-);
-internal!(
-    /// Advisory file locks.
-    lock
-);
-internal!(
-    /// Missions.
-    mission
-);
-internal!(
-    /// The only writer of stdout and stderr.
-    output
-);
-internal!(
-    /// The hosted service client.
-    saas
-);
+/// Command-line parsing and handlers.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod cli;
+/// Command-line parsing and handlers.
+#[cfg(not(feature = "internals"))]
+pub(crate) mod cli;
+/// The clock.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod clock;
+/// The clock.
+#[cfg(not(feature = "internals"))]
+pub(crate) mod clock;
+/// `config.toml`.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod config;
+/// `config.toml`.
+#[cfg(not(feature = "internals"))]
+pub(crate) mod config;
+/// Identifiers.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod ids;
+/// Identifiers.
+#[cfg(not(feature = "internals"))]
+pub(crate) mod ids;
+/// Advisory file locks.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod lock;
+/// Advisory file locks.
+#[cfg(not(feature = "internals"))]
+pub(crate) mod lock;
+/// Missions.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod mission;
+/// Missions.
+#[cfg(not(feature = "internals"))]
+pub(crate) mod mission;
+/// The only writer of stdout and stderr.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod output;
+/// The only writer of stdout and stderr.
+#[cfg(not(feature = "internals"))]
+pub(crate) mod output;
+/// The hosted service client.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod saas;
+/// The hosted service client.
+#[cfg(not(feature = "internals"))]
+pub(crate) mod saas;
 
 /// What kitty-testkit needs beyond the plugin API, in every build (hidden, no stability promise).
 /// It exists so that the testkit does not turn on the `internals` feature: a plugin's test build

@@ -74,7 +74,6 @@ impl Report {
             human: human.into(),
         }
     }
-
 }
 
 /// How this process writes.
@@ -183,10 +182,7 @@ impl Output {
     /// (exit 2). With `--json` each is one JSON document.
     pub fn usage_error(json: bool, rendered: &str, kind: ClapOutput) -> ExitCode {
         let (doc, code) = match kind {
-            ClapOutput::Help => (
-                json!({"result": "success", "help": rendered.trim_end()}),
-                0,
-            ),
+            ClapOutput::Help => (json!({"result": "success", "help": rendered.trim_end()}), 0),
             ClapOutput::Version => (
                 json!({"result": "success", "version": crate::VERSION, "text": rendered.trim_end()}),
                 0,

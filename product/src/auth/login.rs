@@ -83,7 +83,9 @@ pub fn device_login(
     }
     // The reference requires a server session id and keys refresh races on it.
     let Some(session_id) = grant.session_id.filter(|s| !s.is_empty()) else {
-        return Err(LoginError::UnusableAccount("no session_id in the token response"));
+        return Err(LoginError::UnusableAccount(
+            "no session_id in the token response",
+        ));
     };
     let now = clock.now();
     let refresh_token_expires_at = super::session::refresh_expiry(

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 
 use super::context::Ctx;
 use super::error::CommandError;
-use crate::auth::login::{PollTiming, device_login};
 use crate::auth::hot_path::Summary;
+use crate::auth::login::{PollTiming, device_login};
 use crate::env::vars;
 use crate::output::Report;
 

@@ -15,11 +15,22 @@ pub fn init(ctx: &Ctx, req: &InitRequest) -> Result<Report, CommandError> {
     let top = &done.top;
     let c = &done.config;
     let summary = if !done.existed {
-        format!("Initialized spec-kitty project {} in {}.", c.slug().unwrap_or_default(), top.display())
+        format!(
+            "Initialized spec-kitty project {} in {}.",
+            c.slug().unwrap_or_default(),
+            top.display()
+        )
     } else if done.added.is_empty() {
-        format!("{} is already initialized; nothing was missing.", top.display())
+        format!(
+            "{} is already initialized; nothing was missing.",
+            top.display()
+        )
     } else {
-        format!("Repaired {}: added {}.", top.display(), done.added.join(", "))
+        format!(
+            "Repaired {}: added {}.",
+            top.display(),
+            done.added.join(", ")
+        )
     };
     Ok(Report::success(
         json!({

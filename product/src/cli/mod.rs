@@ -396,7 +396,10 @@ pub fn run(
         Command::Plugins => plugins::list(&ctx),
         Command::Completions { shell } => completions(*shell),
         Command::External(argv) => {
-            let name = argv.first().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = argv
+                .first()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let builtins: Vec<String> = <Cli as clap::CommandFactory>::command()
                 .get_subcommands()
                 .map(|c| c.get_name().to_string())

@@ -51,7 +51,9 @@ pub fn discover(ctx: &Ctx) -> Vec<Plugin> {
             .flatten()
             .filter_map(|e| {
                 let file = e.file_name().to_string_lossy().into_owned();
-                let stem = file.strip_suffix(std::env::consts::EXE_SUFFIX).unwrap_or(&file);
+                let stem = file
+                    .strip_suffix(std::env::consts::EXE_SUFFIX)
+                    .unwrap_or(&file);
                 let name = stem.strip_prefix(PLUGIN_PREFIX)?.to_string();
                 (!name.is_empty() && is_executable(&e.path())).then(|| Plugin {
                     name,
@@ -92,7 +94,12 @@ pub fn list(ctx: &Ctx) -> Result<Report, CommandError> {
 
 /// Run plugin `name` with `args`, inheriting stdio; the exit code is the plugin's (a signal n
 /// becomes 128+n). `Err` carries the usage message when no such plugin exists.
-pub fn dispatch(ctx: &Ctx, name: &str, args: &[OsString], builtins: &[String]) -> Result<ExitCode, String> {
+pub fn dispatch(
+    ctx: &Ctx,
+    name: &str,
+    args: &[OsString],
+    builtins: &[String],
+) -> Result<ExitCode, String> {
     let plugins = discover(ctx);
     let Some(plugin) = plugins.iter().find(|p| p.name == name) else {
         let mut candidates: Vec<&str> = builtins.iter().map(String::as_str).collect();
@@ -133,12 +140,9 @@ pub fn dispatch(ctx: &Ctx, name: &str, args: &[OsString], builtins: &[String]) -
             cmd.env_remove(vars::SPEC_KITTY_RUNTIME_ROOT);
         }
     }
-    let status = cmd.status().map_err(|e| {
-        format!(
-            "error: cannot run plugin {}: {e}\n",
-            plugin.path.display()
-        )
-    })?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("error: cannot run plugin {}: {e}\n", plugin.path.display()))?;
     Ok(ExitCode::from(exit_byte(&status)))
 }
 

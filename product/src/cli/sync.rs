@@ -61,16 +61,14 @@ pub fn now(
         }
     }
     let out = ctx.out;
-    let result = ctx
-        .sync_inputs(&root)
-        .drain_with(
-            &settings,
-            Some(std::time::Instant::now() + settings.now_deadline),
-            3,
-            &mut |done, total| {
-                out.progress(&format!("syncing {done}/{total} events"));
-            },
-        );
+    let result = ctx.sync_inputs(&root).drain_with(
+        &settings,
+        Some(std::time::Instant::now() + settings.now_deadline),
+        3,
+        &mut |done, total| {
+            out.progress(&format!("syncing {done}/{total} events"));
+        },
+    );
     out.progress("");
     if let Some(e) = result.error {
         return Err(CommandError::Sync(e));

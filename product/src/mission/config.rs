@@ -109,7 +109,10 @@ impl ProjectConfig {
             && !p.is_mapping()
             && !p.is_null()
         {
-            return Err(invalid(format!("`project` must be a mapping, found {}", kind(p))));
+            return Err(invalid(format!(
+                "`project` must be a mapping, found {}",
+                kind(p)
+            )));
         }
         for field in ["uuid", "slug", "node_id", "build_id"] {
             if let Some(v) = config.project().and_then(|p| p.get(field))
@@ -139,7 +142,10 @@ impl ProjectConfig {
     }
 
     fn project_str(&self, field: &str) -> Option<&str> {
-        self.project()?.get(field)?.as_str().filter(|s| !s.is_empty())
+        self.project()?
+            .get(field)?
+            .as_str()
+            .filter(|s| !s.is_empty())
     }
 
     /// `project.uuid`.
@@ -226,7 +232,9 @@ impl ProjectConfig {
         let mut config = Self {
             doc: Mapping::new(),
         };
-        config.doc.insert(key("project"), Value::Mapping(Mapping::new()));
+        config
+            .doc
+            .insert(key("project"), Value::Mapping(Mapping::new()));
         config.set_project("uuid", uuid);
         config.repair(defaults);
         config
@@ -234,7 +242,8 @@ impl ProjectConfig {
 
     fn set_project(&mut self, field: &str, value: &str) {
         if !self.doc.get("project").is_some_and(Value::is_mapping) {
-            self.doc.insert(key("project"), Value::Mapping(Mapping::new()));
+            self.doc
+                .insert(key("project"), Value::Mapping(Mapping::new()));
         }
         if let Some(Value::Mapping(p)) = self.doc.get_mut("project") {
             p.insert(key(field), Value::String(value.to_string()));
@@ -398,7 +407,11 @@ mod tests {
             crate::ids::build_id("e0eda9e8-b04e-473b-8ecd-dba0de886465", "aaaaaaaaaaaa")
         );
         assert!(added.contains(&"project.build_id".to_string()));
-        assert!(!added.iter().any(|a| a == "project.uuid" || a == "project.node_id"));
+        assert!(
+            !added
+                .iter()
+                .any(|a| a == "project.uuid" || a == "project.node_id")
+        );
         let yaml = c.to_yaml();
         assert!(yaml.contains("repo_slug: org/repo"), "{yaml}");
         assert!(yaml.contains("deep:"), "{yaml}");
@@ -410,8 +423,9 @@ mod tests {
 
     #[test]
     fn legacy_missions_activated_loads_and_migrates() {
-        let mut c = parse("project:\n  uuid: u\n  slug: s\nmissions:\n  activated: [research, plan]\n")
-            .unwrap();
+        let mut c =
+            parse("project:\n  uuid: u\n  slug: s\nmissions:\n  activated: [research, plan]\n")
+                .unwrap();
         assert!(c.is_legacy());
         assert_eq!(c.mission_types(), vec!["research", "plan"]);
         c.repair(&defaults());
@@ -422,9 +436,14 @@ mod tests {
 
     #[test]
     fn protected_branches_absent_empty_listed_and_malformed() {
-        assert_eq!(parse("project: {}\n").unwrap().protected_branches(), Ok(None));
         assert_eq!(
-            parse("protection:\n  protected_branches: []\n").unwrap().protected_branches(),
+            parse("project: {}\n").unwrap().protected_branches(),
+            Ok(None)
+        );
+        assert_eq!(
+            parse("protection:\n  protected_branches: []\n")
+                .unwrap()
+                .protected_branches(),
             Ok(Some(vec![]))
         );
         assert_eq!(
@@ -439,8 +458,17 @@ mod tests {
 
     #[test]
     fn shapes_that_are_not_a_config_are_refused() {
-        for bad in ["- a\n- b\n", "project: 3\n", "project:\n  uuid: [1]\n", "mission_type_activations: 7\n", ": : :\n"] {
-            assert!(matches!(parse(bad), Err(MissionError::ConfigInvalid { .. })), "{bad}");
+        for bad in [
+            "- a\n- b\n",
+            "project: 3\n",
+            "project:\n  uuid: [1]\n",
+            "mission_type_activations: 7\n",
+            ": : :\n",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(MissionError::ConfigInvalid { .. })),
+                "{bad}"
+            );
         }
     }
 
@@ -448,10 +476,21 @@ mod tests {
     fn fresh_has_the_reference_keys_in_order() {
         let c = ProjectConfig::fresh("e0eda9e8-b04e-473b-8ecd-dba0de886465", &defaults());
         let yaml = c.to_yaml();
-        let order = ["project:", "uuid:", "slug:", "node_id:", "build_id:", "mission_type_activations:", "vcs:", "agents:"];
+        let order = [
+            "project:",
+            "uuid:",
+            "slug:",
+            "node_id:",
+            "build_id:",
+            "mission_type_activations:",
+            "vcs:",
+            "agents:",
+        ];
         let mut at = 0;
         for k in order {
-            let i = yaml[at..].find(k).unwrap_or_else(|| panic!("{k} missing or out of order in\n{yaml}"));
+            let i = yaml[at..]
+                .find(k)
+                .unwrap_or_else(|| panic!("{k} missing or out of order in\n{yaml}"));
             at += i;
         }
         assert_eq!(c.build_id(), Some("64c7568d-2d4e-541d-9d17-1f470fb213b0"));

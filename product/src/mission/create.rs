@@ -90,7 +90,10 @@ pub struct Created {
 impl Created {
     /// A string field of the meta.
     pub fn meta_str(&self, key: &str) -> &str {
-        self.meta.get(key).and_then(Value::as_str).unwrap_or_default()
+        self.meta
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 }
 
@@ -187,15 +190,12 @@ pub fn create(
             detail: "`project.uuid` and `project.slug` are required".into(),
         });
     };
-    let policy = ProtectionPolicy::resolve(
-        &config,
-        || repo.origin_default_branch().ok().flatten(),
-        env,
-    )
-    .map_err(|detail| MissionError::ConfigInvalid {
-        path: config_path(repo.top()),
-        detail,
-    })?;
+    let policy =
+        ProtectionPolicy::resolve(&config, || repo.origin_default_branch().ok().flatten(), env)
+            .map_err(|detail| MissionError::ConfigInvalid {
+                path: config_path(repo.top()),
+                detail,
+            })?;
     let original_branch = repo.branch()?.ok_or(MissionError::DetachedHead)?;
 
     // 2. --start-branch: the only step before the lock that changes the checkout; undone on
@@ -228,7 +228,12 @@ pub fn create(
         }
     }
     let current_branch = match &undo {
-        Some(_) => req.start_branch.as_deref().unwrap_or_default().trim().to_string(),
+        Some(_) => req
+            .start_branch
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
         None => original_branch.clone(),
     };
 

@@ -125,10 +125,14 @@ pub enum MissionError {
         why: &'static str,
     },
     /// `--friendly-name` is blank.
-    #[error("the friendly name is empty; pass a non-blank --friendly-name or leave it out to derive one from the slug")]
+    #[error(
+        "the friendly name is empty; pass a non-blank --friendly-name or leave it out to derive one from the slug"
+    )]
     FriendlyNameEmpty,
     /// `--purpose-tldr` / `--purpose-context` are unusable.
-    #[error("invalid mission purpose: {0}; pass a one-line --purpose-tldr and a non-blank --purpose-context")]
+    #[error(
+        "invalid mission purpose: {0}; pass a one-line --purpose-tldr and a non-blank --purpose-context"
+    )]
     PurposeInvalid(String),
     /// `--start-branch` and `--target-branch` differ.
     #[error(

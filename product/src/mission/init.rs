@@ -70,7 +70,10 @@ pub fn init(
             &crate::identity::user_name(env, identity.uid()),
         ),
         mission_types: if req.mission_types.is_empty() {
-            DEFAULT_MISSION_TYPES.iter().map(|s| s.to_string()).collect()
+            DEFAULT_MISSION_TYPES
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
         } else {
             req.mission_types.clone()
         },
@@ -159,5 +162,9 @@ fn project_slug(origin: Option<&str>, top: &Path) -> String {
             .unwrap_or_default()
     });
     let slug = name.to_lowercase().replace(['_', ' '], "-");
-    if slug.is_empty() { "project".into() } else { slug }
+    if slug.is_empty() {
+        "project".into()
+    } else {
+        slug
+    }
 }

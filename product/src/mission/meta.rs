@@ -84,7 +84,9 @@ pub fn py_isoformat(t: DateTime<Utc>) -> String {
 /// `py_isoformat` with `Z` for the offset (the reference's event `at` fields).
 pub fn py_isoformat_z(t: DateTime<Utc>) -> String {
     let s = py_isoformat(t);
-    s.strip_suffix("+00:00").map(|b| format!("{b}Z")).unwrap_or(s)
+    s.strip_suffix("+00:00")
+        .map(|b| format!("{b}Z"))
+        .unwrap_or(s)
 }
 
 /// Whole seconds with `Z` (`runtime_vars.now_utc_iso`).

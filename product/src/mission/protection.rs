@@ -70,7 +70,12 @@ mod tests {
 
     #[test]
     fn absent_list_protects_main_master_and_the_origin_default() {
-        let p = ProtectionPolicy::resolve(&config("project: {}\n"), || Some("trunk".into()), &Env::default()).unwrap();
+        let p = ProtectionPolicy::resolve(
+            &config("project: {}\n"),
+            || Some("trunk".into()),
+            &Env::default(),
+        )
+        .unwrap();
         for b in ["main", "master", "trunk"] {
             assert!(p.is_protected(b), "{b}");
         }
@@ -91,7 +96,14 @@ mod tests {
     #[test]
     fn the_hatch_accepts_what_the_reference_accepts() {
         let c = config("project: {}\n");
-        for (v, lifted) in [("1", true), ("TRUE", true), ("yes", true), ("on", false), ("y", false), ("0", false)] {
+        for (v, lifted) in [
+            ("1", true),
+            ("TRUE", true),
+            ("yes", true),
+            ("on", false),
+            ("y", false),
+            ("0", false),
+        ] {
             let env = Env::from_pairs([(vars::SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS, v)]);
             let p = ProtectionPolicy::resolve(&c, || None, &env).unwrap();
             assert_eq!(!p.is_protected("main"), lifted, "{v}");

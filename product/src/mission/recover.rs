@@ -34,25 +34,31 @@ pub fn lock_path(git_dir: &Path) -> std::path::PathBuf {
 /// Resolve staged events. With `held` (the git directory whose mission lock the caller already
 /// holds, i.e. a create), only that repository's events are resolved; without it, every staged
 /// event whose repository's lock is free.
-pub fn recover(env: &Env, outbox: &mut Outbox, held: Option<&Path>) -> Result<Recovered, OutboxError> {
+pub fn recover(
+    env: &Env,
+    outbox: &mut Outbox,
+    held: Option<&Path>,
+) -> Result<Recovered, OutboxError> {
     let mut done = Recovered::default();
     for (event_id, staging) in outbox.staged()? {
         let _lock = match held {
             Some(g) if g == staging.git_dir => None,
             Some(_) => continue,
-            None => match crate::lock::exclusive_within(&lock_path(&staging.git_dir), Duration::ZERO) {
-                Ok(Some(lock)) => Some(lock),
-                // A create is running there (or the directory is gone: handled below).
-                Ok(None) => {
-                    done.pending += 1;
-                    continue;
+            None => {
+                match crate::lock::exclusive_within(&lock_path(&staging.git_dir), Duration::ZERO) {
+                    Ok(Some(lock)) => Some(lock),
+                    // A create is running there (or the directory is gone: handled below).
+                    Ok(None) => {
+                        done.pending += 1;
+                        continue;
+                    }
+                    Err(_) if !staging.git_dir.exists() => None,
+                    Err(_) => {
+                        done.pending += 1;
+                        continue;
+                    }
                 }
-                Err(_) if !staging.git_dir.exists() => None,
-                Err(_) => {
-                    done.pending += 1;
-                    continue;
-                }
-            },
+            }
         };
         match resolve(env, &staging) {
             Some(true) => {

@@ -91,7 +91,11 @@ impl Repo {
             });
         }
         let answer = String::from_utf8(out.stdout.clone()).map_err(|e| {
-            let first = e.as_bytes().split(|b| *b == b'\n').next().unwrap_or_default();
+            let first = e
+                .as_bytes()
+                .split(|b| *b == b'\n')
+                .next()
+                .unwrap_or_default();
             MissionError::NonUtf8Path {
                 path: String::from_utf8_lossy(first).into_owned(),
             }
@@ -139,11 +143,24 @@ impl Repo {
 
     /// Remove `path` (a directory, relative to the top) from the index, keeping HEAD's entries.
     pub fn unstage(&self, path: &str) -> Result<(), MissionError> {
-        if self.run(&["rev-parse", "--verify", "--quiet", "HEAD"])?.status.success() {
-            self.run_ok(&["reset", "--quiet", "HEAD", "--", path]).map(|_| ())
-        } else {
-            self.run_ok(&["rm", "-r", "--cached", "--quiet", "--ignore-unmatch", "--", path])
+        if self
+            .run(&["rev-parse", "--verify", "--quiet", "HEAD"])?
+            .status
+            .success()
+        {
+            self.run_ok(&["reset", "--quiet", "HEAD", "--", path])
                 .map(|_| ())
+        } else {
+            self.run_ok(&[
+                "rm",
+                "-r",
+                "--cached",
+                "--quiet",
+                "--ignore-unmatch",
+                "--",
+                path,
+            ])
+            .map(|_| ())
         }
     }
 
@@ -259,12 +276,18 @@ impl Repo {
 
     /// Check that `name` is a valid branch name (`git check-ref-format --branch`).
     pub fn check_branch_name(&self, name: &str) -> Result<(), String> {
-        let out = self.run(&["check-ref-format", "--branch", name]).map_err(|e| e.to_string())?;
+        let out = self
+            .run(&["check-ref-format", "--branch", name])
+            .map_err(|e| e.to_string())?;
         if out.status.success() {
             Ok(())
         } else {
             let detail = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            Err(if detail.is_empty() { "not a valid branch name".into() } else { detail })
+            Err(if detail.is_empty() {
+                "not a valid branch name".into()
+            } else {
+                detail
+            })
         }
     }
 
@@ -407,10 +430,13 @@ pub struct PendingGit {
 impl PendingGit {
     /// Wait for it; its failure is an error with git's words.
     pub fn finish(self) -> Result<(), MissionError> {
-        let out = self.child.wait_with_output().map_err(|e| MissionError::Git {
-            what: self.what.clone(),
-            detail: e.to_string(),
-        })?;
+        let out = self
+            .child
+            .wait_with_output()
+            .map_err(|e| MissionError::Git {
+                what: self.what.clone(),
+                detail: e.to_string(),
+            })?;
         if out.status.success() {
             Ok(())
         } else {

@@ -28,7 +28,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 /// `PRAGMA application_id` of a spec-kitty outbox ("KITY").
 pub const APPLICATION_ID: i32 = 0x4B49_5459;
 /// The tables of an outbox.
-const OUR_TABLES: [&str; 5] = ["schema_version", "events", "meta", "quarantine", "sqlite_sequence"];
+const OUR_TABLES: [&str; 5] = [
+    "schema_version",
+    "events",
+    "meta",
+    "quarantine",
+    "sqlite_sequence",
+];
 
 /// The outbox failed.
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +138,10 @@ fn refuse_read_only(path: &Path) -> Result<(), OutboxError> {
         }
         #[cfg(not(unix))]
         if meta.permissions().readonly() {
-            return Err(OutboxError::ReadOnly { path: file, mode: 0o444 });
+            return Err(OutboxError::ReadOnly {
+                path: file,
+                mode: 0o444,
+            });
         }
     }
     Ok(())
@@ -667,15 +676,17 @@ impl Outbox {
         // Not synced (synchronous=NORMAL for this one write): if power fails before the WAL
         // reaches the disk, recovery promotes the event anyway, because its commit exists. A
         // killed process loses nothing either way (the WAL is in the page cache).
-        self.relaxed(|outbox| outbox.write(|tx| {
-            tx.execute(
-                "UPDATE events SET state = 'queued', staged_git_dir = NULL, staged_top = NULL,
+        self.relaxed(|outbox| {
+            outbox.write(|tx| {
+                tx.execute(
+                    "UPDATE events SET state = 'queued', staged_git_dir = NULL, staged_top = NULL,
                      staged_dir = NULL
                  WHERE event_id = ?1 AND state = 'staged'",
-                [event_id],
-            )
-            .map(|_| ())
-        }))
+                    [event_id],
+                )
+                .map(|_| ())
+            })
+        })
     }
 
     /// Run `f` with `synchronous=NORMAL` (a WAL commit that is not synced), then back to FULL.
@@ -821,7 +832,9 @@ impl Outbox {
     /// busy database is left for a later drain. Returns the bytes reclaimed.
     pub fn reclaim(&self, threshold: u64) -> u64 {
         let free = || -> rusqlite::Result<u64> {
-            let pages: i64 = self.conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            let pages: i64 = self
+                .conn
+                .query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
             let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
             Ok(u64::try_from(pages * size).unwrap_or(0))
         };
