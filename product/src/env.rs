@@ -345,6 +345,13 @@ mod tests {
     }
 
     #[test]
+    fn iter_gives_every_utf8_variable_in_name_order() {
+        let env = Env::from_pairs([("B", "2"), ("A", "1")]);
+        assert_eq!(env.iter().collect::<Vec<_>>(), vec![("A", "1"), ("B", "2")]);
+        assert_eq!(Env::default().iter().count(), 0);
+    }
+
+    #[test]
     fn truthy_values() {
         for v in ["1", "TRUE", "yes", "Y", " on "] {
             assert!(Env::from_pairs([("X", v)]).is_truthy("X"), "{v}");

@@ -242,6 +242,22 @@ mod tests {
     }
 
     #[test]
+    fn a_plugin_takes_the_hosts_root_only_when_it_is_absolute() {
+        let env = Env::from_pairs([("HOME", "/h"), ("SPEC_KITTY_RUNTIME_ROOT", "/srv/k")]);
+        assert_eq!(RuntimeRoot::for_plugin(&env).unwrap().base(), Path::new("/srv/k"));
+        let env = Env::from_pairs([("HOME", "/h"), ("SPEC_KITTY_RUNTIME_ROOT", "rel/k")]);
+        assert_eq!(
+            RuntimeRoot::for_plugin(&env).unwrap().base(),
+            Path::new("/h/.spec-kitty")
+        );
+        let env = Env::from_pairs([("HOME", "/h"), ("SPEC_KITTY_RUNTIME_ROOT", "")]);
+        assert_eq!(
+            RuntimeRoot::for_plugin(&env).unwrap().base(),
+            Path::new("/h/.spec-kitty")
+        );
+    }
+
+    #[test]
     fn relative_root_is_refused() {
         let env = Env::from_pairs([("SPEC_KITTY_HOME", "rel")]);
         assert!(matches!(
