@@ -244,7 +244,10 @@ mod tests {
     #[test]
     fn a_plugin_takes_the_hosts_root_only_when_it_is_absolute() {
         let env = Env::from_pairs([("HOME", "/h"), ("SPEC_KITTY_RUNTIME_ROOT", "/srv/k")]);
-        assert_eq!(RuntimeRoot::for_plugin(&env).unwrap().base(), Path::new("/srv/k"));
+        assert_eq!(
+            RuntimeRoot::for_plugin(&env).unwrap().base(),
+            Path::new("/srv/k")
+        );
         let env = Env::from_pairs([("HOME", "/h"), ("SPEC_KITTY_RUNTIME_ROOT", "rel/k")]);
         assert_eq!(
             RuntimeRoot::for_plugin(&env).unwrap().base(),
