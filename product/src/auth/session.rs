@@ -263,6 +263,20 @@ mod tests {
     }
 
     #[test]
+    fn a_refresh_token_is_expired_only_past_a_known_expiry() {
+        let mut s = session();
+        let now = s.issued_at.0;
+        assert!(
+            !s.refresh_expired(now),
+            "unknown expiry: not known to be expired"
+        );
+        s.refresh_token_expires_at = Some(Timestamp(now - chrono::Duration::seconds(1)));
+        assert!(s.refresh_expired(now));
+        s.refresh_token_expires_at = Some(Timestamp(now + chrono::Duration::seconds(60)));
+        assert!(!s.refresh_expired(now));
+    }
+
+    #[test]
     fn an_access_token_about_to_expire_is_refreshed_early() {
         let s = session();
         let expires = s.access_token_expires_at.0;
