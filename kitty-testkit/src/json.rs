@@ -28,16 +28,7 @@ pub enum StrictJsonError {
     Invalid(String),
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+use spec_kitty::__testkit::json_kind as kind;
 
 /// Parse `stdout` as exactly one JSON object followed by a single newline.
 ///

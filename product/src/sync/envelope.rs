@@ -62,7 +62,7 @@ impl Envelope {
                 ));
             }
             None if value.is_object() => return Err("schema_version is missing".into()),
-            None => return Err(format!("{} is not an envelope object", kind(&value))),
+            None => return Err(format!("{} is not an envelope object", json_kind(&value))),
         }
         let envelope: Self = serde_json::from_value(value).map_err(|e| e.to_string())?;
         if !envelope.payload.is_object() {
@@ -72,7 +72,8 @@ impl Envelope {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// How a JSON value is named in messages (`null`, `a string`, `an object`, ...).
+pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
