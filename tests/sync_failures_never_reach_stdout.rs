@@ -9,9 +9,9 @@ use kitty_testkit::{
     SyncDiagnosticCode as Code,
 };
 use spec_kitty::identity::MachineIdentity;
-use spec_kitty::sync::envelope::{MissionCreated, Producer};
-use spec_kitty::sync::final_sync::{SyncInputs, final_sync};
-use spec_kitty::sync::outbox::Outbox;
+use spec_kitty::internals::sync::envelope::{MissionCreated, Producer};
+use spec_kitty::internals::sync::final_sync::{SyncInputs, final_sync};
+use spec_kitty::internals::sync::outbox::Outbox;
 
 fn queue_one(home: &IsolatedHome) {
     let mut outbox = Outbox::open(&home.runtime_root().outbox_db()).unwrap();
@@ -31,7 +31,7 @@ fn run_final_sync(home: &IsolatedHome) -> Option<Code> {
         env: &env,
         root: &root,
         identity: &identity,
-        clock: spec_kitty::clock::Clock::system(),
+        clock: spec_kitty::internals::clock::Clock::system(),
     };
     final_sync(&inputs).map(|e| e.code())
 }

@@ -198,7 +198,7 @@
 //!   [`IsolatedHome::check_drift`];
 //! - a stale copy of the plugin first on `PATH`: [`IsolatedHome::assert_plugin_resolves`];
 //! - a host of another version: [`IsolatedHome::assert_host_matches_testkit`];
-//! - using an internal module of `spec-kitty` (say `spec_kitty::ids`): a compile error in the test
+//! - using an internal module of `spec-kitty` (say `spec_kitty::internals::ids`): a compile error in the test
 //!   build as in the release build (`module ids is private`).
 //!
 //! **Which host.** `SPEC_KITTY_BIN=/path/to/spec-kitty cargo nextest run` tests against an installed

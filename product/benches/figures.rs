@@ -9,8 +9,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kitty_testkit::{FakeSaas, IsolatedHome, ReferenceCli, Repo, SessionSeed, SpecKittyBin};
-use spec_kitty::sync::envelope::{EnvelopeDraft, MissionCreated, Producer};
-use spec_kitty::sync::outbox::Outbox;
+use spec_kitty::internals::sync::envelope::{EnvelopeDraft, MissionCreated, Producer};
+use spec_kitty::internals::sync::outbox::Outbox;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -61,7 +61,7 @@ fn faster(name: &str, kitty: Duration, reference: Duration, min_speedup: Option<
 }
 
 fn draft(i: usize) -> EnvelopeDraft {
-    let id = spec_kitty::ids::ulid(chrono::Utc::now());
+    let id = spec_kitty::internals::ids::ulid(chrono::Utc::now());
     MissionCreated::sample(&id, &format!("m-{i}")).draft(chrono::Utc::now(), &Producer::example())
 }
 

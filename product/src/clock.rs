@@ -5,7 +5,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 /// Where "now" comes from.
 ///
 /// ```
-/// use spec_kitty::clock::Clock;
+/// use spec_kitty::internals::clock::Clock;
 /// let t = chrono::DateTime::parse_from_rfc3339("2026-11-27T12:00:00+00:00").unwrap().to_utc();
 /// assert_eq!(Clock::fixed(t).now(), t);
 /// ```

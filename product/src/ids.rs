@@ -19,7 +19,7 @@ fn random<const N: usize>() -> [u8; N] {
 /// A new ULID at `now`: 48-bit millisecond time + 80 random bits, Crockford base32 (26 chars).
 ///
 /// ```
-/// let id = spec_kitty::ids::ulid(chrono::Utc::now());
+/// let id = spec_kitty::internals::ids::ulid(chrono::Utc::now());
 /// assert_eq!(id.len(), 26);
 /// assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));
 /// ```
@@ -38,7 +38,7 @@ pub fn ulid(now: DateTime<Utc>) -> String {
 /// A new random UUID (version 4), hyphenated lower case.
 ///
 /// ```
-/// let id = spec_kitty::ids::uuid4();
+/// let id = spec_kitty::internals::ids::uuid4();
 /// assert_eq!(id.len(), 36);
 /// assert_eq!(&id[14..15], "4");
 /// ```
@@ -55,7 +55,7 @@ pub fn uuid4() -> String {
 /// // uuid.uuid5(uuid.NAMESPACE_URL, "spec-kitty:identity:build_id")
 /// let url = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
 /// assert_eq!(
-///     spec_kitty::ids::uuid5(url, "spec-kitty:identity:build_id").unwrap(),
+///     spec_kitty::internals::ids::uuid5(url, "spec-kitty:identity:build_id").unwrap(),
 ///     "18c0fef1-8e60-5d6b-89d9-e2f1ccb9cc03"
 /// );
 /// ```
@@ -96,7 +96,7 @@ const NAMESPACE_URL: &str = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
 ///
 /// ```
 /// assert_eq!(
-///     spec_kitty::ids::build_id("e0eda9e8-b04e-473b-8ecd-dba0de886465", "b805cd5cee74"),
+///     spec_kitty::internals::ids::build_id("e0eda9e8-b04e-473b-8ecd-dba0de886465", "b805cd5cee74"),
 ///     "64c7568d-2d4e-541d-9d17-1f470fb213b0"
 /// );
 /// ```

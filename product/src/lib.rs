@@ -35,9 +35,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
 
-// Each internal module is declared twice, public with the `internals` feature and crate-private
-// without it, written out (not through a macro) so that tools that follow `mod` items, such as
-// cargo-mutants, find every file.
+// Internal modules are declared once, crate-private; the `internals` feature re-exports them
+// under [`internals`] (one declaration per file, so tools that follow `mod` items, such as
+// cargo-mutants, see each file once).
 
 /// Re-exported: the session model's timestamps are chrono types.
 pub use chrono;
@@ -50,61 +50,85 @@ pub mod paths;
 pub mod sync;
 
 /// Command-line parsing and handlers.
-#[cfg(feature = "internals")]
-#[doc(hidden)]
-pub mod cli;
-/// Command-line parsing and handlers.
-#[cfg(not(feature = "internals"))]
 pub(crate) mod cli;
 /// The clock.
-#[cfg(feature = "internals")]
-#[doc(hidden)]
-pub mod clock;
-/// The clock.
-#[cfg(not(feature = "internals"))]
 pub(crate) mod clock;
 /// `config.toml`.
-#[cfg(feature = "internals")]
-#[doc(hidden)]
-pub mod config;
-/// `config.toml`.
-#[cfg(not(feature = "internals"))]
 pub(crate) mod config;
 /// Identifiers.
-#[cfg(feature = "internals")]
-#[doc(hidden)]
-pub mod ids;
-/// Identifiers.
-#[cfg(not(feature = "internals"))]
 pub(crate) mod ids;
 /// Advisory file locks.
-#[cfg(feature = "internals")]
-#[doc(hidden)]
-pub mod lock;
-/// Advisory file locks.
-#[cfg(not(feature = "internals"))]
 pub(crate) mod lock;
 /// Missions.
-#[cfg(feature = "internals")]
-#[doc(hidden)]
-pub mod mission;
-/// Missions.
-#[cfg(not(feature = "internals"))]
 pub(crate) mod mission;
 /// The only writer of stdout and stderr.
-#[cfg(feature = "internals")]
-#[doc(hidden)]
-pub mod output;
-/// The only writer of stdout and stderr.
-#[cfg(not(feature = "internals"))]
 pub(crate) mod output;
 /// The hosted service client.
+pub(crate) mod saas;
+
+/// Everything that is not the plugin API, for this workspace's own tests and benchmarks (the
+/// `internals` feature; hidden, no stability promise). Paths mirror the crate's:
+/// `spec_kitty::internals::mission::slug` is the crate's `mission::slug`.
 #[cfg(feature = "internals")]
 #[doc(hidden)]
-pub mod saas;
-/// The hosted service client.
-#[cfg(not(feature = "internals"))]
-pub(crate) mod saas;
+pub mod internals {
+    #![allow(missing_docs)]
+    pub mod cli {
+        pub use crate::cli::*;
+    }
+    pub mod clock {
+        pub use crate::clock::*;
+    }
+    pub mod config {
+        pub use crate::config::*;
+    }
+    pub mod ids {
+        pub use crate::ids::*;
+    }
+    pub mod lock {
+        pub use crate::lock::*;
+    }
+    pub mod mission {
+        pub use crate::mission::*;
+    }
+    pub mod output {
+        pub use crate::output::*;
+    }
+    pub mod saas {
+        pub use crate::saas::*;
+    }
+    pub mod auth {
+        pub mod login {
+            pub use crate::auth::login::*;
+        }
+        pub mod tokens {
+            pub use crate::auth::tokens::*;
+        }
+    }
+    pub mod sync {
+        pub mod drain {
+            pub use crate::sync::drain::*;
+        }
+        pub mod envelope {
+            pub use crate::sync::envelope::*;
+        }
+        pub mod error {
+            pub use crate::sync::error::*;
+        }
+        pub mod final_sync {
+            pub use crate::sync::final_sync::*;
+        }
+        pub mod ingress {
+            pub use crate::sync::ingress::*;
+        }
+        pub mod outbox {
+            pub use crate::sync::outbox::*;
+        }
+        pub mod settings {
+            pub use crate::sync::settings::*;
+        }
+    }
+}
 
 /// What kitty-testkit needs beyond the plugin API, in every build (hidden, no stability promise).
 /// It exists so that the testkit does not turn on the `internals` feature: a plugin's test build

@@ -4,9 +4,9 @@
 use proptest::prelude::*;
 use spec_kitty::auth::session::Session;
 use spec_kitty::env_file;
-use spec_kitty::mission::config::ProjectConfig;
-use spec_kitty::mission::{scaffold, slug};
-use spec_kitty::saas::url::ServiceUrl;
+use spec_kitty::internals::mission::config::ProjectConfig;
+use spec_kitty::internals::mission::{scaffold, slug};
+use spec_kitty::internals::saas::url::ServiceUrl;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]

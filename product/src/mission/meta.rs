@@ -66,7 +66,7 @@ pub struct MissionMeta {
 /// fraction when it is zero.
 ///
 /// ```
-/// use spec_kitty::mission::meta::py_isoformat;
+/// use spec_kitty::internals::mission::meta::py_isoformat;
 /// let t = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:35:31.295291Z").unwrap().to_utc();
 /// assert_eq!(py_isoformat(t), "2026-11-29T10:35:31.295291+00:00");
 /// let t = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:35:31Z").unwrap().to_utc();

@@ -13,7 +13,7 @@ use crate::env::{Env, vars};
 /// The resolved policy.
 ///
 /// ```
-/// use spec_kitty::mission::protection::ProtectionPolicy;
+/// use spec_kitty::internals::mission::protection::ProtectionPolicy;
 /// let p = ProtectionPolicy::new(["main", "release"], false);
 /// assert!(p.is_protected("release"));
 /// assert!(!p.is_protected("feature/x"));

@@ -12,7 +12,7 @@ pub const LOCAL_EVENT_SCHEMA_VERSION: &str = "5.0.0";
 /// kept.
 ///
 /// ```
-/// use spec_kitty::mission::scaffold::dir_name;
+/// use spec_kitty::internals::mission::scaffold::dir_name;
 /// assert_eq!(dir_name("demo", "01M8KDZKH8QQ"), "demo-01M8KDZK");
 /// assert_eq!(dir_name("123-demo", "01M8KDZKH8QQ"), "demo-01M8KDZK");
 /// assert_eq!(dir_name("12-demo", "01M8KDZKH8QQ"), "12-demo-01M8KDZK");

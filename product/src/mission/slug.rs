@@ -8,7 +8,7 @@ pub const MAX_SLUG_LEN: usize = 64;
 /// Validate `slug`.
 ///
 /// ```
-/// use spec_kitty::mission::slug::validate;
+/// use spec_kitty::internals::mission::slug::validate;
 /// assert!(validate("add-login-page").is_ok());
 /// for bad in ["", "Upper", "a_b", "-a", "a-", "a--b", "../x", "a/b", "é"] {
 ///     assert!(validate(bad).is_err(), "{bad}");

@@ -93,9 +93,9 @@ impl SaasError {
 ///
 /// ```
 /// use std::time::Duration;
-/// use spec_kitty::saas::url::ServiceUrl;
+/// use spec_kitty::internals::saas::url::ServiceUrl;
 /// let url = ServiceUrl::parse("http://u:p@127.0.0.1:9/").unwrap();
-/// let client = spec_kitty::saas::SaasClient::new(&url, Duration::from_millis(50));
+/// let client = spec_kitty::internals::saas::SaasClient::new(&url, Duration::from_millis(50));
 /// assert_eq!(client.base_url(), "http://***@127.0.0.1:9");
 /// ```
 #[derive(Debug, Clone)]

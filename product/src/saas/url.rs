@@ -20,7 +20,7 @@ pub struct UrlError {
 /// A validated `http`/`https` base URL.
 ///
 /// ```
-/// use spec_kitty::saas::url::ServiceUrl;
+/// use spec_kitty::internals::saas::url::ServiceUrl;
 /// let url = ServiceUrl::parse("https://ada:s3cret@kitty.example/base/?token=abc&team=x").unwrap();
 /// assert_eq!(url.redacted(), "https://***@kitty.example/base?token=***&team=***");
 /// assert_eq!(
@@ -185,7 +185,7 @@ fn redact_query(q: &str) -> String {
 /// last `@` of the authority) and every query value.
 ///
 /// ```
-/// assert_eq!(spec_kitty::saas::url::redact_raw("ftp://u:p@h/x?k=v"), "ftp://***@h/x?k=***");
+/// assert_eq!(spec_kitty::internals::saas::url::redact_raw("ftp://u:p@h/x?k=v"), "ftp://***@h/x?k=***");
 /// ```
 pub fn redact_raw(raw: &str) -> String {
     let (head, query) = match raw.split_once('?') {

@@ -179,7 +179,7 @@ impl EnvelopeDraft {
 /// `ssh://git@host/owner/repo`, `git@host:owner/repo.git`. Local paths and `file:` URLs have none.
 ///
 /// ```
-/// use spec_kitty::sync::envelope::repo_slug;
+/// use spec_kitty::internals::sync::envelope::repo_slug;
 /// assert_eq!(repo_slug("git@github.com:acme/kitty.git").as_deref(), Some("acme/kitty"));
 /// assert_eq!(repo_slug("https://gitlab.com/org/team/repo/").as_deref(), Some("org/team/repo"));
 /// assert_eq!(repo_slug("/srv/git/kitty.git"), None);
@@ -210,7 +210,7 @@ impl Producer {
     /// A fixed producer for tests and benchmarks: valid under the contract, no repository needed.
     ///
     /// ```
-    /// let p = spec_kitty::sync::envelope::Producer::example();
+    /// let p = spec_kitty::internals::sync::envelope::Producer::example();
     /// assert_eq!(p.node_id.len(), 12);
     /// ```
     pub fn example() -> Self {
@@ -280,7 +280,7 @@ impl MissionCreated<'_> {
     /// A sample mission numbered `n` (tests and benchmarks).
     ///
     /// ```
-    /// use spec_kitty::sync::envelope::{MissionCreated, Producer};
+    /// use spec_kitty::internals::sync::envelope::{MissionCreated, Producer};
     /// let draft = MissionCreated::sample("01JDJ7Y3ZK0000000000000000", "demo")
     ///     .draft(chrono::Utc::now(), &Producer::example());
     /// assert_eq!(draft.payload["wp_count"], 0);

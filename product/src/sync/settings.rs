@@ -30,7 +30,7 @@ impl SyncSettings {
     /// Read the settings.
     ///
     /// ```
-    /// use spec_kitty::{env::Env, sync::settings::SyncSettings};
+    /// use spec_kitty::{env::Env, internals::sync::settings::SyncSettings};
     /// let env = Env::from_pairs([("SPEC_KITTY_ENABLE_SAAS_SYNC", "on"), ("SPEC_KITTY_FINAL_SYNC_BUDGET_MS", "99999")]);
     /// let s = SyncSettings::from_env(&env);
     /// assert!(s.active);

@@ -208,7 +208,7 @@ fn init_writes_the_config_then_only_repairs_it() {
     let node = first.str("/node_id").to_string();
     let build = first.str("/build_id").to_string();
     assert_eq!(node.len(), 12);
-    assert_eq!(build, spec_kitty::ids::build_id(&uuid, &node));
+    assert_eq!(build, spec_kitty::internals::ids::build_id(&uuid, &node));
     let path = repo.path().join(".kittify/config.yaml");
     let written = std::fs::read_to_string(&path).unwrap();
     // Running it again changes nothing, with or without --force.
@@ -255,7 +255,10 @@ fn init_repairs_a_partial_config_and_keeps_unknown_keys_and_identity() {
         .assert_eq("/node_id", "aaaaaaaaaaaa")
         .assert_eq(
             "/build_id",
-            spec_kitty::ids::build_id("e0eda9e8-b04e-473b-8ecd-dba0de886465", "aaaaaaaaaaaa"),
+            spec_kitty::internals::ids::build_id(
+                "e0eda9e8-b04e-473b-8ecd-dba0de886465",
+                "aaaaaaaaaaaa",
+            ),
         );
     let yaml = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
     for kept in [

@@ -5,9 +5,9 @@ use std::time::Duration;
 use kitty_testkit::{
     DirSnapshot, FakeSaas, IsolatedHome, MeAnswer, RefreshAnswer, SessionSeed, team,
 };
-use spec_kitty::auth::tokens::TokenManager;
-use spec_kitty::clock::Clock;
-use spec_kitty::saas::SaasClient;
+use spec_kitty::internals::auth::tokens::TokenManager;
+use spec_kitty::internals::clock::Clock;
+use spec_kitty::internals::saas::SaasClient;
 
 #[test]
 fn two_processes_refreshing_at_once_make_one_token_call() {
@@ -112,7 +112,7 @@ fn manager(home: &IsolatedHome, saas: &FakeSaas) -> TokenManager {
         home.session_store(),
         root.refresh_lock(),
         Some(SaasClient::new(
-            &spec_kitty::saas::url::ServiceUrl::parse(&saas.url()).unwrap(),
+            &spec_kitty::internals::saas::url::ServiceUrl::parse(&saas.url()).unwrap(),
             Duration::from_secs(5),
         )),
         Duration::from_secs(1),
