@@ -37,6 +37,11 @@ impl SpecKittyBin {
     /// let _maybe = kitty_testkit::SpecKittyBin::discover();
     /// ```
     pub fn discover() -> Option<Self> {
+        Self::from_vars(|name| std::env::var_os(name)).or_else(Self::workspace_build)
+    }
+
+    /// The first non-empty binary variable, looked up with `var`.
+    fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<Self> {
         [
             BIN_OVERRIDE_VAR,
             // nextest's variable first: it is remapped when tests run from an archive.
@@ -44,9 +49,8 @@ impl SpecKittyBin {
             "CARGO_BIN_EXE_spec-kitty",
         ]
         .iter()
-        .find_map(|name| std::env::var_os(name).filter(|v| !v.is_empty()))
+        .find_map(|name| var(name).filter(|v| !v.is_empty()))
         .map(|p| Self::at(PathBuf::from(p)))
-        .or_else(Self::workspace_build)
     }
 
     /// `target/<profile>/spec-kitty` next to the running test executable
@@ -85,5 +89,37 @@ impl SpecKittyBin {
     /// The executable's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(vars: &[(&str, &str)]) -> Option<PathBuf> {
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| std::ffi::OsString::from(v))
+        };
+        SpecKittyBin::from_vars(lookup).map(|b| b.path)
+    }
+
+    #[test]
+    fn the_override_wins_then_nextest_then_cargo_and_empty_values_do_not_count() {
+        let all = [
+            ("CARGO_BIN_EXE_spec-kitty", "/cargo"),
+            ("NEXTEST_BIN_EXE_spec-kitty", "/nextest"),
+            (BIN_OVERRIDE_VAR, "/override"),
+        ];
+        assert_eq!(found(&all), Some(PathBuf::from("/override")));
+        assert_eq!(found(&all[..2]), Some(PathBuf::from("/nextest")));
+        assert_eq!(found(&all[..1]), Some(PathBuf::from("/cargo")));
+        assert_eq!(
+            found(&[(BIN_OVERRIDE_VAR, ""), all[0]]),
+            Some(PathBuf::from("/cargo"))
+        );
+        assert_eq!(found(&[(BIN_OVERRIDE_VAR, "")]), None);
+        assert_eq!(found(&[]), None);
     }
 }

@@ -236,3 +236,84 @@ pub fn fold(env: Env, cwd: &Path) -> Result<Env, EnvFileError> {
     env.set_env_files(reports);
     Ok(env)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parse_follows_the_reference_line_grammar() {
+        let text = "# comment\n\n  export A=\"1\"\nbad line\n2X=3\nB = two words \nC='q'\nD=\"half\nE='\nF=\"x'\n_G9=\nA=again\n=v\nH-I=1\n";
+        assert_eq!(
+            parse(text),
+            pairs(&[
+                ("A", "again"),
+                ("B", "two words"),
+                ("C", "q"),
+                ("D", "\"half"),
+                ("E", "'"),
+                ("F", "\"x'"),
+                ("_G9", "")
+            ])
+        );
+        assert!(parse("").is_empty());
+        assert_eq!(parse("exportX=1\n"), pairs(&[("exportX", "1")]));
+        assert_eq!(strip_quotes("\"\""), "");
+        assert_eq!(strip_quotes("'a'"), "a");
+        assert_eq!(strip_quotes("\"a'"), "\"a'");
+    }
+
+    #[test]
+    fn expand_substitutes_variables_and_a_leading_tilde() {
+        let env = Env::from_pairs([("HOME", "/home/ada"), ("X", "ex"), ("EMPTY", "")]);
+        let home = Path::new("/kitty-home");
+        let ok = |raw: &str| expand(raw, &env, home).unwrap();
+        assert_eq!(ok("${X}/a/$X.env"), "ex/a/ex.env");
+        assert_eq!(ok("$SPEC_KITTY_HOME/.kitty.env"), "/kitty-home/.kitty.env");
+        assert_eq!(ok("~/k.env"), "/home/ada/k.env");
+        assert_eq!(ok("~"), "/home/ada");
+        assert_eq!(ok("~ada/k.env"), "~ada/k.env", "only ~ and ~/ are the home");
+        assert_eq!(ok("a$/b$"), "a$/b$", "a lone $ stays");
+        assert_eq!(ok("pre${EMPTY}post"), "prepost");
+        assert_eq!(ok("plain"), "plain");
+        assert!(
+            expand("${X", &env, home)
+                .unwrap_err()
+                .contains("unterminated")
+        );
+        assert!(
+            expand("$NOPE/x", &env, home)
+                .unwrap_err()
+                .contains("$NOPE, which is not set")
+        );
+        let no_home = Env::from_pairs([("SPEC_KITTY_HOME", "/set")]);
+        assert_eq!(expand("~/k", &no_home, home).unwrap(), "~/k");
+        assert_eq!(expand("$SPEC_KITTY_HOME", &no_home, home).unwrap(), "/set");
+    }
+
+    #[test]
+    fn the_config_pointer_is_an_unindented_env_file_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        assert_eq!(config_pointer(repo), None, "no config");
+        std::fs::create_dir(repo.join(".kittify")).unwrap();
+        let write = |text: &str| std::fs::write(repo.join(".kittify/config.yaml"), text).unwrap();
+        write("project:\n  env_file: nested\nenv_file: \"~/ops.env\" # operator file\n");
+        assert_eq!(config_pointer(repo).as_deref(), Some("~/ops.env"));
+        write("env_file:   \nenv_file: second\n");
+        assert_eq!(
+            config_pointer(repo).as_deref(),
+            Some("second"),
+            "an empty value is skipped"
+        );
+        write("  env_file: indented\n");
+        assert_eq!(config_pointer(repo), None);
+        assert_eq!(find_repo_root(&repo.join("a/b")).as_deref(), Some(repo));
+    }
+}

@@ -130,3 +130,32 @@ pub fn specify_started_event(event_id: &str, timestamp: &str, at: &str, dir: &st
         "timestamp": timestamp,
     })
 }
+
+#[cfg(test)]
+mod dir_name_tests {
+    use super::dir_name;
+
+    #[test]
+    fn the_directory_is_the_slug_without_a_three_digit_prefix_plus_the_short_mission_id() {
+        let id = "01M8KDZKH8QQ";
+        for (slug, want) in [
+            ("demo", "demo-01M8KDZK"),
+            ("123-demo", "demo-01M8KDZK"),
+            ("1234-demo", "1234-demo-01M8KDZK"),
+            ("12-demo", "12-demo-01M8KDZK"),
+            ("123-", "123--01M8KDZK"),
+            ("123", "123-01M8KDZK"),
+            ("a23-demo", "a23-demo-01M8KDZK"),
+            ("12a-demo", "12a-demo-01M8KDZK"),
+            ("123xdemo", "123xdemo-01M8KDZK"),
+            ("demo-01M8KDZK", "demo-01M8KDZK"),
+        ] {
+            assert_eq!(dir_name(slug, id), want, "{slug}");
+        }
+        assert_eq!(
+            dir_name("demo", "01M8"),
+            "demo-01M8",
+            "a short id is used whole"
+        );
+    }
+}

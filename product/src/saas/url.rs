@@ -211,3 +211,98 @@ pub fn redact_raw(raw: &str) -> String {
         None => head,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(raw: &str) -> ServiceUrl {
+        ServiceUrl::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"))
+    }
+
+    fn problem(raw: &str) -> UrlError {
+        ServiceUrl::parse(raw).expect_err(raw)
+    }
+
+    #[test]
+    fn requests_keep_credentials_and_query_and_what_is_shown_hides_them() {
+        let u = url("  HTTPS://ada:s3cret@kitty.example:8443/base//?token=abc&team=x&flag#frag ");
+        assert_eq!(
+            u.request("/api/v1/me"),
+            "https://ada:s3cret@kitty.example:8443/base/api/v1/me?token=abc&team=x&flag"
+        );
+        assert_eq!(
+            u.redacted(),
+            "https://***@kitty.example:8443/base?token=***&team=***&flag"
+        );
+        assert_eq!(
+            u.redacted_request("/api/v1/me"),
+            "https://***@kitty.example:8443/base/api/v1/me?token=***&team=***&flag"
+        );
+        assert_eq!(format!("{u}"), u.redacted());
+        assert_eq!(format!("{u:?}"), u.redacted());
+        let plain = url("http://127.0.0.1:9/");
+        assert_eq!(plain.request("/x"), "http://127.0.0.1:9/x");
+        assert_eq!(plain.redacted(), "http://127.0.0.1:9");
+        assert_eq!(
+            url("http://h?").request("/x"),
+            "http://h/x",
+            "an empty query is dropped"
+        );
+        assert_eq!(
+            url("http://u@h/p").redacted_request("/x"),
+            "http://***@h/p/x"
+        );
+    }
+
+    #[test]
+    fn an_unusable_url_says_what_is_wrong_without_its_secrets() {
+        let e = problem("kitty.example/path");
+        assert!(e.problem.contains("no scheme"), "{e}");
+        let e = problem("ftp://u:p@kitty.example/x?k=v");
+        assert!(e.problem.contains("\"ftp\" is not supported"), "{e}");
+        assert_eq!(e.shown, "ftp://***@kitty.example/x?k=***");
+        assert!(problem("https://kitty example").problem.contains("spaces"));
+        assert!(
+            problem("https://kitty\u{7}.example")
+                .problem
+                .contains("control")
+        );
+        assert!(problem("https://").problem.contains("no host"));
+        assert!(problem("https://u:p@/x").problem.contains("no host"));
+        assert!(problem("https://:8443/x").problem.contains("no host"));
+        let e = problem("https://u:p@:1/x?token=t");
+        assert!(
+            !e.to_string().contains("u:p") && !e.to_string().contains("=t"),
+            "{e}"
+        );
+        assert!(ServiceUrl::parse("http://h").is_ok() && ServiceUrl::parse("https://h").is_ok());
+    }
+
+    #[test]
+    fn secrets_are_the_userinfo_its_password_and_the_query_values() {
+        let u = url("https://ada:pw@h/?token=abc&empty=&flag&team=x");
+        assert_eq!(u.secrets(), ["ada:pw", "pw", "abc", "x"]);
+        assert_eq!(url("https://ada@h/").secrets(), ["ada"]);
+        assert_eq!(url("https://ada:@h/").secrets(), ["ada:"]);
+        assert!(url("https://h/").secrets().is_empty());
+        assert_eq!(
+            u.scrub("GET https://ada:pw@h/?token=abc failed; password pw, team x"),
+            "GET https://***@h/?token=*** failed; password ***, team ***"
+        );
+    }
+
+    #[test]
+    fn raw_redaction_hides_userinfo_and_query_values_of_anything() {
+        assert_eq!(redact_raw("ftp://u:p@h/x?k=v&w"), "ftp://***@h/x?k=***&w");
+        assert_eq!(
+            redact_raw("ftp://h/a@b"),
+            "ftp://h/a@b",
+            "an @ in the path is not userinfo"
+        );
+        assert_eq!(redact_raw("ftp://a@b@h"), "ftp://***@h");
+        assert_eq!(redact_raw("u:p@host/x"), "***@host/x");
+        assert_eq!(redact_raw("plain"), "plain");
+        assert_eq!(redact_raw("plain?a=1&b=2"), "plain?a=***&b=***");
+    }
+}

@@ -298,3 +298,130 @@ impl MissionCreated<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_slug_is_owner_and_repo_of_hosted_remotes_only() {
+        for (url, want) in [
+            ("git@github.com:acme/kitty.git", Some("acme/kitty")),
+            (" https://github.com/acme/kitty.git ", Some("acme/kitty")),
+            ("ssh://git@host:22/acme/kitty", Some("acme/kitty")),
+            ("https://gitlab.com/org/team/repo/", Some("org/team/repo")),
+            ("https://h//a//b.git//", Some("a/b")),
+            ("host:a/b", Some("a/b")),
+            ("/srv/git/kitty.git", None),
+            ("./kitty", None),
+            ("../kitty", None),
+            ("file:///srv/git/a/b.git", None),
+            ("", None),
+            ("   ", None),
+            ("https://host/only", None),
+            ("https://host", None),
+            ("git@host:only.git", None),
+            (":a/b", None),
+            ("sub/dir:a/b", None),
+            ("no-colon-or-scheme", None),
+        ] {
+            assert_eq!(repo_slug(url).as_deref(), want, "{url:?}");
+        }
+    }
+
+    #[test]
+    fn json_kinds_are_named_for_messages() {
+        use serde_json::json;
+        let kinds: Vec<&str> = [
+            json!(null),
+            json!(true),
+            json!(1),
+            json!("s"),
+            json!([]),
+            json!({}),
+        ]
+        .iter()
+        .map(json_kind)
+        .collect();
+        assert_eq!(
+            kinds,
+            [
+                "null",
+                "a boolean",
+                "a number",
+                "a string",
+                "an array",
+                "an object"
+            ]
+        );
+    }
+
+    #[test]
+    fn decode_accepts_only_whole_envelopes_of_this_contract_version() {
+        let good = MissionCreated::sample("m1", "demo")
+            .draft(chrono::Utc::now(), &Producer::example())
+            .stamp(7);
+        let text = serde_json::to_string(&good).unwrap();
+        assert_eq!(Envelope::decode(&text).unwrap(), good);
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        v["schema_version"] = Value::from(1);
+        assert!(
+            Envelope::decode(&v.to_string())
+                .unwrap_err()
+                .starts_with("schema_version 1 is not")
+        );
+        v.as_object_mut().unwrap().remove("schema_version");
+        assert_eq!(
+            Envelope::decode(&v.to_string()).unwrap_err(),
+            "schema_version is missing"
+        );
+        assert_eq!(
+            Envelope::decode("[1]").unwrap_err(),
+            "an array is not an envelope object"
+        );
+        assert!(
+            Envelope::decode(&text[..text.len() / 2]).is_err(),
+            "truncated"
+        );
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        v["payload"] = Value::from("x");
+        assert_eq!(
+            Envelope::decode(&v.to_string()).unwrap_err(),
+            "payload is not an object"
+        );
+    }
+
+    #[test]
+    fn a_root_event_correlates_with_itself_and_a_caused_one_with_its_cause() {
+        let now = chrono::Utc::now();
+        let producer = Producer::example();
+        let draft = EnvelopeDraft::new(now, "T", ("Mission", "m1"), &producer, Value::Null);
+        let root = draft.clone().stamp(3);
+        assert_eq!(root.correlation_id, root.event_id);
+        assert_eq!(root.causation_id, None);
+        assert_eq!(
+            (
+                root.lamport_clock,
+                root.aggregate_type.as_str(),
+                root.aggregate_id.as_str()
+            ),
+            (3, "Mission", "m1")
+        );
+        assert_eq!(
+            root.timestamp,
+            crate::auth::session::Timestamp(now).to_iso()
+        );
+        let caused = EnvelopeDraft {
+            causation_id: Some("C".into()),
+            ..draft
+        }
+        .stamp(4);
+        assert_eq!(
+            (
+                caused.correlation_id.as_str(),
+                caused.causation_id.as_deref()
+            ),
+            ("C", Some("C"))
+        );
+    }
+}

@@ -55,7 +55,7 @@ fn the_canary_trips_on_the_seed_notes_exact_mis_seed() {
 }
 
 #[test]
-#[should_panic(expected = "built but never run")]
+#[should_panic(expected = "built but never run: `spec-kitty paths --json`")]
 fn a_command_built_and_never_run_fails_the_test() {
     let home = crate::builder().build();
     let _cmd = home.command().args(["paths", "--json"]);
@@ -105,6 +105,11 @@ fn strict_json_rejects_every_malformed_stdout_and_shows_both_streams() {
     let text = panic_text(|| {
         let _ = run.json();
     });
+    assert!(text.contains("command: spec-kitty paths\n"), "{text}");
+    assert!(
+        text.contains(&format!("program: {}\n", run.program())),
+        "{text}"
+    );
     assert!(text.contains("exit status:"), "{text}");
     assert!(text.contains("----- stdout -----\nroot "), "{text}");
     assert!(text.contains("----- stderr -----"), "{text}");
