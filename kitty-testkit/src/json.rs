@@ -200,3 +200,131 @@ impl JsonDoc {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    #[track_caller]
+    fn panic_text(f: impl FnOnce()) -> String {
+        let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the assertion must fail");
+        err.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn exactly_one_object_and_one_newline_is_accepted() {
+        let map = parse_strict_json("{\"result\": \"success\", \"n\": [1, 2]}\n").unwrap();
+        assert_eq!(map["result"], "success");
+        assert_eq!(map["n"], serde_json::json!([1, 2]));
+        assert!(parse_strict_json("{\n  \"pretty\": true\n}\n").is_ok());
+    }
+
+    #[test]
+    fn every_other_stdout_is_rejected_with_the_reason() {
+        use StrictJsonError::*;
+        for (stdout, want) in [
+            ("", Empty),
+            (" \n\t\n", Empty),
+            ("{}\n{}\n", MultipleDocuments(2)),
+            ("{}{}{}\n", MultipleDocuments(3)),
+            ("note\n{}\n", LeadingText("note".into())),
+            ("note\n  [1]\n", LeadingText("note".into())),
+            (" {}\n", LeadingText(String::new())),
+            ("\n{}\n", LeadingText(String::new())),
+            ("{}\ndone\n", TrailingText("done".into())),
+            ("{} x \n", TrailingText("x".into())),
+            ("{}", MissingNewline),
+            ("{}\n\n", MissingNewline),
+            ("{} \n", MissingNewline),
+            ("{}\r\n", MissingNewline),
+            ("[1]\n", NotAnObject("an array")),
+            ("\"s\"\n", NotAnObject("a string")),
+            ("7\n", NotAnObject("a number")),
+            ("null\n", NotAnObject("null")),
+        ] {
+            assert_eq!(parse_strict_json(stdout), Err(want), "{stdout:?}");
+        }
+        match parse_strict_json("not json at all\n") {
+            Err(Invalid(e)) => assert!(e.contains("line 1"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse_strict_json("{\"a\": \n"), Err(Invalid(_))));
+    }
+
+    #[test]
+    fn pointer_assertions_pass_on_a_match_and_fail_with_the_run_otherwise() {
+        let doc = JsonDoc::new(
+            serde_json::json!({"result": "success", "n": {"k": 1}, "slug": "demo-01M8KDZK"}),
+            "----- the run -----".into(),
+        );
+        assert_eq!(doc.value()["n"]["k"], 1);
+        assert_eq!(doc.get("/n/k"), Some(&serde_json::json!(1)));
+        assert_eq!(doc.get("/missing"), None);
+        assert_eq!(doc.str("/result"), "success");
+        doc.assert_eq("/result", "success")
+            .assert_eq("/n/k", 1)
+            .assert_absent("/missing")
+            .assert_mission_dir("/slug", "demo");
+        for (text, want) in [
+            (
+                panic_text(|| {
+                    doc.at("/missing");
+                }),
+                "JSON pointer /missing is absent from stdout's document",
+            ),
+            (
+                panic_text(|| {
+                    doc.str("/n");
+                }),
+                "JSON pointer /n holds {\"k\":1}, not a string",
+            ),
+            (
+                panic_text(|| {
+                    doc.assert_eq("/n/k", 2);
+                }),
+                "JSON pointer /n/k: expected 2, found 1",
+            ),
+            (
+                panic_text(|| {
+                    doc.assert_absent("/result");
+                }),
+                "JSON pointer /result should be absent but holds \"success\"",
+            ),
+            (
+                panic_text(|| {
+                    doc.assert_mission_dir("/slug", "other");
+                }),
+                "JSON pointer /slug: expected the mission directory name other-<mid8>, found \"demo-01M8KDZK\"",
+            ),
+        ] {
+            assert!(text.starts_with(want), "{text}");
+            assert!(text.ends_with("\n----- the run -----"), "{text}");
+        }
+        for bad in [
+            "demo",
+            "demo-",
+            "demo01M8KDZK",
+            "demo-01M8KDZ",
+            "demo-01M8KDZKX",
+            "demo-01m8kdzk",
+            "demo-01M8KD-K",
+        ] {
+            let doc = JsonDoc::new(serde_json::json!({ "slug": bad }), String::new());
+            panic_text(|| {
+                doc.assert_mission_dir("/slug", "demo");
+            });
+        }
+        assert_eq!(
+            JsonDoc::parse("[]\n").unwrap_err(),
+            StrictJsonError::NotAnObject("an array")
+        );
+        assert_eq!(
+            JsonDoc::parse("{\"a\": 1}\n").unwrap().value(),
+            &serde_json::json!({"a": 1})
+        );
+    }
+}
