@@ -123,3 +123,98 @@ impl Diagnostics {
         self.lines.iter().map(|l| l.code.to_string()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SyncDiagnosticCode::{ServerAuthFailure, ServerUnavailable};
+
+    fn line(code: &str) -> String {
+        format!(
+            "sync_diagnostic severity=warning diagnostic_code={code} fatal=false sync_phase=final_sync message=m\n"
+        )
+    }
+
+    #[track_caller]
+    fn panics(f: impl FnOnce()) -> String {
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("must fail");
+        err.downcast_ref::<String>().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn only_diagnostic_lines_are_parsed_known_and_unknown_codes_alike() {
+        let stderr = format!(
+            "progress\n{}{}sync_diagnostic broken\n",
+            line("sync.server_unavailable"),
+            line("sync.some_future_code")
+        );
+        let d = Diagnostics::from_stderr(&stderr);
+        let codes: Vec<String> = d.lines().iter().map(|l| l.code.to_string()).collect();
+        assert_eq!(codes, ["sync.server_unavailable", "sync.some_future_code"]);
+        assert_eq!(parse_diagnostics(&stderr).len(), 2);
+        assert!(parse_diagnostics("no diagnostics\n").is_empty());
+    }
+
+    #[test]
+    fn checks_pass_only_when_they_hold_and_failures_show_the_codes_and_the_stream() {
+        let one = Diagnostics::from_stderr(&line("sync.server_unavailable"));
+        let two = Diagnostics::from_stderr(
+            &(line("sync.server_unavailable") + &line("sync.server_auth_failure")),
+        );
+        let none = Diagnostics::from_stderr("quiet\n");
+
+        assert_eq!(
+            one.find(&ServerUnavailable).map(|l| &l.code),
+            Some(&ServerUnavailable)
+        );
+        assert!(one.find(&ServerAuthFailure).is_none());
+        assert!(one.check_fired(ServerUnavailable).is_ok());
+        assert!(two.check_fired(ServerAuthFailure).is_ok());
+        let e = one.check_fired(ServerAuthFailure).unwrap_err();
+        assert!(e.starts_with("expected diagnostic sync.server_auth_failure on stderr, but it did not fire (fired: [\"sync.server_unavailable\"])\n----- stderr -----\nsync_diagnostic"), "{e}");
+
+        assert!(one.check_exactly_one(ServerUnavailable).is_ok());
+        assert!(one.check_exactly_one(ServerAuthFailure).is_err());
+        assert!(none.check_exactly_one(ServerUnavailable).is_err());
+        let e = two.check_exactly_one(ServerUnavailable).unwrap_err();
+        assert!(e.starts_with("expected exactly one diagnostic, sync.server_unavailable, found [\"sync.server_unavailable\", \"sync.server_auth_failure\"]\n----- stderr -----"), "{e}");
+
+        assert!(one.check_not_fired(ServerAuthFailure).is_ok());
+        let e = one.check_not_fired(ServerUnavailable).unwrap_err();
+        assert!(
+            e.starts_with(
+                "diagnostic sync.server_unavailable fired but must not\n----- stderr -----"
+            ),
+            "{e}"
+        );
+
+        assert_eq!(one.assert_fired(ServerUnavailable).code, ServerUnavailable);
+        assert_eq!(
+            one.assert_exactly_one(ServerUnavailable).code,
+            ServerUnavailable
+        );
+        none.assert_none().assert_not_fired(ServerUnavailable);
+        assert!(
+            panics(|| {
+                one.assert_fired(ServerAuthFailure);
+            })
+            .contains("did not fire")
+        );
+        assert!(
+            panics(|| {
+                one.assert_not_fired(ServerUnavailable);
+            })
+            .contains("fired but must not")
+        );
+        assert!(
+            panics(|| {
+                two.assert_exactly_one(ServerUnavailable);
+            })
+            .contains("expected exactly one")
+        );
+        let e = panics(|| {
+            one.assert_none();
+        });
+        assert!(e.starts_with("expected no sync diagnostic, found [\"sync.server_unavailable\"]\n----- stderr -----"), "{e}");
+    }
+}

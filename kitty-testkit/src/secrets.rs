@@ -36,3 +36,35 @@ impl SecretSources {
             .find_map(|s| s.find_in(stdout).or_else(|| s.find_in(stderr)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_on_either_stream_of_any_source_is_a_leak() {
+        let home = Secrets::default();
+        home.add("tok-home");
+        home.add("tok-home");
+        home.add("");
+        assert_eq!(
+            home.all(),
+            ["tok-home"],
+            "added once, and never the empty string"
+        );
+        let saas = Secrets::default();
+        saas.add("tok-saas");
+        let sources = SecretSources(vec![home.clone(), saas.clone()]);
+        assert_eq!(sources.leaked("clean", "clean"), None);
+        assert_eq!(sources.leaked("x tok-home x", ""), Some("tok-home".into()));
+        assert_eq!(sources.leaked("", "x tok-saas x"), Some("tok-saas".into()));
+        assert_eq!(home.find_in("tok-hom"), None);
+        // A clone shares the set: a token issued later is still guarded.
+        saas.clone().add("tok-late");
+        assert_eq!(sources.leaked("", "tok-late"), Some("tok-late".into()));
+        assert_eq!(
+            SecretSources::default().leaked("tok-home", "tok-saas"),
+            None
+        );
+    }
+}

@@ -111,3 +111,97 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&Path)) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "x").unwrap();
+    }
+
+    #[test]
+    fn only_state_outside_where_the_binary_reads_is_stray() {
+        let dir = tempfile::tempdir().unwrap();
+        let sb = dir.path();
+        let kh = sb.join("kitty-home");
+        let check = StrayCheck {
+            sandbox: sb.to_path_buf(),
+            auth_dir: kh.join("auth"),
+            outbox_db: kh.join("sync/outbox.sqlite3"),
+            home_env_file: kh.join(".kitty.env"),
+            allowed: Arc::default(),
+        };
+        // Where the binary reads, and what the home wrote deliberately: never stray.
+        for ok in [
+            "kitty-home/auth/session.json",
+            "kitty-home/auth/session.salt",
+            "kitty-home/sync/outbox.sqlite3",
+            "kitty-home/.kitty.env",
+            "repo/.kittify/.kitty.env",
+            "ops/deliberate.env/.kitty.env",
+            "repo/.git/auth/session.json",
+            "notes/session.txt",
+        ] {
+            touch(&sb.join(ok));
+        }
+        check
+            .allowed
+            .lock()
+            .unwrap()
+            .env_files
+            .push(sb.join("ops/deliberate.env/.kitty.env"));
+        // Symbolic links are not followed (the linked tree is checked where it really is).
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(kh.join("auth"), sb.join("link")).unwrap();
+        assert_eq!(check.scan(true), []);
+
+        touch(&sb.join("home/.spec-kitty/auth/session.salt"));
+        touch(&sb.join("elsewhere/outbox.sqlite3"));
+        touch(&sb.join("home/.kitty.env"));
+        let mut found = check.scan(true);
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        let short: Vec<(String, &str, PathBuf)> = found
+            .iter()
+            .map(|s| {
+                (
+                    s.path.strip_prefix(sb).unwrap().display().to_string(),
+                    s.what,
+                    s.reads.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            short,
+            [
+                (
+                    "elsewhere/outbox.sqlite3".to_string(),
+                    "an outbox database",
+                    check.outbox_db.clone()
+                ),
+                (
+                    "home/.kitty.env".to_string(),
+                    "an operator env file",
+                    check.home_env_file.clone()
+                ),
+                (
+                    "home/.spec-kitty/auth/session.salt".to_string(),
+                    "a session store",
+                    check.auth_dir.clone()
+                ),
+            ]
+        );
+        // A deliberate mis-seed is left to the canary by the per-run check, and reported by it.
+        check
+            .allowed
+            .lock()
+            .unwrap()
+            .mis_seeds
+            .push(sb.join("home/.spec-kitty/auth"));
+        assert_eq!(check.scan(false).len(), 2);
+        assert_eq!(check.scan(true).len(), 3);
+        let text = found[2].to_string();
+        assert!(text.starts_with(&format!("STRAY STATE: a session store at {}, but spec-kitty reads {} in this home; seed through IsolatedHome::seed", found[2].path.display(), check.auth_dir.display())), "{text}");
+    }
+}
