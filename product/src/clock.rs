@@ -33,3 +33,27 @@ impl Clock {
         self.fixed.unwrap_or_else(|| Utc::now().trunc_subsecs(0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Timelike;
+
+    #[test]
+    fn a_fixed_clock_is_stopped_and_the_system_clock_is_truncated() {
+        let t = DateTime::parse_from_rfc3339("2026-11-27T12:00:00.123456789Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(Clock::fixed(t).now(), t);
+        assert_eq!(Clock::fixed(t).now_micros(), t);
+        let before = Utc::now().trunc_subsecs(0);
+        let (now, micros) = (Clock::system().now(), Clock::default().now_micros());
+        assert_eq!(now.nanosecond(), 0);
+        assert_eq!(micros.nanosecond() % 1_000, 0);
+        assert!(
+            now >= before && micros >= before,
+            "the system clock is the real time"
+        );
+        assert!(now <= Utc::now() && micros <= Utc::now());
+    }
+}

@@ -20,7 +20,9 @@ impl Formatter for PythonFormatter {
     }
     fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, s: &str) -> io::Result<()> {
         for c in s.chars() {
-            if c.is_ascii() {
+            // Python's `ensure_ascii` keeps only ' '..='~' as is (control characters never get
+            // here: serde_json escapes them through `write_char_escape`); DEL is escaped too.
+            if c.is_ascii() && c != '\u{7f}' {
                 w.write_all(&[c as u8])?;
             } else {
                 let mut units = [0u16; 2];
@@ -58,4 +60,30 @@ pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_
     value.serialize(&mut Serializer::with_formatter(&mut out, PythonFormatter))?;
     // The formatter only ever writes ASCII.
     Ok(String::from_utf8(out).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_python_json;
+    use serde_json::json;
+
+    #[test]
+    fn output_is_byte_identical_to_python_json_dumps() {
+        // json.dumps({"a": [1, "é", None, True], "b": {"c": 1.5, "d": []}, "e": "x\u{1F431}"})
+        let v = json!({"a": [1, "é", null, true], "b": {"c": 1.5, "d": []}, "e": "x\u{1F431}"});
+        assert_eq!(
+            to_python_json(&v).unwrap(),
+            r#"{"a": [1, "\u00e9", null, true], "b": {"c": 1.5, "d": []}, "e": "x\ud83d\udc31"}"#
+        );
+        // json.dumps("q\"b\\\x08\x0c\n\r\t/\x01\x7f")
+        assert_eq!(
+            to_python_json("q\"b\\\u{8}\u{c}\n\r\t/\u{1}\u{7f}").unwrap(),
+            r#""q\"b\\\b\f\n\r\t/\u0001\u007f""#
+        );
+        assert_eq!(to_python_json(&json!({})).unwrap(), "{}");
+        assert_eq!(
+            to_python_json(&json!([[], [1, 2]])).unwrap(),
+            "[[], [1, 2]]"
+        );
+    }
 }
