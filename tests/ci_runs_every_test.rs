@@ -202,23 +202,72 @@ fn every_job_that_runs_the_suite_installs_the_reference_first() {
     );
 }
 
+/// The text of one job of the workflow (from its `name:` key line to the next job), or "".
+fn job(text: &str, key: &str) -> String {
+    let head = format!("  {key}:\n");
+    let Some(start) = text.find(&head) else {
+        return String::new();
+    };
+    let body = &text[start + head.len()..];
+    let end = body
+        .lines()
+        .scan(0, |at, line| {
+            let here = *at;
+            *at += line.len() + 1;
+            Some((here, line))
+        })
+        .find(|(_, line)| line.starts_with("  ") && !line.starts_with("   ") && line.ends_with(':'))
+        .map_or(body.len(), |(at, _)| at);
+    body[..end].to_string()
+}
+
 /// Mutation testing is a habit: every pull request's changed lines, and the whole workspace on a
 /// schedule, through the one script that reads `.cargo/mutants.toml`.
 #[test]
 fn the_workflow_runs_mutation_testing_in_the_diff_and_on_a_schedule() {
+    let in_diff = job(WORKFLOW, "mutants-in-diff");
     assert!(
-        WORKFLOW.contains("bash scripts/mutants --in-diff"),
-        "no job runs `scripts/mutants --in-diff` on pull requests"
+        in_diff.contains("if: github.event_name == 'pull_request'")
+            && in_diff.contains("bash scripts/mutants --in-diff"),
+        "no job runs `scripts/mutants --in-diff` on pull requests:\n{in_diff}"
     );
+    let scheduled = job(WORKFLOW, "mutants-scheduled");
     assert!(
-        WORKFLOW.contains("schedule:") && WORKFLOW.contains("bash scripts/mutants --shard"),
-        "no scheduled job runs the whole mutation pass"
+        WORKFLOW.contains("schedule:")
+            && scheduled.contains("github.event_name == 'schedule'")
+            && scheduled.contains("bash scripts/mutants --shard")
+            && scheduled.contains("path: mutants.out"),
+        "no scheduled job runs the whole mutation pass and uploads its report:\n{scheduled}"
     );
+    for (name, text) in [
+        ("mutants-in-diff", &in_diff),
+        ("mutants-scheduled", &scheduled),
+    ] {
+        // The workflow turns incremental builds off; a mutant rebuild needs them.
+        assert!(
+            text.contains("CARGO_INCREMENTAL: \"1\""),
+            "{name} must build incrementally:\n{text}"
+        );
+    }
     let config = include_str!("../.cargo/mutants.toml");
     assert!(config.contains("test_tool = \"nextest\""), "{config}");
+    assert!(config.contains("profile = \"mutants\""), "{config}");
+    let manifest = include_str!("../Cargo.toml");
+    assert!(
+        manifest.contains("[profile.mutants]"),
+        "the mutants cargo profile is missing"
+    );
     let script = include_str!("../scripts/mutants");
     assert!(
         script.contains("caught rate"),
         "scripts/mutants must print the caught rate"
     );
+}
+
+#[test]
+fn a_job_is_read_to_its_end_only() {
+    let text = "jobs:\n  a:\n    x: 1\n    steps:\n      - run: a\n  b:\n    y: 2\n";
+    assert_eq!(job(text, "a"), "    x: 1\n    steps:\n      - run: a\n");
+    assert_eq!(job(text, "b"), "    y: 2\n");
+    assert_eq!(job(text, "c"), "");
 }
