@@ -49,7 +49,7 @@ impl SpecKittyBin {
             "CARGO_BIN_EXE_spec-kitty",
         ]
         .iter()
-        .find_map(|name| var(name).filter(|v| !v.is_empty()))
+        .find_map(|name| crate::process_env::non_empty(var(name)))
         .map(|p| Self::at(PathBuf::from(p)))
     }
 

@@ -520,7 +520,8 @@ impl fmt::Display for RunOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "command: {}", self.command)?;
         writeln!(f, "program: {}", self.program)?;
-        writeln!(f, "exit status: {}", self.status)?;
+        // "exit status: N" or "signal: N (SIGKILL)".
+        writeln!(f, "{}", self.status)?;
         writeln!(f, "----- stdout -----")?;
         writeln!(f, "{}", self.stdout)?;
         writeln!(f, "----- stderr -----")?;
@@ -531,5 +532,36 @@ impl fmt::Display for RunOutput {
 impl fmt::Debug for RunOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::RunOutput;
+
+    #[test]
+    fn a_run_shows_its_command_status_and_both_streams_whole() {
+        let run = RunOutput::synthetic("spec-kitty paths --json", 3, "out\n", "err\n");
+        assert_eq!(run.code(), Some(3));
+        assert_eq!(
+            RunOutput::synthetic("spec-kitty", 0, "", "").code(),
+            Some(0)
+        );
+        assert_eq!(
+            RunOutput::synthetic("spec-kitty", 256 + 7, "", "").code(),
+            Some(7)
+        );
+        assert_eq!(
+            (run.program(), run.stdout(), run.stderr()),
+            ("spec-kitty", "out\n", "err\n")
+        );
+        let shown = "command: spec-kitty paths --json\nprogram: spec-kitty\nexit status: 3\n\
+                     ----- stdout -----\nout\n\n----- stderr -----\nerr\n";
+        assert_eq!(run.to_string(), shown);
+        assert_eq!(
+            format!("{run:?}"),
+            shown,
+            "Debug (what unwrap and assert_eq print) is the same"
+        );
     }
 }

@@ -253,6 +253,7 @@ mod http;
 mod json;
 mod outbox;
 mod plugin;
+mod process_env;
 mod real_home;
 mod reference;
 mod repo;

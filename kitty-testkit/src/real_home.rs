@@ -25,9 +25,7 @@ pub struct RealHomeGuard {
 impl RealHomeGuard {
     /// The real `HOME` of the test process (not an isolated home's). `None` when HOME is unset.
     pub fn snapshot() -> Option<Self> {
-        std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(|h| Self::of(Path::new(&h)))
+        crate::process_env::non_empty_var("HOME").map(|h| Self::of(Path::new(&h)))
     }
 
     /// The top level of `dir` now.

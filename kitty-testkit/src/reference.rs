@@ -57,7 +57,7 @@ impl ReferenceCli {
     /// }
     /// ```
     pub fn locate() -> Result<Self, ReferenceMissing> {
-        if let Some(p) = std::env::var_os(REFERENCE_OVERRIDE_VAR).filter(|v| !v.is_empty()) {
+        if let Some(p) = crate::process_env::non_empty_var(REFERENCE_OVERRIDE_VAR) {
             let p = PathBuf::from(p);
             return if p.is_file() {
                 Ok(Self::at(p))

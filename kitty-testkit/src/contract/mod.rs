@@ -73,7 +73,7 @@ impl EventContract {
     /// }
     /// ```
     pub fn locate() -> Result<Self, String> {
-        if let Some(p) = std::env::var_os(CONTRACT_PYTHON_VAR).filter(|v| !v.is_empty()) {
+        if let Some(p) = crate::process_env::non_empty_var(CONTRACT_PYTHON_VAR) {
             return Ok(Self::with_python(p));
         }
         let reference = crate::ReferenceCli::locate().map_err(|e| e.to_string())?;

@@ -127,3 +127,25 @@ pub struct BatchResponse {
     #[serde(default)]
     pub results: Vec<EventResult>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_grant_defaults_its_lifetime_and_never_shows_its_tokens() {
+        let grant: TokenGrant = serde_json::from_str(
+            r#"{"access_token": "acc-SECRET", "refresh_token": "ref-SECRET"}"#,
+        )
+        .unwrap();
+        assert_eq!(grant.expires_in, 3600);
+        assert_eq!(
+            (grant.refresh_token_expires_in, grant.generation),
+            (None, None)
+        );
+        assert_eq!(format!("{grant:?}"), "TokenGrant { expires_in: 3600, .. }");
+        let grant: TokenGrant =
+            serde_json::from_str(r#"{"access_token": "a", "expires_in": 60}"#).unwrap();
+        assert_eq!(grant.expires_in, 60);
+    }
+}

@@ -58,7 +58,12 @@ fn the_canary_trips_on_the_seed_notes_exact_mis_seed() {
 #[should_panic(expected = "built but never run: `spec-kitty paths --json`")]
 fn a_command_built_and_never_run_fails_the_test() {
     let home = crate::builder().build();
-    let _cmd = home.command().args(["paths", "--json"]);
+    let cmd = home.command().args(["paths", "--json"]);
+    let shown = format!("{cmd:?}");
+    assert!(
+        shown.starts_with("KittyCommand { command: \"spec-kitty paths --json\", cwd: "),
+        "{shown}"
+    );
 }
 
 #[test]
