@@ -127,18 +127,13 @@ impl Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expect_panic as panics;
     use SyncDiagnosticCode::{ServerAuthFailure, ServerUnavailable};
 
     fn line(code: &str) -> String {
         format!(
             "sync_diagnostic severity=warning diagnostic_code={code} fatal=false sync_phase=final_sync message=m\n"
         )
-    }
-
-    #[track_caller]
-    fn panics(f: impl FnOnce()) -> String {
-        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("must fail");
-        err.downcast_ref::<String>().cloned().unwrap_or_default()
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -165,6 +166,7 @@ pub struct FakeSaas {
     state: Arc<Mutex<State>>,
     issued: crate::secrets::Secrets,
     server: Option<crate::http::Server>,
+    contract_log: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for FakeSaas {
@@ -206,7 +208,24 @@ impl FakeSaas {
             state,
             issued,
             server: Some(server),
+            contract_log: crate::process_env::non_empty_var(crate::CONTRACT_LOG_VAR)
+                .map(PathBuf::from),
         }
+    }
+
+    /// When this fake is dropped, log every envelope it received to a new file in `dir` (for
+    /// `scripts/validate-events`). Every FakeSaas does this when the test process has
+    /// `KITTY_TESTKIT_CONTRACT_LOG` set; this sets the directory for one fake.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut saas = kitty_testkit::FakeSaas::start();
+    /// saas.set_contract_log(dir.path());
+    /// drop(saas); // nothing received: nothing logged
+    /// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    /// ```
+    pub fn set_contract_log(&mut self, dir: impl Into<PathBuf>) {
+        self.contract_log = Some(dir.into());
     }
 
     /// The base URL (`http://127.0.0.1:<port>`).
@@ -339,7 +358,9 @@ impl FakeSaas {
 
 impl Drop for FakeSaas {
     fn drop(&mut self) {
-        crate::contract::log_received(&self.received_events());
+        if let Some(dir) = &self.contract_log {
+            crate::contract::log_received(dir, &self.received_events());
+        }
         drop(self.server.take());
     }
 }

@@ -204,16 +204,7 @@ impl JsonDoc {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::panic::{AssertUnwindSafe, catch_unwind};
-
-    #[track_caller]
-    fn panic_text(f: impl FnOnce()) -> String {
-        let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the assertion must fail");
-        err.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default()
-    }
+    use crate::expect_panic as panic_text;
 
     #[test]
     fn exactly_one_object_and_one_newline_is_accepted() {

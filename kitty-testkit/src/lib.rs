@@ -252,6 +252,7 @@ mod home;
 mod http;
 mod json;
 mod outbox;
+mod panics;
 mod plugin;
 mod process_env;
 mod real_home;
@@ -278,6 +279,7 @@ pub use git_shim::GitStall;
 pub use home::{IsolatedHome, IsolatedHomeBuilder, KEEP_VAR};
 pub use json::{JsonDoc, StrictJsonError, parse_strict_json};
 pub use outbox::HeldLock;
+pub use panics::expect_panic;
 pub use plugin::find_binary;
 pub use real_home::RealHomeGuard;
 pub use reference::{

@@ -108,14 +108,9 @@ fn a_stale_plugin_first_on_path_is_caught() {
     }
     let home = IsolatedHome::builder().prepend_path(&stale_dir).build();
     let installed = home.install_plugin(&plugin());
-    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let message = kitty_testkit::expect_panic(|| {
         home.assert_plugin_resolves("whoami", &installed);
-    }));
-    let message = caught
-        .expect_err("the stale plugin must be noticed")
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    });
     assert!(
         message.contains("a stale plugin answers first"),
         "{message}"

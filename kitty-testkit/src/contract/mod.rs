@@ -190,11 +190,9 @@ impl EventContract {
     }
 }
 
-/// Append `envelopes` to a file in the contract log directory, when one is configured.
-pub(crate) fn log_received(envelopes: &[Value]) {
-    let Some(dir) = std::env::var_os(CONTRACT_LOG_VAR).filter(|v| !v.is_empty()) else {
-        return;
-    };
+/// Write `envelopes` to a new file in the contract log directory `dir`, one
+/// `{"test": ..., "envelope": ...}` line each (nothing when there are none).
+pub(crate) fn log_received(dir: &Path, envelopes: &[Value]) {
     if envelopes.is_empty() {
         return;
     }
@@ -218,8 +216,7 @@ pub(crate) fn log_received(envelopes: &[Value]) {
         }
     })
     .collect();
-    let dir = PathBuf::from(dir);
-    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::create_dir_all(dir);
     let mut text = String::new();
     for e in envelopes {
         text.push_str(&serde_json::json!({"test": test, "envelope": e}).to_string());

@@ -1,7 +1,7 @@
 //! Every envelope kitty sends conforms to the published event contract (`spec-kitty-events`,
 //! checked with its own validator), carries the project's identity, and a corrupted copy fails.
 
-use kitty_testkit::{EventContract, FakeSaas, IsolatedHome, Repo, SessionSeed};
+use kitty_testkit::{EventContract, FakeSaas, IsolatedHome, Repo, SessionSeed, expect_panic};
 use serde_json::Value;
 
 fn delivered_mission_created() -> (IsolatedHome, Repo, FakeSaas, Value) {
@@ -117,4 +117,51 @@ fn corrupting_one_field_fails_the_contract() {
         assert!(!verdict.valid, "{what} was not caught by the contract");
         assert!(!verdict.problems.is_empty(), "{what}: no problem named");
     }
+    // The assertion the suites use fails on them too, and on nothing to check.
+    let contract = EventContract::require();
+    contract.assert_conforms(&envelopes[..1]);
+    let text = expect_panic(|| contract.assert_conforms(&envelopes));
+    assert!(
+        text.starts_with("7 of 8 envelope(s) break the event contract (spec-kitty-events 6.1.0)"),
+        "{text}"
+    );
+    let text = expect_panic(|| contract.assert_conforms(&[]));
+    assert!(text.starts_with("no envelope to check"), "{text}");
+}
+
+/// The contract log that `scripts/validate-events` checks: what a fake received, one line per
+/// envelope, in a new file per fake.
+#[test]
+fn a_fake_logs_what_it_received_for_the_contract_check() {
+    let (_home, _repo, mut saas, event) = delivered_mission_created();
+    let dir = tempfile::tempdir().unwrap();
+    saas.set_contract_log(dir.path().join("log"));
+    drop(saas);
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("log"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(
+        name.ends_with(".jsonl") && name.contains(&format!("-{}-", std::process::id())),
+        "{name}"
+    );
+    assert!(
+        name.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+        "{name}"
+    );
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["envelope"], event);
+    let thread = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .to_string();
+    assert_eq!(lines[0]["test"], thread.as_str());
 }

@@ -1,16 +1,7 @@
 //! The harness's own guards: each must fail when what it guards breaks.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
+use kitty_testkit::expect_panic as panic_text;
 use kitty_testkit::{DriftError, IsolatedHome, SessionSeed, StrictJsonError};
-
-fn panic_text(f: impl FnOnce()) -> String {
-    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the guard must panic");
-    err.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
 
 #[test]
 fn seeding_lands_where_the_binary_reads() {
@@ -242,14 +233,9 @@ fn a_hand_written_wrong_seed_is_stray_state_at_the_next_run() {
     assert!(text.contains(".spec-kitty/auth/session"), "{text}");
     assert!(text.contains("kitty-home/auth"), "{text}");
     assert!(text.contains("never a hand-built path"), "{text}");
-    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let message = panic_text(|| {
         let _ = home.command().args(["paths", "--json"]).run();
-    }))
-    .expect_err("the next run must fail");
-    let message = panicked
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    });
     assert!(
         message.starts_with("STRAY STATE: a session store"),
         "{message}"
