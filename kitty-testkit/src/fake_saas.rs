@@ -510,3 +510,17 @@ fn results(events: &[Value], statuses: &[String], reason: Option<&str>) -> Value
         .collect();
     json!({ "results": results })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::url_decode;
+
+    #[test]
+    fn form_values_are_percent_and_plus_decoded_and_malformed_escapes_kept() {
+        assert_eq!(url_decode("a+b%41%2fc"), "a bA/c");
+        assert_eq!(url_decode("%zz%4"), "%zz%4");
+        assert_eq!(url_decode("%"), "%");
+        assert_eq!(url_decode("50%"), "50%");
+        assert_eq!(url_decode("%C3%A9"), "é");
+    }
+}
