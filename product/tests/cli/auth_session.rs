@@ -114,6 +114,23 @@ fn logout_with_an_unreachable_server_still_deletes() {
 }
 
 #[test]
+fn logout_refused_by_the_server_still_deletes() {
+    let saas = FakeSaas::start();
+    saas.set_revoke_status(500);
+    let home = crate::builder().fake_saas(&saas).build();
+    let seed = SessionSeed::with_private_team();
+    home.seed(&seed);
+    let run = home.command().args(["auth", "logout", "--json"]).run();
+    run.assert_success()
+        .json()
+        .assert_eq("/revoked", false)
+        .assert_eq("/logged_out", true);
+    run.assert_stderr_contains("could not revoke the session on the server");
+    assert_eq!(saas.requests_to("/oauth/revoke").len(), 1, "it asked");
+    assert!(home.read_session().is_none());
+}
+
+#[test]
 fn logout_force_skips_revoke_and_clears_a_broken_store() {
     let saas = FakeSaas::start();
     let home = crate::builder().fake_saas(&saas).build();
