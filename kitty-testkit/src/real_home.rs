@@ -83,3 +83,51 @@ fn top_level(dir: &Path) -> BTreeMap<OsString, Option<SystemTime>> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appearing_modified_and_disappearing_entries_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        std::fs::write(home.join("stays"), "").unwrap();
+        std::fs::write(home.join("goes"), "").unwrap();
+        std::fs::create_dir(home.join("touched")).unwrap();
+        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(home.join("stays"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let guard = RealHomeGuard::of(home);
+        guard.assert_unchanged();
+        std::fs::remove_file(home.join("goes")).unwrap();
+        std::fs::write(home.join("touched/inner"), "").unwrap(); // changes the directory's mtime
+        std::fs::write(home.join(".spec-kitty"), "").unwrap();
+        // The directory's mtime may not move within the clock's resolution: force it.
+        std::fs::File::open(home.join("touched"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let show = |kind: &str, name: &str| format!("{kind}: {}", home.join(name).display());
+        let want = [
+            show("appeared", ".spec-kitty"),
+            show("modified", "touched"),
+            show("disappeared", "goes"),
+        ];
+        assert_eq!(guard.changes(), want);
+        let text = crate::expect_panic(|| guard.assert_unchanged());
+        assert_eq!(
+            text,
+            format!(
+                "something reached {} outside any isolated home:\n  {}",
+                home.display(),
+                want.join("\n  ")
+            )
+        );
+        assert!(RealHomeGuard::of(&home.join("absent")).changes().is_empty());
+    }
+}

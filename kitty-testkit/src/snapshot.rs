@@ -151,3 +151,79 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_sees_additions_removals_content_and_mode_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("d")).unwrap();
+        std::fs::write(root.join("d/keep"), "same").unwrap();
+        std::fs::write(root.join("d/edit"), "v1").unwrap();
+        std::fs::write(root.join("gone"), "x").unwrap();
+        let before = DirSnapshot::of(root);
+        assert_eq!(
+            before
+                .paths()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>(),
+            ["d", "d/edit", "d/keep", "gone"]
+        );
+        before.assert_unchanged(&DirSnapshot::of(root));
+        std::fs::write(root.join("d/edit"), "v2").unwrap();
+        std::fs::remove_file(root.join("gone")).unwrap();
+        std::fs::write(root.join("new"), "").unwrap();
+        let after = DirSnapshot::of(root);
+        assert_eq!(
+            before.diff(&after),
+            ["changed: d/edit", "removed: gone", "added: new"]
+        );
+        let text = crate::expect_panic(|| before.assert_unchanged(&after));
+        assert_eq!(
+            text,
+            format!(
+                "expected {} to be unchanged, but:\n  changed: d/edit\n  removed: gone\n  added: new",
+                root.display()
+            )
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(root.join("d/keep"), std::fs::Permissions::from_mode(0o600))
+                .unwrap();
+            std::fs::set_permissions(root.join("d"), std::fs::Permissions::from_mode(0o700))
+                .unwrap();
+            let modes = DirSnapshot::of(root);
+            assert_eq!(after.diff(&modes), ["changed: d", "changed: d/keep"]);
+            assert_eq!(
+                modes.entries[Path::new("d/keep")],
+                Entry::File {
+                    mode: 0o600,
+                    bytes: b"same".to_vec()
+                }
+            );
+        }
+        assert_eq!(
+            format!("{after:?}"),
+            format!(
+                "DirSnapshot {{ root: {:?}, paths: [\"d\", \"d/edit\", \"d/keep\", \"new\"] }}",
+                root
+            )
+        );
+        assert_eq!(DirSnapshot::of(&root.join("absent")).paths().count(), 0);
+    }
+
+    #[test]
+    fn a_filtered_snapshot_leaves_out_whole_subtrees() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("skip/deep")).unwrap();
+        std::fs::write(root.join("skip/deep/f"), "").unwrap();
+        std::fs::write(root.join("kept"), "").unwrap();
+        let snap = DirSnapshot::of_filtered(root, |p| p == Path::new("skip"));
+        assert_eq!(snap.paths().collect::<Vec<_>>(), [Path::new("kept")]);
+    }
+}
