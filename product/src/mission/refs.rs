@@ -130,3 +130,131 @@ impl Refs {
 fn is_object_id(s: &str) -> bool {
     (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "1111111111111111111111111111111111111111";
+    const B: &str = "2222222222222222222222222222222222222222";
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// A worktree layout: HEAD in the worktree's git dir, refs in the common dir.
+    fn layout() -> (tempfile::TempDir, Refs, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let common = dir.path().join("common");
+        let git_dir = common.join("worktrees/wt");
+        std::fs::create_dir_all(&git_dir).unwrap();
+        let refs = Refs::new(&git_dir, &common);
+        (dir, refs, git_dir, common)
+    }
+
+    #[test]
+    fn loose_packed_and_symbolic_refs_resolve_as_git_would() {
+        let (_dir, refs, git_dir, common) = layout();
+        assert_eq!(refs.symbolic("HEAD"), Lookup::Absent);
+        assert_eq!(refs.sha("HEAD"), Lookup::Absent, "no HEAD, no packed-refs");
+        write(&git_dir.join("HEAD"), "ref: refs/heads/main\n");
+        assert_eq!(
+            refs.symbolic("HEAD"),
+            Lookup::Found("refs/heads/main".into())
+        );
+        assert_eq!(refs.sha("HEAD"), Lookup::Absent, "an unborn branch");
+        write(
+            &common.join("packed-refs"),
+            &format!("# pack-refs with: peeled\n{B} refs/heads/other\n{A} refs/heads/main\n^{B}\n"),
+        );
+        assert_eq!(
+            refs.sha("HEAD"),
+            Lookup::Found(A.into()),
+            "from packed-refs"
+        );
+        assert_eq!(refs.sha("refs/heads/other"), Lookup::Found(B.into()));
+        assert_eq!(refs.sha("refs/heads/none"), Lookup::Absent);
+        write(&common.join("refs/heads/main"), &format!("{B}\n"));
+        assert_eq!(
+            refs.sha("HEAD"),
+            Lookup::Found(B.into()),
+            "a loose ref wins over packed-refs"
+        );
+        assert_eq!(
+            refs.symbolic("refs/heads/main"),
+            Lookup::Absent,
+            "not symbolic"
+        );
+        let sha256 = "ab".repeat(32);
+        write(&common.join("refs/heads/long"), &sha256);
+        assert_eq!(refs.sha("refs/heads/long"), Lookup::Found(sha256));
+        write(&common.join("refs/heads/odd"), "not an object id\n");
+        assert_eq!(refs.sha("refs/heads/odd"), Lookup::Unknown);
+        write(&git_dir.join("DETACHED"), &format!("{A}\n"));
+        assert_eq!(refs.sha("DETACHED"), Lookup::Found(A.into()));
+        // A ref that is a directory cannot be read: ask git.
+        std::fs::create_dir_all(common.join("refs/heads/dir/x")).unwrap();
+        assert_eq!(refs.sha("refs/heads/dir"), Lookup::Unknown);
+        std::fs::create_dir_all(common.join("reftable")).unwrap();
+        assert_eq!(
+            refs.symbolic("HEAD"),
+            Lookup::Unknown,
+            "the reftable backend is git's"
+        );
+        assert_eq!(refs.sha("HEAD"), Lookup::Unknown);
+    }
+
+    #[test]
+    fn a_broken_packed_refs_is_unknown_and_bad_lines_are_skipped() {
+        let (_dir, refs, _git_dir, common) = layout();
+        std::fs::create_dir_all(common.join("packed-refs")).unwrap();
+        assert_eq!(refs.sha("refs/heads/main"), Lookup::Unknown);
+        std::fs::remove_dir(common.join("packed-refs")).unwrap();
+        write(
+            &common.join("packed-refs"),
+            &format!("nonsense\nxyz refs/heads/main\n{A}  refs/heads/main\n"),
+        );
+        assert_eq!(refs.sha("refs/heads/main"), Lookup::Absent);
+    }
+
+    #[test]
+    fn the_origin_url_is_read_from_the_config_unless_git_must_answer() {
+        let (_dir, refs, _git_dir, common) = layout();
+        assert_eq!(refs.origin_url(), Lookup::Unknown, "no config");
+        let config = common.join("config");
+        write(
+            &config,
+            "[core]\n\turl = not-this\n[remote \"upstream\"]\n\turl = up\n[remote \"origin\"]\n\tfetch = +refs/heads/*\n\tURL = git@github.com:acme/kitty.git\n\turl = second\n",
+        );
+        assert_eq!(
+            refs.origin_url(),
+            Lookup::Found("git@github.com:acme/kitty.git".into())
+        );
+        write(&config, "[remote \"upstream\"]\n\turl = up\n");
+        assert_eq!(refs.origin_url(), Lookup::Absent);
+        for text in [
+            "[include]\n\tpath = other\n",
+            "[includeIf \"gitdir:x\"]\n",
+            "[remote \"origin\"]\n\turl = \"quoted\"\n",
+            "[remote \"origin\"]\n\turl = a # comment\n",
+        ] {
+            write(&config, text);
+            assert_eq!(refs.origin_url(), Lookup::Unknown, "{text}");
+        }
+    }
+
+    #[test]
+    fn object_ids_are_40_or_64_hex_digits() {
+        assert!(is_object_id(A) && is_object_id(&"f".repeat(64)));
+        for bad in [
+            "",
+            &A[1..],
+            &format!("{A}0"),
+            &"g".repeat(40),
+            &"a".repeat(63),
+        ] {
+            assert!(!is_object_id(bad), "{bad}");
+        }
+    }
+}
