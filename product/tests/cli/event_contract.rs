@@ -73,7 +73,7 @@ fn an_event_queued_with_sync_off_conforms_too() {
 /// uncorrupted envelope passes in the same run.
 #[test]
 fn corrupting_one_field_fails_the_contract() {
-    let (_home, _repo, _saas, event) = delivered_mission_created();
+    let (_home, _repo, saas, event) = delivered_mission_created();
     type Corrupt = fn(&mut Value);
     let corruptions: [(&str, Corrupt); 7] = [
         ("schema_version as an integer", |e| {
@@ -127,6 +127,14 @@ fn corrupting_one_field_fails_the_contract() {
     );
     let text = expect_panic(|| contract.assert_conforms(&[]));
     assert!(text.starts_with("no envelope to check"), "{text}");
+    // And so does the fake's check of what it received, once a corrupted one arrives.
+    saas.assert_received_events_conform(&contract);
+    let url = spec_kitty::internals::saas::url::ServiceUrl::parse(&saas.url()).unwrap();
+    spec_kitty::internals::saas::SaasClient::new(&url, std::time::Duration::from_secs(5))
+        .post_batch("test-token", &envelopes[1..2])
+        .unwrap();
+    let text = expect_panic(|| saas.assert_received_events_conform(&contract));
+    assert!(text.starts_with("1 of 2 envelope(s) break"), "{text}");
 }
 
 /// The contract log that `scripts/validate-events` checks: what a fake received, one line per
