@@ -75,3 +75,17 @@ pub fn shared_only_home() -> IsolatedHome {
     home.seed(&crate::SessionSeed::shared_only());
     home
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_refusing_url_is_a_closed_loopback_port() {
+        let url = super::refusing_url();
+        let port: u16 = url
+            .strip_prefix("http://127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("not a loopback URL with a port: {url}"));
+        assert_ne!(port, 0);
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+    }
+}
