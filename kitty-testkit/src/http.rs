@@ -176,3 +176,137 @@ fn reason(status: u16) -> &'static str {
         _ => "Status",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that echoes what it parsed, answering with the status given in the path.
+    fn echo() -> Server {
+        Server::start(|req: Request| {
+            let status: u16 = req.target.trim_start_matches('/').parse().unwrap_or(200);
+            let headers: Vec<String> = req
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let body = format!(
+                "{} {} [{}] {}",
+                req.method,
+                req.target,
+                headers.join(","),
+                String::from_utf8_lossy(&req.body)
+            );
+            let delay = if req.target == "/slow" {
+                Duration::from_millis(50)
+            } else {
+                Duration::ZERO
+            };
+            (status, body, delay)
+        })
+        .unwrap()
+    }
+
+    /// Read one answer: the status line, and the body by its Content-Length.
+    fn answer(reader: &mut BufReader<TcpStream>) -> (String, String) {
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        let mut length = 0;
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).unwrap();
+            if h.trim_end().is_empty() {
+                break;
+            }
+            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        (
+            status.trim_end().to_string(),
+            String::from_utf8(body).unwrap(),
+        )
+    }
+
+    #[test]
+    fn requests_on_one_connection_are_parsed_and_answered_in_turn() {
+        let server = echo();
+        let stream = TcpStream::connect(server.addr).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let mut reader = BufReader::new(stream);
+        writer
+            .write_all(b"\r\nPOST /a?x=1 HTTP/1.1\r\nX-Kitty:  v 1 \r\nContent-Length: 5\r\n\r\nhelloGET /404 HTTP/1.1\r\n\r\n")
+            .unwrap();
+        assert_eq!(
+            answer(&mut reader),
+            (
+                "HTTP/1.1 200 OK".into(),
+                "POST /a?x=1 [x-kitty=v 1,content-length=5] hello".into()
+            )
+        );
+        assert_eq!(
+            answer(&mut reader),
+            ("HTTP/1.1 404 Not Found".into(), "GET /404 [] ".into())
+        );
+        writer
+            .write_all(b"GET /slow HTTP/1.1\r\nConnection: Close\r\n\r\n")
+            .unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(answer(&mut reader).0, "HTTP/1.1 200 OK");
+        assert!(
+            started.elapsed() >= Duration::from_millis(50),
+            "the delay is applied"
+        );
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert!(
+            rest.is_empty(),
+            "the connection closes after a `Connection: close` answer"
+        );
+    }
+
+    #[test]
+    fn each_status_has_its_reason_phrase() {
+        let phrases: Vec<&str> = [200, 400, 401, 403, 404, 500, 502, 503, 418]
+            .map(reason)
+            .to_vec();
+        assert_eq!(
+            phrases,
+            [
+                "OK",
+                "Bad Request",
+                "Unauthorized",
+                "Forbidden",
+                "Not Found",
+                "Internal Server Error",
+                "Bad Gateway",
+                "Service Unavailable",
+                "Status"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_malformed_request_closes_the_connection() {
+        let server = echo();
+        for garbage in [
+            &b"GET\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nno colon\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nshort",
+        ] {
+            let mut stream = TcpStream::connect(server.addr).unwrap();
+            stream.write_all(garbage).unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut out = Vec::new();
+            stream.read_to_end(&mut out).unwrap();
+            assert!(
+                out.is_empty(),
+                "{:?} got {:?}",
+                String::from_utf8_lossy(garbage),
+                String::from_utf8_lossy(&out)
+            );
+        }
+    }
+}
