@@ -231,3 +231,94 @@ pub(crate) fn set_mode(path: &std::path::Path, mode: u32) {
         let _ = (path, mode);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_timed_from_now_and_carry_their_own_tokens() {
+        let now = Utc::now();
+        let s = SessionSeed::with_private_team();
+        let built = s.build();
+        assert_eq!(
+            (built.access_token.as_str(), built.refresh_token.as_str()),
+            (s.access_token(), s.refresh_token())
+        );
+        assert_ne!(s.access_token(), s.refresh_token());
+        let ahead = built.access_token_expires_at.0 - now;
+        assert!(
+            ahead > Duration::minutes(59) && ahead <= Duration::hours(1) + Duration::seconds(5),
+            "{ahead}"
+        );
+        let refresh = built.refresh_token_expires_at.unwrap().0 - now;
+        assert!(refresh > Duration::days(29), "{refresh}");
+        assert_eq!(built.default_team_id.as_deref(), Some("team-private"));
+        assert_eq!(built.email, "ada@example.com");
+
+        let expired = s.clone().access_expired().build();
+        assert!(
+            expired.access_token_expires_at.0 < now
+                && expired.refresh_token_expires_at.unwrap().0 > now
+        );
+        let dead = s.clone().refresh_expired().build();
+        assert!(dead.access_token_expires_at.0 < dead.refresh_token_expires_at.unwrap().0);
+        assert!(dead.refresh_token_expires_at.unwrap().0 < now);
+
+        let other = SessionSeed::shared_only()
+            .email("grace@example.com")
+            .teams(vec![team("t1", false)])
+            .build();
+        assert_eq!(other.email, "grace@example.com");
+        assert_eq!(
+            other
+                .teams
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>(),
+            ["t1"]
+        );
+        assert!(other.private_team().is_none());
+    }
+
+    #[test]
+    fn teams_and_tokens_have_the_expected_shape() {
+        let private = team("p", true);
+        let shared = team("s", false);
+        assert_eq!(
+            (private.role.as_str(), shared.role.as_str()),
+            ("owner", "member")
+        );
+        assert_eq!(
+            (private.name.as_str(), private.slug.as_str()),
+            ("Team p", "p")
+        );
+        assert!(private.is_private_teamspace && !shared.is_private_teamspace);
+        let (a, b) = (unique_token("access"), unique_token("access"));
+        assert_ne!(a, b);
+        assert!(
+            a.starts_with(&format!("kitty-secret-access-{}-", std::process::id())),
+            "{a}"
+        );
+    }
+
+    #[test]
+    fn every_breakage_names_the_refusal_it_expects() {
+        let phrases: Vec<&str> = BrokenSeed::ALL
+            .iter()
+            .map(BrokenSeed::expected_message)
+            .collect();
+        assert_eq!(
+            phrases,
+            [
+                "chmod 600",
+                "format version 3",
+                "could not be decrypted",
+                "not a valid session blob",
+                "not a valid session blob",
+                "salt",
+                "8 bytes long"
+            ]
+        );
+    }
+}
