@@ -700,6 +700,82 @@ impl Drop for IsolatedHome {
 
 #[cfg(all(test, unix))]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_is_built_from_nothing_but_the_policy_and_the_test() {
+        let home = IsolatedHome::builder()
+            .sync(true)
+            .server("http://127.0.0.1:9")
+            .env("KITTY_EXTRA", "1")
+            .env("SPEC_KITTY_LOG", "debug")
+            .unset("KITTY_EXTRA")
+            .unset("GIT_AUTHOR_NAME")
+            .binary(SpecKittyBin::at("/opt/kitty/spec-kitty"))
+            .build();
+        let base = home.path().to_path_buf();
+        let at = |rel: &str| base.join(rel).to_string_lossy().into_owned();
+        assert_eq!(home.var("SPEC_KITTY_ENABLE_SAAS_SYNC"), Some("1"));
+        assert_eq!(home.var("SPEC_KITTY_SAAS_URL"), Some("http://127.0.0.1:9"));
+        assert_eq!(
+            home.var("SPEC_KITTY_LOG"),
+            Some("debug"),
+            "a registered variable the test set"
+        );
+        assert_eq!(
+            home.var("KITTY_EXTRA"),
+            None,
+            "unset wins over an earlier env"
+        );
+        assert_eq!(
+            home.var("GIT_AUTHOR_NAME"),
+            None,
+            "unset removes a policy variable too"
+        );
+        assert_eq!(home.var("GIT_COMMITTER_NAME"), Some("Kitty Test"));
+        assert_eq!(home.var("HOME").map(str::to_string), Some(at("home")));
+        assert_eq!(
+            home.var("SPEC_KITTY_HOME").map(str::to_string),
+            Some(at("kitty-home"))
+        );
+        assert_eq!(
+            home.var("XDG_CONFIG_HOME").map(str::to_string),
+            Some(at("xdg/config"))
+        );
+        assert_eq!(home.var("GIT_CEILING_DIRECTORIES"), base.to_str());
+        assert_eq!(home.var("GIT_CONFIG_NOSYSTEM"), Some("1"));
+        assert_eq!(home.var("SPEC_KITTY_POLL_SECOND_MS"), Some("10"));
+        let path = home.var("PATH").unwrap_or_default();
+        assert!(
+            path.starts_with(&home.bin_dir().to_string_lossy().into_owned()),
+            "{path}"
+        );
+        assert_eq!(home.host().path(), Path::new("/opt/kitty/spec-kitty"));
+        // Nothing from the test process's own environment beyond the pass-through list.
+        for k in home.env_map().keys() {
+            assert!(
+                !k.starts_with("CARGO"),
+                "{k} leaked into the isolated environment"
+            );
+        }
+
+        let bare = IsolatedHome::builder()
+            .without_home()
+            .without_spec_kitty_home()
+            .build();
+        assert_eq!(
+            (bare.var("HOME"), bare.var("SPEC_KITTY_HOME")),
+            (None, None)
+        );
+        assert_eq!(
+            bare.var("SPEC_KITTY_ENABLE_SAAS_SYNC"),
+            None,
+            "sync is off by default"
+        );
+        let empty = IsolatedHome::builder().empty_spec_kitty_home().build();
+        assert_eq!(empty.var("SPEC_KITTY_HOME"), Some(""));
+    }
+
     #[test]
     fn a_path_directory_with_a_stale_spec_kitty_is_mirrored_without_it() {
         let tmp = tempfile::tempdir().unwrap();
