@@ -160,6 +160,23 @@ fn every_run_fails_when_a_seeded_token_reaches_the_output() {
     // The same program without the token passes.
     let ok = home.program("/bin/sh").args(["-c", "echo fine"]).run();
     ok.assert_success();
+    // A credential the test wrote itself is guarded once declared.
+    let own = home
+        .program("/bin/sh")
+        .args(["-c", "echo pw=hunter2-own >&2"])
+        .run();
+    own.assert_success();
+    home.treat_as_secret("hunter2-own");
+    let text = panic_text(|| {
+        let _ = home
+            .program("/bin/sh")
+            .args(["-c", "echo pw=hunter2-own >&2"])
+            .run();
+    });
+    assert!(
+        text.starts_with("SECRET LEAK:") && text.contains("pw=<redacted>"),
+        "{text}"
+    );
 }
 
 #[test]
