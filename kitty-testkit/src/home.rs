@@ -15,7 +15,8 @@ use crate::command::KittyCommand;
 use crate::drift::DriftError;
 use crate::seed::{BrokenSeed, SessionSeed};
 
-/// Set this in the test process to keep every sandbox after the test (its path goes to stderr).
+/// Set this (to anything but the empty string) in the test process to keep every sandbox after
+/// the test (its path goes to stderr); [`IsolatedHome::keep_on_drop`] keeps one.
 pub const KEEP_VAR: &str = "KITTY_TESTKIT_KEEP";
 
 /// Variables passed through from the test process (nothing else is inherited).
@@ -172,6 +173,7 @@ impl IsolatedHomeBuilder {
             allowed: std::sync::Arc::new(std::sync::Mutex::new(crate::stray::Allowed::default())),
             secrets: seeded_secrets,
             secret_sources: crate::secrets::SecretSources(sources),
+            keep: false,
         };
         if !self.kitty_env.is_empty() {
             let pairs: Vec<(&str, &str)> = self
@@ -360,6 +362,7 @@ pub struct IsolatedHome {
     allowed: std::sync::Arc<std::sync::Mutex<crate::stray::Allowed>>,
     secrets: crate::secrets::Secrets,
     secret_sources: crate::secrets::SecretSources,
+    keep: bool,
 }
 
 impl Default for IsolatedHome {
@@ -600,6 +603,21 @@ impl IsolatedHome {
         crate::drift::check_in(self, Some(dir))
     }
 
+    /// Keep this sandbox after the home is dropped (its path goes to stderr), as
+    /// `KITTY_TESTKIT_KEEP` does for every home: for looking at what a failing test left.
+    ///
+    /// ```
+    /// let mut home = kitty_testkit::IsolatedHome::new();
+    /// home.keep_on_drop();
+    /// let path = home.path().to_path_buf();
+    /// drop(home);
+    /// assert!(path.is_dir());
+    /// std::fs::remove_dir_all(path).unwrap();
+    /// ```
+    pub fn keep_on_drop(&mut self) {
+        self.keep = true;
+    }
+
     /// Write the home tier's operator env file (`<runtime root>/.kitty.env`) with these
     /// variables, replacing it. The binary folds it into its environment (the process
     /// environment wins); the drift canary accepts it as deliberate.
@@ -686,7 +704,7 @@ impl IsolatedHome {
 
 impl Drop for IsolatedHome {
     fn drop(&mut self) {
-        if std::env::var_os(KEEP_VAR).is_some()
+        if (self.keep || crate::process_env::non_empty_var(KEEP_VAR).is_some())
             && let Some(dir) = self.dir.take()
         {
             let kept = dir.keep();
@@ -701,6 +719,21 @@ impl Drop for IsolatedHome {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sandbox_is_removed_on_drop_unless_kept() {
+        let home = IsolatedHome::new();
+        let path = home.path().to_path_buf();
+        assert!(path.is_dir());
+        drop(home);
+        assert!(!path.exists());
+        let mut kept = IsolatedHome::new();
+        kept.keep_on_drop();
+        let path = kept.path().to_path_buf();
+        drop(kept);
+        assert!(path.is_dir());
+        std::fs::remove_dir_all(path).unwrap();
+    }
 
     #[test]
     fn the_environment_is_built_from_nothing_but_the_policy_and_the_test() {

@@ -268,6 +268,15 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_server_stops_listening() {
+        let server = echo();
+        let addr = server.addr;
+        TcpStream::connect(addr).unwrap();
+        drop(server);
+        assert!(TcpStream::connect(addr).is_err());
+    }
+
+    #[test]
     fn each_status_has_its_reason_phrase() {
         let phrases: Vec<&str> = [200, 400, 401, 403, 404, 500, 502, 503, 418]
             .map(reason)

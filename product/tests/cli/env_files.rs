@@ -192,3 +192,25 @@ fn a_hand_written_env_file_is_drift() {
     home.write_home_kitty_env(&[("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")]);
     home.assert_no_drift();
 }
+
+/// The canary as seen from a repository: a repository-tier env file written by hand (not through
+/// `write_repo_kitty_env`) is drift there, and invisible from the home's own work directory.
+#[test]
+fn a_hand_written_repository_env_file_is_drift_seen_from_the_repository() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    let file = repo.path().join(".kittify/.kitty.env");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "NO_COLOR=1\n").unwrap();
+    home.check_drift()
+        .expect("the repository tier is not seen from the work directory");
+    match home.check_drift_in(repo.path()) {
+        Err(kitty_testkit::DriftError::StrayEnvFile { path, tier, sets }) => {
+            assert_eq!(
+                (path, tier.as_str(), sets.as_str()),
+                (file, "repository", "NO_COLOR")
+            );
+        }
+        other => panic!("expected a stray env file, got {other:?}"),
+    }
+}
