@@ -208,3 +208,120 @@ pub fn invalidate(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A store directory with a `session.json`, and the summary published for it at `t0`.
+    fn published(t0: f64) -> (tempfile::TempDir, Session) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("session.json"), "{}").unwrap();
+        let mut session = crate::auth::session::tests::session();
+        session.refresh_token_expires_at = Some(session.access_token_expires_at);
+        publish(dir.path(), &session, t0);
+        (dir, session)
+    }
+
+    fn rewrite(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path_in(dir)).unwrap()).unwrap();
+        edit(&mut v);
+        std::fs::write(path_in(dir), v.to_string()).unwrap();
+    }
+
+    #[test]
+    fn a_summary_is_valid_for_30_seconds_for_the_same_session_file_only() {
+        let t0 = 1_800_000_000.0;
+        let (dir, session) = published(t0);
+        let dir = dir.path();
+        let text = std::fs::read_to_string(path_in(dir)).unwrap();
+        assert!(!text.contains("SECRET"), "never a token: {text}");
+        assert!(
+            text.starts_with("{\"durable_fingerprint\": {\"inode\": "),
+            "sorted keys, Python spacing: {text}"
+        );
+        let hit = load(dir, t0 + 29.5).expect("valid within 30 s");
+        assert_eq!(
+            hit.refresh_token_expires_at,
+            session.refresh_token_expires_at
+        );
+        assert_eq!(hit.summary, Some(Summary::from(&session)));
+        assert_eq!(
+            hit.summary.unwrap().private_team().map(|t| t.id.as_str()),
+            Some("t-1")
+        );
+        assert!(load(dir, t0).is_some());
+        assert!(load(dir, t0 + 30.5).is_none(), "too old");
+        assert!(load(dir, t0 - 1.0).is_none(), "from the future");
+        rewrite(dir, |v| v["max_age_seconds"] = 10.0.into());
+        assert!(
+            load(dir, t0 + 15.0).is_none(),
+            "the file's own shorter maximum age"
+        );
+        assert!(load(dir, t0 + 5.0).is_some());
+        rewrite(dir, |v| v["max_age_seconds"] = 300.0.into());
+        assert!(load(dir, t0 + 60.0).is_none(), "never longer than 30 s");
+        rewrite(dir, |v| v["schema_version"] = 2.into());
+        assert!(load(dir, t0).is_none(), "another schema");
+        rewrite(dir, |v| v["schema_version"] = 1.into());
+        assert!(load(dir, t0).is_some());
+        std::fs::write(dir.join("session.json"), "{ }").unwrap();
+        assert!(load(dir, t0).is_none(), "session.json changed");
+    }
+
+    #[test]
+    fn the_summary_is_dropped_when_it_disagrees_with_the_reference_field() {
+        let t0 = 1_800_000_000.0;
+        let (dir, _) = published(t0);
+        let dir = dir.path();
+        rewrite(dir, |v| v["refresh_token_expires_at"] = "".into());
+        let hit = load(dir, t0).unwrap();
+        assert_eq!((hit.refresh_token_expires_at, hit.summary), (None, None));
+        rewrite(dir, |v| v["refresh_token_expires_at"] = "not a time".into());
+        assert!(load(dir, t0).is_none());
+        rewrite(dir, |v| {
+            v["refresh_token_expires_at"] = serde_json::Value::Null;
+            v.as_object_mut().unwrap().remove("kitty_summary");
+        });
+        assert_eq!(
+            load(dir, t0),
+            Some(HotPath {
+                refresh_token_expires_at: None,
+                summary: None
+            })
+        );
+    }
+
+    #[test]
+    fn invalidate_removes_the_summary_and_its_temporary_file() {
+        let (dir, _) = published(1.0);
+        let dir = dir.path();
+        std::fs::write(dir.join(format!("{HOT_PATH_FILE}.tmp")), "x").unwrap();
+        invalidate(dir).unwrap();
+        assert!(!path_in(dir).exists() && !dir.join(format!("{HOT_PATH_FILE}.tmp")).exists());
+        invalidate(dir).expect("nothing to remove is fine");
+        use std::os::unix::fs::PermissionsExt;
+        publish(dir, &crate::auth::session::tests::session(), 1.0);
+        let mode = std::fs::metadata(path_in(dir))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn nothing_is_published_or_loaded_without_a_session_file() {
+        let dir = tempfile::tempdir().unwrap();
+        publish(dir.path(), &crate::auth::session::tests::session(), 1.0);
+        assert!(!path_in(dir.path()).exists());
+        assert!(load(dir.path(), 1.0).is_none());
+        let now = now_epoch();
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!((now - real).abs() < 5.0, "{now} vs {real}");
+    }
+}

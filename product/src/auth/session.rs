@@ -226,10 +226,11 @@ pub fn default_team(teams: &[Team]) -> Option<&Team> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn session() -> Session {
+    /// A session with a private team and tokens containing `SECRET` (for other modules' tests).
+    pub(crate) fn session() -> Session {
         Session::from_json(
             br#"{"user_id": "u-1", "email": "ada@example.com", "name": "Ada",
                 "teams": [{"id": "t-1", "name": "T", "role": "owner", "is_private_teamspace": true}],
