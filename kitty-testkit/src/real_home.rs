@@ -130,4 +130,12 @@ mod tests {
         );
         assert!(RealHomeGuard::of(&home.join("absent")).changes().is_empty());
     }
+
+    #[test]
+    fn the_default_guard_watches_the_test_process_home() {
+        // Every test runner here sets HOME (scripts/test points it at an empty directory).
+        let home = crate::process_env::non_empty_var("HOME").expect("HOME is set for the tests");
+        let guard = RealHomeGuard::snapshot().expect("a guard of the real HOME");
+        assert_eq!(guard.dir, PathBuf::from(home));
+    }
 }

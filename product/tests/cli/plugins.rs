@@ -94,3 +94,30 @@ fn plugins_lists_what_is_on_path() {
         ]
     );
 }
+
+/// The version-skew guard a plugin's suite calls: silent for the host this testkit was built
+/// with, and failing for a host of another minor version.
+#[test]
+fn a_host_of_another_version_fails_the_skew_check() {
+    crate::builder().build().assert_host_matches_testkit();
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("spec-kitty");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho '{\"result\": \"success\", \"version\": \"9.9.0\"}'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = crate::builder()
+        .binary(kitty_testkit::SpecKittyBin::at(&fake))
+        .build();
+    let text = kitty_testkit::expect_panic(|| home.assert_host_matches_testkit());
+    assert!(
+        text.starts_with(&format!(
+            "assertion `left == right` failed: version skew: the host {} is spec-kitty 9.9.0",
+            fake.display()
+        )),
+        "{text}"
+    );
+}
