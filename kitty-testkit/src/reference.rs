@@ -256,3 +256,77 @@ impl ReferenceCli {
             .unwrap_or_else(|e| panic!("the reference's session view is not JSON ({e}):\n{stdout}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{IsolatedHome, SessionSeed};
+
+    #[test]
+    fn the_canary_checks_the_root_and_every_seed_against_spec_kitty_home() {
+        let home = IsolatedHome::new();
+        let clean = home.reference_canary();
+        assert!(clean.is_clean(), "{clean}");
+        let skh = home.var("SPEC_KITTY_HOME").unwrap().to_string();
+        assert_eq!(
+            clean.checked,
+            [format!(
+                "the product's resolver gives SPEC_KITTY_HOME verbatim ({skh})"
+            )]
+        );
+        assert_eq!(clean.not_checked.len(), 1);
+
+        home.seed(&SessionSeed::shared_only());
+        let seeded = home.reference_canary();
+        assert!(seeded.is_clean());
+        assert_eq!(seeded.checked[1], format!("seeded under {skh}/auth"));
+
+        home.mis_seed_under_home(&SessionSeed::shared_only());
+        let mis = home.reference_canary();
+        assert!(!mis.is_clean());
+        let wrong = home.home_dir().join(".spec-kitty/auth");
+        assert_eq!(
+            mis.failed,
+            [format!(
+                "seeded under {} but both implementations read {skh}/auth",
+                wrong.display()
+            )]
+        );
+        let shown = mis.to_string();
+        assert!(
+            shown.starts_with("checked: the product's resolver gives"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(&format!("\nFAILED: seeded under {}", wrong.display())),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\nnot checked: where the reference itself reads"),
+            "{shown}"
+        );
+        assert!(shown.ends_with('\n'));
+    }
+
+    #[test]
+    fn without_spec_kitty_home_the_reference_default_is_not_checked() {
+        for home in [
+            IsolatedHome::builder().without_spec_kitty_home().build(),
+            IsolatedHome::builder().empty_spec_kitty_home().build(),
+        ] {
+            let c = home.reference_canary();
+            assert!(c.is_clean() && c.checked.is_empty(), "{c}");
+            assert_eq!(c.not_checked.len(), 2);
+            assert!(
+                c.not_checked[1].starts_with("SPEC_KITTY_HOME is unset or empty"),
+                "{c}"
+            );
+        }
+        let rootless = IsolatedHome::builder()
+            .without_spec_kitty_home()
+            .without_home()
+            .build();
+        let c = rootless.reference_canary();
+        assert!(!c.is_clean());
+        assert!(c.failed[0].starts_with("no runtime root: "), "{c}");
+    }
+}
