@@ -188,3 +188,85 @@ fn serve(mut stream: TcpStream, how: Misbehaviour, stop: &AtomicBool, url: &str)
     };
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GARBAGE: &[u8] = b"\x00\x01NOT HTTP AT ALL\r\n\r\n\xff\xfe garbage";
+
+    fn connect(rogue: &RogueServer) -> TcpStream {
+        let stream = TcpStream::connect(rogue.url().trim_start_matches("http://")).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream
+    }
+
+    fn wait_for(mut done: impl FnMut() -> bool) -> bool {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if done() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    #[test]
+    fn it_answers_only_after_the_whole_request_and_counts_connections() {
+        let rogue = RogueServer::start(Misbehaviour::Garbage);
+        let mut stream = connect(&rogue);
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")
+            .unwrap();
+        // Half the body is missing: no answer yet.
+        stream
+            .set_read_timeout(Some(Duration::from_millis(150)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        assert!(
+            stream.read(&mut byte).is_err(),
+            "answered before the body arrived"
+        );
+        stream.write_all(b"cd").unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        assert_eq!(answer, GARBAGE);
+        let _second = connect(&rogue);
+        assert!(
+            wait_for(|| rogue.connections() == 2),
+            "{} connections",
+            rogue.connections()
+        );
+    }
+
+    #[test]
+    fn a_request_cut_short_is_still_answered() {
+        let rogue = RogueServer::start(Misbehaviour::Garbage);
+        let mut stream = connect(&rogue);
+        stream.write_all(b"GET / HTTP/1.1\r\nHost: x").unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        assert_eq!(answer, GARBAGE);
+    }
+
+    #[test]
+    fn dropping_the_server_releases_a_hanging_connection() {
+        let rogue = RogueServer::start(Misbehaviour::Hang);
+        let mut stream = connect(&rogue);
+        stream.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+        assert!(wait_for(|| rogue.connections() == 1));
+        drop(rogue);
+        let mut rest = Vec::new();
+        stream
+            .read_to_end(&mut rest)
+            .expect("closed, not left hanging");
+        assert!(rest.is_empty());
+    }
+}
