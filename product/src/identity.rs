@@ -129,5 +129,38 @@ mod tests {
         assert_eq!(user_name(&env, 0), "a");
         let env = crate::env::Env::from_pairs([("USERNAME", "d"), ("LOGNAME", ""), ("LNAME", "c")]);
         assert_eq!(user_name(&env, 0), "c");
+        let env = crate::env::Env::from_pairs([("USERNAME", "d")]);
+        assert_eq!(user_name(&env, 0), "d");
+        // No variable: the password database, else the number itself.
+        let root = passwd_name(std::path::Path::new("/etc/passwd"), 0);
+        assert_eq!(
+            user_name(&crate::env::Env::default(), 0),
+            root.unwrap_or_else(|| "0".into())
+        );
+        assert_eq!(
+            user_name(&crate::env::Env::default(), 4_000_000_000),
+            "4000000000"
+        );
+    }
+
+    #[test]
+    fn the_identity_and_node_id_are_the_reference_inputs() {
+        let id = MachineIdentity::new("kitty-vector-host", 1000);
+        assert_eq!(
+            (id.hostname(), id.uid(), id.passphrase().as_str()),
+            ("kitty-vector-host", 1000, "kitty-vector-host:1000")
+        );
+        assert_eq!(
+            MachineIdentity::without_uid("DESKTOP-KITTY").passphrase(),
+            "DESKTOP-KITTY:0"
+        );
+        // hashlib.sha256(b"vm:root").hexdigest()[:12]
+        assert_eq!(node_id("vm", "root"), "b805cd5cee74");
+        #[cfg(unix)]
+        {
+            let me = MachineIdentity::current();
+            assert_eq!(me.uid(), rustix::process::getuid().as_raw());
+            assert!(!me.hostname().is_empty());
+        }
     }
 }
