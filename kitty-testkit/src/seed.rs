@@ -303,6 +303,64 @@ mod tests {
     }
 
     #[test]
+    fn each_breakage_changes_exactly_what_it_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = spec_kitty::auth::store::SessionFiles::in_dir(dir.path());
+        let blob = |ct: &str| format!("{{\"version\": 2, \"ciphertext\": \"{ct}\"}}");
+        let reset = || {
+            std::fs::write(&files.session, blob("0abc")).unwrap();
+            std::fs::write(&files.salt, [1u8; 16]).unwrap();
+        };
+        let read = || std::fs::read_to_string(&files.session).unwrap();
+        let ciphertext =
+            || serde_json::from_str::<serde_json::Value>(&read()).unwrap()["ciphertext"].clone();
+
+        reset();
+        BrokenSeed::TamperedCiphertext.apply(&files);
+        assert_eq!(ciphertext(), "1abc", "a leading 0 becomes 1");
+        std::fs::write(&files.session, blob("9abc")).unwrap();
+        BrokenSeed::TamperedCiphertext.apply(&files);
+        assert_eq!(ciphertext(), "0abc", "anything else becomes 0");
+
+        reset();
+        let whole = read();
+        BrokenSeed::Truncated.apply(&files);
+        assert_eq!(read(), whole[..whole.len() / 2]);
+
+        reset();
+        BrokenSeed::WrongVersion.apply(&files);
+        assert_eq!(
+            read(),
+            blob("0abc").replace("\"version\": 2", "\"version\": 3")
+        );
+
+        reset();
+        BrokenSeed::NotJson.apply(&files);
+        assert!(serde_json::from_str::<serde_json::Value>(&read()).is_err());
+
+        reset();
+        BrokenSeed::MissingSalt.apply(&files);
+        assert!(!files.salt.exists());
+
+        reset();
+        BrokenSeed::ShortSalt.apply(&files);
+        assert_eq!(std::fs::read(&files.salt).unwrap(), [7u8; 8]);
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            reset();
+            BrokenSeed::WorldReadable.apply(&files);
+            let mode = std::fs::metadata(&files.session)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, 0o644);
+        }
+    }
+
+    #[test]
     fn every_breakage_names_the_refusal_it_expects() {
         let phrases: Vec<&str> = BrokenSeed::ALL
             .iter()
