@@ -151,21 +151,26 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// path. `None` for any other arguments.
 #[doc(hidden)]
 pub fn quick_version(args: &[std::ffi::OsString]) -> Option<std::process::ExitCode> {
-    let rest: Vec<&str> = args
-        .iter()
-        .skip(1)
-        .map(|a| a.to_str())
-        .collect::<Option<_>>()?;
-    let json = match rest.as_slice() {
-        ["--version" | "-V"] => false,
-        ["--json", "--version" | "-V"] | ["--version" | "-V", "--json"] => true,
-        _ => return None,
-    };
+    let json = version_only(args)?;
     Some(output::Output::usage_error(
         json,
         &format!("spec-kitty {VERSION}\n"),
         output::ClapOutput::Version,
     ))
+}
+
+/// `Some(json)` when the arguments after the program name ask for the version and nothing else.
+fn version_only(args: &[std::ffi::OsString]) -> Option<bool> {
+    let rest: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_str())
+        .collect::<Option<_>>()?;
+    match rest.as_slice() {
+        ["--version" | "-V"] => Some(false),
+        ["--json", "--version" | "-V"] | ["--version" | "-V", "--json"] => Some(true),
+        _ => None,
+    }
 }
 
 /// The binary's entry point: run the CLI with explicit inputs (not part of the plugin API).
@@ -176,4 +181,50 @@ pub fn run_cli(
     identity: identity::MachineIdentity,
 ) -> std::process::ExitCode {
     cli::run(args, env, identity, clock::Clock::system())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_a_bare_version_request_takes_the_quick_path() {
+        let ask = |args: &[&str]| {
+            let args: Vec<std::ffi::OsString> = std::iter::once("spec-kitty")
+                .chain(args.iter().copied())
+                .map(Into::into)
+                .collect();
+            super::version_only(&args)
+        };
+        assert_eq!(ask(&["--version"]), Some(false));
+        assert_eq!(ask(&["-V"]), Some(false));
+        for json in [
+            &["--json", "--version"][..],
+            &["--json", "-V"],
+            &["--version", "--json"],
+            &["-V", "--json"],
+        ] {
+            assert_eq!(ask(json), Some(true), "{json:?}");
+        }
+        for other in [
+            &[][..],
+            &["--json"],
+            &["--version", "--quiet"],
+            &["paths", "--version"],
+            &["--json", "--json", "--version"],
+        ] {
+            assert_eq!(ask(other), None, "{other:?}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let odd = vec![
+                "spec-kitty".into(),
+                std::ffi::OsString::from_vec(vec![0xff]),
+            ];
+            assert_eq!(
+                super::version_only(&odd),
+                None,
+                "non-UTF-8 goes the full way"
+            );
+        }
+    }
 }
