@@ -55,10 +55,9 @@ pub struct EnvFileError {
 pub fn parse(text: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for raw in text.lines() {
+        // Blank lines and lines without `=` are skipped below, and so are comments: a key never
+        // starts with `#`.
         let mut line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
         if let Some(rest) = line.strip_prefix("export ") {
             line = rest.trim();
         }
@@ -249,7 +248,7 @@ mod tests {
 
     #[test]
     fn parse_follows_the_reference_line_grammar() {
-        let text = "# comment\n\n  export A=\"1\"\nbad line\n2X=3\nB = two words \nC='q'\nD=\"half\nE='\nF=\"x'\n_G9=\nA=again\n=v\nH-I=1\n";
+        let text = "# comment\n# X=1\n#Y=2\n\n  export A=\"1\"\nbad line\n2X=3\nB = two words \nC='q'\nD=\"half\nE='\nF=\"x'\n_G9=\nA=again\n=v\nH-I=1\n";
         assert_eq!(
             parse(text),
             pairs(&[
