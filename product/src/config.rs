@@ -76,3 +76,78 @@ pub fn server_url(env: &Env, root: &RuntimeRoot) -> Result<Option<ServiceUrl>, C
             }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root_in(dir: &std::path::Path) -> RuntimeRoot {
+        RuntimeRoot::resolve(&Env::from_pairs([(
+            "SPEC_KITTY_HOME",
+            dir.to_str().unwrap(),
+        )]))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_environment_wins_then_the_config_file_then_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = root_in(dir.path());
+        let none = Env::default();
+        assert!(server_url(&none, &root).unwrap().is_none(), "no file");
+        std::fs::write(
+            root.config_file(),
+            "[sync]\nserver_url = \"https://u:p@file.example/\"\n",
+        )
+        .unwrap();
+        let from_file = server_url(&none, &root).unwrap().unwrap();
+        assert_eq!(from_file.redacted(), "https://***@file.example");
+        let env = Env::from_pairs([("SPEC_KITTY_SAAS_URL", "http://127.0.0.1:9")]);
+        assert_eq!(
+            server_url(&env, &root).unwrap().unwrap().redacted(),
+            "http://127.0.0.1:9"
+        );
+        std::fs::write(root.config_file(), "[sync]\nserver_url = \"  \"\n").unwrap();
+        assert!(
+            server_url(&none, &root).unwrap().is_none(),
+            "a blank URL is no URL"
+        );
+        std::fs::write(root.config_file(), "[other]\nx = 1\n").unwrap();
+        assert!(server_url(&none, &root).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_unusable_config_says_where_the_problem_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = root_in(dir.path());
+        let none = Env::default();
+        std::fs::write(root.config_file(), "[sync\n").unwrap();
+        let e = server_url(&none, &root).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Parse { .. }) && e.to_string().contains("is not valid TOML"),
+            "{e}"
+        );
+        std::fs::write(
+            root.config_file(),
+            "[sync]\nserver_url = \"ftp://u:secret@h\"\n",
+        )
+        .unwrap();
+        let e = server_url(&none, &root).unwrap_err().to_string();
+        assert!(
+            e.contains("[sync].server_url in ")
+                && e.contains("fix it there")
+                && !e.contains("secret"),
+            "{e}"
+        );
+        let env = Env::from_pairs([("SPEC_KITTY_SAAS_URL", "nonsense")]);
+        let e = server_url(&env, &root).unwrap_err().to_string();
+        assert!(e.contains("it comes from SPEC_KITTY_SAAS_URL"), "{e}");
+        std::fs::remove_file(root.config_file()).unwrap();
+        std::fs::create_dir(root.config_file()).unwrap();
+        let e = server_url(&none, &root).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Read { .. }) && e.to_string().starts_with("cannot read "),
+            "{e}"
+        );
+    }
+}

@@ -64,6 +64,19 @@ fn every_json_form_prints_one_document() {
     run.json()
         .assert_eq("/version", spec_kitty::VERSION)
         .assert_eq("/result", "success");
+    // The same answers through the full command line (other flags beside --version), which the
+    // quick path leaves to clap.
+    let run = home
+        .command()
+        .args(["--quiet", "--json", "--version"])
+        .run();
+    run.assert_success();
+    run.json()
+        .assert_eq("/version", spec_kitty::VERSION)
+        .assert_eq("/result", "success");
+    let run = home.command().args(["--quiet", "--version"]).run();
+    run.assert_success()
+        .assert_stdout_contains(&format!("spec-kitty {}", spec_kitty::VERSION));
     let run = home.command().args(["--json"]).run();
     run.assert_code(2);
     run.json().assert_eq("/error_code", "usage");
