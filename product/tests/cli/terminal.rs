@@ -110,3 +110,17 @@ fn sync_now_shows_progress_only_on_a_terminal_and_never_when_quiet() {
     assert!(!run.stderr().contains("syncing"), "{run}");
     assert_eq!(saas.received_events().len(), 3 * 1200);
 }
+
+/// Colour is for a person at a terminal: an error reaches a terminal stderr unpainted while
+/// stdout is captured (both must be terminals).
+#[test]
+fn errors_are_not_painted_unless_stdout_is_a_terminal_too() {
+    let home = crate::builder().build();
+    let run = home
+        .command()
+        .args(["agent", "mission", "create", "Not A Slug"])
+        .run_with_terminal_stderr();
+    assert_ne!(run.code(), Some(0), "{run}");
+    assert!(run.stderr().contains("error: "), "{run}");
+    assert!(!run.stderr().contains('\x1b'), "{run}");
+}
