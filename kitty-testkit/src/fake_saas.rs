@@ -228,6 +228,17 @@ impl FakeSaas {
         self.contract_log = Some(dir.into());
     }
 
+    /// Log nothing for the contract check, even with `KITTY_TESTKIT_CONTRACT_LOG` set: for a test
+    /// that sends this fake corrupted envelopes on purpose (a test of the contract check itself).
+    ///
+    /// ```
+    /// let mut saas = kitty_testkit::FakeSaas::start();
+    /// saas.skip_contract_log();
+    /// ```
+    pub fn skip_contract_log(&mut self) {
+        self.contract_log = None;
+    }
+
     /// The base URL (`http://127.0.0.1:<port>`).
     pub fn url(&self) -> String {
         self.url.clone()
