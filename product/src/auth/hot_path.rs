@@ -301,6 +301,12 @@ mod tests {
         invalidate(dir).unwrap();
         assert!(!path_in(dir).exists() && !dir.join(format!("{HOT_PATH_FILE}.tmp")).exists());
         invalidate(dir).expect("nothing to remove is fine");
+        std::fs::create_dir(path_in(dir)).unwrap();
+        assert!(
+            invalidate(dir).is_err(),
+            "a summary that cannot be removed is reported"
+        );
+        std::fs::remove_dir(path_in(dir)).unwrap();
         use std::os::unix::fs::PermissionsExt;
         publish(dir, &crate::auth::session::tests::session(), 1.0);
         let mode = std::fs::metadata(path_in(dir))
