@@ -549,3 +549,22 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> 
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_store_is_no_session_but_an_unreadable_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path().join("auth"), MachineIdentity::new("h", 1));
+        assert!(store.read().unwrap().is_none(), "nothing there");
+        store.delete().expect("deleting nothing is fine");
+        // A session "file" that is a directory can be neither read nor removed.
+        std::fs::create_dir_all(store.files().session).unwrap();
+        let e = store.read().unwrap_err();
+        assert!(e.to_string().contains("session.json"), "{e}");
+        let e = store.delete().unwrap_err();
+        assert!(e.to_string().contains("session.json"), "{e}");
+    }
+}
