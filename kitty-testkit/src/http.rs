@@ -229,12 +229,16 @@ mod tests {
         )
     }
 
+    /// A connection to `server`: its writing half and a reader of its answers.
+    fn open(server: &Server) -> (TcpStream, BufReader<TcpStream>) {
+        let stream = TcpStream::connect(server.addr).unwrap();
+        (stream.try_clone().unwrap(), BufReader::new(stream))
+    }
+
     #[test]
     fn requests_on_one_connection_are_parsed_and_answered_in_turn() {
         let server = echo();
-        let stream = TcpStream::connect(server.addr).unwrap();
-        let mut writer = stream.try_clone().unwrap();
-        let mut reader = BufReader::new(stream);
+        let (mut writer, mut reader) = open(&server);
         writer
             .write_all(b"\r\nPOST /a?x=1 HTTP/1.1\r\nX-Kitty:  v 1 \r\nContent-Length: 5\r\n\r\nhelloGET /404 HTTP/1.1\r\n\r\n")
             .unwrap();
@@ -269,9 +273,7 @@ mod tests {
     #[test]
     fn a_slow_body_is_waited_for() {
         let server = echo();
-        let stream = TcpStream::connect(server.addr).unwrap();
-        let mut writer = stream.try_clone().unwrap();
-        let mut reader = BufReader::new(stream);
+        let (mut writer, mut reader) = open(&server);
         writer
             .write_all(b"POST /b HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")
             .unwrap();

@@ -34,6 +34,12 @@ impl Clock {
     }
 }
 
+/// `rfc3339` as a UTC time, for tests.
+#[cfg(test)]
+pub(crate) fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,9 +47,7 @@ mod tests {
 
     #[test]
     fn a_fixed_clock_is_stopped_and_the_system_clock_is_truncated() {
-        let t = DateTime::parse_from_rfc3339("2026-11-27T12:00:00.123456789Z")
-            .unwrap()
-            .to_utc();
+        let t = at("2026-11-27T12:00:00.123456789Z");
         assert_eq!(Clock::fixed(t).now(), t);
         assert_eq!(Clock::fixed(t).now_micros(), t);
         let before = Utc::now().trunc_subsecs(0);

@@ -117,10 +117,7 @@ pub fn build_id(project_uuid: &str, node_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(rfc3339: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
-    }
+    use crate::clock::at;
 
     #[test]
     fn a_ulid_encodes_its_millisecond_time_then_its_entropy_in_crockford_base32() {

@@ -103,37 +103,40 @@ pub fn meta_json(meta: &serde_json::Map<String, serde_json::Value>) -> String {
 #[cfg(test)]
 mod isoformat_tests {
     use super::*;
-
-    fn at(rfc3339: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
-    }
+    use crate::clock::at;
 
     #[test]
     fn timestamps_are_written_as_python_isoformat() {
-        assert_eq!(
-            py_isoformat(at("2026-11-29T10:35:31.295291Z")),
-            "2026-11-29T10:35:31.295291+00:00"
-        );
-        assert_eq!(
-            py_isoformat(at("2026-11-29T10:35:31.000001Z")),
-            "2026-11-29T10:35:31.000001+00:00"
-        );
-        assert_eq!(
-            py_isoformat(at("2026-11-29T10:35:31Z")),
-            "2026-11-29T10:35:31+00:00"
-        );
-        // Below a microsecond Python has nothing to show.
-        assert_eq!(
-            py_isoformat(at("2026-11-29T10:35:31.000000500Z")),
-            "2026-11-29T10:35:31+00:00"
-        );
-        assert_eq!(
-            py_isoformat_z(at("2026-11-29T10:35:31.5Z")),
-            "2026-11-29T10:35:31.500000Z"
-        );
-        assert_eq!(
-            py_isoformat_z(at("2026-11-29T10:35:31Z")),
-            "2026-11-29T10:35:31Z"
-        );
+        for (t, plain, z) in [
+            (
+                "2026-11-29T10:35:31.295291Z",
+                "2026-11-29T10:35:31.295291+00:00",
+                "2026-11-29T10:35:31.295291Z",
+            ),
+            (
+                "2026-11-29T10:35:31.000001Z",
+                "2026-11-29T10:35:31.000001+00:00",
+                "2026-11-29T10:35:31.000001Z",
+            ),
+            (
+                "2026-11-29T10:35:31.5Z",
+                "2026-11-29T10:35:31.500000+00:00",
+                "2026-11-29T10:35:31.500000Z",
+            ),
+            (
+                "2026-11-29T10:35:31Z",
+                "2026-11-29T10:35:31+00:00",
+                "2026-11-29T10:35:31Z",
+            ),
+            // Below a microsecond Python has nothing to show.
+            (
+                "2026-11-29T10:35:31.000000500Z",
+                "2026-11-29T10:35:31+00:00",
+                "2026-11-29T10:35:31Z",
+            ),
+        ] {
+            assert_eq!(py_isoformat(at(t)), plain, "{t}");
+            assert_eq!(py_isoformat_z(at(t)), z, "{t}");
+        }
     }
 }

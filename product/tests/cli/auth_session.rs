@@ -1,6 +1,6 @@
 //! `auth status`, `auth logout` and `auth whoami`.
 
-use kitty_testkit::{BrokenSeed, DirSnapshot, FakeSaas, SessionSeed};
+use kitty_testkit::{BrokenSeed, DirSnapshot, FakeSaas, IsolatedHome, RunOutput, SessionSeed};
 
 #[test]
 fn status_without_a_session_is_success_and_unauthenticated() {
@@ -82,13 +82,19 @@ fn status_with_an_unreadable_store_fails_with_the_fix_and_changes_nothing() {
     }
 }
 
-#[test]
-fn logout_revokes_then_deletes() {
-    let saas = FakeSaas::start();
-    let home = crate::builder().fake_saas(&saas).build();
+/// `auth logout --json` in a home built by `builder` with a seeded session.
+fn logout(builder: kitty_testkit::IsolatedHomeBuilder) -> (IsolatedHome, SessionSeed, RunOutput) {
+    let home = builder.build();
     let seed = SessionSeed::with_private_team();
     home.seed(&seed);
     let run = home.command().args(["auth", "logout", "--json"]).run();
+    (home, seed, run)
+}
+
+#[test]
+fn logout_revokes_then_deletes() {
+    let saas = FakeSaas::start();
+    let (home, seed, run) = logout(crate::builder().fake_saas(&saas));
     run.assert_success()
         .json()
         .assert_eq("/revoked", true)
@@ -103,10 +109,7 @@ fn logout_revokes_then_deletes() {
 
 #[test]
 fn logout_with_an_unreachable_server_still_deletes() {
-    let home = crate::builder().refusing_server().build();
-    let seed = SessionSeed::with_private_team();
-    home.seed(&seed);
-    let run = home.command().args(["auth", "logout", "--json"]).run();
+    let (home, seed, run) = logout(crate::builder().refusing_server());
     run.assert_success().json().assert_eq("/revoked", false);
     run.assert_stderr_contains("could not revoke");
     run.assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
@@ -117,10 +120,7 @@ fn logout_with_an_unreachable_server_still_deletes() {
 fn logout_refused_by_the_server_still_deletes() {
     let saas = FakeSaas::start();
     saas.set_revoke_status(500);
-    let home = crate::builder().fake_saas(&saas).build();
-    let seed = SessionSeed::with_private_team();
-    home.seed(&seed);
-    let run = home.command().args(["auth", "logout", "--json"]).run();
+    let (home, _seed, run) = logout(crate::builder().fake_saas(&saas));
     run.assert_success()
         .json()
         .assert_eq("/revoked", false)
