@@ -37,6 +37,13 @@ pub enum DevicePoll {
     Expired,
     /// `400 {"error": "access_denied"}`.
     Denied,
+    /// `400` with this OAuth error code, one the device flow does not expect.
+    ///
+    /// ```
+    /// use kitty_testkit::DevicePoll;
+    /// assert_ne!(DevicePoll::OtherError("invalid_client"), DevicePoll::Denied);
+    /// ```
+    OtherError(&'static str),
     /// `200` with fresh tokens.
     Grant,
 }
@@ -461,6 +468,7 @@ fn route(
                     DevicePoll::SlowDown => oauth_error("slow_down"),
                     DevicePoll::Expired => oauth_error("expired_token"),
                     DevicePoll::Denied => oauth_error("access_denied"),
+                    DevicePoll::OtherError(code) => oauth_error(code),
                     DevicePoll::Grant => (200, grant(issued, &s.grant_fields), Duration::ZERO),
                 },
                 None => oauth_error("invalid_request"),

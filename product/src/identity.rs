@@ -23,19 +23,19 @@ impl MachineIdentity {
     }
 
     /// This machine and user, as the reference implementation sees them
-    /// (`socket.gethostname()` and `os.getuid()`).
-    #[cfg(unix)]
+    /// (`socket.gethostname()` and `os.getuid()`). Where there is no numeric uid (Windows): the
+    /// real host name and uid 0, as the reference's `_get_uid()` does.
     pub fn current() -> Self {
-        let uname = rustix::system::uname();
-        let hostname = uname.nodename().to_string_lossy().into_owned();
-        Self::new(hostname, rustix::process::getuid().as_raw())
-    }
-
-    /// This machine and user where there is no numeric uid (Windows): the real host name, as
-    /// `socket.gethostname()` reports it, and uid 0, as the reference's `_get_uid()` does.
-    #[cfg(not(unix))]
-    pub fn current() -> Self {
-        Self::without_uid(gethostname::gethostname().to_string_lossy().into_owned())
+        #[cfg(unix)]
+        {
+            let uname = rustix::system::uname();
+            let hostname = uname.nodename().to_string_lossy().into_owned();
+            Self::new(hostname, rustix::process::getuid().as_raw())
+        }
+        #[cfg(not(unix))]
+        {
+            Self::without_uid(gethostname::gethostname().to_string_lossy().into_owned())
+        }
     }
 
     /// The identity the reference keys the store with on a platform without `os.getuid`

@@ -567,4 +567,80 @@ mod tests {
         let e = store.delete().unwrap_err();
         assert!(e.to_string().contains("session.json"), "{e}");
     }
+
+    fn written_store(dir: &tempfile::TempDir) -> SessionStore {
+        let store = SessionStore::new(dir.path().join("auth"), MachineIdentity::new("h", 1));
+        store
+            .write(&crate::auth::session::tests::session())
+            .unwrap();
+        store
+    }
+
+    #[test]
+    fn a_salt_that_cannot_be_read_is_an_io_error_not_a_missing_salt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = written_store(&dir);
+        let salt = store.files().salt;
+        std::fs::remove_file(&salt).unwrap();
+        let e = store.read().unwrap_err().to_string();
+        assert!(e.contains("is missing"), "{e}");
+        // A directory where the salt belongs exists but cannot be read.
+        std::fs::create_dir(&salt).unwrap();
+        let e = store.read().unwrap_err().to_string();
+        assert!(e.starts_with("cannot read"), "{e}");
+        assert!(!e.contains("missing"), "{e}");
+    }
+
+    #[test]
+    fn only_the_temporaries_of_session_writes_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = written_store(&dir);
+        let swept = store.dir().join(".session.json.4242.tmp");
+        let kept = [
+            store.dir().join("notes.tmp"),
+            store.dir().join(".session.keep"),
+        ];
+        for f in kept.iter().chain([&swept]) {
+            std::fs::write(f, b"x").unwrap();
+        }
+        store
+            .write(&crate::auth::session::tests::session())
+            .unwrap();
+        assert!(!swept.exists(), "a crashed write's temporary is removed");
+        for f in &kept {
+            assert!(f.exists(), "{} is not the store's temporary", f.display());
+        }
+        std::fs::write(&swept, b"x").unwrap();
+        store.delete().unwrap();
+        assert!(!swept.exists(), "logout sweeps temporaries too");
+        for f in &kept {
+            assert!(f.exists(), "{} survives logout", f.display());
+        }
+    }
+
+    #[test]
+    fn a_reader_waits_for_a_writer_holding_the_store_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = written_store(&dir);
+        let writer = std::fs::File::open(store.files().lock).unwrap();
+        writer.lock().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let found = store.read().map(|s| s.is_some());
+            tx.send(()).unwrap();
+            found
+        });
+        // Blocked for as long as the writer holds the lock: nothing arrives meanwhile.
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(300))
+                .is_err(),
+            "the reader did not wait for the lock"
+        );
+        writer.unlock().unwrap();
+        rx.recv().unwrap();
+        assert!(
+            reader.join().unwrap().unwrap(),
+            "the session was read after the lock"
+        );
+    }
 }

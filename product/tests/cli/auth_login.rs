@@ -26,6 +26,11 @@ fn login_succeeds_and_stores_the_session_where_the_product_reads() {
     assert_eq!(session.email, "ada@example.com");
     assert_eq!(session.private_team().unwrap().id, "team-private");
     assert!(saas.issued_tokens().contains(&session.access_token));
+    // The grant's `expires_in` (3600 s) counts from the login.
+    assert_eq!(
+        (session.access_token_expires_at.0 - session.issued_at.0).num_seconds(),
+        3600
+    );
     home.assert_no_drift();
 
     let polls = saas.requests_to("/oauth/token");
@@ -63,6 +68,17 @@ fn access_denied_is_reported_and_writes_nothing() {
     saas.set_device_polls([DevicePoll::Pending, DevicePoll::Denied]);
     let home = home_for(&saas);
     assert_login_fails(&saas, &home, "login_denied", "denied");
+}
+
+#[test]
+fn an_unexpected_oauth_error_is_a_server_error_not_a_denial() {
+    let saas = FakeSaas::start();
+    saas.set_device_polls([
+        DevicePoll::Pending,
+        DevicePoll::OtherError("invalid_client"),
+    ]);
+    let home = home_for(&saas);
+    assert_login_fails(&saas, &home, "server_error", "invalid_client");
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 use kitty_testkit::{
     DirSnapshot, FakeSaas, IsolatedHome, MeAnswer, RefreshAnswer, SessionSeed, team,
 };
+use spec_kitty::auth::session::Timestamp;
 use spec_kitty::internals::auth::tokens::TokenManager;
 use spec_kitty::internals::clock::Clock;
 use spec_kitty::internals::saas::SaasClient;
@@ -62,13 +63,53 @@ fn a_valid_access_token_is_not_refreshed() {
     home.command()
         .args(["auth", "refresh", "--json"])
         .run()
-        .assert_success();
+        .assert_success()
+        .json()
+        .assert_eq("/membership_rehydrated", false);
     assert_eq!(saas.count("/oauth/token"), 0);
     assert_eq!(
         saas.count("/api/v1/me"),
         0,
         "a private team needs no rehydrate"
     );
+}
+
+#[test]
+fn an_expired_refresh_token_makes_a_live_access_token_unusable() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    let mut session = SessionSeed::with_private_team().build();
+    session.refresh_token_expires_at =
+        Some(Timestamp(chrono::Utc::now() - chrono::Duration::minutes(1)));
+    assert!(session.access_token_expires_at.0 > chrono::Utc::now() + chrono::Duration::minutes(5));
+    home.session_store().write(&session).unwrap();
+    let run = home.command().args(["auth", "refresh", "--json"]).run();
+    run.assert_code(1);
+    let doc = run.json();
+    doc.assert_eq("/error_code", "not_authenticated");
+    let msg = doc.str("/error");
+    assert!(msg.contains("refresh token expired"), "{run}");
+    assert_eq!(saas.count("/oauth/token"), 0);
+}
+
+#[test]
+fn a_refused_refresh_token_is_unauthenticated_and_a_failing_server_a_server_error() {
+    for (status, code) in [
+        (400, "not_authenticated"),
+        (401, "not_authenticated"),
+        (500, "server_error"),
+    ] {
+        let saas = FakeSaas::start();
+        saas.set_refresh(RefreshAnswer::Status(status), Duration::ZERO);
+        let home = crate::builder().fake_saas(&saas).build();
+        let seed = SessionSeed::with_private_team().access_expired();
+        home.seed(&seed);
+        let run = home.command().args(["auth", "refresh", "--json"]).run();
+        run.assert_code(1);
+        run.json().assert_eq("/error_code", code);
+        assert!(saas.count("/oauth/token") >= 1, "{status}: {run}");
+        run.assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
+    }
 }
 
 #[test]
