@@ -342,3 +342,76 @@ fn eight_concurrent_creators_lose_nothing_and_sync_delivers_each_once() {
     assert_eq!(received, ids, "each event exactly once");
     assert!(home.queued_events().is_empty());
 }
+
+/// Drain `home`'s outbox in this process, as `sync now` does, returning the outcome and every
+/// progress call.
+fn drain_here(
+    home: &IsolatedHome,
+    saas: &FakeSaas,
+) -> (
+    spec_kitty::internals::sync::drain::DrainOutcome,
+    Vec<(u64, u64)>,
+) {
+    use spec_kitty::internals::sync::drain::{DrainLimits, drain};
+    use spec_kitty::internals::sync::outbox::Outbox;
+    let mut outbox = Outbox::open(&home.runtime_root().outbox_db()).unwrap();
+    let mut tokens = crate::token_refresh::manager(home, saas);
+    let limits = DrainLimits {
+        deadline: None,
+        attempts: 1,
+        batch_size: 10,
+    };
+    let mut calls = Vec::new();
+    let outcome = drain(
+        &mut outbox,
+        &mut tokens,
+        &crate::token_refresh::client(saas),
+        limits,
+        &mut |done, total| calls.push((done, total)),
+    );
+    (outcome, calls)
+}
+
+#[test]
+fn a_drain_counts_the_rows_it_quarantines() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    home.seed_raw_outbox_row("01JPOISONED000000000000000", "MissionCreated", "{");
+    home.seed_queued_events(1);
+    let (outcome, calls) = drain_here(&home, &saas);
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    let r = outcome.report;
+    assert_eq!(
+        (r.delivered, r.quarantined, r.batches, r.remaining),
+        (2, 1, 1, 0)
+    );
+    assert_eq!(calls, vec![(2, 3)]);
+    assert_eq!(home.quarantined_rows().len(), 1);
+}
+
+#[test]
+fn a_drain_counts_every_rejection_and_the_event_it_parks() {
+    let saas = FakeSaas::start();
+    saas.set_default_event_status("rejected");
+    let home = crate::builder().fake_saas(&saas).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    let (outcome, calls) = drain_here(&home, &saas);
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    let r = outcome.report;
+    assert_eq!(
+        (
+            r.delivered,
+            r.rejected,
+            r.parked,
+            r.kept,
+            r.batches,
+            r.remaining
+        ),
+        (0, 3, 1, 0, 3, 0)
+    );
+    assert_eq!(calls, vec![(0, 1), (0, 1), (1, 1)]);
+    assert_eq!(home.parked_rejections().len(), 1);
+}

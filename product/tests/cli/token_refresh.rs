@@ -147,15 +147,21 @@ fn rehydrate_persists_a_private_team_as_the_default() {
     assert_eq!(saas.count("/api/v1/me"), 1);
 }
 
-fn manager(home: &IsolatedHome, saas: &FakeSaas) -> TokenManager {
+/// A client of `saas`, as the binary builds one.
+pub(crate) fn client(saas: &FakeSaas) -> SaasClient {
+    SaasClient::new(
+        &spec_kitty::internals::saas::url::ServiceUrl::parse(&saas.url()).unwrap(),
+        Duration::from_secs(5),
+    )
+}
+
+/// A token manager over `home`'s session store, talking to `saas`.
+pub(crate) fn manager(home: &IsolatedHome, saas: &FakeSaas) -> TokenManager {
     let root = home.runtime_root();
     TokenManager::new(
         home.session_store(),
         root.refresh_lock(),
-        Some(SaasClient::new(
-            &spec_kitty::internals::saas::url::ServiceUrl::parse(&saas.url()).unwrap(),
-            Duration::from_secs(5),
-        )),
+        Some(client(saas)),
         Duration::from_secs(1),
         Clock::system(),
     )
