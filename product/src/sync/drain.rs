@@ -195,3 +195,31 @@ impl Pass<'_> {
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(100 * u64::from(attempt))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_batch_backs_off_100_ms_more_per_attempt() {
+        let ms = |a| backoff(a).as_millis();
+        assert_eq!((ms(1), ms(2), ms(3), ms(10)), (100, 200, 300, 1000));
+    }
+
+    #[test]
+    fn the_back_off_clock_is_unix_milliseconds() {
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        let now = u128::try_from(now_ms()).unwrap();
+        let after = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        assert!(
+            (before..=after).contains(&now),
+            "{before} <= {now} <= {after}"
+        );
+    }
+}
