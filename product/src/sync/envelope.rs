@@ -301,6 +301,22 @@ impl MissionCreated<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_example_producer_is_a_complete_one() {
+        let p = Producer::example();
+        assert_eq!(p.node_id, "0123456789ab");
+        assert_eq!(p.project_uuid, "5f0c8c1e-0000-4000-8000-00000000c0de");
+        assert_eq!(
+            p.build_id,
+            crate::ids::build_id(&p.project_uuid, &p.node_id)
+        );
+        assert_eq!(
+            (p.project_slug.as_deref(), p.git_branch.as_deref()),
+            (Some("example"), Some("main"))
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -343,24 +343,28 @@ fn eight_concurrent_creators_lose_nothing_and_sync_delivers_each_once() {
     assert!(home.queued_events().is_empty());
 }
 
+/// No deadline, one attempt per batch, batches of 10.
+const ONCE: spec_kitty::internals::sync::drain::DrainLimits =
+    spec_kitty::internals::sync::drain::DrainLimits {
+        deadline: None,
+        attempts: 1,
+        batch_size: 10,
+    };
+
 /// Drain `home`'s outbox in this process, as `sync now` does, returning the outcome and every
 /// progress call.
 fn drain_here(
     home: &IsolatedHome,
     saas: &FakeSaas,
+    limits: spec_kitty::internals::sync::drain::DrainLimits,
 ) -> (
     spec_kitty::internals::sync::drain::DrainOutcome,
     Vec<(u64, u64)>,
 ) {
-    use spec_kitty::internals::sync::drain::{DrainLimits, drain};
+    use spec_kitty::internals::sync::drain::drain;
     use spec_kitty::internals::sync::outbox::Outbox;
     let mut outbox = Outbox::open(&home.runtime_root().outbox_db()).unwrap();
     let mut tokens = crate::token_refresh::manager(home, saas);
-    let limits = DrainLimits {
-        deadline: None,
-        attempts: 1,
-        batch_size: 10,
-    };
     let mut calls = Vec::new();
     let outcome = drain(
         &mut outbox,
@@ -380,7 +384,7 @@ fn a_drain_counts_the_rows_it_quarantines() {
     home.seed_queued_events(1);
     home.seed_raw_outbox_row("01JPOISONED000000000000000", "MissionCreated", "{");
     home.seed_queued_events(1);
-    let (outcome, calls) = drain_here(&home, &saas);
+    let (outcome, calls) = drain_here(&home, &saas, ONCE);
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     let r = outcome.report;
     assert_eq!(
@@ -398,7 +402,7 @@ fn a_drain_counts_every_rejection_and_the_event_it_parks() {
     let home = crate::builder().fake_saas(&saas).build();
     home.seed(&SessionSeed::with_private_team());
     home.seed_queued_events(1);
-    let (outcome, calls) = drain_here(&home, &saas);
+    let (outcome, calls) = drain_here(&home, &saas, ONCE);
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     let r = outcome.report;
     assert_eq!(
@@ -414,4 +418,54 @@ fn a_drain_counts_every_rejection_and_the_event_it_parks() {
     );
     assert_eq!(calls, vec![(0, 1), (0, 1), (1, 1)]);
     assert_eq!(home.parked_rejections().len(), 1);
+}
+
+#[test]
+fn a_failing_batch_is_sent_again_up_to_the_attempts() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    let three = spec_kitty::internals::sync::drain::DrainLimits {
+        attempts: 3,
+        ..ONCE
+    };
+    // Three 503s use up the three attempts.
+    saas.push_batch_answers([
+        BatchAnswer::Status(503),
+        BatchAnswer::Status(503),
+        BatchAnswer::Status(503),
+    ]);
+    let (outcome, _) = drain_here(&home, &saas, three);
+    assert!(outcome.error.is_some(), "{:?}", outcome.report);
+    assert_eq!(saas.count("/api/v1/events/batch/"), 3);
+    assert_eq!(home.queued_events().len(), 1);
+    // One 503, then the second attempt delivers.
+    saas.push_batch_answers([BatchAnswer::Status(503)]);
+    let (outcome, _) = drain_here(&home, &saas, three);
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert_eq!(outcome.report.delivered, 1);
+    assert_eq!(saas.count("/api/v1/events/batch/"), 5);
+}
+
+#[test]
+fn a_retry_whose_back_off_would_pass_the_deadline_is_not_made() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    saas.push_batch_answers([
+        BatchAnswer::Status(503),
+        BatchAnswer::Status(503),
+        BatchAnswer::Status(503),
+    ]);
+    // The first back-off is 100 ms, beyond this 50 ms deadline.
+    let limits = spec_kitty::internals::sync::drain::DrainLimits {
+        deadline: Some(std::time::Instant::now() + std::time::Duration::from_millis(50)),
+        attempts: 3,
+        ..ONCE
+    };
+    let (outcome, _) = drain_here(&home, &saas, limits);
+    assert!(outcome.error.is_some(), "{:?}", outcome.report);
+    assert_eq!(saas.count("/api/v1/events/batch/"), 1);
 }
