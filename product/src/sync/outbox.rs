@@ -923,3 +923,317 @@ impl Outbox {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::envelope::{MissionCreated, Producer};
+
+    fn draft(slug: &str) -> EnvelopeDraft {
+        let id = crate::ids::ulid(chrono::Utc::now());
+        MissionCreated::sample(&id, slug).draft(chrono::Utc::now(), &Producer::example())
+    }
+
+    fn fresh() -> (tempfile::TempDir, PathBuf, Outbox) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sync").join("outbox.sqlite");
+        let outbox = Outbox::open(&path).unwrap();
+        (dir, path, outbox)
+    }
+
+    fn pragma(path: &Path, sql: &str) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_new_outbox_is_private_stamped_and_at_the_current_schema() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, path, outbox) = fresh();
+        drop(outbox);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let dir_mode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(dir_mode, 0o700);
+        assert_eq!(
+            pragma(&path, "PRAGMA application_id"),
+            i64::from(APPLICATION_ID)
+        );
+        assert_eq!(
+            pragma(&path, "SELECT MAX(version) FROM schema_version"),
+            SCHEMA_VERSION
+        );
+        // Opening it again changes neither.
+        Outbox::open(&path).unwrap();
+        assert_eq!(pragma(&path, "SELECT COUNT(*) FROM schema_version"), 1);
+    }
+
+    #[test]
+    fn an_existing_file_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, path, outbox) = fresh();
+        drop(outbox);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        Outbox::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_an_older_one_upgraded_keeping_its_rows() {
+        let (_dir, path, outbox) = fresh();
+        drop(outbox);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE schema_version SET version = 3", [])
+            .unwrap();
+        drop(conn);
+        let e = Outbox::open(&path).unwrap_err();
+        assert!(
+            matches!(e, OutboxError::NewerSchema { found: 3, .. }),
+            "{e}"
+        );
+
+        // A kitty 0.1 outbox: schema 1, no rejection or staging columns, no application id.
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("outbox.sqlite");
+        let conn = Connection::open(&old).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version VALUES (1);
+             CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                 event_id TEXT NOT NULL UNIQUE, event_type TEXT NOT NULL, envelope TEXT NOT NULL,
+                 created_at TEXT NOT NULL, retry_count INTEGER NOT NULL DEFAULT 0);
+             INSERT INTO events (event_id, event_type, envelope, created_at)
+                 VALUES ('01OLD', 'MissionCreated', '{}', '2026-01-01T00:00:00+00:00');",
+        )
+        .unwrap();
+        drop(conn);
+        let outbox = Outbox::open(&old).unwrap();
+        assert_eq!(outbox.depth().unwrap(), 1, "the old row is kept, queued");
+        assert_eq!(outbox.retry_counts().unwrap(), vec![("01OLD".into(), 0)]);
+        drop(outbox);
+        assert_eq!(
+            pragma(&old, "SELECT MAX(version) FROM schema_version"),
+            SCHEMA_VERSION
+        );
+        assert_eq!(
+            pragma(&old, "SELECT COUNT(*) FROM pragma_table_info('events')"),
+            12
+        );
+    }
+
+    #[test]
+    fn foreign_databases_are_refused_and_left_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&str, &str); 3] = [
+            (
+                "PRAGMA application_id = 7; CREATE TABLE events (x);",
+                "application id is 0x7",
+            ),
+            (
+                "CREATE TABLE events (x); CREATE TABLE recipes (x);",
+                "a table \"recipes\"",
+            ),
+            ("CREATE TABLE meta (key, value);", "no events table"),
+        ];
+        for (i, (sql, why)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("{i}.sqlite"));
+            Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+            let before = std::fs::read(&path).unwrap();
+            let e = Outbox::open(&path).unwrap_err().to_string();
+            assert!(e.contains(why), "{sql}: {e}");
+            assert!(e.contains("not a spec-kitty outbox"), "{e}");
+            assert_eq!(std::fs::read(&path).unwrap(), before, "{sql}");
+        }
+        // An empty file, or our tables without the id (kitty 0.1), are fine.
+        let empty = dir.path().join("empty.sqlite");
+        std::fs::write(&empty, b"").unwrap();
+        Outbox::open(&empty).unwrap();
+        let text = dir.path().join("text.sqlite");
+        std::fs::write(&text, vec![b'x'; 2048]).unwrap();
+        let e = Outbox::open(&text).unwrap_err().to_string();
+        assert!(e.contains("not an SQLite database"), "{e}");
+    }
+
+    #[test]
+    fn a_read_only_wal_is_refused_by_name() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, path, mut outbox) = fresh();
+        outbox.append(draft("one")).unwrap();
+        let wal = path.with_file_name("outbox.sqlite-wal");
+        assert!(wal.exists());
+        std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let e = Outbox::open(&path).unwrap_err();
+        assert!(
+            matches!(&e, OutboxError::ReadOnly { path: p, mode: 0o444 } if *p == wal),
+            "{e}"
+        );
+        std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let shm = path.with_file_name("outbox.sqlite-shm");
+        std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let e = Outbox::open(&path).unwrap_err();
+        assert!(
+            matches!(&e, OutboxError::ReadOnly { path: p, .. } if *p == shm),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rejections_back_off_four_times_longer_each_then_park() {
+        let (_dir, _path, mut outbox) = fresh();
+        let e = outbox.append(draft("one")).unwrap();
+        outbox.append(draft("two")).unwrap();
+        assert_eq!(
+            outbox.next_retry_ms().unwrap(),
+            None,
+            "nothing rejected yet"
+        );
+        let reject = |outbox: &mut Outbox, now| {
+            let r = Rejection {
+                event_id: e.event_id.clone(),
+                reason: Some("bad".into()),
+            };
+            outbox.settle(&[], &[r], now).unwrap()
+        };
+        assert!(reject(&mut outbox, 1_000).is_empty());
+        assert_eq!(
+            outbox.next_retry_ms().unwrap(),
+            Some(1_000 + REJECTION_BACKOFF_MS)
+        );
+        assert!(reject(&mut outbox, 2_000).is_empty());
+        assert_eq!(
+            outbox.next_retry_ms().unwrap(),
+            Some(2_000 + 4 * REJECTION_BACKOFF_MS)
+        );
+        // Not due before its back-off; due after.
+        let early = outbox.next_batch(0, 10, 2_000, true, "t").unwrap();
+        assert!(early.events.is_empty());
+        let due = outbox.next_batch(0, 10, 3_000, true, "t").unwrap();
+        assert_eq!(due.events.len(), 1, "only the rejected event is a retry");
+        assert_eq!(reject(&mut outbox, 3_000), vec![e.event_id.clone()]);
+        assert_eq!(outbox.next_retry_ms().unwrap(), None);
+        assert_eq!(outbox.depth().unwrap(), 1);
+        let parked = outbox.rejected().unwrap();
+        assert_eq!(parked.len(), 1);
+        assert_eq!(
+            (parked[0].retry_count, parked[0].reason.as_deref()),
+            (MAX_REJECTIONS, Some("bad"))
+        );
+        assert_eq!(outbox.retry_rejected().unwrap(), 1);
+        assert_eq!(outbox.retry_rejected().unwrap(), 0);
+        assert_eq!(outbox.depth().unwrap(), 2);
+        assert!(outbox.retry_counts().unwrap().iter().all(|(_, n)| *n == 0));
+    }
+
+    #[test]
+    fn batches_follow_the_cursor_and_limit_and_quarantine_what_does_not_decode() {
+        let (_dir, _path, mut outbox) = fresh();
+        let a = outbox.append(draft("a")).unwrap();
+        outbox.insert_raw("01BAD", "MissionCreated", "[]").unwrap();
+        let c = outbox.append(draft("c")).unwrap();
+        let first = outbox.next_batch(0, 2, i64::MAX, false, "at-1").unwrap();
+        assert_eq!(first.events.len(), 1);
+        assert_eq!(first.events[0].event_id, a.event_id);
+        assert_eq!(first.quarantined, 1);
+        let second = outbox
+            .next_batch(first.last_seq.unwrap(), 2, i64::MAX, false, "at-2")
+            .unwrap();
+        assert_eq!(second.events[0].event_id, c.event_id);
+        assert!(second.last_seq > first.last_seq);
+        let done = outbox
+            .next_batch(second.last_seq.unwrap(), 2, i64::MAX, false, "at-3")
+            .unwrap();
+        assert_eq!(done, Batch::default());
+        let rows = outbox.quarantined().unwrap();
+        assert_eq!(
+            (rows[0].event_id.as_str(), rows[0].quarantined_at.as_str()),
+            ("01BAD", "at-1")
+        );
+        assert_eq!(outbox.pending(10).unwrap().len(), 2);
+        assert_eq!(outbox.discard_quarantined().unwrap(), 1);
+        assert_eq!(outbox.discard_quarantined().unwrap(), 0);
+        outbox.remove(std::slice::from_ref(&a.event_id)).unwrap();
+        assert_eq!(outbox.depth().unwrap(), 1);
+        assert!(outbox.oldest().unwrap().is_some());
+        outbox.remove(std::slice::from_ref(&c.event_id)).unwrap();
+        assert_eq!(outbox.oldest().unwrap(), None);
+        assert_eq!(outbox.depth().unwrap(), 0);
+    }
+
+    #[test]
+    fn staged_events_are_never_sent_until_promoted() {
+        let (_dir, _path, mut outbox) = fresh();
+        let staging = Staging {
+            git_dir: "/repo/.git".into(),
+            top: "/repo".into(),
+            dir: "001-x".into(),
+        };
+        let e = outbox.append_staged(draft("x"), &staging).unwrap();
+        assert_eq!(outbox.depth().unwrap(), 0);
+        assert_eq!(
+            outbox.staged().unwrap(),
+            vec![(e.event_id.clone(), staging)]
+        );
+        assert!(
+            outbox
+                .next_batch(0, 10, i64::MAX, false, "t")
+                .unwrap()
+                .events
+                .is_empty()
+        );
+        outbox.promote(&e.event_id).unwrap();
+        assert!(outbox.staged().unwrap().is_empty());
+        assert_eq!(outbox.depth().unwrap(), 1);
+    }
+
+    #[test]
+    fn the_last_attempt_is_kept_and_replaced() {
+        let (_dir, _path, mut outbox) = fresh();
+        assert_eq!(outbox.last_attempt().unwrap(), None);
+        for n in [1, 2] {
+            let attempt = LastAttempt {
+                at: format!("2026-11-29T12:00:0{n}+00:00"),
+                outcome: "success".into(),
+                delivered: n,
+            };
+            outbox.record_attempt(&attempt).unwrap();
+            assert_eq!(outbox.last_attempt().unwrap(), Some(attempt));
+        }
+    }
+
+    #[test]
+    fn reclaim_gives_back_space_only_past_its_threshold() {
+        let (_dir, _path, mut outbox) = fresh();
+        let drafts = (0..300).map(|i| draft(&format!("m-{i}"))).collect();
+        let ids: Vec<String> = outbox
+            .append_all(drafts)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_id)
+            .collect();
+        outbox.settle(&ids, &[], 0).unwrap();
+        let free = || -> u64 {
+            let pages: i64 = outbox
+                .conn
+                .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+                .unwrap();
+            let size: i64 = outbox
+                .conn
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .unwrap();
+            u64::try_from(pages * size).unwrap()
+        };
+        let before = free();
+        assert!(before > 0);
+        assert_eq!(outbox.reclaim(before), 0, "at the threshold: nothing done");
+        assert_eq!(free(), before);
+        assert_eq!(outbox.reclaim(before - 1), before);
+        assert_eq!(free(), 0);
+    }
+}
