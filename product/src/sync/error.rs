@@ -167,3 +167,179 @@ fn name_some(items: impl ExactSizeIterator<Item = String>) -> String {
     }
     named.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(n: usize) -> Vec<RejectedEvent> {
+        (0..n)
+            .map(|i| RejectedEvent {
+                event_id: format!("e{i}"),
+                event_type: "MissionCreated".into(),
+                retry_count: 3,
+                reason: (i % 2 == 0).then(|| "too long".to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parked_events_are_named_up_to_five_then_counted() {
+        let five = SyncError::EventsRejected(rejected(5)).to_string();
+        assert!(
+            five.starts_with(
+                "5 event(s) rejected by the spec-kitty service and parked: e0 (MissionCreated: too long), e1 (MissionCreated: no reason given), "
+            ),
+            "{five}"
+        );
+        assert!(
+            five.contains("e4 (MissionCreated: too long); fix the cause"),
+            "{five}"
+        );
+        assert!(!five.contains("more"), "{five}");
+        let seven = SyncError::EventsRejected(rejected(7)).to_string();
+        assert!(
+            seven.contains("e4 (MissionCreated: too long), and 2 more; fix"),
+            "{seven}"
+        );
+        assert!(!seven.contains("e5"), "{seven}");
+    }
+
+    #[test]
+    fn quarantined_rows_are_named_with_their_reason() {
+        let rows: Vec<QuarantinedRow> = (0..6)
+            .map(|i| QuarantinedRow {
+                event_id: format!("q{i}"),
+                event_type: "T".into(),
+                reason: "not JSON".into(),
+                quarantined_at: "now".into(),
+            })
+            .collect();
+        let msg = SyncError::EventsQuarantined(rows).to_string();
+        assert!(
+            msg.starts_with("6 queued row(s) did not decode as events and were quarantined, never sent: q0 (T: not JSON), "),
+            "{msg}"
+        );
+        assert!(msg.contains("q4 (T: not JSON), and 1 more; see"), "{msg}");
+    }
+
+    #[test]
+    fn every_failure_has_its_diagnostic_code() {
+        let saas = || SaasError::Connect {
+            url: "http://127.0.0.1:9".into(),
+            detail: "refused".into(),
+        };
+        let io = || std::io::Error::other("denied");
+        let cases: Vec<(SyncError, &str)> = vec![
+            (
+                SyncError::NotAuthenticated { detail: None },
+                "sync.server_auth_failure",
+            ),
+            (
+                SyncError::UnreadableSession(StoreError::Decrypt { path: "s".into() }),
+                "sync.server_auth_failure",
+            ),
+            (SyncError::Unauthorized, "sync.server_auth_failure"),
+            (SyncError::Forbidden, "sync.server_auth_failure"),
+            (
+                SyncError::NoPrivateTeam { queued: 1 },
+                "sync.direct_ingress_missing_private_team",
+            ),
+            (
+                SyncError::RefreshInProgress,
+                "sync.auth_refresh_in_progress",
+            ),
+            (
+                SyncError::DrainLockUnavailable,
+                "sync.final_sync_lock_unavailable",
+            ),
+            (
+                SyncError::ServerUnavailable(saas()),
+                "sync.server_unavailable",
+            ),
+            (SyncError::NoServer, "sync.server_unavailable"),
+            (
+                SyncError::DeadlineReached { remaining: 2 },
+                "sync.server_unavailable",
+            ),
+            (
+                SyncError::EventsRejected(rejected(1)),
+                "sync.events_rejected",
+            ),
+            (
+                SyncError::EventsQuarantined(Vec::new()),
+                "sync.events_quarantined",
+            ),
+            (
+                SyncError::Outbox(OutboxError::Busy { path: "o".into() }),
+                "sync.local_state_unavailable",
+            ),
+            (
+                SyncError::Lock {
+                    path: "l".into(),
+                    source: io(),
+                },
+                "sync.local_state_unavailable",
+            ),
+            (
+                SyncError::Config(crate::config::ConfigError::Read {
+                    path: "c".into(),
+                    source: io(),
+                }),
+                "sync.configuration_invalid",
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.code().as_str(), code, "{e}");
+        }
+    }
+
+    #[test]
+    fn auth_failures_become_sync_failures_that_say_why() {
+        let cases: Vec<(AuthError, &str)> = vec![
+            (AuthError::NotAuthenticated, NOT_AUTHENTICATED),
+            (
+                AuthError::RefreshExpired,
+                "Run `spec-kitty auth login`. (the refresh token expired)",
+            ),
+            (
+                AuthError::RefreshRejected,
+                "(the server refused the refresh token)",
+            ),
+            (
+                AuthError::RefreshInProgress {
+                    waited_ms: 1,
+                    lock: "l".into(),
+                },
+                "is refreshing the access token; events stay queued",
+            ),
+            (AuthError::NoServer, "no spec-kitty service is configured"),
+            (
+                AuthError::Store(StoreError::Decrypt { path: "s".into() }),
+                "the session store is unreadable",
+            ),
+            (
+                AuthError::Saas(SaasError::Connect {
+                    url: "u".into(),
+                    detail: "x".into(),
+                }),
+                "the spec-kitty service is unavailable",
+            ),
+            (
+                AuthError::Lock {
+                    path: "the-lock".into(),
+                    source: std::io::Error::other("x"),
+                },
+                "cannot use the lock file the-lock",
+            ),
+        ];
+        for (auth, words) in cases {
+            let sync = SyncError::from(auth).to_string();
+            assert!(sync.contains(words), "{sync:?} lacks {words:?}");
+        }
+        assert_eq!(
+            SyncError::from(AuthError::NotAuthenticated).to_string(),
+            NOT_AUTHENTICATED
+        );
+    }
+}

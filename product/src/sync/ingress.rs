@@ -39,7 +39,7 @@ pub fn send_batch(
     };
     let response = response.map_err(|e| match e.status() {
         Some(403) => SyncError::Forbidden,
-        Some(401) => SyncError::Unauthorized,
+        // No 401 gets here: the first was retried above, and a second returned Unauthorized.
         _ => SyncError::ServerUnavailable(e),
     })?;
     let statuses: HashMap<&str, &crate::saas::wire::EventResult> = response
