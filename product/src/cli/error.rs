@@ -138,3 +138,203 @@ fn saas_code(e: &SaasError) -> &'static str {
 fn sync_code(e: &crate::sync::error::SyncError) -> &'static str {
     e.code().known_str().unwrap_or("sync.unrecognized")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::error::SyncError;
+
+    fn url() -> String {
+        "http://127.0.0.1:9/x".into()
+    }
+
+    #[test]
+    fn every_command_failure_has_its_code_and_exit_status() {
+        let io = || std::io::Error::other("denied");
+        let cases: Vec<(CommandError, &str)> = vec![
+            (
+                PathError::NoHome { home: "HOME" }.into(),
+                "runtime_root_unresolved",
+            ),
+            (
+                StoreError::Decrypt { path: "s".into() }.into(),
+                "session_store_unreadable",
+            ),
+            (LoginError::AccessDenied.into(), "login_denied"),
+            (LoginError::Expired.into(), "login_expired"),
+            (
+                LoginError::UnusableAccount("no email").into(),
+                "login_unusable_account",
+            ),
+            (
+                LoginError::Saas(SaasError::Timeout {
+                    url: url(),
+                    timeout_ms: 1,
+                })
+                .into(),
+                "server_timeout",
+            ),
+            (
+                AuthError::Store(StoreError::Decrypt { path: "s".into() }).into(),
+                "session_store_unreadable",
+            ),
+            (
+                AuthError::Saas(SaasError::Connect {
+                    url: url(),
+                    detail: "refused".into(),
+                })
+                .into(),
+                "server_unreachable",
+            ),
+            (
+                AuthError::RefreshInProgress {
+                    waited_ms: 1,
+                    lock: "l".into(),
+                }
+                .into(),
+                "auth_refresh_in_progress",
+            ),
+            (AuthError::NoServer.into(), "no_server_configured"),
+            (
+                CommandError::NoServer { config: "c".into() },
+                "no_server_configured",
+            ),
+            (
+                AuthError::Lock {
+                    path: "l".into(),
+                    source: io(),
+                }
+                .into(),
+                "lock_failed",
+            ),
+            (AuthError::NotAuthenticated.into(), "not_authenticated"),
+            (AuthError::RefreshExpired.into(), "not_authenticated"),
+            (AuthError::RefreshRejected.into(), "not_authenticated"),
+            (CommandError::NotAuthenticated, "not_authenticated"),
+            (
+                ConfigError::Read {
+                    path: "c".into(),
+                    source: io(),
+                }
+                .into(),
+                "config_invalid",
+            ),
+            (
+                crate::mission::MissionError::NotAGitRepo { dir: "d".into() }.into(),
+                "not_a_git_repo",
+            ),
+            (SyncError::NoServer.into(), "sync.server_unavailable"),
+            (
+                crate::sync::outbox::OutboxError::Busy { path: "o".into() }.into(),
+                "outbox_unavailable",
+            ),
+            (
+                crate::env_file::EnvFileError {
+                    path: "e".into(),
+                    reason: "r".into(),
+                    env: Box::default(),
+                }
+                .into(),
+                "env_file_unreadable",
+            ),
+            (
+                CommandError::PluginNotFound("no".into()),
+                "plugin_not_found",
+            ),
+            (
+                CommandError::Coded {
+                    code: "sync_disabled",
+                    message: "m".into(),
+                },
+                "sync_disabled",
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.error_code(), code, "{e}");
+            let exit = if code == "plugin_not_found" { 127 } else { 1 };
+            assert_eq!(e.exit_code(), exit, "{e}");
+        }
+    }
+
+    #[test]
+    fn every_service_failure_has_its_code() {
+        let cases = [
+            (
+                SaasError::Connect {
+                    url: url(),
+                    detail: "d".into(),
+                },
+                "server_unreachable",
+            ),
+            (
+                SaasError::Timeout {
+                    url: url(),
+                    timeout_ms: 5,
+                },
+                "server_timeout",
+            ),
+            (
+                SaasError::Status {
+                    method: "GET",
+                    url: url(),
+                    status: 500,
+                    oauth: None,
+                },
+                "server_error",
+            ),
+            (
+                SaasError::Protocol {
+                    url: url(),
+                    detail: "d".into(),
+                },
+                "server_protocol",
+            ),
+            (
+                SaasError::TooLarge {
+                    url: url(),
+                    limit: 1,
+                },
+                "server_protocol",
+            ),
+            (
+                SaasError::Decode {
+                    url: url(),
+                    detail: "d".into(),
+                },
+                "server_protocol",
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(CommandError::Saas(e).error_code(), code);
+        }
+    }
+
+    #[test]
+    fn parked_and_quarantined_events_are_listed_in_the_details() {
+        let parked = CommandError::Sync(SyncError::EventsRejected(vec![
+            crate::sync::outbox::RejectedEvent {
+                event_id: "e1".into(),
+                event_type: "T".into(),
+                retry_count: 3,
+                reason: None,
+            },
+        ]));
+        let details = parked.details();
+        assert_eq!(details.len(), 1);
+        assert_eq!(details["rejected_events"][0]["event_id"], "e1");
+        let quarantined = CommandError::Sync(SyncError::EventsQuarantined(vec![
+            crate::sync::outbox::QuarantinedRow {
+                event_id: "q1".into(),
+                event_type: "T".into(),
+                reason: "r".into(),
+                quarantined_at: "t".into(),
+            },
+        ]));
+        assert_eq!(
+            quarantined.details()["quarantined_rows"][0]["event_id"],
+            "q1"
+        );
+        assert!(CommandError::NotAuthenticated.details().is_empty());
+        assert!(CommandError::Sync(SyncError::NoServer).details().is_empty());
+    }
+}
