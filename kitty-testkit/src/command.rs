@@ -501,6 +501,26 @@ impl RunOutput {
         self
     }
 
+    /// Assert that `needle` does not appear on stderr (a log line or warning that must not be
+    /// written). Pair it with an assertion that the command did the work the line is about.
+    ///
+    /// ```
+    /// let run = kitty_testkit::RunOutput::synthetic("sync now", 0, "{}", "INFO drained\n");
+    /// run.assert_stderr_lacks("WARN");
+    /// let message = kitty_testkit::expect_panic(|| {
+    ///     run.assert_stderr_lacks("drained");
+    /// });
+    /// assert!(message.starts_with("\"drained\" must not appear on stderr"), "{message}");
+    /// ```
+    #[track_caller]
+    pub fn assert_stderr_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stderr.contains(needle),
+            "{needle:?} must not appear on stderr\n{self}"
+        );
+        self
+    }
+
     /// Assert that no secret (token) appears on either stream.
     #[track_caller]
     pub fn assert_no_secrets<S: AsRef<str>>(&self, secrets: &[S]) -> &Self {

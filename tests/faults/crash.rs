@@ -87,11 +87,12 @@ fn kill_create_at(point: &KillPoint) -> (IsolatedHome, Repo, FakeSaas) {
 fn a_create_killed_at_any_step_leaves_all_of_the_mission_or_none() {
     for point in &KILL_POINTS {
         let (home, repo, saas) = kill_create_at(point);
-        // The next sync resolves what the dead create left.
+        // The next sync resolves what the dead create left, and says so.
         home.command()
             .args(["sync", "now", "--json"])
             .run()
-            .assert_success();
+            .assert_success()
+            .assert_stderr_contains("staged events resolved");
         let dirs = repo.mission_dirs();
         let status = repo.git(&["status", "--porcelain", "--untracked-files=all"]);
         if point.committed {

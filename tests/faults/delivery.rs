@@ -159,3 +159,23 @@ fn the_outbox_gives_its_space_back_after_a_drain() {
         "the outbox stayed at {after} bytes after draining (was {full})"
     );
 }
+
+#[test]
+fn a_small_drain_leaves_its_free_pages_for_a_later_vacuum() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(200);
+    let run = home.command().args(["sync", "now", "--json"]).run();
+    run.assert_success().json().assert_eq("/delivered", 200);
+    // Nothing was staged, so the recovery pass that ran first had nothing to say.
+    run.assert_stderr_lacks("staged events resolved");
+    let conn = rusqlite::Connection::open(home.runtime_root().outbox_db()).unwrap();
+    let free: i64 = conn
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        free > 0,
+        "a drain that freed far less than 1 MiB vacuumed the outbox"
+    );
+}
