@@ -75,17 +75,18 @@ fn sync_now_stops_at_its_deadline_against_a_server_that_never_answers() {
     assert_eq!(home.queued_events().len(), 1);
 }
 
-/// A `sync now` whose batches each take 600 ms, within a 1 s deadline: the first batch ends
-/// before it, the second (started before it, within the request timeout) after it.
+/// A `sync now` whose batches each take 1.2 s, within a 2 s deadline: the first batch ends
+/// before it, the second (started before it, within the request timeout) after it. The margins
+/// leave 800 ms for the process to start and each answer to arrive on a loaded machine.
 fn slow_sync_now(events: usize) -> (kitty_testkit::RunOutput, kitty_testkit::IsolatedHome) {
     let saas = FakeSaas::start();
-    saas.set_batch_delay(Duration::from_millis(600));
+    saas.set_batch_delay(Duration::from_millis(1200));
     let home = crate::builder().fake_saas(&saas).sync(true).build();
     home.seed(&SessionSeed::with_private_team());
     home.seed_queued_events(events);
     let run = home
         .command()
-        .env("SPEC_KITTY_SYNC_DEADLINE_MS", "1000")
+        .env("SPEC_KITTY_SYNC_DEADLINE_MS", "2000")
         .args(["sync", "now", "--json"])
         .run();
     assert!(saas.count("/api/v1/events/batch/") >= 1, "{run}");
@@ -152,7 +153,8 @@ fn the_outbox_gives_its_space_back_after_a_drain() {
     home.command()
         .args(["sync", "now", "--json"])
         .run()
-        .assert_success();
+        .assert_success()
+        .assert_stderr_contains("outbox space reclaimed");
     let after = home.outbox_file_size();
     assert!(
         after < full / 10,
@@ -169,13 +171,43 @@ fn a_small_drain_leaves_its_free_pages_for_a_later_vacuum() {
     let run = home.command().args(["sync", "now", "--json"]).run();
     run.assert_success().json().assert_eq("/delivered", 200);
     // Nothing was staged, so the recovery pass that ran first had nothing to say.
-    run.assert_stderr_lacks("staged events resolved");
-    let conn = rusqlite::Connection::open(home.runtime_root().outbox_db()).unwrap();
-    let free: i64 = conn
-        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
-        .unwrap();
+    run.assert_stderr_lacks("staged events resolved")
+        .assert_stderr_lacks("outbox space reclaimed");
+    let free = freelist_pages(&home);
     assert!(
         free > 0,
         "a drain that freed far less than 1 MiB vacuumed the outbox"
     );
+}
+
+fn freelist_pages(home: &kitty_testkit::IsolatedHome) -> i64 {
+    rusqlite::Connection::open(home.runtime_root().outbox_db())
+        .unwrap()
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn discarding_quarantined_rows_gives_their_space_back_too() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    let big = format!("{{\"not an envelope\": \"{}\"}}", "x".repeat(600_000));
+    for i in 0..3 {
+        home.seed_raw_outbox_row(&format!("01JBIG{i:020}"), "MissionCreated", &big);
+    }
+    let run = home.command().args(["sync", "now", "--json"]).run();
+    run.json()
+        .assert_eq("/error_code", "sync.events_quarantined");
+    assert_eq!(home.quarantined_rows().len(), 3);
+    let run = home
+        .command()
+        .args(["sync", "now", "--discard-quarantined", "--json"])
+        .run();
+    run.assert_success()
+        .json()
+        .assert_eq("/discarded", 3)
+        .assert_eq("/delivered", 0);
+    run.assert_stderr_contains("outbox space reclaimed");
+    assert_eq!(freelist_pages(&home), 0, "the 1.8 MB freed were given back");
 }
