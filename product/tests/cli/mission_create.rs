@@ -32,6 +32,9 @@ fn create_scaffolds_commits_and_queues_one_event() {
         .assert_eq("/purpose_tldr", "Login page")
         .assert_eq("/current_branch", "feature/kitty")
         .assert_eq("/target_branch", "feature/kitty")
+        .assert_eq("/branch_matches_target", true)
+        .assert_eq("/runtime_vars/branch_matches_target", true)
+        .assert_eq("/branch_context/matches_target", true)
         .assert_eq("/mission_number", serde_json::Value::Null)
         .assert_eq("/topology", "coord");
     let mission_id = doc.str("/mission_id").to_string();
@@ -236,6 +239,25 @@ fn init_writes_the_config_then_only_repairs_it() {
         .assert_eq("/build_id", build.as_str());
     // A mission can be created right after init (config need not be committed).
     create(&home, &repo, &["after-init"]).assert_success();
+}
+
+#[test]
+fn init_says_in_words_what_it_did() {
+    let home = crate::builder().build();
+    let repo = home.repo().without_config().build();
+    let init = || {
+        home.command()
+            .current_dir(repo.path())
+            .args(["init", "--ai", "claude", "--non-interactive"])
+            .run()
+    };
+    let top = repo.path().display().to_string();
+    init()
+        .assert_success()
+        .assert_stdout_contains(&format!("Initialized spec-kitty project project in {top}."));
+    init().assert_success().assert_stdout_contains(&format!(
+        "{top} is already initialized; nothing was missing."
+    ));
 }
 
 #[test]
