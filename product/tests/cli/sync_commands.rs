@@ -107,6 +107,13 @@ fn an_always_rejected_event_is_parked_named_and_retried_only_on_request() {
         .assert_eq("/rejected_count", 1)
         .assert_eq("/rejected_events/0/event_id", id.as_str())
         .assert_eq("/queue_depth", 0);
+    home.command()
+        .args(["sync", "status"])
+        .run()
+        .assert_success()
+        .assert_stdout_contains(&format!(
+            "Rejected (parked): 1\n  {id} MissionCreated (payload.purpose_tldr: too long)\nQuarantined: 0\n"
+        ));
 
     // The service now accepts events. The final sync of another command delivers its own
     // event, does not resend the parked one, and names it in its one diagnostic line.
@@ -203,6 +210,13 @@ fn an_undecodable_row_is_quarantined_never_sent_and_reported() {
         .json()
         .assert_eq("/quarantined_count", 2)
         .assert_eq("/queue_depth", 0);
+    // In words: the count, then one indented line per row; an empty list is a plain 0.
+    home.command()
+        .args(["sync", "status"])
+        .run()
+        .assert_success()
+        .assert_stdout_contains("Queue: 0 event(s)\nRejected (parked): 0\nQuarantined: 2\n  01JPOISONED000000000000000 MissionCreated (")
+        .assert_stdout_contains("\n  01JLEGACY00000000000000000 MissionCreated (");
     // Dropping them by hand makes `sync now` clean again.
     let run = home
         .command()
