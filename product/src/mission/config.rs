@@ -422,6 +422,72 @@ mod tests {
     }
 
     #[test]
+    fn repair_fills_each_missing_agents_key_and_keeps_the_present_ones() {
+        let mut c = parse("agents:\n  lint_on_edit: true\n").unwrap();
+        let added = c.repair(&defaults());
+        assert!(added.contains(&"agents.available".to_string()), "{added:?}");
+        assert!(
+            added.contains(&"agents.auto_commit".to_string()),
+            "{added:?}"
+        );
+        assert!(
+            !added.contains(&"agents.lint_on_edit".to_string()),
+            "{added:?}"
+        );
+        assert!(
+            c.to_yaml().contains("lint_on_edit: true"),
+            "{}",
+            c.to_yaml()
+        );
+        let mut c = parse("agents:\n  available: [codex]\n  auto_commit: false\n").unwrap();
+        let added = c.repair(&defaults());
+        assert!(
+            added.contains(&"agents.lint_on_edit".to_string()),
+            "{added:?}"
+        );
+        assert!(
+            !added.contains(&"agents.auto_commit".to_string()),
+            "{added:?}"
+        );
+        let yaml = c.to_yaml();
+        assert!(
+            yaml.contains("lint_on_edit: false") && yaml.contains("auto_commit: false"),
+            "{yaml}"
+        );
+        assert_eq!(c.agents(), vec!["codex"]);
+    }
+
+    #[test]
+    fn a_refused_shape_is_named_in_the_message() {
+        for (bad, words) in [
+            ("- a\n", "the top level must be a mapping, found a list"),
+            (
+                "project: 3\n",
+                "`project` must be a mapping, found a number",
+            ),
+            (
+                "project: true\n",
+                "`project` must be a mapping, found a boolean",
+            ),
+            (
+                "project: x\n",
+                "`project` must be a mapping, found a string",
+            ),
+            (
+                "project:\n  uuid: {a: 1}\n",
+                "`project.uuid` must be a string, found a mapping",
+            ),
+            (
+                "project: !t [1]\n",
+                "`project` must be a mapping, found a tagged value",
+            ),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.contains(words), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
     fn legacy_missions_activated_loads_and_migrates() {
         let mut c =
             parse("project:\n  uuid: u\n  slug: s\nmissions:\n  activated: [research, plan]\n")

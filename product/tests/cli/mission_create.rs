@@ -672,6 +672,54 @@ fn read_meta(doc: &kitty_testkit::JsonDoc) -> serde_json::Value {
 }
 
 #[test]
+fn mission_and_mission_type_must_agree_when_both_are_given() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    assert_refused(
+        &home,
+        &repo,
+        &["x", "--mission-type", "research", "--mission", "plan"],
+        "unknown_mission_type",
+        "research (--mission-type) and plan (--mission)",
+    );
+    create(
+        &home,
+        &repo,
+        &["y", "--mission-type", "research", "--mission", "research"],
+    )
+    .assert_success()
+    .json()
+    .assert_eq("/mission_type", "research");
+}
+
+#[test]
+fn start_and_target_branches_must_agree_when_both_are_given() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    assert_refused(
+        &home,
+        &repo,
+        &["x", "--start-branch", "feat/a", "--target-branch", "feat/b"],
+        "START_BRANCH_TARGET_MISMATCH",
+        "feat/a",
+    );
+    create(
+        &home,
+        &repo,
+        &[
+            "y",
+            "--start-branch",
+            "feat/c",
+            "--target-branch",
+            " feat/c ",
+        ],
+    )
+    .assert_success()
+    .json()
+    .assert_eq("/current_branch", "feat/c");
+}
+
+#[test]
 fn an_unknown_mission_type_is_refused() {
     let home = crate::builder().build();
     let repo = home.repo().build();
