@@ -314,12 +314,13 @@ pub fn create(
     // 5. Write, queue, branch, commit; undo on failure.
     let now = clock.now_micros();
     let specs = specs_dir(repo.top());
-    // The directory name carries the first 8 characters of the ULID: its time, to 256 ms. Two
-    // creates of one slug inside that window would share a directory, so step the id's time
-    // forward until the name is free (we hold the lock, so nobody else takes it meanwhile).
+    // The directory name carries the first 8 characters of the ULID: the top 38 bits of its
+    // 48-bit time (the first character holds 3), so its time to 1024 ms. Two creates of one
+    // slug inside that window would share a directory, so step the id's time forward a window
+    // at a time until the name is free (we hold the lock, so nobody takes it meanwhile).
     let (mission_id, dir_name) = (0..)
         .map(|step| {
-            let at = now + chrono::Duration::milliseconds(256 * step);
+            let at = now + chrono::Duration::milliseconds(1024 * step);
             let id = crate::ids::ulid(at);
             let name = scaffold::dir_name(&req.slug, &id);
             (id, name)

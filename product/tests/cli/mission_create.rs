@@ -637,6 +637,48 @@ fn a_numeric_prefix_is_dropped_and_a_slug_may_repeat() {
     assert_eq!(home.queued_events().len(), 2);
 }
 
+/// The time of a ULID, in Unix milliseconds (its first 10 Crockford base-32 digits).
+fn ulid_ms(id: &str) -> u64 {
+    const DIGITS: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    id[..10]
+        .chars()
+        .fold(0, |acc, c| acc * 32 + DIGITS.find(c).unwrap() as u64)
+}
+
+#[test]
+fn same_slug_creates_at_one_instant_step_their_ids_forward_in_order() {
+    use spec_kitty::internals::{clock::Clock, mission::create};
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-29T12:00:00.100Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let req = create::CreateRequest {
+        slug: "twin".into(),
+        ..Default::default()
+    };
+    let made: Vec<String> = (0..3)
+        .map(|_| {
+            let c = create::create(
+                &home.env(),
+                &spec_kitty::identity::MachineIdentity::current(),
+                &home.runtime_root(),
+                repo.path(),
+                Clock::fixed(now),
+                &req,
+            )
+            .unwrap();
+            c.meta_str("mission_id").to_string()
+        })
+        .collect();
+    let start = u64::try_from(now.timestamp_millis()).unwrap();
+    let times: Vec<u64> = made.iter().map(|id| ulid_ms(id)).collect();
+    // The first takes the instant itself; each next one the next 1024 ms window (the
+    // directory name's resolution), one step each.
+    assert_eq!(times, vec![start, start + 1024, start + 2048], "{made:?}");
+    assert_eq!(repo.mission_dirs().len(), 3);
+}
+
 #[test]
 fn topology_single_branch_has_no_coordination_branch_and_documentation_gets_its_state() {
     let home = crate::builder().build();
