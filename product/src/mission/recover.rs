@@ -96,3 +96,37 @@ fn resolve(env: &Env, staging: &Staging) -> Option<bool> {
     repo.delete_branch(&format!("kitty/mission-{}", staging.dir));
     Some(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::envelope::{MissionCreated, Producer};
+
+    #[test]
+    fn a_create_resolves_only_its_own_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut outbox = Outbox::open(&dir.path().join("outbox.sqlite")).unwrap();
+        // Staged by a create in repository B, which is gone.
+        let b = dir.path().join("b");
+        let staging = Staging {
+            git_dir: b.join(".git"),
+            top: b.clone(),
+            dir: "x-01M8KJT9".into(),
+        };
+        let id = crate::ids::ulid(chrono::Utc::now());
+        let draft =
+            MissionCreated::sample(&id, "x").draft(chrono::Utc::now(), &Producer::example());
+        outbox.append_staged(draft, &staging).unwrap();
+        // A create in repository A leaves it alone...
+        let env = Env::default();
+        let a_git = dir.path().join("a").join(".git");
+        let r = recover(&env, &mut outbox, Some(&a_git)).unwrap();
+        assert_eq!(r, Recovered::default());
+        assert_eq!(outbox.staged().unwrap().len(), 1);
+        // ...and one in B resolves it (nothing committed there: discarded).
+        let r = recover(&env, &mut outbox, Some(&b.join(".git"))).unwrap();
+        assert_eq!((r.promoted, r.discarded, r.pending), (0, 1, 0));
+        assert!(outbox.staged().unwrap().is_empty());
+        assert_eq!(outbox.depth().unwrap(), 0);
+    }
+}
