@@ -44,16 +44,14 @@ pub fn recover(
         let _lock = match held {
             Some(g) if g == staging.git_dir => None,
             Some(_) => continue,
+            // The repository is gone: there is nothing to lock, and taking the lock would
+            // re-create its directories.
+            None if !staging.git_dir.exists() => None,
             None => {
                 match crate::lock::exclusive_within(&lock_path(&staging.git_dir), Duration::ZERO) {
                     Ok(Some(lock)) => Some(lock),
-                    // A create is running there (or the directory is gone: handled below).
-                    Ok(None) => {
-                        done.pending += 1;
-                        continue;
-                    }
-                    Err(_) if !staging.git_dir.exists() => None,
-                    Err(_) => {
+                    // A create is running there, or its lock cannot be taken: later.
+                    Ok(None) | Err(_) => {
                         done.pending += 1;
                         continue;
                     }
@@ -128,5 +126,50 @@ mod tests {
         assert_eq!((r.promoted, r.discarded, r.pending), (0, 1, 0));
         assert!(outbox.staged().unwrap().is_empty());
         assert_eq!(outbox.depth().unwrap(), 0);
+    }
+
+    fn staged_in(outbox: &mut Outbox, top: &Path) {
+        let staging = Staging {
+            git_dir: top.join(".git"),
+            top: top.to_path_buf(),
+            dir: "x-01M8KJT9".into(),
+        };
+        let id = crate::ids::ulid(chrono::Utc::now());
+        let draft =
+            MissionCreated::sample(&id, "x").draft(chrono::Utc::now(), &Producer::example());
+        outbox.append_staged(draft, &staging).unwrap();
+    }
+
+    #[test]
+    fn a_sync_leaves_what_it_cannot_lock_and_resolves_a_vanished_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::default();
+        let mut outbox = Outbox::open(&dir.path().join("outbox.sqlite")).unwrap();
+        // A create is running in `busy` (its lock is held).
+        let busy = dir.path().join("busy");
+        std::fs::create_dir_all(busy.join(".git")).unwrap();
+        let held = crate::lock::exclusive_within(&lock_path(&busy.join(".git")), Duration::ZERO)
+            .unwrap()
+            .unwrap();
+        staged_in(&mut outbox, &busy);
+        // The lock of `odd` cannot be taken at all (its path is a directory).
+        let odd = dir.path().join("odd");
+        std::fs::create_dir_all(lock_path(&odd.join(".git"))).unwrap();
+        staged_in(&mut outbox, &odd);
+        let r = recover(&env, &mut outbox, None).unwrap();
+        assert_eq!((r.promoted, r.discarded, r.pending), (0, 0, 2));
+        assert_eq!(outbox.staged().unwrap().len(), 2);
+        drop(held);
+        // A repository that is gone (no git directory to lock): nothing was committed there.
+        let gone = dir.path().join("gone");
+        staged_in(&mut outbox, &gone);
+        let r = recover(&env, &mut outbox, None).unwrap();
+        assert_eq!(
+            (r.discarded, r.pending),
+            (1, 2),
+            "only the vanished one goes"
+        );
+        assert_eq!(outbox.staged().unwrap().len(), 2);
+        assert!(!gone.exists(), "recovery re-created a vanished repository");
     }
 }

@@ -196,6 +196,13 @@ mod tests {
         // A ref that is a directory cannot be read: ask git.
         std::fs::create_dir_all(common.join("refs/heads/dir/x")).unwrap();
         assert_eq!(refs.sha("refs/heads/dir"), Lookup::Unknown);
+        // Also when reached through a symbolic ref, even if packed-refs names it.
+        write(&git_dir.join("SYM"), "ref: refs/heads/dir\n");
+        write(
+            &common.join("packed-refs"),
+            &format!("{A} refs/heads/main\n{A} refs/heads/dir\n"),
+        );
+        assert_eq!(refs.sha("SYM"), Lookup::Unknown);
         std::fs::create_dir_all(common.join("reftable")).unwrap();
         assert_eq!(
             refs.symbolic("HEAD"),
