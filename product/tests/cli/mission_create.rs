@@ -735,6 +735,21 @@ fn mission_and_mission_type_must_agree_when_both_are_given() {
 }
 
 #[test]
+fn an_invalid_start_branch_is_refused_before_anything_changes() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    for bad in ["bad..name", "with space", "ends.lock"] {
+        assert_refused(
+            &home,
+            &repo,
+            &["x", "--start-branch", bad],
+            "START_BRANCH_FAILED",
+            "not a valid branch name",
+        );
+    }
+}
+
+#[test]
 fn start_and_target_branches_must_agree_when_both_are_given() {
     let home = crate::builder().build();
     let repo = home.repo().build();
