@@ -356,14 +356,9 @@ impl Repo {
     }
 
     /// Stage and commit exactly `paths` (relative to the top) with the repository's hooks, leaving
-    /// anything else staged alone. Returns the new commit id. A refused commit (a failing hook)
-    /// unstages the paths again and reports git's and the hook's words.
-    pub fn commit_paths(&self, paths: &[&str], message: &str) -> Result<String, MissionError> {
-        self.commit_paths_with(paths, message, None)
-    }
-
-    /// [`commit_paths`](Self::commit_paths), finishing `pending` (a ref update started before,
-    /// running while the paths are staged) before the commit.
+    /// anything else staged alone, finishing `pending` (a ref update started before, running
+    /// while the paths are staged) before the commit. Returns the new commit id. A refused commit
+    /// (a failing hook) unstages the paths again and reports git's and the hook's words.
     pub fn commit_paths_with(
         &self,
         paths: &[&str],
