@@ -588,7 +588,10 @@ fn hooks_run_and_a_failing_hook_leaves_everything_as_it_was() {
     create(&home, &repo, &["hooked"]).assert_success();
     assert!(marker.exists(), "the pre-commit hook did not run");
 
-    repo.install_hook("pre-commit", "echo 'lint failed' >&2\nexit 1");
+    repo.install_hook(
+        "pre-commit",
+        "echo 'lint failed' >&2\necho 'see lint.log'\nexit 1",
+    );
     // Everything but unreachable loose objects (garbage `git gc` prunes) stays byte for byte.
     let not_objects = |p: &std::path::Path| p.starts_with(".git/objects");
     let repo_before = DirSnapshot::of_filtered(repo.path(), not_objects);
@@ -598,7 +601,11 @@ fn hooks_run_and_a_failing_hook_leaves_everything_as_it_was() {
     run.assert_code(1);
     let doc = run.json();
     doc.assert_eq("/error_code", "commit_refused");
-    assert!(doc.str("/error").contains("lint failed"), "{run}");
+    // Both of the hook's streams are in the message.
+    assert!(
+        doc.str("/error").contains("lint failed\nsee lint.log"),
+        "{run}"
+    );
     repo_before.assert_unchanged(&DirSnapshot::of_filtered(repo.path(), not_objects));
     assert_eq!(repo.git(&["for-each-ref"]), refs_before);
     assert_eq!(home.queued_events(), queued_before);
