@@ -39,16 +39,3 @@ pub fn validate(slug: &str) -> Result<(), MissionError> {
     }
     Ok(())
 }
-
-/// `add-login-page` → `Add Login Page`.
-pub fn friendly(slug: &str) -> String {
-    slug.split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}

@@ -96,7 +96,9 @@ impl SaasError {
 /// use spec_kitty::internals::saas::url::ServiceUrl;
 /// let url = ServiceUrl::parse("http://u:p@127.0.0.1:9/").unwrap();
 /// let client = spec_kitty::internals::saas::SaasClient::new(&url, Duration::from_millis(50));
-/// assert_eq!(client.base_url(), "http://***@127.0.0.1:9");
+/// // Nothing listens there: the error names the URL with its credentials redacted.
+/// let e = client.me("token").unwrap_err().to_string();
+/// assert!(e.contains("http://***@127.0.0.1:9/api/v1/me"), "{e}");
 /// ```
 #[derive(Debug, Clone)]
 pub struct SaasClient {
@@ -125,11 +127,6 @@ impl SaasClient {
             agent: config.into(),
             timeout,
         }
-    }
-
-    /// The base URL as it may be shown (credentials redacted), without a trailing slash.
-    pub fn base_url(&self) -> String {
-        self.base.redacted()
     }
 
     /// The request URL of `path`, and the same URL as it may be shown.
@@ -285,5 +282,60 @@ impl SaasClient {
             .header("X-Spec-Kitty-Sync-Protocol", SYNC_PROTOCOL)
             .send(&gz[..]);
         self.finish("POST", &url, result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A one-shot server answering any request with `body` as JSON.
+    fn serve_once(body: Vec<u8>) -> ServiceUrl {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0u8; 8192];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        });
+        ServiceUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap()
+    }
+
+    fn me_of_size(size: usize) -> Vec<u8> {
+        let frame = r#"{"user_id": "u", "email": "e@example.com", "teams": [], "name": ""}"#;
+        let name = "n".repeat(size - frame.len());
+        let body = frame.replace(r#""name": """#, &format!(r#""name": "{name}""#));
+        assert_eq!(body.len(), size);
+        body.into_bytes()
+    }
+
+    #[test]
+    fn answers_up_to_four_mebibytes_are_read_and_larger_ones_refused() {
+        let limit = 4 * 1024 * 1024;
+        let client = SaasClient::new(
+            &serve_once(me_of_size(3 * 1024 * 1024)),
+            Duration::from_secs(10),
+        );
+        let me = client.me("t").unwrap();
+        assert!(me.name.unwrap().len() > 3 * 1024 * 1024 - 100);
+        let client = SaasClient::new(&serve_once(me_of_size(limit + 1)), Duration::from_secs(10));
+        let e = client.me("t").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SaasError::TooLarge {
+                    limit: 4_194_304,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 }
