@@ -145,12 +145,11 @@ impl SaasClient {
                 timeout_ms: self.timeout.as_millis(),
             },
             ureq::Error::BodyExceedsLimit(limit) => SaasError::TooLarge { url, limit },
-            ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
-                SaasError::Protocol { url, detail }
-            }
-            ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
-                SaasError::Protocol { url, detail }
-            }
+            // Redirects are never followed (max_redirects 0), so the first two cannot happen.
+            ureq::Error::TooManyRedirects
+            | ureq::Error::RedirectFailed
+            | ureq::Error::Protocol(_)
+            | ureq::Error::LargeResponseHeader(..) => SaasError::Protocol { url, detail },
             _ => SaasError::Connect { url, detail },
         }
     }
@@ -306,6 +305,26 @@ mod tests {
             let _ = stream.write_all(&body);
         });
         ServiceUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap()
+    }
+
+    #[test]
+    fn a_redirect_is_never_followed_but_reported_as_its_status() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut request = [0u8; 8192];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        let url = ServiceUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let e = SaasClient::new(&url, Duration::from_secs(10))
+            .me("t")
+            .unwrap_err();
+        assert!(matches!(e, SaasError::Status { status: 302, .. }), "{e}");
     }
 
     fn me_of_size(size: usize) -> Vec<u8> {
