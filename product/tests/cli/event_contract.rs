@@ -139,6 +139,22 @@ fn corrupting_one_field_fails_the_contract() {
     assert!(text.starts_with("1 of 2 envelope(s) break"), "{text}");
 }
 
+/// A fake told to skip the contract log writes none, for the same delivery the test below logs.
+#[test]
+fn a_fake_told_to_skip_logs_nothing_for_the_contract_check() {
+    let (_home, _repo, mut saas, _event) = delivered_mission_created();
+    assert_eq!(
+        saas.received_events().len(),
+        1,
+        "the guard: it has one to log"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    saas.set_contract_log(dir.path().join("log"));
+    saas.skip_contract_log();
+    drop(saas);
+    assert!(!dir.path().join("log").exists());
+}
+
 /// The contract log that `scripts/validate-events` checks: what a fake received, one line per
 /// envelope, in a new file per fake.
 #[test]
