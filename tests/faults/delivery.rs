@@ -75,49 +75,6 @@ fn sync_now_stops_at_its_deadline_against_a_server_that_never_answers() {
     assert_eq!(home.queued_events().len(), 1);
 }
 
-/// A `sync now` whose batches each take 1.2 s, within a 2 s deadline: the first batch ends
-/// before it, the second (started before it, within the request timeout) after it. The margins
-/// leave 800 ms for the process to start and each answer to arrive on a loaded machine.
-fn slow_sync_now(events: usize) -> (kitty_testkit::RunOutput, kitty_testkit::IsolatedHome) {
-    let saas = FakeSaas::start();
-    saas.set_batch_delay(Duration::from_millis(1200));
-    let home = crate::builder().fake_saas(&saas).sync(true).build();
-    home.seed(&SessionSeed::with_private_team());
-    home.seed_queued_events(events);
-    let run = home
-        .command()
-        .env("SPEC_KITTY_SYNC_DEADLINE_MS", "2000")
-        .args(["sync", "now", "--json"])
-        .run();
-    assert!(saas.count("/api/v1/events/batch/") >= 1, "{run}");
-    (run, home)
-}
-
-#[test]
-fn a_deadline_reached_with_events_left_is_reported_with_their_number() {
-    let (run, home) = slow_sync_now(2 * BATCH + 1);
-    run.assert_code(1);
-    let doc = run.json();
-    doc.assert_eq("/error_code", "sync.server_unavailable");
-    let left = home.queued_events().len();
-    assert!(left >= 1, "{run}");
-    let msg = doc.str("/error");
-    assert!(
-        msg.contains(&format!("({left} event(s) stay queued)")),
-        "{left} left: {run}"
-    );
-}
-
-#[test]
-fn a_deadline_reached_after_the_last_event_is_a_success() {
-    let (run, home) = slow_sync_now(BATCH + 1);
-    run.assert_success()
-        .json()
-        .assert_eq("/delivered", BATCH + 1)
-        .assert_eq("/remaining", 0);
-    assert!(home.queued_events().is_empty());
-}
-
 #[test]
 fn a_rejection_back_off_that_would_pass_the_deadline_is_not_waited_for() {
     // Every send is rejected; the back-off is 250 ms after the first rejection and 1 s after

@@ -483,3 +483,45 @@ fn a_retry_whose_back_off_would_pass_the_deadline_is_not_made() {
     assert!(outcome.error.is_some(), "{:?}", outcome.report);
     assert_eq!(saas.count("/api/v1/events/batch/"), 1);
 }
+
+/// A drain whose first batch (of 10) is answered after its 100 ms deadline.
+fn drain_past_the_deadline(
+    events: usize,
+) -> (
+    spec_kitty::internals::sync::drain::DrainOutcome,
+    IsolatedHome,
+) {
+    let saas = FakeSaas::start();
+    saas.set_batch_delay(std::time::Duration::from_millis(300));
+    let home = crate::builder().fake_saas(&saas).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(events);
+    let limits = spec_kitty::internals::sync::drain::DrainLimits {
+        deadline: Some(std::time::Instant::now() + std::time::Duration::from_millis(100)),
+        ..ONCE
+    };
+    let (outcome, _) = drain_here(&home, &saas, limits);
+    assert_eq!(outcome.report.batches, 1, "{:?}", outcome.report);
+    (outcome, home)
+}
+
+#[test]
+fn a_deadline_reached_with_events_left_is_reported_with_their_number() {
+    let (outcome, home) = drain_past_the_deadline(11);
+    assert_eq!(outcome.report.delivered, 10);
+    let e = outcome.error.expect("out of time with an event left");
+    assert!(e.to_string().contains("(1 event(s) stay queued)"), "{e}");
+    assert_eq!(e.code().as_str(), "sync.server_unavailable");
+    assert_eq!(home.queued_events().len(), 1);
+}
+
+#[test]
+fn a_deadline_reached_after_the_last_event_is_a_success() {
+    let (outcome, home) = drain_past_the_deadline(10);
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert_eq!(
+        (outcome.report.delivered, outcome.report.remaining),
+        (10, 0)
+    );
+    assert!(home.queued_events().is_empty());
+}
