@@ -1,7 +1,7 @@
 //! A `git` that stalls at a chosen command: the kill point of crash-consistency tests.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::IsolatedHome;
 
@@ -80,14 +80,9 @@ impl IsolatedHome {
 impl GitStall {
     /// Wait until a `git` run has reached the pattern and stalled. `false` on timeout.
     pub fn wait_until_stalled(&self, timeout: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < timeout {
-            if std::fs::read_to_string(&self.marker).is_ok_and(|p| !p.trim().is_empty()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        false
+        crate::poll::poll_until(timeout, || {
+            std::fs::read_to_string(&self.marker).is_ok_and(|p| !p.trim().is_empty())
+        })
     }
 }
 

@@ -254,6 +254,7 @@ mod json;
 mod outbox;
 mod panics;
 mod plugin;
+mod poll;
 mod process_env;
 mod real_home;
 mod reference;

@@ -305,6 +305,44 @@ impl Repo {
         dirs.sort();
         dirs
     }
+
+    /// Wait until no process has its working directory inside this repository, for at most
+    /// `timeout`; `false` if one still does. A `spec-kitty` killed with `SIGKILL` leaves the git
+    /// commands it started running on their own (a `git add` holding the index lock, say);
+    /// call this after the kill so that what runs next does not race them.
+    ///
+    /// Reads `/proc`, so it waits only on Linux; elsewhere it returns `true` at once.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let repo = home.repo().build();
+    /// let mut git = std::process::Command::new("sh")
+    ///     .args(["-c", "sleep 0.2"])
+    ///     .current_dir(repo.path())
+    ///     .spawn()
+    ///     .unwrap();
+    /// assert!(repo.wait_until_idle(Duration::from_secs(20)));
+    /// # git.wait().unwrap();
+    /// ```
+    pub fn wait_until_idle(&self, timeout: std::time::Duration) -> bool {
+        let top = self
+            .path
+            .canonicalize()
+            .unwrap_or_else(|_| self.path.clone());
+        crate::poll::poll_until(timeout, || !any_process_in(&top))
+    }
+}
+
+/// Whether a live process's working directory is `top` or under it (Linux: `/proc/<pid>/cwd`;
+/// a zombie has none).
+fn any_process_in(top: &Path) -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs
+        .flatten()
+        .any(|p| std::fs::read_link(p.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(top)))
 }
 
 /// Copy the tree at `from` into `to` (created), files, modes and symbolic links, without `.git`.
@@ -329,5 +367,40 @@ fn copy_tree(from: &Path, to: &Path) {
         } else {
             std::fs::copy(&src, &dst).expect("copy a file");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn waits_for_a_process_in_the_repository_and_only_for_it() {
+        let home = crate::IsolatedHome::new();
+        let repo = home.repo().build();
+        assert!(repo.wait_until_idle(Duration::ZERO), "idle from the start");
+        // A process elsewhere is not waited for.
+        let mut elsewhere = std::process::Command::new("sleep")
+            .arg("5")
+            .current_dir(home.path())
+            .spawn()
+            .unwrap();
+        assert!(repo.wait_until_idle(Duration::ZERO));
+        elsewhere.kill().unwrap();
+        elsewhere.wait().unwrap();
+        // One in a subdirectory holds it until it ends.
+        let mut inside = std::process::Command::new("sleep")
+            .arg("0.3")
+            .current_dir(repo.specs_dir())
+            .spawn()
+            .unwrap();
+        assert!(
+            !repo.wait_until_idle(Duration::from_millis(50)),
+            "not idle yet"
+        );
+        assert!(repo.wait_until_idle(Duration::from_secs(20)));
+        // `sleep` has exited (only its zombie is left for us to reap).
+        let exited = inside.try_wait().unwrap();
+        assert!(exited.is_some_and(|s| s.success()), "{exited:?}");
     }
 }

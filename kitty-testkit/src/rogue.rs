@@ -203,15 +203,8 @@ mod tests {
         stream
     }
 
-    fn wait_for(mut done: impl FnMut() -> bool) -> bool {
-        let start = std::time::Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            if done() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        false
+    fn wait_for(done: impl FnMut() -> bool) -> bool {
+        crate::poll::poll_until(Duration::from_secs(5), done)
     }
 
     #[test]

@@ -72,6 +72,13 @@ fn kill_create_at(point: &KillPoint) -> (IsolatedHome, Repo, FakeSaas) {
         point.name
     );
     drop(stall);
+    // The git commands the killed create had started finish on their own (a `git add` beside
+    // the stalled `git branch`): let them, as a machine would before the next command.
+    assert!(
+        repo.wait_until_idle(Duration::from_secs(20)),
+        "{}: git still running in the repository",
+        point.name
+    );
     // Whatever the kill left, nothing was sent for it.
     assert!(saas.received_events().is_empty(), "{}", point.name);
     assert_eq!(

@@ -106,15 +106,7 @@ mod tests {
         let mut outbox = Outbox::open(&dir.path().join("outbox.sqlite")).unwrap();
         // Staged by a create in repository B, which is gone.
         let b = dir.path().join("b");
-        let staging = Staging {
-            git_dir: b.join(".git"),
-            top: b.clone(),
-            dir: "x-01M8KJT9".into(),
-        };
-        let id = crate::ids::ulid(chrono::Utc::now());
-        let draft =
-            MissionCreated::sample(&id, "x").draft(chrono::Utc::now(), &Producer::example());
-        outbox.append_staged(draft, &staging).unwrap();
+        staged_in(&mut outbox, &b);
         // A create in repository A leaves it alone...
         let env = Env::default();
         let a_git = dir.path().join("a").join(".git");
@@ -145,9 +137,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let env = Env::default();
         let mut outbox = Outbox::open(&dir.path().join("outbox.sqlite")).unwrap();
-        // A create is running in `busy` (its lock is held).
+        // A create is running in `busy` (its lock is held). It is a real repository in which
+        // nothing is committed, so resolving its event now would discard it.
         let busy = dir.path().join("busy");
-        std::fs::create_dir_all(busy.join(".git")).unwrap();
+        let init = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .arg(&busy)
+            .output()
+            .unwrap();
+        assert!(init.status.success(), "git init: {init:?}");
         let held = crate::lock::exclusive_within(&lock_path(&busy.join(".git")), Duration::ZERO)
             .unwrap()
             .unwrap();
@@ -161,15 +159,16 @@ mod tests {
         assert_eq!(outbox.staged().unwrap().len(), 2);
         drop(held);
         // A repository that is gone (no git directory to lock): nothing was committed there.
+        // `busy`, free now, is resolved too (nothing committed: discarded).
         let gone = dir.path().join("gone");
         staged_in(&mut outbox, &gone);
         let r = recover(&env, &mut outbox, None).unwrap();
         assert_eq!(
             (r.discarded, r.pending),
-            (1, 2),
-            "only the vanished one goes"
+            (2, 1),
+            "the vanished one and the unlocked one go; the unlockable one stays"
         );
-        assert_eq!(outbox.staged().unwrap().len(), 2);
+        assert_eq!(outbox.staged().unwrap().len(), 1);
         assert!(!gone.exists(), "recovery re-created a vanished repository");
     }
 }

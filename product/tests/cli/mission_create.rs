@@ -616,6 +616,33 @@ fn hooks_run_and_a_failing_hook_leaves_everything_as_it_was() {
 }
 
 #[test]
+fn a_failed_create_removes_the_specs_directory_it_made_and_keeps_one_it_found() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    // No kitty-specs/ at all (removed and committed): the create makes it, and a refused
+    // commit must take it away again.
+    repo.git(&["rm", "-q", "-r", "kitty-specs"]);
+    repo.git(&["commit", "-q", "-m", "no specs"]);
+    assert!(!repo.specs_dir().exists());
+    repo.install_hook("pre-commit", "exit 1");
+    // The work tree (the mission lock and loose objects in .git are not the point here).
+    let work_tree = |p: &std::path::Path| p.starts_with(".git");
+    for case in ["absent", "empty"] {
+        if case == "empty" {
+            // An empty kitty-specs/ (git does not track it) is the user's: it stays.
+            std::fs::create_dir(repo.specs_dir()).unwrap();
+        }
+        let before = DirSnapshot::of_filtered(repo.path(), work_tree);
+        let run = create(&home, &repo, &["refused"]);
+        run.assert_code(1)
+            .json()
+            .assert_eq("/error_code", "commit_refused");
+        before.assert_unchanged(&DirSnapshot::of_filtered(repo.path(), work_tree));
+        assert_eq!(repo.specs_dir().exists(), case == "empty", "{case}: {run}");
+    }
+}
+
+#[test]
 fn options_outside_this_slice_are_refused_by_name() {
     let home = crate::builder().build();
     let repo = home.repo().build();
