@@ -271,6 +271,24 @@ mod tests {
     }
 
     #[test]
+    fn only_connection_close_closes_and_an_idle_connection_stays_open() {
+        let server = echo();
+        let (mut writer, mut reader) = open(&server);
+        // `keep-alive`, and `close` as another header's value, keep the connection...
+        writer
+            .write_all(b"GET /a HTTP/1.1\r\nConnection: keep-alive\r\nX-Note: close\r\n\r\n")
+            .unwrap();
+        assert_eq!(answer(&mut reader).0, "HTTP/1.1 200 OK");
+        // ...and so does idling longer than the server's 200 ms read timeout.
+        std::thread::sleep(Duration::from_millis(300));
+        writer.write_all(b"GET /b HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!(
+            answer(&mut reader),
+            ("HTTP/1.1 200 OK".into(), "GET /b [] ".into())
+        );
+    }
+
+    #[test]
     fn a_slow_body_is_waited_for() {
         let server = echo();
         let (mut writer, mut reader) = open(&server);
