@@ -393,17 +393,8 @@ impl Repo {
         let out = self.run(&commit)?;
         if !out.status.success() {
             undo.restore();
-            let mut detail = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            let stdout = text(&out);
-            if !stdout.is_empty() {
-                detail = format!("{detail}\n{stdout}").trim().to_string();
-            }
             return Err(MissionError::CommitRefused {
-                detail: if detail.is_empty() {
-                    "git commit failed without a message (a hook exited non-zero?)".into()
-                } else {
-                    detail
-                },
+                detail: refusal_detail(&out.stderr, &text(&out)),
             });
         }
         // The new commit id, from the ref the commit just wrote (no spawn), else from git.
@@ -412,6 +403,20 @@ impl Repo {
             return Ok(sha);
         }
         self.run_ok(&["rev-parse", "HEAD"])
+    }
+}
+
+/// What a refused `git commit` said: its stderr (where git also puts its hooks' output), then
+/// its stdout (git's own words, such as "nothing to commit"); a fallback when it said nothing.
+fn refusal_detail(stderr: &[u8], stdout: &str) -> String {
+    let both = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(stderr).trim(),
+        stdout.trim()
+    );
+    match both.trim() {
+        "" => "git commit failed without a message (a hook exited non-zero?)".into(),
+        said => said.to_string(),
     }
 }
 
@@ -471,6 +476,41 @@ impl IndexUndo {
             None => {
                 let _ = std::fs::remove_file(&self.index);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal_detail;
+
+    #[test]
+    fn a_refused_commit_says_what_git_and_its_hooks_said() {
+        let cases: [(&[u8], &str, &str); 5] = [
+            (
+                b"lint failed\nsee lint.log\n",
+                "",
+                "lint failed\nsee lint.log",
+            ),
+            (b"", "nothing to commit\n", "nothing to commit"),
+            (
+                b"hook says no\n",
+                "  on branch x \n",
+                "hook says no\non branch x",
+            ),
+            (b"bad \xff byte", "", "bad \u{fffd} byte"),
+            (
+                b" \n",
+                "\n",
+                "git commit failed without a message (a hook exited non-zero?)",
+            ),
+        ];
+        for (stderr, stdout, want) in cases {
+            assert_eq!(
+                refusal_detail(stderr, stdout),
+                want,
+                "{stderr:?} {stdout:?}"
+            );
         }
     }
 }

@@ -643,6 +643,39 @@ fn a_failed_create_removes_the_specs_directory_it_made_and_keeps_one_it_found() 
 }
 
 #[test]
+fn a_coordination_branch_git_cannot_make_fails_the_create_and_leaves_nothing() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    // A branch named `kitty` leaves no room for `kitty/mission-…` (git cannot make a ref
+    // under a ref), which only the background `git branch` finds out.
+    repo.git(&["branch", "kitty"]);
+    let refs_before = repo.git(&["for-each-ref"]);
+    let head_before = repo.git(&["rev-parse", "HEAD"]);
+    let run = create(&home, &repo, &["blocked"]);
+    run.assert_code(1);
+    let doc = run.json();
+    doc.assert_eq("/error_code", "git_failed");
+    let msg = doc.str("/error");
+    assert!(
+        msg.contains("git branch --no-track kitty/mission-blocked-"),
+        "the message names the command: {run}"
+    );
+    assert!(msg.contains("refs/heads/kitty"), "and git's words: {run}");
+    assert_eq!(
+        repo.git(&["rev-parse", "HEAD"]),
+        head_before,
+        "nothing committed"
+    );
+    assert_eq!(repo.git(&["for-each-ref"]), refs_before);
+    assert!(repo.mission_dirs().is_empty(), "{:?}", repo.mission_dirs());
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    assert!(home.queued_events().is_empty());
+}
+
+#[test]
 fn options_outside_this_slice_are_refused_by_name() {
     let home = crate::builder().build();
     let repo = home.repo().build();
