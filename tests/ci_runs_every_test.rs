@@ -239,6 +239,12 @@ fn the_workflow_runs_mutation_testing_in_the_diff_and_on_a_schedule() {
             && scheduled.contains("path: mutants.out"),
         "no scheduled job runs the whole mutation pass and uploads its report:\n{scheduled}"
     );
+    // The shards together are the whole pass (0..8 of 8), and each is a like mix of mutants.
+    assert!(
+        scheduled.contains("shard: [0, 1, 2, 3, 4, 5, 6, 7]")
+            && scheduled.contains("--shard ${{ matrix.shard }}/8 --sharding round-robin"),
+        "the scheduled shards must cover 0..8 of 8, round-robin:\n{scheduled}"
+    );
     for (name, text) in [
         ("mutants-in-diff", &in_diff),
         ("mutants-scheduled", &scheduled),

@@ -214,7 +214,16 @@ impl<'h> RepoBuilder<'h> {
         std::fs::write(repo.path.join("README.md"), "# project\n").expect("write README");
         if self.commit {
             repo.git(&["add", "--all"]);
-            repo.git(&["commit", "--quiet", "-m", "initial"]);
+            // No automatic maintenance: git would start it detached, still running in the
+            // repository after the commit returns.
+            repo.git(&[
+                "-c",
+                "maintenance.auto=false",
+                "commit",
+                "--quiet",
+                "-m",
+                "initial",
+            ]);
         }
         repo
     }
@@ -378,19 +387,21 @@ mod tests {
     fn waits_for_a_process_in_the_repository_and_only_for_it() {
         let home = crate::IsolatedHome::new();
         let repo = home.repo().build();
-        assert!(repo.wait_until_idle(Duration::ZERO), "idle from the start");
+        // Idle once whatever git left running in it is done.
+        assert!(repo.wait_until_idle(Duration::from_secs(20)));
         // A process elsewhere is not waited for.
         let mut elsewhere = std::process::Command::new("sleep")
-            .arg("5")
+            .arg("60")
             .current_dir(home.path())
             .spawn()
             .unwrap();
-        assert!(repo.wait_until_idle(Duration::ZERO));
+        assert!(repo.wait_until_idle(Duration::from_secs(20)));
+        assert!(elsewhere.try_wait().unwrap().is_none(), "still running");
         elsewhere.kill().unwrap();
         elsewhere.wait().unwrap();
         // One in a subdirectory holds it until it ends.
         let mut inside = std::process::Command::new("sleep")
-            .arg("0.3")
+            .arg("1")
             .current_dir(repo.specs_dir())
             .spawn()
             .unwrap();

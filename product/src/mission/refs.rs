@@ -81,9 +81,9 @@ impl Refs {
             Err(_) => return Lookup::Unknown,
         }
         match std::fs::read_to_string(self.common.join("packed-refs")) {
+            // Comment (`#`) and peeled (`^`) lines never start with an object id.
             Ok(packed) => packed
                 .lines()
-                .filter(|l| !l.starts_with('#') && !l.starts_with('^'))
                 .find_map(|l| {
                     let (sha, name2) = l.split_once(' ')?;
                     (name2 == name && is_object_id(sha)).then(|| sha.to_string())
@@ -196,6 +196,7 @@ mod tests {
         // A ref that is a directory cannot be read: ask git.
         std::fs::create_dir_all(common.join("refs/heads/dir/x")).unwrap();
         assert_eq!(refs.sha("refs/heads/dir"), Lookup::Unknown);
+        assert_eq!(refs.symbolic("refs/heads/dir"), Lookup::Unknown);
         // Also when reached through a symbolic ref, even if packed-refs names it.
         write(&git_dir.join("SYM"), "ref: refs/heads/dir\n");
         write(
@@ -220,9 +221,14 @@ mod tests {
         std::fs::remove_dir(common.join("packed-refs")).unwrap();
         write(
             &common.join("packed-refs"),
-            &format!("nonsense\nxyz refs/heads/main\n{A}  refs/heads/main\n"),
+            &format!(
+                "nonsense\nxyz refs/heads/main\n{A}  refs/heads/main\n# {A} refs/heads/c\n^{A} refs/heads/p\n"
+            ),
         );
         assert_eq!(refs.sha("refs/heads/main"), Lookup::Absent);
+        // Comment and peeled lines name no ref.
+        assert_eq!(refs.sha("refs/heads/c"), Lookup::Absent);
+        assert_eq!(refs.sha("refs/heads/p"), Lookup::Absent);
     }
 
     #[test]

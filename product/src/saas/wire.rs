@@ -133,6 +133,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_device_authorization_without_timing_gets_the_rfc_defaults() {
+        let auth: DeviceAuthorization = serde_json::from_str(
+            r#"{"device_code": "d", "user_code": "U", "verification_uri": "http://x/d"}"#,
+        )
+        .unwrap();
+        // RFC 8628: a device code lives 15 minutes unless said otherwise; poll every 5 s.
+        assert_eq!((auth.expires_in, auth.interval), (900, 5));
+        assert_eq!(auth.verification_uri_complete, None);
+    }
+
+    #[test]
     fn a_token_grant_defaults_its_lifetime_and_never_shows_its_tokens() {
         let grant: TokenGrant = serde_json::from_str(
             r#"{"access_token": "acc-SECRET", "refresh_token": "ref-SECRET"}"#,

@@ -386,6 +386,13 @@ mod tests {
                 .unwrap_err()
                 .starts_with("schema_version 1 is not")
         );
+        v["schema_version"] = Value::from("2.0.0");
+        assert!(
+            Envelope::decode(&v.to_string())
+                .unwrap_err()
+                .starts_with("schema_version \"2.0.0\" is not"),
+            "another contract version, spelled as this one is"
+        );
         v.as_object_mut().unwrap().remove("schema_version");
         assert_eq!(
             Envelope::decode(&v.to_string()).unwrap_err(),

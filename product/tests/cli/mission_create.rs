@@ -52,6 +52,15 @@ fn create_scaffolds_commits_and_queues_one_event() {
             .join("spec.md")
             .is_file()
     );
+    // A skeleton for the agent that names the mission, its directory and its creation.
+    let spec = std::fs::read_to_string(dir.join("spec.md")).unwrap();
+    let friendly = doc.str("/friendly_name");
+    assert!(
+        spec.starts_with(&format!("# Specification: {friendly}\n")),
+        "{spec}"
+    );
+    assert!(spec.contains(&format!("- Mission: `{dir_name}`")), "{spec}");
+    assert!(spec.contains("## Requirements"), "{spec}");
     doc.assert_eq(
         "/created_files",
         serde_json::json!([
@@ -230,6 +239,17 @@ fn init_writes_the_config_then_only_repairs_it() {
         .assert_code(1)
         .json()
         .assert_eq("/error_code", "already_initialized");
+    // So do other mission types; the ones already active are no conflict.
+    init(&["--mission-type", "research"])
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "already_initialized");
+    let active = ["software-dev", "documentation", "research", "plan"];
+    let same: Vec<&str> = active.iter().flat_map(|t| ["--mission-type", t]).collect();
+    init(&same)
+        .assert_success()
+        .json()
+        .assert_eq("/already_initialized", true);
     init(&["--project-slug", "other", "--force"])
         .assert_success()
         .json()
@@ -827,6 +847,15 @@ fn start_and_target_branches_must_agree_when_both_are_given() {
         "START_BRANCH_TARGET_MISMATCH",
         "feat/a",
     );
+    // The error document names both branches, as the reference's does.
+    create(
+        &home,
+        &repo,
+        &["x", "--start-branch", "feat/a", "--target-branch", "feat/b"],
+    )
+    .json()
+    .assert_eq("/start_branch", "feat/a")
+    .assert_eq("/target_branch", "feat/b");
     create(
         &home,
         &repo,
