@@ -305,7 +305,8 @@ impl FakeSaas {
         }
     }
 
-    /// The `error` the service gives with each `rejected` status (default: none).
+    /// The `error` the service gives with each event's status (default: none); kitty reads it
+    /// only for a refusing status.
     ///
     /// ```
     /// let saas = kitty_testkit::FakeSaas::start();
@@ -520,7 +521,7 @@ fn results(events: &[Value], statuses: &[String], reason: Option<&str>) -> Value
             match (status.as_str(), reason) {
                 ("<null>", _) => json!({"event_id": e["event_id"], "status": null}),
                 ("<missing>", _) => json!({"event_id": e["event_id"]}),
-                ("rejected", Some(why)) => {
+                (_, Some(why)) => {
                     json!({"event_id": e["event_id"], "status": status, "error": why})
                 }
                 _ => json!({"event_id": e["event_id"], "status": status}),

@@ -187,7 +187,9 @@ impl EnvelopeDraft {
 /// ```
 pub fn repo_slug(url: &str) -> Option<String> {
     let url = url.trim();
-    if url.is_empty() || url.starts_with(['/', '.']) || url.starts_with("file:") {
+    // A path (`/srv/x`, `./x`, `../x`) has a slash before any colon, so it is neither form
+    // below; only `file:` URLs need refusing here. `.host:a/b` is scp-like, as git reads it.
+    if url.starts_with("file:") {
         return None;
     }
     let path = if let Some((_, rest)) = url.split_once("://") {
@@ -339,6 +341,11 @@ mod tests {
             ("git@host:only.git", None),
             (":a/b", None),
             ("sub/dir:a/b", None),
+            // The reference's reading too: a path is refused, a dotted host is not.
+            (".host:org/repo", Some("org/repo")),
+            ("./x:y/z", None),
+            ("../x:y/z", None),
+            ("/srv/a:b/c", None),
             ("no-colon-or-scheme", None),
         ] {
             assert_eq!(repo_slug(url).as_deref(), want, "{url:?}");

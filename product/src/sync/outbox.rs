@@ -969,9 +969,26 @@ mod tests {
             pragma(&path, "SELECT MAX(version) FROM schema_version"),
             SCHEMA_VERSION
         );
-        // Opening it again changes neither.
-        Outbox::open(&path).unwrap();
+        // Opening it again changes neither, and writes no row at all.
+        let again = Outbox::open(&path).unwrap();
+        let changes: i64 = again
+            .conn
+            .query_row("SELECT total_changes()", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(changes, 0, "opening an up-to-date outbox wrote rows");
         assert_eq!(pragma(&path, "SELECT COUNT(*) FROM schema_version"), 1);
+    }
+
+    #[test]
+    fn an_outbox_another_connection_holds_exclusively_is_busy_not_foreign() {
+        let (_dir, path, outbox) = fresh();
+        drop(outbox);
+        let holder = Connection::open(&path).unwrap();
+        holder
+            .execute_batch("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;")
+            .unwrap();
+        let e = Outbox::open(&path).unwrap_err();
+        assert!(matches!(e, OutboxError::Busy { .. }), "{e}");
     }
 
     #[test]

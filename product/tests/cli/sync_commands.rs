@@ -525,3 +525,37 @@ fn a_deadline_reached_after_the_last_event_is_a_success() {
     );
     assert!(home.queued_events().is_empty());
 }
+
+#[test]
+fn a_batch_refused_with_403_is_an_auth_failure_that_keeps_the_events() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    saas.push_batch_answers([BatchAnswer::Status(403)]);
+    let run = home.command().args(["sync", "now", "--json"]).run();
+    run.assert_code(1);
+    let doc = run.json();
+    doc.assert_eq("/error_code", "sync.server_auth_failure");
+    assert!(doc.str("/error").contains("(403)"), "{run}");
+    assert_eq!(saas.count("/api/v1/events/batch/"), 1, "not retried");
+    assert_eq!(home.queued_events().len(), 1);
+}
+
+#[test]
+fn a_rejection_under_another_status_names_that_status_in_its_reason() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    saas.set_default_event_status("invalid");
+    saas.set_rejection_reason("payload.wp_count: must be >= 0");
+    let run = home.command().args(["sync", "now", "--json"]).run();
+    run.assert_failure();
+    run.json()
+        .assert_eq("/error_code", "sync.events_rejected")
+        .assert_eq(
+            "/rejected_events/0/reason",
+            "invalid: payload.wp_count: must be >= 0",
+        );
+}
