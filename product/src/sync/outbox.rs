@@ -1184,6 +1184,27 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_envelope_under_another_rows_id_is_quarantined_not_sent() {
+        let (_dir, _path, mut outbox) = fresh();
+        let b = outbox.append(draft("b")).unwrap();
+        let text = serde_json::to_string(&b).unwrap();
+        outbox
+            .insert_raw("01OTHER", "MissionCreated", &text)
+            .unwrap();
+        let batch = outbox.next_batch(0, 10, i64::MAX, false, "t").unwrap();
+        let sent: Vec<&str> = batch.events.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(sent, [b.event_id.as_str()]);
+        assert_eq!(batch.quarantined, 1);
+        let rows = outbox.quarantined().unwrap();
+        assert_eq!(rows[0].event_id, "01OTHER");
+        assert!(
+            rows[0].reason.contains("differs from the row's"),
+            "{}",
+            rows[0].reason
+        );
+    }
+
+    #[test]
     fn staged_events_are_never_sent_until_promoted() {
         let (_dir, _path, mut outbox) = fresh();
         let staging = Staging {

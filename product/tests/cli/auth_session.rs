@@ -38,8 +38,10 @@ fn status_with_a_valid_session_marks_the_private_team() {
     let human = home.command().args(["auth", "status"]).run();
     human
         .assert_success()
-        .assert_stdout_contains("(private)")
+        .assert_stdout_contains("  - Team team-shared [team-shared]\n")
+        .assert_stdout_contains("  - Team team-private [team-private] (private)\n")
         .assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
+    assert_eq!(human.stdout().matches("(private)").count(), 1, "{human}");
 }
 
 #[test]
