@@ -96,6 +96,11 @@ impl Summary {
     pub fn refresh_expired(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
         self.refresh_token_expires_at.is_some_and(|t| t.0 <= now)
     }
+
+    /// True when the access token has expired: at its expiry instant it no longer is valid.
+    pub fn access_expired(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.access_token_expires_at.0 <= now
+    }
 }
 
 /// The file, keys in `sort_keys` order as the reference writes them.
@@ -228,6 +233,26 @@ mod tests {
             serde_json::from_slice(&std::fs::read(path_in(dir)).unwrap()).unwrap();
         edit(&mut v);
         std::fs::write(path_in(dir), v.to_string()).unwrap();
+    }
+
+    #[test]
+    fn tokens_expire_at_their_expiry_instant() {
+        let mut summary = Summary::from(&crate::auth::session::tests::session());
+        let at = summary.access_token_expires_at.0;
+        let second = chrono::Duration::seconds(1);
+        assert!(!summary.access_expired(at - second));
+        assert!(
+            summary.access_expired(at),
+            "valid until, not through, its expiry"
+        );
+        summary.refresh_token_expires_at = Some(Timestamp(at));
+        assert!(!summary.refresh_expired(at - second));
+        assert!(summary.refresh_expired(at));
+        summary.refresh_token_expires_at = None;
+        assert!(
+            !summary.refresh_expired(at + second),
+            "unknown: not known to be expired"
+        );
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
         ));
     };
     let now = ctx.clock.now();
-    let access_valid = session.access_token_expires_at.0 > now;
+    let access_valid = !session.access_expired(now);
     let refresh_valid = !session.refresh_expired(now);
     let private = session.private_team().map(|t| t.id.clone());
     let human = format!(
