@@ -811,14 +811,25 @@ fn mission_and_mission_type_must_agree_when_both_are_given() {
         "unknown_mission_type",
         "research (--mission-type) and plan (--mission)",
     );
-    create(
+    let both = create(
         &home,
         &repo,
         &["y", "--mission-type", "research", "--mission", "research"],
-    )
-    .assert_success()
-    .json()
-    .assert_eq("/mission_type", "research");
+    );
+    both.assert_success()
+        .assert_stderr_lacks("deprecated")
+        .json()
+        .assert_eq("/mission_type", "research");
+    // --mission alone still works, with a warning on stderr; no option at all warns nothing.
+    let alias = create(&home, &repo, &["z", "--mission", "research"]);
+    alias
+        .assert_success()
+        .assert_stderr_contains("--mission is deprecated; use --mission-type")
+        .json()
+        .assert_eq("/mission_type", "research");
+    create(&home, &repo, &["w"])
+        .assert_success()
+        .assert_stderr_lacks("deprecated");
 }
 
 #[test]
