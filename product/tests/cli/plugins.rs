@@ -75,7 +75,10 @@ fn global_flags_before_a_plugin_reach_it_as_variables() {
 
 #[test]
 fn plugins_lists_what_is_on_path() {
-    let home = home_with_plugins(&[("alpha", "exit 0"), ("beta", "exit 0")]);
+    let home = home_with_plugins(&[("alpha", "exit 0"), ("beta", "exit 0"), ("", "exit 0")]);
+    // Neither a file that cannot be run nor an executable `spec-kitty-` with no name is one.
+    std::fs::write(home.bin_dir().join("spec-kitty-notes"), "not a program\n").unwrap();
+    assert!(home.bin_dir().join("spec-kitty-").is_file());
     let doc = home.command().args(["plugins", "--json"]).run().json();
     let ours: Vec<(&str, &str)> = doc
         .at("/plugins")
