@@ -192,6 +192,9 @@ mod tests {
         // Two-letter names: one edit is close, two are not.
         assert!(is_close("ab", "ax"));
         assert!(!is_close("ab", "xy"));
+        // A prefix of two letters or more is close however far apart; one letter is not.
+        assert!(is_close("who", "whoami"));
+        assert!(!is_close("w", "whoami"));
     }
 
     #[test]

@@ -455,6 +455,20 @@ mod tests {
             "{yaml}"
         );
         assert_eq!(c.agents(), vec!["codex"]);
+        // Adding agents keeps those listed, in order, once each.
+        c.add_agents(&["claude".to_string(), "codex".to_string()]);
+        assert_eq!(c.agents(), vec!["codex", "claude"]);
+    }
+
+    #[test]
+    fn repair_adds_the_vcs_type_only_when_missing() {
+        let mut c = parse("vcs:\n  type: jj\n").unwrap();
+        let added = c.repair(&defaults());
+        assert!(!added.contains(&"vcs.type".to_string()), "{added:?}");
+        assert!(c.to_yaml().contains("type: jj"), "{}", c.to_yaml());
+        let mut c = parse("vcs: {}\n").unwrap();
+        assert!(c.repair(&defaults()).contains(&"vcs.type".to_string()));
+        assert!(c.to_yaml().contains("type: git"), "{}", c.to_yaml());
     }
 
     #[test]

@@ -559,3 +559,14 @@ fn a_rejection_under_another_status_names_that_status_in_its_reason() {
             "invalid: payload.wp_count: must be >= 0",
         );
 }
+
+#[test]
+fn sync_status_says_an_expired_session_is_expired() {
+    let home = crate::builder().build();
+    home.seed(&SessionSeed::with_private_team().refresh_expired());
+    let run = home.command().args(["sync", "status", "--json"]).run();
+    run.assert_success()
+        .json()
+        .assert_eq("/auth_state", "expired")
+        .assert_eq("/private_team_id", serde_json::Value::Null);
+}
