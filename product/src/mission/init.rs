@@ -168,3 +168,31 @@ fn project_slug(origin: Option<&str>, top: &Path) -> String {
         slug
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::project_slug;
+    use std::path::Path;
+
+    /// Answers of the reference's own derivation (spec-kitty-cli 3.2.7) for these remotes,
+    /// including its reading of a user-less scp URL (`host:repo`), which keeps the host.
+    #[test]
+    fn the_project_slug_is_derived_as_the_reference_derives_it() {
+        let top = Path::new("/work/My_Repo");
+        for (origin, want) in [
+            (Some("git@github.com:Acme/Kitty_Tool.git"), "kitty-tool"),
+            (Some("https://github.com/acme/Kitty.git"), "kitty"),
+            (Some("host:Repo_X.git"), "host:repo-x"),
+            (Some("ssh://git@host:22/acme/kitty"), "kitty"),
+            (Some("/srv/git/Local Repo.git"), "local-repo"),
+            (None, "my-repo"),
+        ] {
+            assert_eq!(project_slug(origin, top), want, "{origin:?}");
+        }
+        assert_eq!(
+            project_slug(None, Path::new("/")),
+            "project",
+            "no name at all"
+        );
+    }
+}

@@ -139,4 +139,12 @@ mod isoformat_tests {
             assert_eq!(py_isoformat_z(at(t)), z, "{t}");
         }
     }
+
+    #[test]
+    fn now_utc_iso_is_whole_seconds_with_z() {
+        assert_eq!(
+            utc_seconds_z(at("2026-11-29T10:35:31.999999Z")),
+            "2026-11-29T10:35:31Z"
+        );
+    }
 }

@@ -895,3 +895,120 @@ fn an_unknown_mission_type_is_refused() {
         "software-dev",
     );
 }
+
+#[test]
+fn off_the_primary_branch_the_default_topology_is_single_branch_unless_pr_bound() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    // origin's default branch is `trunk`; the checkout is `feature/kitty`.
+    repo.git(&["update-ref", "refs/remotes/origin/trunk", "HEAD"]);
+    repo.git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/trunk",
+    ]);
+    create(&home, &repo, &["plain"])
+        .assert_success()
+        .json()
+        .assert_eq("/topology", "single_branch")
+        .assert_eq("/coordination_branch", serde_json::Value::Null);
+    create(
+        &home,
+        &repo,
+        &[
+            "bound",
+            "--pr-bound",
+            "--branch-strategy",
+            "already-confirmed",
+        ],
+    )
+    .assert_success()
+    .json()
+    .assert_eq("/topology", "coord");
+}
+
+#[test]
+fn a_blank_target_branch_is_no_target_branch() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    let current = repo.git(&["symbolic-ref", "--short", "HEAD"]);
+    create(&home, &repo, &["blank", "--target-branch", "  "])
+        .assert_success()
+        .json()
+        .assert_eq("/target_branch", current.as_str());
+}
+
+#[test]
+fn refusals_carry_the_reference_keys_that_say_what_to_do() {
+    let home = crate::builder().build();
+    // No mission types activated: the remediation names the config key.
+    let repo = home
+        .repo()
+        .name("no-types")
+        .config_yaml(
+            "project:\n  uuid: 5f0c8c1e-0000-4000-8000-00000000c0de\n  slug: p\nmission_type_activations: []\n",
+        )
+        .build();
+    let run = create(&home, &repo, &["x"]);
+    run.assert_code(1);
+    assert!(
+        run.json()
+            .str("/remediation")
+            .contains("mission_type_activations"),
+        "{run}"
+    );
+    // A --start-branch git cannot make (a branch is in the way of its name).
+    let repo = home.repo().name("start-fails").build();
+    repo.git(&["branch", "feat"]);
+    let run = create(&home, &repo, &["x", "--start-branch", "feat/x"]);
+    run.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "START_BRANCH_FAILED")
+        .assert_eq("/start_branch", "feat/x");
+    // A coordination branch that has moved past the planning head: made ahead of time under
+    // every name the next seconds' create of `x` can take (the name holds the id's time).
+    let repo = home.repo().name("diverged").build();
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "ahead"]);
+    let ahead = repo.git(&["rev-parse", "HEAD"]);
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let now = chrono::Utc::now();
+    for ms in (-1_000..20_000).step_by(250) {
+        let id = spec_kitty::internals::ids::ulid(now + chrono::Duration::milliseconds(ms));
+        let name = format!("kitty/mission-x-{}", &id[..8]);
+        repo.git(&["branch", "-f", &name, &ahead]);
+    }
+    let target = repo.git(&["symbolic-ref", "--short", "HEAD"]);
+    let run = create(&home, &repo, &["x"]);
+    run.assert_code(1);
+    let doc = run.json();
+    doc.assert_eq("/error_code", "COORDINATION_BRANCH_DIVERGED")
+        .assert_eq("/target_branch", target.as_str());
+    assert!(
+        doc.str("/coordination_branch")
+            .starts_with("kitty/mission-x-"),
+        "{run}"
+    );
+    assert!(
+        doc.str("/next_step")
+            .contains("--force-recreate-coordination-branch"),
+        "{run}"
+    );
+    assert!(repo.mission_dirs().is_empty(), "{run}");
+}
+
+#[test]
+fn an_unreadable_config_is_an_error_not_a_fresh_project() {
+    let home = crate::builder().build();
+    let repo = home.repo().without_config().build();
+    // `.kittify/config.yaml` is a directory: it exists, and cannot be read.
+    std::fs::create_dir_all(repo.path().join(".kittify/config.yaml")).unwrap();
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["init", "--json"])
+        .run();
+    run.assert_code(1);
+    let doc = run.json();
+    doc.assert_eq("/error_code", "io_error");
+    assert!(doc.str("/error").starts_with("cannot read "), "{run}");
+}
