@@ -118,6 +118,14 @@ mod tests {
         assert_eq!((r.promoted, r.discarded, r.pending), (0, 1, 0));
         assert!(outbox.staged().unwrap().is_empty());
         assert_eq!(outbox.depth().unwrap(), 0);
+        // A repository git cannot answer in (here: a directory that is no repository): the
+        // event waits for a later try.
+        let c = dir.path().join("c");
+        std::fs::create_dir_all(&c).unwrap();
+        staged_in(&mut outbox, &c);
+        let r = recover(&env, &mut outbox, Some(&c.join(".git"))).unwrap();
+        assert_eq!((r.promoted, r.discarded, r.pending), (0, 0, 1));
+        assert_eq!(outbox.staged().unwrap().len(), 1);
     }
 
     fn staged_in(outbox: &mut Outbox, top: &Path) {
