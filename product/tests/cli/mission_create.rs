@@ -61,6 +61,21 @@ fn create_scaffolds_commits_and_queues_one_event() {
     );
     assert!(spec.contains(&format!("- Mission: `{dir_name}`")), "{spec}");
     assert!(spec.contains("## Requirements"), "{spec}");
+    // The work-package guide names the planning branch; the default purpose names the
+    // mission and its branch, as the reference's does.
+    let branch = doc.str("/target_branch").to_string();
+    let tasks = std::fs::read_to_string(dir.join("tasks/README.md")).unwrap();
+    assert!(tasks.starts_with("# Work packages\n"), "{tasks}");
+    assert!(
+        tasks.contains(&format!("merge_target_branch: \"{branch}\"")),
+        "{tasks}"
+    );
+    assert_eq!(
+        doc.str("/purpose_context"),
+        format!(
+            "This mission advances {friendly} on {branch} so stakeholders can track the work from mission creation onward."
+        )
+    );
     doc.assert_eq(
         "/created_files",
         serde_json::json!([
@@ -971,12 +986,7 @@ fn refusals_carry_the_reference_keys_that_say_what_to_do() {
     repo.git(&["commit", "-q", "--allow-empty", "-m", "ahead"]);
     let ahead = repo.git(&["rev-parse", "HEAD"]);
     repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
-    let now = chrono::Utc::now();
-    for ms in (-1_000..20_000).step_by(250) {
-        let id = spec_kitty::internals::ids::ulid(now + chrono::Duration::milliseconds(ms));
-        let name = format!("kitty/mission-x-{}", &id[..8]);
-        repo.git(&["branch", "-f", &name, &ahead]);
-    }
+    branches_under_the_next_names(&repo, "x", &ahead);
     let target = repo.git(&["symbolic-ref", "--short", "HEAD"]);
     let run = create(&home, &repo, &["x"]);
     run.assert_code(1);
@@ -1011,4 +1021,33 @@ fn an_unreadable_config_is_an_error_not_a_fresh_project() {
     let doc = run.json();
     doc.assert_eq("/error_code", "io_error");
     assert!(doc.str("/error").starts_with("cannot read "), "{run}");
+}
+
+/// Make a branch at `at` under every coordination-branch name a create of `slug` can take in
+/// the next 20 seconds (the name holds the mission id's time, to 1024 ms).
+fn branches_under_the_next_names(repo: &Repo, slug: &str, at: &str) {
+    let now = chrono::Utc::now();
+    for ms in (-1_000..20_000).step_by(250) {
+        let id = spec_kitty::internals::ids::ulid(now + chrono::Duration::milliseconds(ms));
+        let name = format!("kitty/mission-{slug}-{}", &id[..8]);
+        repo.git(&["branch", "-f", &name, at]);
+    }
+}
+
+#[test]
+fn an_existing_coordination_branch_at_the_planning_head_is_reused() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    branches_under_the_next_names(&repo, "again", &head);
+    let run = create(&home, &repo, &["again"]);
+    run.assert_success();
+    let doc = run.json();
+    doc.assert_eq("/coordination_branch_created", false);
+    let branch = doc.str("/coordination_branch").to_string();
+    assert_eq!(
+        repo.git(&["rev-parse", &branch]),
+        head,
+        "left where it was, behind the scaffold commit"
+    );
 }
