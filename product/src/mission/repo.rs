@@ -307,13 +307,9 @@ impl Repo {
         }
     }
 
-    /// Create branch `name` at `start` (or move it there with `force`).
-    pub fn create_branch(&self, name: &str, start: &str, force: bool) -> Result<(), MissionError> {
-        self.start_create_branch(name, start, force)?.finish()
-    }
-
-    /// [`create_branch`](Self::create_branch), running while the caller does other git work
-    /// that does not touch refs (staging files); [`PendingGit::finish`] waits for it.
+    /// Create branch `name` at `start` (or move it there with `force`) in the background, while
+    /// the caller does other git work that does not touch refs (staging files);
+    /// [`PendingGit::finish`] waits for it.
     pub fn start_create_branch(
         &self,
         name: &str,

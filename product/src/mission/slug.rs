@@ -39,3 +39,19 @@ pub fn validate(slug: &str) -> Result<(), MissionError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slug_is_at_most_64_characters_of_dash_separated_words() {
+        assert!(validate(&"a".repeat(MAX_SLUG_LEN)).is_ok());
+        let e = validate(&"a".repeat(MAX_SLUG_LEN + 1)).unwrap_err();
+        assert!(e.to_string().contains("longer than 64"), "{e}");
+        for bad in ["", "Upper", "a_b", "-a", "a-", "a--b", "../x", "a/b", "é"] {
+            assert!(validate(bad).is_err(), "{bad}");
+        }
+        assert!(validate("add-login-page-2").is_ok());
+    }
+}

@@ -1051,3 +1051,19 @@ fn an_existing_coordination_branch_at_the_planning_head_is_reused() {
         "left where it was, behind the scaffold commit"
     );
 }
+
+#[test]
+fn the_origin_is_found_also_where_only_git_can_read_the_config() {
+    let home = crate::builder().build();
+    for (name, include) in [("plain", false), ("included", true)] {
+        let repo = home.repo().name(name).build();
+        repo.git(&["remote", "add", "origin", "git@github.com:acme/kitty.git"]);
+        if include {
+            // An include the in-process reader leaves to git.
+            repo.git(&["config", "include.path", "extra.config"]);
+        }
+        create(&home, &repo, &["with-origin"]).assert_success();
+        let events = home.queued_events();
+        assert_eq!(events.last().unwrap()["repo_slug"], "acme/kitty", "{name}");
+    }
+}
