@@ -358,6 +358,16 @@ fn eight_concurrent_creators_lose_nothing_and_sync_delivers_each_once() {
 }
 
 /// No deadline, one attempt per batch, batches of 10.
+/// A signed-in home with one queued event and a fresh fake service; `sync` turns sync on in
+/// the home's environment.
+fn one_queued_event(sync: bool) -> (FakeSaas, IsolatedHome) {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(sync).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    (saas, home)
+}
+
 const ONCE: spec_kitty::internals::sync::drain::DrainLimits =
     spec_kitty::internals::sync::drain::DrainLimits {
         deadline: None,
@@ -392,10 +402,7 @@ fn drain_here(
 
 #[test]
 fn a_drain_counts_the_rows_it_quarantines() {
-    let saas = FakeSaas::start();
-    let home = crate::builder().fake_saas(&saas).build();
-    home.seed(&SessionSeed::with_private_team());
-    home.seed_queued_events(1);
+    let (saas, home) = one_queued_event(false);
     home.seed_raw_outbox_row("01JPOISONED000000000000000", "MissionCreated", "{");
     home.seed_queued_events(1);
     let (outcome, calls) = drain_here(&home, &saas, ONCE);
@@ -411,11 +418,8 @@ fn a_drain_counts_the_rows_it_quarantines() {
 
 #[test]
 fn a_drain_counts_every_rejection_and_the_event_it_parks() {
-    let saas = FakeSaas::start();
+    let (saas, home) = one_queued_event(false);
     saas.set_default_event_status("rejected");
-    let home = crate::builder().fake_saas(&saas).build();
-    home.seed(&SessionSeed::with_private_team());
-    home.seed_queued_events(1);
     let (outcome, calls) = drain_here(&home, &saas, ONCE);
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     let r = outcome.report;
@@ -436,10 +440,7 @@ fn a_drain_counts_every_rejection_and_the_event_it_parks() {
 
 #[test]
 fn a_failing_batch_is_sent_again_up_to_the_attempts() {
-    let saas = FakeSaas::start();
-    let home = crate::builder().fake_saas(&saas).build();
-    home.seed(&SessionSeed::with_private_team());
-    home.seed_queued_events(1);
+    let (saas, home) = one_queued_event(false);
     let three = spec_kitty::internals::sync::drain::DrainLimits {
         attempts: 3,
         ..ONCE
@@ -464,10 +465,7 @@ fn a_failing_batch_is_sent_again_up_to_the_attempts() {
 
 #[test]
 fn a_retry_whose_back_off_would_pass_the_deadline_is_not_made() {
-    let saas = FakeSaas::start();
-    let home = crate::builder().fake_saas(&saas).build();
-    home.seed(&SessionSeed::with_private_team());
-    home.seed_queued_events(1);
+    let (saas, home) = one_queued_event(false);
     saas.push_batch_answers([
         BatchAnswer::Status(503),
         BatchAnswer::Status(503),
@@ -528,10 +526,7 @@ fn a_deadline_reached_after_the_last_event_is_a_success() {
 
 #[test]
 fn a_batch_refused_with_403_is_an_auth_failure_that_keeps_the_events() {
-    let saas = FakeSaas::start();
-    let home = crate::builder().fake_saas(&saas).sync(true).build();
-    home.seed(&SessionSeed::with_private_team());
-    home.seed_queued_events(1);
+    let (saas, home) = one_queued_event(true);
     saas.push_batch_answers([BatchAnswer::Status(403)]);
     let run = home.command().args(["sync", "now", "--json"]).run();
     run.assert_code(1);
@@ -544,10 +539,7 @@ fn a_batch_refused_with_403_is_an_auth_failure_that_keeps_the_events() {
 
 #[test]
 fn a_rejection_under_another_status_names_that_status_in_its_reason() {
-    let saas = FakeSaas::start();
-    let home = crate::builder().fake_saas(&saas).sync(true).build();
-    home.seed(&SessionSeed::with_private_team());
-    home.seed_queued_events(1);
+    let (saas, home) = one_queued_event(true);
     saas.set_default_event_status("invalid");
     saas.set_rejection_reason("payload.wp_count: must be >= 0");
     let run = home.command().args(["sync", "now", "--json"]).run();
