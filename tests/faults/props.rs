@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use spec_kitty::auth::session::Session;
 use spec_kitty::env_file;
-use spec_kitty::internals::mission::config::ProjectConfig;
+use spec_kitty::internals::mission::project_config::ProjectConfig;
 use spec_kitty::internals::mission::{scaffold, slug};
 use spec_kitty::internals::saas::url::ServiceUrl;
 

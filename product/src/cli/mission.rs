@@ -6,6 +6,7 @@ use super::context::Ctx;
 use super::error::CommandError;
 use crate::mission::create::{self, CreateRequest, Created};
 use crate::mission::init::InitRequest;
+use crate::mission::list;
 use crate::mission::meta::utc_seconds_z;
 use crate::output::Report;
 
@@ -35,8 +36,8 @@ pub fn init(ctx: &Ctx, req: &InitRequest) -> Result<Report, CommandError> {
     Ok(Report::success(
         json!({
             "repository": top,
-            "config_file": crate::mission::config::config_path(top),
-            "specs_dir": crate::mission::config::specs_dir(top),
+            "config_file": crate::mission::project_config::config_path(top),
+            "specs_dir": crate::mission::project_config::specs_dir(top),
             "project_uuid": c.uuid(),
             "project_slug": c.slug(),
             "node_id": c.node_id(),
@@ -120,22 +121,23 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
     };
     let c = create::create(&ctx.env, &ctx.identity, &root, &ctx.cwd, ctx.clock, req)?;
     ctx.queued.set(ctx.queued.get() + 1);
+    let m = &c.meta;
     let dir = &c.feature_dir;
     let spec = dir.join("spec.md");
     let meta_file = dir.join("meta.json");
     let mut doc = json!({
-        "mission_slug": c.dir_name,
+        "mission_slug": m.mission_slug,
         "mission_number": Value::Null,
-        "mission_id": c.meta_str("mission_id"),
-        "mission_type": c.meta_str("mission_type"),
-        "slug": c.dir_name,
-        "friendly_name": c.meta_str("friendly_name"),
-        "purpose_tldr": c.meta_str("purpose_tldr"),
-        "purpose_context": c.meta_str("purpose_context"),
+        "mission_id": m.mission_id,
+        "mission_type": m.mission_type,
+        "slug": m.mission_slug,
+        "friendly_name": m.friendly_name,
+        "purpose_tldr": m.purpose_tldr,
+        "purpose_context": m.purpose_context,
         "feature_dir": dir,
         "spec_file": spec,
         "meta_file": meta_file,
-        "created_at": c.meta_str("created_at"),
+        "created_at": m.created_at,
         "created_files": [spec, meta_file, dir.join("tasks").join("README.md")],
         "uncommitted_artifacts": [{
             "path": spec,
@@ -148,9 +150,9 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
         "plan_guard": "SPEC_NOT_SUBSTANTIVE_OR_UNCOMMITTED",
         "next_step": "Only the scaffold exists. Write the specification with `/spec-kitty.specify <intent>` (or edit spec_file and commit it) before planning.",
         "origin_binding": {"attempted": false, "succeeded": false, "error": Value::Null},
-        "coordination_branch": c.coordination_branch.as_ref().map(|(b, _)| b),
-        "coordination_branch_created": c.coordination_branch.as_ref().is_some_and(|(_, created)| *created),
-        "topology": c.meta_str("topology"),
+        "coordination_branch": c.coordination_branch.as_ref().map(|b| &b.name),
+        "coordination_branch_created": c.coordination_branch.as_ref().is_some_and(|b| b.created),
+        "topology": m.topology,
         "commit": c.commit,
         "event_id": c.event.event_id,
     });
@@ -159,8 +161,8 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
     }
     let human = format!(
         "Created mission {} ({}) in {}\nCommitted its scaffold on {} ({}); spec.md is left for the agent to write and commit.",
-        c.dir_name,
-        c.meta_str("mission_type"),
+        m.mission_slug,
+        m.mission_type,
         dir.display(),
         c.target_branch,
         &c.commit[..c.commit.len().min(12)],
@@ -170,19 +172,22 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
 
 /// `spec-kitty agent mission list`.
 pub fn list(ctx: &Ctx) -> Result<Report, CommandError> {
-    let (top, missions) = create::list(&ctx.env, &ctx.cwd)?;
+    let (top, missions) = list::list(&ctx.env, &ctx.cwd)?;
     let mut human = String::new();
     let items: Vec<_> = missions
         .iter()
         .map(|(dir, m)| {
             human.push_str(&format!(
                 "{}  {}  {}\n",
-                m.mission_slug, m.mission_type, m.friendly_name
+                m.mission_slug,
+                m.mission_type,
+                m.friendly_name.as_deref().unwrap_or_default()
             ));
             json!({
                 "mission_slug": m.mission_slug, "mission_id": m.mission_id,
-                "mission_type": m.mission_type, "friendly_name": m.friendly_name,
-                "created_at": m.created_at, "feature_dir": dir,
+                "mission_type": m.mission_type,
+                "friendly_name": m.friendly_name.as_deref().unwrap_or_default(),
+                "created_at": m.created_at.as_deref().unwrap_or_default(), "feature_dir": dir,
                 "target_branch": m.target_branch, "topology": m.topology,
             })
         })

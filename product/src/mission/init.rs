@@ -8,8 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use super::MissionError;
-use super::config::{DEFAULT_MISSION_TYPES, InitDefaults, ProjectConfig, config_path, specs_dir};
-use super::repo::Repo;
+use super::git::repo::Repo;
+use super::project_config::{
+    DEFAULT_MISSION_TYPES, InitDefaults, ProjectConfig, config_path, specs_dir,
+};
 use super::slug;
 use crate::env::Env;
 use crate::identity::MachineIdentity;

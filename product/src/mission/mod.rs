@@ -1,14 +1,21 @@
-//! Missions: project config, git, and the create/list/init operations.
+//! Missions (**interop**: the reference CLI's project and mission formats), one room per job.
+//!
+//! Here now: `project_config` (`.kittify/config.yaml`), `init`, `create` (plan, then apply),
+//! `list`, `meta` (`meta.json`), `scaffold` (a new mission's files), `recover` (creates that
+//! died), `protection`, `slug`, `git` (the repository), `error`. The lifecycle grows beside
+//! `create`, one room per subsystem (ARCHITECTURE.md lists them): `status` (the event log and
+//! its reducer), `tasks` (work packages and their frontmatter), `lanes` (lane computation and
+//! worktrees, with `git`), `merge`.
 
-pub mod config;
 pub mod create;
 pub mod error;
+pub mod git;
 pub mod init;
+pub mod list;
 pub mod meta;
+pub mod project_config;
 pub mod protection;
 pub mod recover;
-pub mod refs;
-pub mod repo;
 pub mod scaffold;
 pub mod slug;
 

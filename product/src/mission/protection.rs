@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::config::{DEFAULT_PROTECTED_BRANCHES, ProjectConfig};
+use super::project_config::{DEFAULT_PROTECTED_BRANCHES, ProjectConfig};
 use crate::env::{Env, vars};
 
 /// The resolved policy.

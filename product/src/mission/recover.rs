@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::repo::Repo;
+use super::git::repo::Repo;
 use crate::env::Env;
 use crate::sync::outbox::{Outbox, OutboxError, Staging};
 

@@ -770,7 +770,7 @@ fn same_slug_creates_at_one_instant_step_their_ids_forward_in_order() {
                 &req,
             )
             .unwrap();
-            c.meta_str("mission_id").to_string()
+            c.meta.mission_id
         })
         .collect();
     let start = u64::try_from(now.timestamp_millis()).unwrap();

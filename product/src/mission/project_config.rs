@@ -33,7 +33,7 @@ pub fn specs_dir(repo: &Path) -> PathBuf {
 /// The project config: a YAML mapping with typed accessors.
 ///
 /// ```
-/// use spec_kitty::internals::mission::config::ProjectConfig;
+/// use spec_kitty::internals::mission::project_config::ProjectConfig;
 /// let text = "project:\n  uuid: u\n  slug: demo\nmission_type_activations: [research]\nextra: 1\n";
 /// let config = ProjectConfig::parse(std::path::Path::new("c.yaml"), text).unwrap();
 /// assert_eq!(config.uuid(), Some("u"));

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::MissionError;
 use crate::env::Env;
+use crate::mission::MissionError;
 
 /// A git work tree. Answers that do not change during a command (the git dir, the origin's
 /// default branch) are asked once and kept.
