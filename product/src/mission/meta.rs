@@ -189,6 +189,53 @@ pub fn utc_seconds_z(t: DateTime<Utc>) -> String {
 }
 
 #[cfg(test)]
+mod meta_tests {
+    use super::*;
+
+    #[test]
+    fn a_meta_written_by_another_tool_is_written_back_byte_for_byte() {
+        // Keys kitty does not model, a `null` mission number, a nested unknown key, non-ASCII.
+        let text = r#"{
+  "accepted_at": "2026-11-30T09:00:00+00:00",
+  "created_at": "2026-11-29T10:35:31.295291+00:00",
+  "documentation_state": {
+    "coverage_percentage": 12.5,
+    "divio_types_selected": [
+      "tutorial"
+    ],
+    "generators_configured": [],
+    "iteration_mode": "initial",
+    "last_audit_date": null,
+    "sections": 3,
+    "target_audience": "developers"
+  },
+  "friendly_name": "Añadir inicio",
+  "mission_id": "01KB0Q8B3X9R8W2YV3Q8Z7M5T4",
+  "mission_number": null,
+  "mission_slug": "demo-01KB0Q8B",
+  "mission_type": "documentation",
+  "vcs": "git"
+}
+"#;
+        let meta: MissionMeta = serde_json::from_str(text).unwrap();
+        assert_eq!(meta.mission_number, Some(Value::Null));
+        assert_eq!(meta.extra.len(), 2, "{:?}", meta.extra);
+        assert_eq!(meta.to_json(), text);
+    }
+
+    #[test]
+    fn an_absent_key_stays_absent() {
+        let text = "{\n  \"mission_id\": \"m\",\n  \"mission_slug\": \"s\",\n  \"mission_type\": \"t\"\n}\n";
+        let meta: MissionMeta = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            (meta.mission_number.as_ref(), meta.topology.as_ref()),
+            (None, None)
+        );
+        assert_eq!(meta.to_json(), text);
+    }
+}
+
+#[cfg(test)]
 mod isoformat_tests {
     use super::*;
     use crate::clock::at;
