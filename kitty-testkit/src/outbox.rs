@@ -144,11 +144,6 @@ impl IsolatedHome {
     pub fn hold_drain_lock(&self) -> HeldLock {
         hold(&self.runtime_root().drain_lock())
     }
-
-    /// Scaffold a repository in the work dir.
-    pub fn repo(&self) -> crate::RepoBuilder<'_> {
-        crate::repo::RepoBuilder::new(self)
-    }
 }
 
 fn hold(path: &std::path::Path) -> HeldLock {

@@ -8,6 +8,19 @@ use spec_kitty::__testkit::{InitDefaults, ProjectConfig, config_path, specs_dir}
 
 use crate::IsolatedHome;
 
+impl IsolatedHome {
+    /// Scaffold a repository in the home's work dir (see [`RepoBuilder`] for the choices).
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let repo = home.repo().build();
+    /// assert!(repo.path().starts_with(home.work_dir()));
+    /// ```
+    pub fn repo(&self) -> RepoBuilder<'_> {
+        RepoBuilder::new(self)
+    }
+}
+
 /// Builds a scaffolded repository inside an [`IsolatedHome`].
 ///
 /// ```
@@ -31,7 +44,7 @@ pub struct RepoBuilder<'h> {
 }
 
 impl<'h> RepoBuilder<'h> {
-    pub(crate) fn new(home: &'h IsolatedHome) -> Self {
+    fn new(home: &'h IsolatedHome) -> Self {
         Self {
             home,
             name: "project".into(),

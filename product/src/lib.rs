@@ -130,9 +130,13 @@ pub mod internals {
     }
 }
 
-/// What kitty-testkit needs beyond the plugin API, in every build (hidden, no stability promise).
-/// It exists so that the testkit does not turn on the `internals` feature: a plugin's test build
-/// then sees exactly the API its release build sees.
+/// What kitty-testkit needs beyond the plugin API: hidden, no stability promise, and only in a
+/// build with the `testkit` feature, which kitty-testkit turns on. A plugin cannot lean on it: its
+/// release build (no dev-dependencies, so no testkit) does not have this module at all, and
+/// `scripts/check-plugin-boundary` proves a plugin library that uses it fails to compile. It
+/// exists so that the testkit does not turn on `internals`: beyond these hooks, a plugin's test
+/// build sees exactly the API its release build sees.
+#[cfg(feature = "testkit")]
 #[doc(hidden)]
 pub mod __testkit {
     pub use crate::ids::ulid;

@@ -395,31 +395,46 @@ fn outside_a_git_repository_is_refused() {
     before.assert_unchanged(&DirSnapshot::of(home.path()));
 }
 
-#[test]
-fn a_repository_without_a_commit_is_refused() {
-    let home = crate::builder().build();
-    let repo = home.repo().without_commit().build();
-    assert_refused(&home, &repo, &["x"], "no_commit", "first commit");
+/// A repository as a refusal test needs it.
+#[derive(Debug, Clone, Copy)]
+enum Setup {
+    Initialized,
+    WithoutCommit,
+    WithoutConfig,
+    NoMissionTypes,
 }
 
-#[test]
-fn a_repository_without_config_is_refused() {
+/// Each refusal: its code, a fix its message names, and nothing changed anywhere.
+#[rstest::rstest]
+#[case::a_repository_without_a_commit(Setup::WithoutCommit, &["x"], "no_commit", "first commit")]
+#[case::a_repository_without_config(Setup::WithoutConfig, &["x"], "not_initialized", "spec-kitty init")]
+#[case::no_activated_mission_types(
+    Setup::NoMissionTypes,
+    &["x"],
+    "CHARTER_PACK_CONFIG_INVALID",
+    "activated"
+)]
+#[case::an_unknown_mission_type(
+    Setup::Initialized,
+    &["x", "--mission-type", "astrology"],
+    "unknown_mission_type",
+    "software-dev"
+)]
+fn a_create_is_refused(
+    #[case] setup: Setup,
+    #[case] args: &[&str],
+    #[case] code: &str,
+    #[case] hint: &str,
+) {
     let home = crate::builder().build();
-    let repo = home.repo().without_config().build();
-    assert_refused(&home, &repo, &["x"], "not_initialized", "spec-kitty init");
-}
-
-#[test]
-fn no_activated_mission_types_is_refused() {
-    let home = crate::builder().build();
-    let repo = home.repo().mission_types(&[]).build();
-    assert_refused(
-        &home,
-        &repo,
-        &["x"],
-        "CHARTER_PACK_CONFIG_INVALID",
-        "activated",
-    );
+    let repo = match setup {
+        Setup::Initialized => home.repo(),
+        Setup::WithoutCommit => home.repo().without_commit(),
+        Setup::WithoutConfig => home.repo().without_config(),
+        Setup::NoMissionTypes => home.repo().mission_types(&[]),
+    }
+    .build();
+    assert_refused(&home, &repo, args, code, hint);
 }
 
 #[test]
@@ -896,19 +911,6 @@ fn start_and_target_branches_must_agree_when_both_are_given() {
     .assert_success()
     .json()
     .assert_eq("/current_branch", "feat/c");
-}
-
-#[test]
-fn an_unknown_mission_type_is_refused() {
-    let home = crate::builder().build();
-    let repo = home.repo().build();
-    assert_refused(
-        &home,
-        &repo,
-        &["x", "--mission-type", "astrology"],
-        "unknown_mission_type",
-        "software-dev",
-    );
 }
 
 #[test]
