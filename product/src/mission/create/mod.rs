@@ -9,6 +9,8 @@
 
 pub mod apply;
 pub mod plan;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
