@@ -63,6 +63,8 @@ pub(crate) mod lock;
 pub(crate) mod mission;
 /// The only writer of stdout and stderr.
 pub(crate) mod output;
+/// Python's JSON layout and `isoformat()` shapes (the reference's bytes).
+pub(crate) mod pyfmt;
 /// The hosted service client.
 pub(crate) mod saas;
 
@@ -93,6 +95,9 @@ pub mod internals {
     }
     pub mod output {
         pub use crate::output::*;
+    }
+    pub mod pyfmt {
+        pub use crate::pyfmt::*;
     }
     pub mod saas {
         pub use crate::saas::*;

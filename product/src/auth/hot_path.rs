@@ -141,7 +141,7 @@ pub fn publish(dir: &Path, session: &Session, now: f64) {
         refresh_token_expires_at: session.refresh_token_expires_at.map(|t| t.to_iso()),
         schema_version: SCHEMA_VERSION,
     };
-    let Ok(text) = super::to_python_json(&file) else {
+    let Ok(text) = crate::pyfmt::to_python_json(&file) else {
         return;
     };
     let target = path_in(dir);

@@ -384,7 +384,8 @@ impl SessionStore {
             nonce: hex::encode(nonce_bytes),
             ciphertext: hex::encode(ciphertext),
         };
-        let text = super::to_python_json(&blob).map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        let text =
+            crate::pyfmt::to_python_json(&blob).map_err(|e| StoreError::Encrypt(e.to_string()))?;
         write_atomic(&files.session, text.as_bytes())?;
         if self.hot_path {
             super::hot_path::publish(&self.dir, session, super::hot_path::now_epoch());

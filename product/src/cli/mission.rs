@@ -6,7 +6,6 @@ use super::context::Ctx;
 use super::error::CommandError;
 use crate::mission::create::{self, CreateRequest, Created};
 use crate::mission::init::InitRequest;
-use crate::mission::meta::utc_seconds_z;
 use crate::output::Report;
 
 /// `spec-kitty init`.
@@ -59,7 +58,7 @@ fn branch_contract(c: &Created) -> serde_json::Map<String, Value> {
     let summary = format!(
         "Started on {cur}; this mission is planned on {target} and its work merges into {target}."
     );
-    let now = utc_seconds_z(c.now);
+    let now = crate::pyfmt::seconds_z(c.now);
     let doc = json!({
         "current_branch": cur,
         "CURRENT_BRANCH": cur,

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::MissionError;
 use super::config::{DEFAULT_MISSION_TYPE, ProjectConfig, config_path, specs_dir};
-use super::meta::{MissionMeta, Topology, meta_json, py_isoformat, py_isoformat_z};
+use super::meta::{MissionMeta, Topology, meta_json};
 use super::protection::ProtectionPolicy;
 use super::repo::Repo;
 use super::scaffold;
@@ -21,6 +21,7 @@ use super::slug;
 use crate::clock::Clock;
 use crate::env::Env;
 use crate::paths::RuntimeRoot;
+use crate::pyfmt::{isoformat as py_isoformat, isoformat_z as py_isoformat_z};
 use crate::sync::envelope::{Envelope, MissionCreated, Producer, repo_slug};
 use crate::sync::outbox::{Outbox, Staging};
 
