@@ -53,8 +53,6 @@ pub mod sync;
 pub(crate) mod cli;
 /// The clock.
 pub(crate) mod clock;
-/// `config.toml`.
-pub(crate) mod config;
 /// Identifiers.
 pub(crate) mod ids;
 /// Advisory file locks.
@@ -65,6 +63,8 @@ pub(crate) mod mission;
 pub(crate) mod output;
 /// Python's JSON layout and `isoformat()` shapes (the reference's bytes).
 pub(crate) mod pyfmt;
+/// `<root>/config.toml` (not a project's `.kittify/config.yaml`, which is `mission::config`).
+pub(crate) mod runtime_config;
 /// The hosted service client.
 pub(crate) mod saas;
 
@@ -81,9 +81,6 @@ pub mod internals {
     pub mod clock {
         pub use crate::clock::*;
     }
-    pub mod config {
-        pub use crate::config::*;
-    }
     pub mod ids {
         pub use crate::ids::*;
     }
@@ -98,6 +95,9 @@ pub mod internals {
     }
     pub mod pyfmt {
         pub use crate::pyfmt::*;
+    }
+    pub mod runtime_config {
+        pub use crate::runtime_config::*;
     }
     pub mod saas {
         pub use crate::saas::*;

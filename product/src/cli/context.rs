@@ -53,7 +53,8 @@ impl Ctx {
         let timeout = self
             .env
             .millis(vars::SPEC_KITTY_HTTP_TIMEOUT_MS, DEFAULT_HTTP_TIMEOUT_MS);
-        Ok(crate::config::server_url(&self.env, &root)?.map(|url| SaasClient::new(&url, timeout)))
+        Ok(crate::runtime_config::server_url(&self.env, &root)?
+            .map(|url| SaasClient::new(&url, timeout)))
     }
 
     /// The client, or an error saying how to configure one.

@@ -3,8 +3,8 @@
 use crate::auth::login::LoginError;
 use crate::auth::store::StoreError;
 use crate::auth::tokens::AuthError;
-use crate::config::ConfigError;
 use crate::paths::PathError;
+use crate::runtime_config::ConfigError;
 use crate::saas::SaasError;
 
 /// Why a command failed. Each variant's message says what was wrong and what to do.

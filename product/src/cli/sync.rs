@@ -99,7 +99,7 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
     let root = ctx.root()?;
     let settings = SyncSettings::from_env(&ctx.env);
     // Shown, never raw: a URL may carry credentials.
-    let server = crate::config::server_url(&ctx.env, &root)?.map(|u| u.redacted());
+    let server = crate::runtime_config::server_url(&ctx.env, &root)?.map(|u| u.redacted());
     let (depth, oldest, last, rejected, quarantined) =
         match Outbox::open_existing(&root.outbox_db())? {
             Some(outbox) => (

@@ -118,7 +118,8 @@ impl SyncInputs<'_> {
         settings: &SyncSettings,
         deadline: Option<Instant>,
     ) -> Result<(SaasClient, TokenManager), SyncError> {
-        let url = crate::config::server_url(self.env, self.root)?.ok_or(SyncError::NoServer)?;
+        let url =
+            crate::runtime_config::server_url(self.env, self.root)?.ok_or(SyncError::NoServer)?;
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let timeout = remaining.map_or(settings.http_timeout, |r| settings.http_timeout.min(r));
         let client = SaasClient::new(&url, timeout);
