@@ -24,27 +24,7 @@ const SALT_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
 const LOGIN_FIX: &str = "run `spec-kitty auth login --force` to replace it";
 
-/// The files of a store directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionFiles {
-    /// `session.json`: the encrypted blob.
-    pub session: PathBuf,
-    /// `session.salt`: the 16-byte scrypt salt.
-    pub salt: PathBuf,
-    /// `session.lock`: the advisory lock.
-    pub lock: PathBuf,
-}
-
-impl SessionFiles {
-    /// The files inside `dir`.
-    pub fn in_dir(dir: &Path) -> Self {
-        Self {
-            session: dir.join("session.json"),
-            salt: dir.join("session.salt"),
-            lock: dir.join("session.lock"),
-        }
-    }
-}
+pub use crate::paths::SessionFiles;
 
 /// Why the store could not read or write a session. Every message says what to do.
 #[derive(Debug, thiserror::Error)]
