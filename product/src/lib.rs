@@ -67,6 +67,10 @@ pub(crate) mod pyfmt;
 pub(crate) mod runtime_config;
 /// The hosted service client.
 pub(crate) mod saas;
+/// One command's session store, client and token manager, each built once.
+pub(crate) mod services;
+/// Every default and budget read from the environment, spelled once.
+pub(crate) mod settings;
 
 /// Everything that is not the plugin API, for this workspace's own tests and benchmarks (the
 /// `internals` feature; hidden, no stability promise). Paths mirror the crate's:
@@ -102,6 +106,12 @@ pub mod internals {
     pub mod saas {
         pub use crate::saas::*;
     }
+    pub mod services {
+        pub use crate::services::*;
+    }
+    pub mod settings {
+        pub use crate::settings::*;
+    }
     pub mod auth {
         pub mod login {
             pub use crate::auth::login::*;
@@ -128,9 +138,6 @@ pub mod internals {
         }
         pub mod outbox {
             pub use crate::sync::outbox::*;
-        }
-        pub mod settings {
-            pub use crate::sync::settings::*;
         }
     }
 }

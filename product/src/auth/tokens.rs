@@ -107,6 +107,13 @@ impl TokenManager {
         }
     }
 
+    /// Cut the lock wait and every request's timeout to at most `limit` (a caller inside a
+    /// deadline: the final sync, `sync now`).
+    pub fn cap(&mut self, limit: Duration) {
+        self.lock_budget = self.lock_budget.min(limit);
+        self.client = self.client.as_ref().map(|c| c.capped(limit));
+    }
+
     /// The stored session (read once per process).
     pub fn session(&mut self) -> Result<Option<&Session>, StoreError> {
         if !self.loaded {

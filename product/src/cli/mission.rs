@@ -112,7 +112,7 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
     }
     // The final sync will need the session: derive its key on a second thread while the
     // mission is validated, written and committed (the derivation and the commit overlap).
-    let _prefetch = if crate::sync::settings::SyncSettings::from_env(&ctx.env).active {
+    let _prefetch = if ctx.settings.sync_active {
         ctx.store()?.prefetch_key()
     } else {
         None

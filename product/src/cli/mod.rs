@@ -332,7 +332,7 @@ pub fn run(
         };
         return out.finish(Err(err), &[]);
     }
-    crate::cli::context::warn_bad_numbers(&env);
+    crate::settings::warn_bad_numbers(&env);
     for file in env.env_files() {
         for key in &file.ignored {
             tracing::warn!(
@@ -353,14 +353,7 @@ pub fn run(
             return out.finish(Err(err), &[]);
         }
     };
-    let ctx = Ctx {
-        env,
-        identity,
-        clock,
-        out,
-        cwd,
-        queued: std::cell::Cell::new(0),
-    };
+    let ctx = Ctx::new(env, identity, clock, out, cwd);
     let outcome = match &cli.command {
         Command::Paths => paths::paths(&ctx),
         Command::Env => paths::env(&ctx),
