@@ -168,6 +168,7 @@ pub fn quick_version(args: &[std::ffi::OsString]) -> Option<std::process::ExitCo
         json,
         &format!("spec-kitty {VERSION}\n"),
         output::ClapOutput::Version,
+        VERSION,
     ))
 }
 
@@ -192,7 +193,7 @@ pub fn run_cli(
     env: Result<env::Env, env_file::EnvFileError>,
     identity: identity::MachineIdentity,
 ) -> std::process::ExitCode {
-    cli::run(args, env, identity, clock::Clock::system())
+    cli::run(args, env, identity, clock::Clock::system(), VERSION)
 }
 
 #[cfg(test)]

@@ -64,6 +64,17 @@ pub enum CommandError {
     },
 }
 
+impl From<CommandError> for crate::output::Failure {
+    fn from(err: CommandError) -> Self {
+        Self {
+            error_code: err.error_code(),
+            message: err.to_string(),
+            details: err.details(),
+            exit_code: err.exit_code(),
+        }
+    }
+}
+
 impl CommandError {
     /// The stable `error_code` of the JSON error document.
     pub fn error_code(&self) -> &'static str {
