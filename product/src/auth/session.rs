@@ -74,6 +74,20 @@ pub struct Team {
 }
 
 impl Team {
+    /// The session's teams of a `/api/v1/me` answer.
+    pub(crate) fn from_wire(teams: Vec<crate::saas::wire::Team>) -> Vec<Self> {
+        teams
+            .into_iter()
+            .map(|t| Self {
+                id: t.id,
+                name: t.name,
+                role: t.role,
+                is_private_teamspace: t.is_private_teamspace,
+                slug: t.slug,
+            })
+            .collect()
+    }
+
     fn fill_defaults(&mut self) {
         if self.slug.is_empty() {
             self.slug = self.id.clone();

@@ -244,12 +244,13 @@ impl TokenManager {
                 return Ok(None);
             }
         };
-        if super::session::private_team(&me.teams).is_none() {
+        let teams = Team::from_wire(me.teams);
+        if super::session::private_team(&teams).is_none() {
             tracing::info!("membership rehydrate found no private team");
             return Ok(None);
         }
         let mut session = self.current()?.clone();
-        session.set_teams(me.teams);
+        session.set_teams(teams);
         self.store.write(&session)?;
         let team = session.private_team().cloned();
         self.session = Some(session);
