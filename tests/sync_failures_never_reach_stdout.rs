@@ -9,6 +9,9 @@ use kitty_testkit::{
     SyncDiagnosticCode as Code,
 };
 use spec_kitty::identity::MachineIdentity;
+use spec_kitty::internals::mission::recover::recover;
+use spec_kitty::internals::services::Services;
+use spec_kitty::internals::settings::Settings;
 use spec_kitty::internals::sync::envelope::{MissionCreated, Producer};
 use spec_kitty::internals::sync::final_sync::{SyncInputs, final_sync};
 use spec_kitty::internals::sync::outbox::Outbox;
@@ -25,13 +28,17 @@ fn queue_one(home: &IsolatedHome) {
 
 fn run_final_sync(home: &IsolatedHome) -> Option<Code> {
     let env = home.env();
-    let root = home.runtime_root();
-    let identity = MachineIdentity::current();
+    let services = Services::new(
+        &env,
+        home.runtime_root(),
+        &MachineIdentity::current(),
+        Settings::from_env(&env),
+        spec_kitty::internals::clock::Clock::system(),
+    );
+    let recover = |outbox: &mut Outbox| recover(&env, outbox, None).map(|_| ());
     let inputs = SyncInputs {
-        env: &env,
-        root: &root,
-        identity: &identity,
-        clock: spec_kitty::internals::clock::Clock::system(),
+        services: &services,
+        recover: &recover,
     };
     final_sync(&inputs).map(|e| e.code())
 }

@@ -32,6 +32,15 @@ impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         self.fixed.unwrap_or_else(|| Utc::now().trunc_subsecs(0))
     }
+    /// Milliseconds since the Unix epoch (the outbox's back-off clock).
+    pub fn epoch_millis(&self) -> i64 {
+        self.fixed.unwrap_or_else(Utc::now).timestamp_millis()
+    }
+    /// Seconds since the Unix epoch, with the fraction (the hot-path summary's `generated_at`).
+    pub fn epoch_seconds(&self) -> f64 {
+        let t = self.fixed.unwrap_or_else(Utc::now);
+        t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9
+    }
 }
 
 /// `rfc3339` as a UTC time, for tests.
@@ -59,5 +68,31 @@ mod tests {
             "the system clock is the real time"
         );
         assert!(now <= Utc::now() && micros <= Utc::now());
+    }
+
+    #[test]
+    fn epoch_readings_are_unix_time_in_their_unit() {
+        let t = at("2026-11-27T12:00:00.123456789Z");
+        assert_eq!(Clock::fixed(t).epoch_millis(), t.timestamp_millis());
+        assert!(
+            (Clock::fixed(t).epoch_seconds() - (t.timestamp() as f64 + 0.123_456_789)).abs() < 1e-6
+        );
+        let real = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+        };
+        let before = real();
+        let (ms, secs) = (
+            Clock::system().epoch_millis(),
+            Clock::system().epoch_seconds(),
+        );
+        let after = real();
+        let ms = u128::try_from(ms).unwrap();
+        assert!(
+            (before.as_millis()..=after.as_millis()).contains(&ms),
+            "{ms}"
+        );
+        assert!((before.as_secs_f64() - 1e-6..=after.as_secs_f64() + 1e-6).contains(&secs));
     }
 }

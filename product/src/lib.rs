@@ -53,8 +53,6 @@ pub mod sync;
 pub(crate) mod cli;
 /// The clock.
 pub(crate) mod clock;
-/// `config.toml`.
-pub(crate) mod config;
 /// Identifiers.
 pub(crate) mod ids;
 /// Advisory file locks.
@@ -63,8 +61,16 @@ pub(crate) mod lock;
 pub(crate) mod mission;
 /// The only writer of stdout and stderr.
 pub(crate) mod output;
+/// Python's JSON layout and `isoformat()` shapes (the reference's bytes).
+pub(crate) mod pyfmt;
+/// `<root>/config.toml` (not a project's `.kittify/config.yaml`, which is `mission::config`).
+pub(crate) mod runtime_config;
 /// The hosted service client.
 pub(crate) mod saas;
+/// One command's session store, client and token manager, each built once.
+pub(crate) mod services;
+/// Every default and budget read from the environment, spelled once.
+pub(crate) mod settings;
 
 /// Everything that is not the plugin API, for this workspace's own tests and benchmarks (the
 /// `internals` feature; hidden, no stability promise). Paths mirror the crate's:
@@ -79,9 +85,6 @@ pub mod internals {
     pub mod clock {
         pub use crate::clock::*;
     }
-    pub mod config {
-        pub use crate::config::*;
-    }
     pub mod ids {
         pub use crate::ids::*;
     }
@@ -94,8 +97,20 @@ pub mod internals {
     pub mod output {
         pub use crate::output::*;
     }
+    pub mod pyfmt {
+        pub use crate::pyfmt::*;
+    }
+    pub mod runtime_config {
+        pub use crate::runtime_config::*;
+    }
     pub mod saas {
         pub use crate::saas::*;
+    }
+    pub mod services {
+        pub use crate::services::*;
+    }
+    pub mod settings {
+        pub use crate::settings::*;
     }
     pub mod auth {
         pub mod login {
@@ -124,9 +139,6 @@ pub mod internals {
         pub mod outbox {
             pub use crate::sync::outbox::*;
         }
-        pub mod settings {
-            pub use crate::sync::settings::*;
-        }
     }
 }
 
@@ -147,6 +159,10 @@ pub mod __testkit {
     pub use crate::sync::outbox::Outbox;
 }
 
+/// The layering rule, checked (tests only).
+#[cfg(test)]
+mod layers;
+
 /// The version of this build.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -160,6 +176,7 @@ pub fn quick_version(args: &[std::ffi::OsString]) -> Option<std::process::ExitCo
         json,
         &format!("spec-kitty {VERSION}\n"),
         output::ClapOutput::Version,
+        VERSION,
     ))
 }
 
@@ -184,7 +201,7 @@ pub fn run_cli(
     env: Result<env::Env, env_file::EnvFileError>,
     identity: identity::MachineIdentity,
 ) -> std::process::ExitCode {
-    cli::run(args, env, identity, clock::Clock::system())
+    cli::run(args, env, identity, clock::Clock::system(), VERSION)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The only module that writes to stdout or stderr.
 //!
-//! Handlers return a [`Report`] or a [`CommandError`]; this module renders it as exactly one JSON
-//! document (`--json`) or as human text, renders the final-sync diagnostic line on stderr, and
-//! turns the outcome into the exit code.
+//! Handlers return a [`Report`] or an error that `cli` turns into a [`Failure`]; this module
+//! renders either as exactly one JSON document (`--json`) or as human text, renders the
+//! final-sync diagnostic line on stderr, and turns the outcome into the exit code. It knows no
+//! command and no error type: only these plain values, and the version it is given.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
@@ -10,7 +11,18 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
 
-use crate::cli::error::CommandError;
+/// A failed command as it is rendered (built by `cli` from its error).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The document's `error_code`.
+    pub error_code: &'static str,
+    /// The document's `error`, and the human line after `error: `.
+    pub message: String,
+    /// Further keys of the error document (the reference's extra keys).
+    pub details: Map<String, Value>,
+    /// The process exit status (non-zero).
+    pub exit_code: u8,
+}
 
 /// A diagnostic the command wants reported (final sync and friends).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,16 +94,19 @@ pub struct Output {
     json: bool,
     quiet: bool,
     color: bool,
+    /// `spec_kitty_version` of every JSON document.
+    version: &'static str,
 }
 
 impl Output {
     /// `json`: one JSON document on stdout. `quiet`: nothing on stderr but an inexpressible fatal
-    /// error. `no_color`: `NO_COLOR` is set.
-    pub fn new(json: bool, quiet: bool, no_color: bool) -> Self {
+    /// error. `no_color`: `NO_COLOR` is set. `version`: the build's, stamped on every document.
+    pub fn new(json: bool, quiet: bool, no_color: bool, version: &'static str) -> Self {
         Self {
             json,
             quiet,
             color: !no_color && std::io::stdout().is_terminal(),
+            version,
         }
     }
 
@@ -134,25 +149,21 @@ impl Output {
 
     /// Render the outcome and return the exit code. In JSON mode stdout receives exactly one
     /// document followed by a newline.
-    pub fn finish(
-        &self,
-        outcome: Result<Report, CommandError>,
-        diagnostics: &[Diagnostic],
-    ) -> ExitCode {
+    pub fn finish(&self, outcome: Result<Report, Failure>, diagnostics: &[Diagnostic]) -> ExitCode {
         let (mut doc, human, code, is_err) = match outcome {
             Ok(report) => (report.fields, report.human, 0u8, false),
             Err(err) => {
                 let mut map = Map::new();
                 map.insert("result".into(), "error".into());
-                map.insert("error_code".into(), err.error_code().into());
-                map.insert("error".into(), err.to_string().into());
-                map.extend(err.details());
-                let human = format!("error: {err}");
-                (map, human, err.exit_code(), true)
+                map.insert("error_code".into(), err.error_code.into());
+                map.insert("error".into(), err.message.clone().into());
+                map.extend(err.details);
+                let human = format!("error: {}", err.message);
+                (map, human, err.exit_code, true)
             }
         };
         if self.json {
-            doc.insert("spec_kitty_version".into(), crate::VERSION.into());
+            doc.insert("spec_kitty_version".into(), self.version.into());
             // With --quiet the diagnostics have no other channel, so they travel in the
             // document. Otherwise they are on stderr only: stdout stays free of diagnostic prose
             // (the strict-JSON regression contract, which wins over SPEC §7 here).
@@ -179,12 +190,17 @@ impl Output {
     }
 
     /// Print what clap rendered: `--help` or `--version` output (success), or a usage error
-    /// (exit 2). With `--json` each is one JSON document.
-    pub fn usage_error(json: bool, rendered: &str, kind: ClapOutput) -> ExitCode {
+    /// (exit 2). With `--json` each is one JSON document, stamped with `version`.
+    pub fn usage_error(
+        json: bool,
+        rendered: &str,
+        kind: ClapOutput,
+        version: &'static str,
+    ) -> ExitCode {
         let (doc, code) = match kind {
             ClapOutput::Help => (json!({"result": "success", "help": rendered.trim_end()}), 0),
             ClapOutput::Version => (
-                json!({"result": "success", "version": crate::VERSION, "text": rendered.trim_end()}),
+                json!({"result": "success", "version": version, "text": rendered.trim_end()}),
                 0,
             ),
             ClapOutput::UsageError => (
@@ -194,7 +210,7 @@ impl Output {
         };
         let written = if json {
             let mut doc = doc;
-            doc["spec_kitty_version"] = crate::VERSION.into();
+            doc["spec_kitty_version"] = version.into();
             write_stdout(&format!("{doc}\n"))
         } else if code == 0 {
             // --help and --version: clap's text on stdout is the product.

@@ -156,7 +156,7 @@ impl RuntimeRoot {
             },
             Location {
                 name: "session_file",
-                path: crate::auth::store::SessionFiles::in_dir(&self.auth_dir()).session,
+                path: SessionFiles::in_dir(&self.auth_dir()).session,
             },
             Location {
                 name: "sync_dir",
@@ -175,6 +175,48 @@ impl RuntimeRoot {
                 path: self.config_file(),
             },
         ]
+    }
+}
+
+/// The files of a session store directory (`<root>/auth`, or the directory a plugin gives
+/// `SessionStore::new`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFiles {
+    /// `session.json`: the encrypted blob.
+    pub session: PathBuf,
+    /// `session.salt`: the 16-byte scrypt salt.
+    pub salt: PathBuf,
+    /// `session.lock`: the advisory lock.
+    pub lock: PathBuf,
+}
+
+impl SessionFiles {
+    /// The files inside `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            session: dir.join("session.json"),
+            salt: dir.join("session.salt"),
+            lock: dir.join("session.lock"),
+        }
+    }
+}
+
+/// The reference's token-free session summary beside a session store's files (**interop**).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HotPathFiles {
+    /// `session.hot-path.json`.
+    pub summary: PathBuf,
+    /// `session.hot-path.json.tmp`: the summary while it is written (renamed into place).
+    pub tmp: PathBuf,
+}
+
+impl HotPathFiles {
+    /// The files inside the store directory `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            summary: dir.join("session.hot-path.json"),
+            tmp: dir.join("session.hot-path.json.tmp"),
+        }
     }
 }
 
@@ -239,6 +281,18 @@ mod tests {
         assert_eq!(root.cache_dir(), Path::new("/r/cache"));
         assert_eq!(root.config_file(), Path::new("/r/config.toml"));
         assert_eq!(root.drain_lock(), Path::new("/r/sync/drain.lock"));
+    }
+
+    #[test]
+    fn the_session_store_files_are_the_references() {
+        let auth = RuntimeRoot::at("/r").auth_dir();
+        let files = SessionFiles::in_dir(&auth);
+        assert_eq!(files.session, Path::new("/r/auth/session.json"));
+        assert_eq!(files.salt, Path::new("/r/auth/session.salt"));
+        assert_eq!(files.lock, Path::new("/r/auth/session.lock"));
+        let hot = HotPathFiles::in_dir(&auth);
+        assert_eq!(hot.summary, Path::new("/r/auth/session.hot-path.json"));
+        assert_eq!(hot.tmp, Path::new("/r/auth/session.hot-path.json.tmp"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::session::{AuthMethod, Session, Timestamp};
+use super::session::{AuthMethod, Session, Team, Timestamp};
 use crate::clock::Clock;
 use crate::saas::wire::DeviceAuthorization;
 use crate::saas::{SaasClient, SaasError};
@@ -117,6 +117,6 @@ pub fn device_login(
         // The reference starts every login session without a generation; refreshes set it.
         generation: None,
     };
-    session.set_teams(me.teams);
+    session.set_teams(Team::from_wire(me.teams));
     Ok(session)
 }

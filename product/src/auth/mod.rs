@@ -8,6 +8,3 @@ pub mod store;
 pub(crate) mod login;
 /// Token refresh and membership rehydrate.
 pub(crate) mod tokens;
-
-mod pyjson;
-pub use pyjson::to_python_json;

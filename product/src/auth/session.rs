@@ -1,6 +1,6 @@
 //! The auth session model (**interop**: the reference `StoredSession` JSON, key order preserved).
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A timestamp read with any UTC offset and written in UTC as `2026-11-27T12:00:00+00:00`.
@@ -25,15 +25,7 @@ impl Timestamp {
     /// assert_eq!(t.to_iso(), "2026-11-29T12:00:00+00:00");
     /// ```
     pub fn to_iso(&self) -> String {
-        let micros = self.0.timestamp_subsec_micros();
-        let whole = self.0.to_rfc3339_opts(SecondsFormat::Secs, false);
-        if micros == 0 {
-            whole
-        } else {
-            // `YYYY-MM-DDTHH:MM:SS+00:00`: the fraction goes before the offset.
-            let (secs, offset) = whole.split_at(whole.len() - 6);
-            format!("{secs}.{micros:06}{offset}")
-        }
+        crate::pyfmt::isoformat(self.0)
     }
 }
 
@@ -82,6 +74,20 @@ pub struct Team {
 }
 
 impl Team {
+    /// The session's teams of a `/api/v1/me` answer.
+    pub(crate) fn from_wire(teams: Vec<crate::saas::wire::Team>) -> Vec<Self> {
+        teams
+            .into_iter()
+            .map(|t| Self {
+                id: t.id,
+                name: t.name,
+                role: t.role,
+                is_private_teamspace: t.is_private_teamspace,
+                slug: t.slug,
+            })
+            .collect()
+    }
+
     fn fill_defaults(&mut self) {
         if self.slug.is_empty() {
             self.slug = self.id.clone();
@@ -151,7 +157,7 @@ impl Session {
 
     /// Serialize exactly as the reference `StoredSession.to_json()` does.
     pub fn to_json(&self) -> String {
-        super::to_python_json(self).unwrap_or_default()
+        crate::pyfmt::to_python_json(self).unwrap_or_default()
     }
 
     /// The private team: the first team with `is_private_teamspace`. Never a shared team.

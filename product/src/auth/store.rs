@@ -24,27 +24,7 @@ const SALT_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
 const LOGIN_FIX: &str = "run `spec-kitty auth login --force` to replace it";
 
-/// The files of a store directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionFiles {
-    /// `session.json`: the encrypted blob.
-    pub session: PathBuf,
-    /// `session.salt`: the 16-byte scrypt salt.
-    pub salt: PathBuf,
-    /// `session.lock`: the advisory lock.
-    pub lock: PathBuf,
-}
-
-impl SessionFiles {
-    /// The files inside `dir`.
-    pub fn in_dir(dir: &Path) -> Self {
-        Self {
-            session: dir.join("session.json"),
-            salt: dir.join("session.salt"),
-            lock: dir.join("session.lock"),
-        }
-    }
-}
+pub use crate::paths::SessionFiles;
 
 /// Why the store could not read or write a session. Every message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -220,6 +200,8 @@ pub struct SessionStore {
     dir: PathBuf,
     identity: MachineIdentity,
     hot_path: bool,
+    /// Dates the hot-path summary and judges its age (the system clock unless the command's).
+    clock: crate::clock::Clock,
 }
 
 impl SessionStore {
@@ -229,7 +211,15 @@ impl SessionStore {
             dir: dir.into(),
             identity,
             hot_path: true,
+            clock: crate::clock::Clock::system(),
         }
+    }
+
+    /// This store with the command's clock.
+    #[must_use]
+    pub(crate) fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Whether this store keeps the token-free `session.hot-path.json` summary in step (on by
@@ -288,7 +278,7 @@ impl SessionStore {
             let files = self.files();
             if files.session.exists() {
                 check_private(&files.session)?;
-                let fast = super::hot_path::load(&self.dir, super::hot_path::now_epoch());
+                let fast = super::hot_path::load(&self.dir, self.clock.epoch_seconds());
                 if let Some(summary) = fast.and_then(|h| h.summary) {
                     return Ok(Some(summary));
                 }
@@ -342,7 +332,7 @@ impl SessionStore {
             .map_err(|e| malformed(format!("the decrypted session is not valid: {e}")))?;
         // Refresh the summary only when it is missing, stale or not kitty's: a valid one already
         // says what this read found (and a read then changes nothing on disk).
-        let now = super::hot_path::now_epoch();
+        let now = self.clock.epoch_seconds();
         if publish
             && super::hot_path::load(&self.dir, now)
                 .and_then(|h| h.summary)
@@ -384,10 +374,11 @@ impl SessionStore {
             nonce: hex::encode(nonce_bytes),
             ciphertext: hex::encode(ciphertext),
         };
-        let text = super::to_python_json(&blob).map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        let text =
+            crate::pyfmt::to_python_json(&blob).map_err(|e| StoreError::Encrypt(e.to_string()))?;
         write_atomic(&files.session, text.as_bytes())?;
         if self.hot_path {
-            super::hot_path::publish(&self.dir, session, super::hot_path::now_epoch());
+            super::hot_path::publish(&self.dir, session, self.clock.epoch_seconds());
         } else {
             // A summary of the previous session must not outlive it.
             let _ = super::hot_path::invalidate(&self.dir);

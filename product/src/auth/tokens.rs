@@ -107,6 +107,13 @@ impl TokenManager {
         }
     }
 
+    /// Cut the lock wait and every request's timeout to at most `limit` (a caller inside a
+    /// deadline: the final sync, `sync now`).
+    pub fn cap(&mut self, limit: Duration) {
+        self.lock_budget = self.lock_budget.min(limit);
+        self.client = self.client.as_ref().map(|c| c.capped(limit));
+    }
+
     /// The stored session (read once per process).
     pub fn session(&mut self) -> Result<Option<&Session>, StoreError> {
         if !self.loaded {
@@ -237,12 +244,13 @@ impl TokenManager {
                 return Ok(None);
             }
         };
-        if super::session::private_team(&me.teams).is_none() {
+        let teams = Team::from_wire(me.teams);
+        if super::session::private_team(&teams).is_none() {
             tracing::info!("membership rehydrate found no private team");
             return Ok(None);
         }
         let mut session = self.current()?.clone();
-        session.set_teams(me.teams);
+        session.set_teams(teams);
         self.store.write(&session)?;
         let team = session.private_team().cloned();
         self.session = Some(session);

@@ -6,7 +6,6 @@ use super::context::Ctx;
 use super::error::CommandError;
 use crate::auth::hot_path::Summary;
 use crate::auth::login::{PollTiming, device_login};
-use crate::env::vars;
 use crate::output::Report;
 
 fn teams_json(session: &Summary) -> Value {
@@ -61,10 +60,10 @@ pub fn login(ctx: &Ctx, force: bool) -> Result<Report, CommandError> {
     }
     let client = ctx.require_client()?;
     let timing = PollTiming {
-        second: ctx.env.millis(vars::SPEC_KITTY_POLL_SECOND_MS, 1000),
+        second: ctx.settings.poll_second,
     };
     let out = ctx.out;
-    let session = device_login(&client, ctx.clock, timing, &mut |auth| {
+    let session = device_login(client, ctx.clock, timing, &mut |auth| {
         let url = auth
             .verification_uri_complete
             .as_deref()

@@ -3,8 +3,8 @@
 use crate::auth::login::LoginError;
 use crate::auth::store::StoreError;
 use crate::auth::tokens::AuthError;
-use crate::config::ConfigError;
 use crate::paths::PathError;
+use crate::runtime_config::ConfigError;
 use crate::saas::SaasError;
 
 /// Why a command failed. Each variant's message says what was wrong and what to do.
@@ -62,6 +62,17 @@ pub enum CommandError {
         /// What was wrong and what to do.
         message: String,
     },
+}
+
+impl From<CommandError> for crate::output::Failure {
+    fn from(err: CommandError) -> Self {
+        Self {
+            error_code: err.error_code(),
+            message: err.to_string(),
+            details: err.details(),
+            exit_code: err.exit_code(),
+        }
+    }
 }
 
 impl CommandError {

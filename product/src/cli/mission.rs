@@ -7,7 +7,6 @@ use super::error::CommandError;
 use crate::mission::create::{self, CreateRequest, Created};
 use crate::mission::init::InitRequest;
 use crate::mission::list;
-use crate::mission::meta::utc_seconds_z;
 use crate::output::Report;
 
 /// `spec-kitty init`.
@@ -60,7 +59,7 @@ fn branch_contract(c: &Created) -> serde_json::Map<String, Value> {
     let summary = format!(
         "Started on {cur}; this mission is planned on {target} and its work merges into {target}."
     );
-    let now = utc_seconds_z(c.now);
+    let now = crate::pyfmt::seconds_z(c.now);
     let doc = json!({
         "current_branch": cur,
         "CURRENT_BRANCH": cur,
@@ -114,7 +113,7 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
     }
     // The final sync will need the session: derive its key on a second thread while the
     // mission is validated, written and committed (the derivation and the commit overlap).
-    let _prefetch = if crate::sync::settings::SyncSettings::from_env(&ctx.env).active {
+    let _prefetch = if ctx.settings.sync_active {
         ctx.store()?.prefetch_key()
     } else {
         None

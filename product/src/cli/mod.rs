@@ -293,6 +293,7 @@ pub fn run(
     env: Result<Env, crate::env_file::EnvFileError>,
     identity: MachineIdentity,
     clock: Clock,
+    version: &'static str,
 ) -> ExitCode {
     let wants_json = wants_json(&args);
     let cli = match Cli::try_parse_from(&args) {
@@ -307,7 +308,7 @@ pub fn run(
                 ErrorKind::DisplayVersion => ClapOutput::Version,
                 _ => ClapOutput::UsageError,
             };
-            return Output::usage_error(wants_json, &e.render().to_string(), kind);
+            return Output::usage_error(wants_json, &e.render().to_string(), kind, version);
         }
     };
     let (env, env_file_error) = match env {
@@ -316,9 +317,9 @@ pub fn run(
     };
     let quiet = cli.quiet || env.is_truthy(vars::SPEC_KITTY_QUIET);
     init_logging(&env, quiet);
-    let out = Output::new(cli.json, quiet, env.get(vars::NO_COLOR).is_some());
+    let out = Output::new(cli.json, quiet, env.get(vars::NO_COLOR).is_some(), version);
     if let Some(e) = env_file_error {
-        return out.finish(Err(error::CommandError::EnvFile(e)), &[]);
+        return out.finish(Err(error::CommandError::EnvFile(e).into()), &[]);
     }
     let unusable = env.unusable();
     if !unusable.is_empty() {
@@ -330,9 +331,9 @@ pub fn run(
                 if unusable.len() == 1 { "is" } else { "are" }
             ),
         };
-        return out.finish(Err(err), &[]);
+        return out.finish(Err(err.into()), &[]);
     }
-    crate::cli::context::warn_bad_numbers(&env);
+    crate::settings::warn_bad_numbers(&env);
     for file in env.env_files() {
         for key in &file.ignored {
             tracing::warn!(
@@ -350,17 +351,10 @@ pub fn run(
                     "cannot read the current directory ({e}); cd into an existing directory"
                 ),
             };
-            return out.finish(Err(err), &[]);
+            return out.finish(Err(err.into()), &[]);
         }
     };
-    let ctx = Ctx {
-        env,
-        identity,
-        clock,
-        out,
-        cwd,
-        queued: std::cell::Cell::new(0),
-    };
+    let ctx = Ctx::new(env, identity, clock, out, cwd);
     let outcome = match &cli.command {
         Command::Paths => paths::paths(&ctx),
         Command::Env => paths::env(&ctx),
@@ -407,8 +401,10 @@ pub fn run(
             return match plugins::dispatch(&ctx, &name, &argv[1..], &builtins) {
                 Ok(code) => code,
                 // `spec-kitty foo --json`: the flag after an unknown name still asks for JSON.
-                Err(missing) => Output::new(wants_json, out.is_quiet(), true)
-                    .finish(Err(error::CommandError::PluginNotFound(missing)), &[]),
+                Err(missing) => Output::new(wants_json, out.is_quiet(), true, version).finish(
+                    Err(error::CommandError::PluginNotFound(missing).into()),
+                    &[],
+                ),
             };
         }
     };
@@ -418,5 +414,5 @@ pub fn run(
     for d in &diagnostics {
         out.diagnostic(d);
     }
-    out.finish(outcome, &diagnostics)
+    out.finish(outcome.map_err(Into::into), &diagnostics)
 }

@@ -5,19 +5,28 @@ use serde_json::json;
 use super::context::Ctx;
 use super::error::CommandError;
 use crate::output::{Diagnostic, Report};
+use crate::services::Services;
 use crate::sync::final_sync::{SyncInputs, final_sync};
-use crate::sync::outbox::Outbox;
-use crate::sync::settings::SyncSettings;
+use crate::sync::outbox::{Outbox, OutboxError};
 
-impl Ctx {
-    fn sync_inputs<'a>(&'a self, root: &'a crate::paths::RuntimeRoot) -> SyncInputs<'a> {
-        SyncInputs {
-            env: &self.env,
-            root,
-            identity: &self.identity,
-            clock: self.clock,
+/// Mission recovery, as every drain runs it first: staged events of dead creates in any
+/// repository whose mission lock is free.
+fn recover_staged(env: &crate::env::Env) -> impl Fn(&mut Outbox) -> Result<(), OutboxError> + '_ {
+    move |outbox| {
+        let r = crate::mission::recover::recover(env, outbox, None)?;
+        if r != Default::default() {
+            tracing::info!(?r, "staged events resolved");
         }
+        Ok(())
     }
+}
+
+/// Sync with the command's services, mission recovery first.
+fn sync_inputs<'a>(
+    services: &'a Services,
+    recover: &'a dyn Fn(&mut Outbox) -> Result<(), OutboxError>,
+) -> SyncInputs<'a> {
+    SyncInputs { services, recover }
 }
 
 /// The final sync, when this command queued events. Returns the one diagnostic, if any.
@@ -25,8 +34,9 @@ pub fn after_command(ctx: &Ctx) -> Option<Diagnostic> {
     if ctx.queued.get() == 0 {
         return None;
     }
-    let root = ctx.root().ok()?;
-    let err = final_sync(&ctx.sync_inputs(&root))?;
+    let services = ctx.services().ok()?;
+    let recover = recover_staged(&ctx.env);
+    let err = final_sync(&sync_inputs(services, &recover))?;
     Some(Diagnostic {
         code: err.code().to_string(),
         severity: "warning",
@@ -43,8 +53,8 @@ pub fn now(
     discard_quarantined: bool,
 ) -> Result<Report, CommandError> {
     let root = ctx.root()?;
-    let settings = SyncSettings::from_env(&ctx.env);
-    if !settings.active {
+    let settings = ctx.settings;
+    if !settings.sync_active {
         return Err(CommandError::Coded {
             code: "sync_disabled",
             message: "sync is disabled; set SPEC_KITTY_ENABLE_SAAS_SYNC=1 (and unset SPEC_KITTY_SYNC_DISABLE) to send queued events".into(),
@@ -61,8 +71,8 @@ pub fn now(
         }
     }
     let out = ctx.out;
-    let result = ctx.sync_inputs(&root).drain_with(
-        &settings,
+    let recover = recover_staged(&ctx.env);
+    let result = sync_inputs(ctx.services()?, &recover).drain_with(
         Some(std::time::Instant::now() + settings.now_deadline),
         3,
         &mut |done, total| {
@@ -85,7 +95,7 @@ pub fn now(
             "kept": report.kept,
             "batches": report.batches,
             "remaining": report.remaining,
-            "sync_enabled": settings.active,
+            "sync_enabled": settings.sync_active,
         }),
         format!(
             "Delivered {} event(s); {} rejected, {} pending on the server; {} still queued.",
@@ -97,9 +107,9 @@ pub fn now(
 /// `spec-kitty sync status`: no network, only local state.
 pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
     let root = ctx.root()?;
-    let settings = SyncSettings::from_env(&ctx.env);
+    let settings = ctx.settings;
     // Shown, never raw: a URL may carry credentials.
-    let server = crate::config::server_url(&ctx.env, &root)?.map(|u| u.redacted());
+    let server = crate::runtime_config::server_url(&ctx.env, &root)?.map(|u| u.redacted());
     let (depth, oldest, last, rejected, quarantined) =
         match Outbox::open_existing(&root.outbox_db())? {
             Some(outbox) => (
@@ -125,7 +135,7 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
     };
     let human = format!(
         "Sync: {}\nServer: {}\nQueue: {} event(s){}\nRejected (parked): {}\nQuarantined: {}\nAuth: {}{}\nLast attempt: {}",
-        if settings.active {
+        if settings.sync_active {
             "enabled"
         } else {
             "disabled"
@@ -157,7 +167,7 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
     );
     Ok(Report::success(
         json!({
-            "sync_enabled": settings.active,
+            "sync_enabled": settings.sync_active,
             "server_url": server,
             "queue_depth": depth,
             "oldest_event_at": oldest,

@@ -1,7 +1,6 @@
 //! A mission's `meta.json` (**interop**: the reference's mission metadata: sorted keys, two-space
-//! indent, UTF-8 kept, trailing newline) and the timestamp shapes the reference writes.
+//! indent, UTF-8 kept, trailing newline). Its timestamp shapes are [`crate::pyfmt`]'s.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -156,38 +155,6 @@ impl MissionMeta {
     }
 }
 
-/// Python's `datetime.isoformat()` of a UTC time: `2026-11-29T10:35:31.295291+00:00`, without the
-/// fraction when it is zero.
-///
-/// ```
-/// use spec_kitty::internals::mission::meta::py_isoformat;
-/// let t = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:35:31.295291Z").unwrap().to_utc();
-/// assert_eq!(py_isoformat(t), "2026-11-29T10:35:31.295291+00:00");
-/// let t = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:35:31Z").unwrap().to_utc();
-/// assert_eq!(py_isoformat(t), "2026-11-29T10:35:31+00:00");
-/// ```
-pub fn py_isoformat(t: DateTime<Utc>) -> String {
-    let format = if t.timestamp_subsec_micros() == 0 {
-        SecondsFormat::Secs
-    } else {
-        SecondsFormat::Micros
-    };
-    t.to_rfc3339_opts(format, false)
-}
-
-/// `py_isoformat` with `Z` for the offset (the reference's event `at` fields).
-pub fn py_isoformat_z(t: DateTime<Utc>) -> String {
-    let s = py_isoformat(t);
-    s.strip_suffix("+00:00")
-        .map(|b| format!("{b}Z"))
-        .unwrap_or(s)
-}
-
-/// Whole seconds with `Z` (`runtime_vars.now_utc_iso`).
-pub fn utc_seconds_z(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 #[cfg(test)]
 mod meta_tests {
     use super::*;
@@ -232,54 +199,5 @@ mod meta_tests {
             (None, None)
         );
         assert_eq!(meta.to_json(), text);
-    }
-}
-
-#[cfg(test)]
-mod isoformat_tests {
-    use super::*;
-    use crate::clock::at;
-
-    #[test]
-    fn timestamps_are_written_as_python_isoformat() {
-        for (t, plain, z) in [
-            (
-                "2026-11-29T10:35:31.295291Z",
-                "2026-11-29T10:35:31.295291+00:00",
-                "2026-11-29T10:35:31.295291Z",
-            ),
-            (
-                "2026-11-29T10:35:31.000001Z",
-                "2026-11-29T10:35:31.000001+00:00",
-                "2026-11-29T10:35:31.000001Z",
-            ),
-            (
-                "2026-11-29T10:35:31.5Z",
-                "2026-11-29T10:35:31.500000+00:00",
-                "2026-11-29T10:35:31.500000Z",
-            ),
-            (
-                "2026-11-29T10:35:31Z",
-                "2026-11-29T10:35:31+00:00",
-                "2026-11-29T10:35:31Z",
-            ),
-            // Below a microsecond Python has nothing to show.
-            (
-                "2026-11-29T10:35:31.000000500Z",
-                "2026-11-29T10:35:31+00:00",
-                "2026-11-29T10:35:31Z",
-            ),
-        ] {
-            assert_eq!(py_isoformat(at(t)), plain, "{t}");
-            assert_eq!(py_isoformat_z(at(t)), z, "{t}");
-        }
-    }
-
-    #[test]
-    fn now_utc_iso_is_whole_seconds_with_z() {
-        assert_eq!(
-            utc_seconds_z(at("2026-11-29T10:35:31.999999Z")),
-            "2026-11-29T10:35:31Z"
-        );
     }
 }

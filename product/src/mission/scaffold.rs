@@ -86,7 +86,7 @@ pub fn tasks_readme(branch: &str) -> String {
 
 /// A local event-log line: keys sorted, Python `json.dumps` layout, newline-terminated.
 pub fn event_line(event: &Value) -> String {
-    crate::auth::to_python_json(event).unwrap_or_default() + "\n"
+    crate::pyfmt::to_python_json(event).unwrap_or_default() + "\n"
 }
 
 /// The local `MissionCreated` event.

@@ -129,6 +129,29 @@ impl SaasClient {
         }
     }
 
+    /// The same client (the same agent) with each request's timeouts cut to at most `limit`: a
+    /// call made inside a deadline never outlives it.
+    #[must_use]
+    pub fn capped(&self, limit: Duration) -> Self {
+        Self {
+            timeout: self.timeout.min(limit),
+            ..self.clone()
+        }
+    }
+
+    /// `request` with this client's connect and read timeouts (the agent's, or a
+    /// [`capped`](Self::capped) lower one).
+    fn timed<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let t = Some(self.timeout);
+        request
+            .config()
+            .timeout_connect(t)
+            .timeout_recv_response(t)
+            .timeout_recv_body(t)
+            .timeout_send_body(t)
+            .build()
+    }
+
     /// The request URL of `path`, and the same URL as it may be shown.
     fn url(&self, path: &str) -> (String, String) {
         (self.base.request(path), self.base.redacted_request(path))
@@ -189,7 +212,9 @@ impl SaasClient {
     ) -> Result<T, SaasError> {
         let (request, url) = self.url(path);
         tracing::debug!(%url, "POST (form)");
-        let result = self.agent.post(&request).send_form(form.iter().copied());
+        let result = self
+            .timed(self.agent.post(&request))
+            .send_form(form.iter().copied());
         self.finish("POST", &url, result)
     }
 
@@ -243,8 +268,7 @@ impl SaasClient {
         let (request, url) = self.url("/api/v1/me");
         tracing::debug!(%url, "GET");
         let result = self
-            .agent
-            .get(&request)
+            .timed(self.agent.get(&request))
             .header("Authorization", format!("Bearer {access_token}"))
             .call();
         self.finish("GET", &url, result)
@@ -273,8 +297,7 @@ impl SaasClient {
             })?;
         tracing::debug!(%url, events = events.len(), "POST batch");
         let result = self
-            .agent
-            .post(&request)
+            .timed(self.agent.post(&request))
             .header("Authorization", format!("Bearer {access_token}"))
             .header("Content-Encoding", "gzip")
             .header("Content-Type", "application/json")

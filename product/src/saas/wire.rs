@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::session::Team;
-
 /// The OAuth client id of the CLI.
 pub const CLIENT_ID: &str = "cli_native";
 /// The device-code grant type (RFC 8628).
@@ -86,6 +84,23 @@ pub struct OAuthError {
     /// Optional human text.
     #[serde(default)]
     pub error_description: Option<String>,
+}
+
+/// One membership in a `GET /api/v1/me` response (auth turns it into its session's team).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    /// Team id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The user's role in the team.
+    pub role: String,
+    /// Whether this is the user's private teamspace (absent: no).
+    #[serde(default)]
+    pub is_private_teamspace: bool,
+    /// URL slug (absent: empty, which the session fills with the id).
+    #[serde(default)]
+    pub slug: String,
 }
 
 /// `GET /api/v1/me` response.

@@ -7,6 +7,7 @@ use super::error::SyncError;
 use super::ingress::{BatchOutcome, send_batch};
 use super::outbox::{MAX_REJECTIONS, Outbox, QueuedEvent};
 use crate::auth::tokens::TokenManager;
+use crate::clock::Clock;
 use crate::saas::SaasClient;
 
 /// How far a drain may go.
@@ -48,26 +49,20 @@ pub struct DrainOutcome {
     pub error: Option<SyncError>,
 }
 
-/// Milliseconds since the Unix epoch (the outbox's back-off clock).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// Drain `outbox`: private-team gate first (at most one rehydrate), then batches oldest first,
 /// then the rejected events again once their back-off has passed (at most
 /// [`MAX_REJECTIONS`] rounds, never past the deadline). `progress(done, total)` is called after
-/// each batch.
+/// each batch. `clock` dates the batch reads and is the back-off clock.
 pub fn drain(
     outbox: &mut Outbox,
     tokens: &mut TokenManager,
     client: &SaasClient,
+    clock: Clock,
     limits: DrainLimits,
     progress: &mut dyn FnMut(u64, u64),
 ) -> DrainOutcome {
     let mut report = DrainReport::default();
-    let mut error = drain_into(outbox, tokens, client, limits, progress, &mut report).err();
+    let mut error = drain_into(outbox, tokens, client, clock, limits, progress, &mut report).err();
     if let Ok(depth) = outbox.depth() {
         report.remaining = depth;
     }
@@ -85,6 +80,7 @@ fn drain_into(
     outbox: &mut Outbox,
     tokens: &mut TokenManager,
     client: &SaasClient,
+    clock: Clock,
     limits: DrainLimits,
     progress: &mut dyn FnMut(u64, u64),
     report: &mut DrainReport,
@@ -100,6 +96,7 @@ fn drain_into(
         outbox,
         tokens,
         client,
+        clock,
         limits,
         progress,
         report,
@@ -110,7 +107,7 @@ fn drain_into(
         let Some(due) = pass.outbox.next_retry_ms()? else {
             break;
         };
-        let wait = Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
+        let wait = Duration::from_millis(u64::try_from(due - clock.epoch_millis()).unwrap_or(0));
         if limits.deadline.is_some_and(|d| Instant::now() + wait >= d) {
             break;
         }
@@ -125,6 +122,7 @@ struct Pass<'a> {
     outbox: &'a mut Outbox,
     tokens: &'a mut TokenManager,
     client: &'a SaasClient,
+    clock: Clock,
     limits: DrainLimits,
     progress: &'a mut dyn FnMut(u64, u64),
     report: &'a mut DrainReport,
@@ -135,11 +133,11 @@ impl Pass<'_> {
     fn run(&mut self, only_retries: bool) -> Result<(), SyncError> {
         let mut cursor = 0;
         loop {
-            let at = crate::auth::session::Timestamp(chrono::Utc::now()).to_iso();
+            let at = crate::pyfmt::isoformat(self.clock.now_micros());
             let batch = self.outbox.next_batch(
                 cursor,
                 self.limits.batch_size,
-                now_ms(),
+                self.clock.epoch_millis(),
                 only_retries,
                 &at,
             )?;
@@ -152,9 +150,11 @@ impl Pass<'_> {
                 continue;
             }
             let outcome = self.send(&batch.events)?;
-            let parked = self
-                .outbox
-                .settle(&outcome.delivered, &outcome.rejected, now_ms())?;
+            let parked = self.outbox.settle(
+                &outcome.delivered,
+                &outcome.rejected,
+                self.clock.epoch_millis(),
+            )?;
             let r = &mut *self.report;
             r.batches += 1;
             r.delivered += outcome.delivered.len() as u64;
@@ -204,22 +204,5 @@ mod tests {
     fn a_failed_batch_backs_off_100_ms_more_per_attempt() {
         let ms = |a| backoff(a).as_millis();
         assert_eq!((ms(1), ms(2), ms(3), ms(10)), (100, 200, 300, 1000));
-    }
-
-    #[test]
-    fn the_back_off_clock_is_unix_milliseconds() {
-        let before = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis();
-        let now = u128::try_from(now_ms()).unwrap();
-        let after = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis();
-        assert!(
-            (before..=after).contains(&now),
-            "{before} <= {now} <= {after}"
-        );
     }
 }

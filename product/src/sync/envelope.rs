@@ -139,7 +139,7 @@ impl EnvelopeDraft {
             aggregate_type: aggregate.0.to_string(),
             aggregate_id: aggregate.1.to_string(),
             causation_id: None,
-            timestamp: crate::auth::session::Timestamp(now).to_iso(),
+            timestamp: crate::pyfmt::isoformat(now),
             producer: producer.clone(),
             payload,
         }
@@ -437,10 +437,7 @@ mod tests {
             ),
             (3, "Mission", "m1")
         );
-        assert_eq!(
-            root.timestamp,
-            crate::auth::session::Timestamp(now).to_iso()
-        );
+        assert_eq!(root.timestamp, crate::pyfmt::isoformat(now));
         let caused = EnvelopeDraft {
             causation_id: Some("C".into()),
             ..draft

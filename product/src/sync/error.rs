@@ -86,7 +86,7 @@ pub enum SyncError {
     Outbox(#[from] OutboxError),
     /// `config.toml` could not be read.
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] crate::runtime_config::ConfigError),
     /// A lock file could not be used.
     #[error("cannot use the lock file {path}: {source}")]
     Lock {
@@ -282,7 +282,7 @@ mod tests {
                 "sync.local_state_unavailable",
             ),
             (
-                SyncError::Config(crate::config::ConfigError::Read {
+                SyncError::Config(crate::runtime_config::ConfigError::Read {
                     path: "c".into(),
                     source: io(),
                 }),

@@ -6,15 +6,8 @@ use std::time::Instant;
 
 use super::drain::{DrainLimits, DrainOutcome, DrainReport, drain};
 use super::error::SyncError;
-use super::outbox::{LastAttempt, Outbox};
-use super::settings::SyncSettings;
-use crate::auth::store::SessionStore;
-use crate::auth::tokens::TokenManager;
-use crate::clock::Clock;
-use crate::env::Env;
-use crate::identity::MachineIdentity;
-use crate::paths::RuntimeRoot;
-use crate::saas::SaasClient;
+use super::outbox::{LastAttempt, Outbox, OutboxError};
+use crate::services::Services;
 
 /// Events per request. A kill re-sends at most the one batch in flight (each batch is settled
 /// as soon as its answer arrives), so this also bounds duplicates after a crash.
@@ -23,24 +16,32 @@ pub const BATCH_SIZE: usize = 500;
 /// Free space inside the outbox worth a `VACUUM` after a drain.
 pub const RECLAIM_THRESHOLD: u64 = 1024 * 1024;
 
-/// Everything a sync needs, as values.
-#[derive(Debug, Clone)]
+/// Resolves the staged events of creates that died before committing, with the drain lock held
+/// (supplied by the caller: sync knows nothing of missions).
+pub type Recover<'a> = &'a dyn Fn(&mut Outbox) -> Result<(), OutboxError>;
+
+/// Everything a sync needs: the command's services and how to resolve staged events.
+#[derive(Clone, Copy)]
 pub struct SyncInputs<'a> {
-    /// The environment snapshot.
-    pub env: &'a Env,
-    /// The runtime root.
-    pub root: &'a RuntimeRoot,
-    /// The key-derivation identity.
-    pub identity: &'a MachineIdentity,
-    /// The clock.
-    pub clock: Clock,
+    /// The command's store, client, token manager, settings and clock.
+    pub services: &'a Services,
+    /// Run first, under the drain lock, so that no staged event is sent before its commit exists.
+    pub recover: Recover<'a>,
+}
+
+impl std::fmt::Debug for SyncInputs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncInputs")
+            .field("services", self.services)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SyncInputs<'_> {
-    /// Open the outbox, take the drain lock, build the client and token manager, and drain.
+    /// Take the drain lock, open the outbox, resolve staged events, and drain with the command's
+    /// client and token manager (their timeouts and lock wait cut to the deadline).
     pub fn drain_with(
         &self,
-        settings: &SyncSettings,
         deadline: Option<Instant>,
         attempts: u32,
         progress: &mut dyn FnMut(u64, u64),
@@ -49,7 +50,9 @@ impl SyncInputs<'_> {
             report: DrainReport::default(),
             error: Some(error),
         };
-        let lock_path = self.root.drain_lock();
+        let services = self.services;
+        let settings = services.settings();
+        let lock_path = services.root().drain_lock();
         let lock_wait = deadline.map_or(settings.lock_budget, |d| {
             settings
                 .lock_budget
@@ -65,29 +68,36 @@ impl SyncInputs<'_> {
                 });
             }
         };
-        let mut outbox = match Outbox::open(&self.root.outbox_db()) {
+        let mut outbox = match Outbox::open(&services.root().outbox_db()) {
             Ok(o) => o,
             Err(e) => return fail(e.into()),
         };
         // Events of creates that died before committing are resolved first (sent only if their
         // commit exists).
-        match crate::mission::recover::recover(self.env, &mut outbox, None) {
-            Ok(r) if r != Default::default() => tracing::info!(?r, "staged events resolved"),
-            Ok(_) => {}
-            Err(e) => return fail(e.into()),
+        if let Err(e) = (self.recover)(&mut outbox) {
+            return fail(e.into());
         }
-        let mut result = match self.client(settings, deadline) {
-            Ok((client, mut tokens)) => drain(
-                &mut outbox,
-                &mut tokens,
-                &client,
-                DrainLimits {
-                    deadline,
-                    attempts,
-                    batch_size: BATCH_SIZE,
-                },
-                progress,
-            ),
+        let mut result = match self.connect(deadline) {
+            Ok(client) => match services.tokens() {
+                Ok(mut tokens) => {
+                    if let Some(d) = deadline {
+                        tokens.cap(d.saturating_duration_since(Instant::now()));
+                    }
+                    drain(
+                        &mut outbox,
+                        &mut tokens,
+                        &client,
+                        services.clock(),
+                        DrainLimits {
+                            deadline,
+                            attempts,
+                            batch_size: BATCH_SIZE,
+                        },
+                        progress,
+                    )
+                }
+                Err(e) => fail(e.into()),
+            },
             Err(e) => fail(e),
         };
         if result.error.is_none() {
@@ -100,7 +110,7 @@ impl SyncInputs<'_> {
             tracing::debug!(reclaimed, "outbox space reclaimed");
         }
         let attempt = LastAttempt {
-            at: crate::auth::session::Timestamp(self.clock.now()).to_iso(),
+            at: crate::pyfmt::isoformat(services.clock().now()),
             outcome: result
                 .error
                 .as_ref()
@@ -113,24 +123,13 @@ impl SyncInputs<'_> {
         result
     }
 
-    fn client(
-        &self,
-        settings: &SyncSettings,
-        deadline: Option<Instant>,
-    ) -> Result<(SaasClient, TokenManager), SyncError> {
-        let url = crate::config::server_url(self.env, self.root)?.ok_or(SyncError::NoServer)?;
-        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let timeout = remaining.map_or(settings.http_timeout, |r| settings.http_timeout.min(r));
-        let client = SaasClient::new(&url, timeout);
-        let tokens = TokenManager::new(
-            SessionStore::new(self.root.auth_dir(), self.identity.clone())
-                .with_hot_path(crate::auth::store::hot_path_enabled(self.env)),
-            self.root.refresh_lock(),
-            Some(client.clone()),
-            remaining.map_or(settings.lock_budget, |r| settings.lock_budget.min(r)),
-            self.clock,
-        );
-        Ok((client, tokens))
+    /// The command's client, its request timeouts cut to what remains before `deadline`.
+    fn connect(&self, deadline: Option<Instant>) -> Result<crate::saas::SaasClient, SyncError> {
+        let client = self.services.client()?.ok_or(SyncError::NoServer)?;
+        Ok(match deadline {
+            Some(d) => client.capped(d.saturating_duration_since(Instant::now())),
+            None => client.clone(),
+        })
     }
 }
 
@@ -152,12 +151,12 @@ fn standing_problem(outbox: &Outbox) -> Option<SyncError> {
 
 /// Run the final sync if sync is active. `None`: nothing to report (inactive, or delivered).
 pub fn final_sync(inputs: &SyncInputs<'_>) -> Option<SyncError> {
-    let settings = SyncSettings::from_env(inputs.env);
-    if !settings.active {
+    let settings = inputs.services.settings();
+    if !settings.sync_active {
         return None;
     }
     let deadline = Instant::now() + settings.final_budget;
-    let outcome = inputs.drain_with(&settings, Some(deadline), 2, &mut |_, _| {});
+    let outcome = inputs.drain_with(Some(deadline), 2, &mut |_, _| {});
     tracing::debug!(report = ?outcome.report, "final sync done");
     outcome.error
 }

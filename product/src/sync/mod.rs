@@ -17,5 +17,3 @@ pub(crate) mod final_sync;
 pub(crate) mod ingress;
 /// The durable outbox.
 pub(crate) mod outbox;
-/// Sync settings.
-pub(crate) mod settings;

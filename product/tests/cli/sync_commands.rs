@@ -394,6 +394,7 @@ fn drain_here(
         &mut outbox,
         &mut tokens,
         &crate::token_refresh::client(saas),
+        spec_kitty::internals::clock::Clock::system(),
         limits,
         &mut |done, total| calls.push((done, total)),
     );

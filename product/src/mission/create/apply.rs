@@ -12,10 +12,11 @@ use crate::clock::Clock;
 use crate::env::Env;
 use crate::mission::MissionError;
 use crate::mission::git::{PendingGit, Repo};
-use crate::mission::meta::{MissionMeta, py_isoformat, py_isoformat_z};
+use crate::mission::meta::MissionMeta;
 use crate::mission::project_config::specs_dir;
 use crate::mission::{recover, scaffold};
 use crate::paths::RuntimeRoot;
+use crate::pyfmt::{isoformat, isoformat_z};
 use crate::sync::envelope::MissionCreated;
 use crate::sync::outbox::{Outbox, Staging};
 
@@ -42,7 +43,7 @@ pub fn apply(
     let specs = specs_dir(&plan.top);
     let (mission_id, dir_name) = free_mission_id(&specs, &plan.slug, now);
     let feature_dir = specs.join(&dir_name);
-    let created_at = py_isoformat(now);
+    let created_at = isoformat(now);
     let meta = plan.meta(&mission_id, &dir_name, &created_at);
     let facts = MissionCreated {
         mission_id: &mission_id,
@@ -71,7 +72,7 @@ pub fn apply(
     )) + &scaffold::event_line(&scaffold::specify_started_event(
         &crate::ids::ulid(now),
         &created_at,
-        &py_isoformat_z(now),
+        &isoformat_z(now),
         &dir_name,
     ));
 

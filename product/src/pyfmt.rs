@@ -1,8 +1,9 @@
-//! JSON written the way Python's `json.dumps` writes it by default (`", "`, `": "`,
-//! `ensure_ascii=True`), so files we write are byte-identical to the reference's.
+//! The reference's byte formats, in one place: Python's `json.dumps` layout and the shapes of
+//! `datetime.isoformat()`, so files and events we write are byte-identical to the reference's.
 
 use std::io::{self, Write};
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::ser::{CharEscape, Formatter, Serializer};
 
@@ -49,10 +50,10 @@ impl Formatter for PythonFormatter {
     }
 }
 
-/// Serialize `value` as Python's `json.dumps(value)` would.
+/// Serialize `value` as Python's `json.dumps(value)` would (`", "`, `": "`, `ensure_ascii=True`).
 ///
 /// ```
-/// let s = spec_kitty::auth::to_python_json(&serde_json::json!({"a": [1, "é"]})).unwrap();
+/// let s = spec_kitty::internals::pyfmt::to_python_json(&serde_json::json!({"a": [1, "é"]})).unwrap();
 /// assert_eq!(s, r#"{"a": [1, "\u00e9"]}"#);
 /// ```
 pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
@@ -62,10 +63,87 @@ pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_
     Ok(String::from_utf8(out).unwrap_or_default())
 }
 
+/// Python's `datetime.isoformat()` of a UTC time: `+00:00` (not `Z`), six fractional digits when
+/// the microseconds are not zero and none otherwise (finer digits are dropped, as Python cannot
+/// hold them).
+///
+/// ```
+/// use spec_kitty::internals::pyfmt::isoformat;
+/// let t = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:35:31.295291Z").unwrap().to_utc();
+/// assert_eq!(isoformat(t), "2026-11-29T10:35:31.295291+00:00");
+/// let t = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:35:31Z").unwrap().to_utc();
+/// assert_eq!(isoformat(t), "2026-11-29T10:35:31+00:00");
+/// ```
+pub fn isoformat(t: DateTime<Utc>) -> String {
+    let format = if t.timestamp_subsec_micros() == 0 {
+        SecondsFormat::Secs
+    } else {
+        SecondsFormat::Micros
+    };
+    t.to_rfc3339_opts(format, false)
+}
+
+/// [`isoformat`] with `Z` for the offset (the reference's event `at` fields).
+pub fn isoformat_z(t: DateTime<Utc>) -> String {
+    let s = isoformat(t);
+    s.strip_suffix("+00:00")
+        .map(|b| format!("{b}Z"))
+        .unwrap_or(s)
+}
+
+/// Whole seconds with `Z`, the fraction dropped (`runtime_vars.now_utc_iso`).
+pub fn seconds_z(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::to_python_json;
+    use super::*;
+    use crate::clock::at;
     use serde_json::json;
+
+    #[test]
+    fn timestamps_are_written_as_python_isoformat() {
+        for (t, plain, z) in [
+            (
+                "2026-11-29T10:35:31.295291Z",
+                "2026-11-29T10:35:31.295291+00:00",
+                "2026-11-29T10:35:31.295291Z",
+            ),
+            (
+                "2026-11-29T10:35:31.000001Z",
+                "2026-11-29T10:35:31.000001+00:00",
+                "2026-11-29T10:35:31.000001Z",
+            ),
+            (
+                "2026-11-29T10:35:31.5Z",
+                "2026-11-29T10:35:31.500000+00:00",
+                "2026-11-29T10:35:31.500000Z",
+            ),
+            (
+                "2026-11-29T10:35:31Z",
+                "2026-11-29T10:35:31+00:00",
+                "2026-11-29T10:35:31Z",
+            ),
+            // Below a microsecond Python has nothing to show.
+            (
+                "2026-11-29T10:35:31.000000500Z",
+                "2026-11-29T10:35:31+00:00",
+                "2026-11-29T10:35:31Z",
+            ),
+        ] {
+            assert_eq!(isoformat(at(t)), plain, "{t}");
+            assert_eq!(isoformat_z(at(t)), z, "{t}");
+        }
+    }
+
+    #[test]
+    fn now_utc_iso_is_whole_seconds_with_z() {
+        assert_eq!(
+            seconds_z(at("2026-11-29T10:35:31.999999Z")),
+            "2026-11-29T10:35:31Z"
+        );
+    }
 
     #[test]
     fn output_is_byte_identical_to_python_json_dumps() {
