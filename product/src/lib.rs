@@ -159,10 +159,6 @@ pub mod __testkit {
     pub use crate::sync::outbox::Outbox;
 }
 
-/// The layering rule, checked (tests only).
-#[cfg(test)]
-mod layers;
-
 /// The version of this build.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -1,6 +1,8 @@
 //! The rules ARCHITECTURE.md states about the source tree, checked: each test reads every file
 //! under `product/src` and names the file and line that breaks its rule.
 
+mod layers;
+
 use std::path::{Path, PathBuf};
 
 /// Every `.rs` file under `product/src`, with its path relative to `src` and its text.
