@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 
 use crate::env::{Env, EnvFileReport, EnvFileTier, vars};
 
-/// The file name of both tiers.
-pub const FILE_NAME: &str = ".kitty.env";
+/// The file name of both tiers (`<root>/.kitty.env` by default, `<repo>/.kittify/.kitty.env`).
+pub use crate::paths::KITTY_ENV_FILE as FILE_NAME;
 
 /// An operator env file exists but cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -29,6 +29,10 @@ pub enum PathError {
     },
 }
 
+/// The operator env file's name, in the runtime root (the home tier's default) and in a
+/// repository's `.kittify/` (the repository tier); `env_file` reads both.
+pub const KITTY_ENV_FILE: &str = ".kitty.env";
+
 /// The directory under which spec-kitty keeps all of its state.
 ///
 /// ```
