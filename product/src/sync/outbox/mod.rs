@@ -98,22 +98,27 @@ pub enum OutboxError {
     },
 }
 
-fn busy_or(path: &Path, source: rusqlite::Error) -> OutboxError {
-    match &source {
-        rusqlite::Error::SqliteFailure(f, _)
-            if matches!(
-                f.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            ) =>
-        {
-            OutboxError::Busy {
-                path: path.to_path_buf(),
+impl OutboxError {
+    /// The one mapping of a SQLite failure on the database at `path`: [`Self::Busy`] when another
+    /// process held it past [`BUSY_TIMEOUT`] (busy or locked), else [`Self::Sqlite`] with
+    /// SQLite's own error.
+    fn from_sqlite(path: &Path, source: rusqlite::Error) -> Self {
+        match &source {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                Self::Busy {
+                    path: path.to_path_buf(),
+                }
             }
+            _ => Self::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            },
         }
-        _ => OutboxError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        },
     }
 }
 
@@ -260,10 +265,7 @@ impl Outbox {
             conn,
             path: path.to_path_buf(),
         };
-        outbox
-            .conn
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| outbox.err(e))?;
+        outbox.sql(|c| c.busy_timeout(BUSY_TIMEOUT))?;
         if existed {
             outbox.check_ours()?;
         }
@@ -288,20 +290,16 @@ impl Outbox {
                 {
                     foreign("it is not an SQLite database".into())
                 }
-                other => self.err(other),
+                other => OutboxError::from_sqlite(&self.path, other),
             })?;
         if id != 0 && id != APPLICATION_ID {
             return Err(foreign(format!("its SQLite application id is {id:#x}")));
         }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .map_err(|e| self.err(e))?;
-        let tables: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .map_err(|e| self.err(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.err(e))?;
+        let tables: Vec<String> = self.sql(|c| {
+            c.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
+                .query_map([], |r| r.get(0))?
+                .collect()
+        })?;
         if let Some(other) = tables.iter().find(|t| !OUR_TABLES.contains(&t.as_str())) {
             return Err(foreign(format!("it has a table {other:?}")));
         }
@@ -320,13 +318,16 @@ impl Outbox {
         }
     }
 
-    fn err(&self, source: rusqlite::Error) -> OutboxError {
-        busy_or(&self.path, source)
+    /// Run `f` on the connection, outside any transaction this type opens (reads, and writes of
+    /// one statement). Every SQLite failure of `f` is mapped here, once, by
+    /// [`OutboxError::from_sqlite`]; [`Self::write`] is the same edge for transactions.
+    fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, OutboxError> {
+        f(&self.conn).map_err(|source| OutboxError::from_sqlite(&self.path, source))
     }
 
     fn init(&self, created: bool) -> Result<(), OutboxError> {
-        self.conn
-            .execute_batch(
+        self.sql(|c| {
+            c.execute_batch(
                 "PRAGMA journal_mode=WAL;
                  PRAGMA synchronous=FULL;
                  PRAGMA cache_size=-8192;
@@ -351,20 +352,18 @@ impl Outbox {
                  );
                  COMMIT;",
             )
-            .map_err(|e| self.err(e))?;
-        self.migrate().map_err(|e| self.err(e))?;
-        let found: Option<i64> = self
-            .conn
-            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        })?;
+        self.sql(migrate)?;
+        let found: Option<i64> =
+            self.sql(|c| c.query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0)))?;
         match found {
             None => {
-                self.conn
-                    .execute(
+                self.sql(|c| {
+                    c.execute(
                         "INSERT INTO schema_version (version) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
                         [SCHEMA_VERSION],
                     )
-                    .map_err(|e| self.err(e))?;
+                })?;
             }
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(OutboxError::NewerSchema {
@@ -373,30 +372,25 @@ impl Outbox {
                 });
             }
             Some(v) if v < SCHEMA_VERSION => {
-                self.conn
-                    .execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])
-                    .map_err(|e| self.err(e))?;
+                self.sql(|c| {
+                    c.execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])
+                })?;
             }
             Some(_) => {}
         }
         // Written once; opening an outbox that has it writes nothing (and syncs nothing).
-        let id: i32 = self
-            .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        let id: i32 = self.sql(|c| c.query_row("PRAGMA application_id", [], |r| r.get(0)))?;
         if id != APPLICATION_ID {
-            self.conn
-                .pragma_update(None, "application_id", APPLICATION_ID)
-                .map_err(|e| self.err(e))?;
+            self.sql(|c| c.pragma_update(None, "application_id", APPLICATION_ID))?;
         }
         // No checkpoint when the connection closes: a short command would otherwise sync the
         // whole database on exit. SQLite still checkpoints automatically every 1000 WAL pages.
-        self.conn
-            .set_db_config(
+        self.sql(|c| {
+            c.set_db_config(
                 rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
                 true,
             )
-            .map_err(|e| self.err(e))?;
+        })?;
         // Only a file this process created is made private; an existing one is never chmod-ed
         // (a read-only one was refused above).
         #[cfg(unix)]
@@ -479,82 +473,78 @@ impl Outbox {
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T, OutboxError> {
+        let Self { conn, path } = self;
         let result = (|| {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
         })();
-        result.map_err(|source| busy_or(&self.path, source))
+        result.map_err(|source| OutboxError::from_sqlite(path, source))
     }
+}
 
-    /// Schema 1 → 2: the rejection and staging columns (idempotent, column by column; every row
-    /// of a version 1 database is kept).
-    fn migrate(&self) -> rusqlite::Result<()> {
-        const COLUMNS: [(&str, &str); 6] = [
-            ("state", "TEXT NOT NULL DEFAULT 'queued'"),
-            ("next_attempt_ms", "INTEGER NOT NULL DEFAULT 0"),
-            ("last_error", "TEXT"),
-            ("staged_git_dir", "TEXT"),
-            ("staged_top", "TEXT"),
-            ("staged_dir", "TEXT"),
-        ];
-        let has = |name: &str| -> rusqlite::Result<bool> {
-            self.conn
-                .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = ?1")?
-                .exists([name])
-        };
-        // Cheap check first; then again under the write lock, as another process may have
-        // migrated meanwhile.
-        if COLUMNS.iter().all(|(n, _)| has(n).unwrap_or(false)) {
-            return Ok(());
-        }
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = (|| {
-            for (name, decl) in COLUMNS {
-                if !has(name)? {
-                    self.conn
-                        .execute_batch(&format!("ALTER TABLE events ADD COLUMN {name} {decl}"))?;
-                }
+/// Schema 1 → 2: the rejection and staging columns (idempotent, column by column; every row
+/// of a version 1 database is kept).
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    const COLUMNS: [(&str, &str); 6] = [
+        ("state", "TEXT NOT NULL DEFAULT 'queued'"),
+        ("next_attempt_ms", "INTEGER NOT NULL DEFAULT 0"),
+        ("last_error", "TEXT"),
+        ("staged_git_dir", "TEXT"),
+        ("staged_top", "TEXT"),
+        ("staged_dir", "TEXT"),
+    ];
+    let has = |name: &str| -> rusqlite::Result<bool> {
+        conn.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = ?1")?
+            .exists([name])
+    };
+    // Cheap check first; then again under the write lock, as another process may have
+    // migrated meanwhile.
+    if COLUMNS.iter().all(|(n, _)| has(n).unwrap_or(false)) {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        for (name, decl) in COLUMNS {
+            if !has(name)? {
+                conn.execute_batch(&format!("ALTER TABLE events ADD COLUMN {name} {decl}"))?;
             }
-            self.conn.execute_batch("COMMIT")
-        })();
-        if result.is_err() {
-            let _ = self.conn.execute_batch("ROLLBACK");
         }
-        result
+        conn.execute_batch("COMMIT")
+    })();
+    if result.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
     }
+    result
+}
 
+impl Outbox {
     /// Every queued (not parked) event, oldest first, without moving anything (read-only
     /// callers: status and tests). Rows that do not decode are skipped here.
     pub fn pending(&self, limit: usize) -> Result<Vec<QueuedEvent>, OutboxError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.sql(|c| {
+            let mut stmt = c.prepare_cached(
                 "SELECT seq, event_id, envelope, retry_count FROM events
                  WHERE state = 'queued' ORDER BY seq LIMIT ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
+            )?;
+            let rows = stmt.query_map([limit as i64], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, event_id, text, retry_count) = row.map_err(|e| self.err(e))?;
-            if let Ok(envelope) = Envelope::decode(&text) {
-                out.push(QueuedEvent {
-                    seq,
-                    event_id,
-                    envelope,
-                    retry_count,
-                });
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, event_id, text, retry_count) = row?;
+                if let Ok(envelope) = Envelope::decode(&text) {
+                    out.push(QueuedEvent {
+                        seq,
+                        event_id,
+                        envelope,
+                        retry_count,
+                    });
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// The next batch to send: up to `limit` queued events with `seq > after` whose back-off has
@@ -695,14 +685,9 @@ impl Outbox {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, OutboxError>,
     ) -> Result<T, OutboxError> {
-        self.conn
-            .execute_batch("PRAGMA synchronous=NORMAL")
-            .map_err(|e| self.err(e))?;
+        self.sql(|c| c.execute_batch("PRAGMA synchronous=NORMAL"))?;
         let result = f(self);
-        let restored = self
-            .conn
-            .execute_batch("PRAGMA synchronous=FULL")
-            .map_err(|e| self.err(e));
+        let restored = self.sql(|c| c.execute_batch("PRAGMA synchronous=FULL"));
         let value = result?;
         restored?;
         Ok(value)
@@ -710,14 +695,11 @@ impl Outbox {
 
     /// Every staged event (a create in progress, or one that died before promoting it).
     pub fn staged(&self) -> Result<Vec<(String, Staging)>, OutboxError> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        self.sql(|c| {
+            c.prepare(
                 "SELECT event_id, staged_git_dir, staged_top, staged_dir FROM events
                  WHERE state = 'staged' ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
+            )?
             .query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -727,9 +709,9 @@ impl Outbox {
                         dir: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
                     },
                 ))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            })?
+            .collect()
+        })
     }
 
     /// Queue a row verbatim, bypassing the envelope type (for tests of the quarantine only).
@@ -757,25 +739,22 @@ impl Outbox {
 
     /// The earliest back-off deadline of a queued event rejected before (`None`: none waiting).
     pub fn next_retry_ms(&self) -> Result<Option<i64>, OutboxError> {
-        self.conn
-            .query_row(
+        self.sql(|c| {
+            c.query_row(
                 "SELECT MIN(next_attempt_ms) FROM events WHERE state = 'queued' AND retry_count > 0",
                 [],
                 |r| r.get(0),
             )
-            .map_err(|e| self.err(e))
+        })
     }
 
     /// The parked (rejected) events, oldest first.
     pub fn rejected(&self) -> Result<Vec<RejectedEvent>, OutboxError> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        self.sql(|c| {
+            c.prepare(
                 "SELECT event_id, event_type, retry_count, last_error FROM events
                  WHERE state = 'rejected' ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
+            )?
             .query_map([], |r| {
                 Ok(RejectedEvent {
                     event_id: r.get(0)?,
@@ -783,20 +762,17 @@ impl Outbox {
                     retry_count: r.get(2)?,
                     reason: r.get(3)?,
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            })?
+            .collect()
+        })
     }
 
     /// The quarantined rows, oldest first.
     pub fn quarantined(&self) -> Result<Vec<QuarantinedRow>, OutboxError> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        self.sql(|c| {
+            c.prepare(
                 "SELECT event_id, event_type, reason, quarantined_at FROM quarantine ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
+            )?
             .query_map([], |r| {
                 Ok(QuarantinedRow {
                     event_id: r.get(0)?,
@@ -804,9 +780,9 @@ impl Outbox {
                     reason: r.get(2)?,
                     quarantined_at: r.get(3)?,
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            })?
+            .collect()
+        })
     }
 
     /// Put every parked event back in the queue with a clean slate. Returns how many.
@@ -856,26 +832,26 @@ impl Outbox {
 
     /// How many events wait to be sent (queued, not parked).
     pub fn depth(&self) -> Result<u64, OutboxError> {
-        self.conn
-            .query_row(
+        self.sql(|c| {
+            c.query_row(
                 "SELECT COUNT(*) FROM events WHERE state = 'queued'",
                 [],
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n as u64)
-            .map_err(|e| self.err(e))
+        })
     }
 
     /// The timestamp of the oldest queued event.
     pub fn oldest(&self) -> Result<Option<String>, OutboxError> {
-        self.conn
-            .query_row(
+        self.sql(|c| {
+            c.query_row(
                 "SELECT created_at FROM events WHERE state = 'queued' ORDER BY seq LIMIT 1",
                 [],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| self.err(e))
+        })
     }
 
     /// Remember the outcome of a sync attempt.
@@ -887,40 +863,36 @@ impl Outbox {
     }
 
     fn record(&self, text: &str) -> Result<(), OutboxError> {
-        self.conn
-            .execute(
+        self.sql(|c| {
+            c.execute(
                 "INSERT INTO meta (key, value) VALUES ('last_attempt', ?1)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [text],
             )
             .map(|_| ())
-            .map_err(|e| self.err(e))
+        })
     }
 
     /// The last recorded attempt.
     pub fn last_attempt(&self) -> Result<Option<LastAttempt>, OutboxError> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
+        let text: Option<String> = self.sql(|c| {
+            c.query_row(
                 "SELECT value FROM meta WHERE key = 'last_attempt'",
                 [],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| self.err(e))?;
+        })?;
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
 
     /// Every queued event's retry count, by event id (for status and tests).
     pub fn retry_counts(&self) -> Result<Vec<(String, i64)>, OutboxError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT event_id, retry_count FROM events ORDER BY seq")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.sql(|c| {
+            c.prepare("SELECT event_id, retry_count FROM events ORDER BY seq")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
     }
 }
 
