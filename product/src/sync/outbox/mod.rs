@@ -25,6 +25,7 @@ pub use quarantine::{
 };
 pub use queue::{Batch, QueuedEvent, Rejection};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+pub(crate) use schema::{EVENTS, QUARANTINE, QUEUED, REJECTED, STATE, has_column, has_table};
 pub use staging::Staging;
 
 /// An open outbox: one SQLite connection (WAL, `synchronous=FULL` unless [`Self::relaxed`]), and

@@ -2,6 +2,7 @@
 
 use rusqlite::OptionalExtension;
 
+use super::schema::{EVENTS, LAST_ATTEMPT_KEY, META, QUARANTINE, QUEUED, REJECTED, STATE};
 use super::{Outbox, OutboxError};
 
 /// Rejections after which an event is parked instead of retried.
@@ -52,7 +53,7 @@ impl Outbox {
     pub fn next_retry_ms(&self) -> Result<Option<i64>, OutboxError> {
         self.sql(|c| {
             c.query_row(
-                "SELECT MIN(next_attempt_ms) FROM events WHERE state = 'queued' AND retry_count > 0",
+                &format!("SELECT MIN(next_attempt_ms) FROM {EVENTS} WHERE {STATE} = '{QUEUED}' AND retry_count > 0"),
                 [],
                 |r| r.get(0),
             )
@@ -62,10 +63,10 @@ impl Outbox {
     /// The parked (rejected) events, oldest first.
     pub fn rejected(&self) -> Result<Vec<RejectedEvent>, OutboxError> {
         self.sql(|c| {
-            c.prepare(
-                "SELECT event_id, event_type, retry_count, last_error FROM events
-                 WHERE state = 'rejected' ORDER BY seq",
-            )?
+            c.prepare(&format!(
+                "SELECT event_id, event_type, retry_count, last_error FROM {EVENTS}
+                 WHERE {STATE} = '{REJECTED}' ORDER BY seq"
+            ))?
             .query_map([], |r| {
                 Ok(RejectedEvent {
                     event_id: r.get(0)?,
@@ -81,9 +82,9 @@ impl Outbox {
     /// The quarantined rows, oldest first.
     pub fn quarantined(&self) -> Result<Vec<QuarantinedRow>, OutboxError> {
         self.sql(|c| {
-            c.prepare(
-                "SELECT event_id, event_type, reason, quarantined_at FROM quarantine ORDER BY seq",
-            )?
+            c.prepare(&format!(
+                "SELECT event_id, event_type, reason, quarantined_at FROM {QUARANTINE} ORDER BY seq"
+            ))?
             .query_map([], |r| {
                 Ok(QuarantinedRow {
                     event_id: r.get(0)?,
@@ -100,9 +101,11 @@ impl Outbox {
     pub fn retry_rejected(&mut self) -> Result<u64, OutboxError> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE events SET state = 'queued', retry_count = 0, next_attempt_ms = 0,
+                &format!(
+                    "UPDATE {EVENTS} SET {STATE} = '{QUEUED}', retry_count = 0, next_attempt_ms = 0,
                      last_error = NULL
-                 WHERE state = 'rejected'",
+                 WHERE {STATE} = '{REJECTED}'"
+                ),
                 [],
             )
             .map(|n| n as u64)
@@ -111,7 +114,10 @@ impl Outbox {
 
     /// Delete the quarantined rows (they can never be sent). Returns how many.
     pub fn discard_quarantined(&mut self) -> Result<u64, OutboxError> {
-        self.write(|tx| tx.execute("DELETE FROM quarantine", []).map(|n| n as u64))
+        self.write(|tx| {
+            tx.execute(&format!("DELETE FROM {QUARANTINE}"), [])
+                .map(|n| n as u64)
+        })
     }
 
     /// Remember the outcome of a sync attempt.
@@ -125,8 +131,10 @@ impl Outbox {
     fn record(&self, text: &str) -> Result<(), OutboxError> {
         self.sql(|c| {
             c.execute(
-                "INSERT INTO meta (key, value) VALUES ('last_attempt', ?1)
-                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                &format!(
+                    "INSERT INTO {META} (key, value) VALUES ('{LAST_ATTEMPT_KEY}', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+                ),
                 [text],
             )
             .map(|_| ())
@@ -137,7 +145,7 @@ impl Outbox {
     pub fn last_attempt(&self) -> Result<Option<LastAttempt>, OutboxError> {
         let text: Option<String> = self.sql(|c| {
             c.query_row(
-                "SELECT value FROM meta WHERE key = 'last_attempt'",
+                &format!("SELECT value FROM {META} WHERE key = '{LAST_ATTEMPT_KEY}'"),
                 [],
                 |r| r.get(0),
             )

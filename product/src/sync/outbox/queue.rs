@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::quarantine::{MAX_REJECTIONS, REJECTION_BACKOFF_MS};
+use super::schema::{EVENTS, LAMPORT_KEY, META, QUARANTINE, QUEUED, REJECTED, STAGED, STATE};
 use super::staging::Staging;
 use super::{Outbox, OutboxError};
 use crate::sync::envelope::{Envelope, EnvelopeDraft};
@@ -66,18 +67,20 @@ impl Outbox {
         });
         self.write(|tx| {
             let mut clock: i64 = tx
-                .query_row("SELECT value FROM meta WHERE key = 'lamport'", [], |r| {
-                    r.get::<_, String>(0)
-                })
+                .query_row(
+                    &format!("SELECT value FROM {META} WHERE key = '{LAMPORT_KEY}'"),
+                    [],
+                    |r| r.get::<_, String>(0),
+                )
                 .optional()?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
             let mut out = Vec::with_capacity(drafts.len());
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (event_id, event_type, envelope, created_at, state,
+            let mut insert = tx.prepare_cached(&format!(
+                "INSERT INTO {EVENTS} (event_id, event_type, envelope, created_at, {STATE},
                      staged_git_dir, staged_top, staged_dir)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))?;
             for draft in drafts {
                 clock += 1;
                 let envelope = draft.stamp(clock);
@@ -91,7 +94,7 @@ impl Outbox {
                     envelope.event_type,
                     text,
                     envelope.timestamp,
-                    if staged.is_some() { "staged" } else { "queued" },
+                    if staged.is_some() { STAGED } else { QUEUED },
                     git_dir,
                     top,
                     dir
@@ -99,8 +102,10 @@ impl Outbox {
                 out.push(envelope);
             }
             tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('lamport', ?1)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                &format!(
+                    "INSERT INTO {META} (key, value) VALUES ('{LAMPORT_KEY}', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+                ),
                 [clock.to_string()],
             )?;
             Ok(out)
@@ -111,10 +116,10 @@ impl Outbox {
     /// callers: status and tests). Rows that do not decode are skipped here.
     pub fn pending(&self, limit: usize) -> Result<Vec<QueuedEvent>, OutboxError> {
         self.sql(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, event_id, envelope, retry_count FROM events
-                 WHERE state = 'queued' ORDER BY seq LIMIT ?1",
-            )?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT seq, event_id, envelope, retry_count FROM {EVENTS}
+                 WHERE {STATE} = '{QUEUED}' ORDER BY seq LIMIT ?1"
+            ))?;
             let rows = stmt.query_map([limit as i64], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?))
             })?;
@@ -147,12 +152,12 @@ impl Outbox {
     ) -> Result<Batch, OutboxError> {
         self.write(|tx| {
             let mut batch = Batch::default();
-            let mut stmt = tx.prepare_cached(
-                "SELECT seq, event_id, event_type, envelope, retry_count FROM events
-                 WHERE seq > ?1 AND state = 'queued' AND next_attempt_ms <= ?2
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT seq, event_id, event_type, envelope, retry_count FROM {EVENTS}
+                 WHERE seq > ?1 AND {STATE} = '{QUEUED}' AND next_attempt_ms <= ?2
                    AND (?3 = 0 OR retry_count > 0)
-                 ORDER BY seq LIMIT ?4",
-            )?;
+                 ORDER BY seq LIMIT ?4"
+            ))?;
             let rows: Vec<(i64, String, String, String, i64)> = stmt
                 .query_map(
                     params![after, now_ms, i64::from(only_retries), limit as i64],
@@ -180,12 +185,14 @@ impl Outbox {
                         };
                         tracing::warn!(%event_id, %reason, "quarantining an outbox row");
                         tx.execute(
-                            "INSERT OR REPLACE INTO quarantine
+                            &format!(
+                                "INSERT OR REPLACE INTO {QUARANTINE}
                                  (seq, event_id, event_type, envelope, reason, quarantined_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                            ),
                             params![seq, event_id, event_type, text, reason, at],
                         )?;
-                        tx.execute("DELETE FROM events WHERE seq = ?1", [seq])?;
+                        tx.execute(&format!("DELETE FROM {EVENTS} WHERE seq = ?1"), [seq])?;
                         batch.quarantined += 1;
                     }
                 }
@@ -203,17 +210,18 @@ impl Outbox {
         now_ms: i64,
     ) -> Result<Vec<String>, OutboxError> {
         self.write(|tx| {
-            let mut del = tx.prepare_cached("DELETE FROM events WHERE event_id = ?1")?;
+            let mut del =
+                tx.prepare_cached(&format!("DELETE FROM {EVENTS} WHERE event_id = ?1"))?;
             for id in delivered {
                 del.execute([id])?;
             }
-            let mut bump = tx.prepare_cached(
-                "UPDATE events SET retry_count = retry_count + 1, last_error = ?2,
-                     state = CASE WHEN retry_count + 1 >= ?3 THEN 'rejected' ELSE 'queued' END,
+            let mut bump = tx.prepare_cached(&format!(
+                "UPDATE {EVENTS} SET retry_count = retry_count + 1, last_error = ?2,
+                     {STATE} = CASE WHEN retry_count + 1 >= ?3 THEN '{REJECTED}' ELSE '{QUEUED}' END,
                      next_attempt_ms = ?4 + ?5 * (1 << (2 * retry_count))
                  WHERE event_id = ?1
-                 RETURNING state",
-            )?;
+                 RETURNING {STATE}"
+            ))?;
             let mut parked = Vec::new();
             for r in rejected {
                 let state: Option<String> = bump
@@ -228,7 +236,7 @@ impl Outbox {
                         |row| row.get(0),
                     )
                     .optional()?;
-                if state.as_deref() == Some("rejected") {
+                if state.as_deref() == Some(REJECTED) {
                     parked.push(r.event_id.clone());
                 }
             }
@@ -246,8 +254,10 @@ impl Outbox {
     ) -> Result<(), OutboxError> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO events (event_id, event_type, envelope, created_at)
-                 VALUES (?1, ?2, ?3, '1970-01-01T00:00:00+00:00')",
+                &format!(
+                    "INSERT INTO {EVENTS} (event_id, event_type, envelope, created_at)
+                 VALUES (?1, ?2, ?3, '1970-01-01T00:00:00+00:00')"
+                ),
                 params![event_id, event_type, text],
             )
             .map(|_| ())
@@ -263,7 +273,7 @@ impl Outbox {
     pub fn depth(&self) -> Result<u64, OutboxError> {
         self.sql(|c| {
             c.query_row(
-                "SELECT COUNT(*) FROM events WHERE state = 'queued'",
+                &format!("SELECT COUNT(*) FROM {EVENTS} WHERE {STATE} = '{QUEUED}'"),
                 [],
                 |r| r.get::<_, i64>(0),
             )
@@ -275,7 +285,9 @@ impl Outbox {
     pub fn oldest(&self) -> Result<Option<String>, OutboxError> {
         self.sql(|c| {
             c.query_row(
-                "SELECT created_at FROM events WHERE state = 'queued' ORDER BY seq LIMIT 1",
+                &format!(
+                    "SELECT created_at FROM {EVENTS} WHERE {STATE} = '{QUEUED}' ORDER BY seq LIMIT 1"
+                ),
                 [],
                 |r| r.get(0),
             )
@@ -286,9 +298,11 @@ impl Outbox {
     /// Every queued event's retry count, by event id (for status and tests).
     pub fn retry_counts(&self) -> Result<Vec<(String, i64)>, OutboxError> {
         self.sql(|c| {
-            c.prepare("SELECT event_id, retry_count FROM events ORDER BY seq")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
+            c.prepare(&format!(
+                "SELECT event_id, retry_count FROM {EVENTS} ORDER BY seq"
+            ))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
         })
     }
 

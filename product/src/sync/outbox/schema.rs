@@ -17,14 +17,31 @@ pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 /// `PRAGMA application_id` of a spec-kitty outbox ("KITY").
 pub const APPLICATION_ID: i32 = 0x4B49_5459;
 
-/// The tables of an outbox.
-const OUR_TABLES: [&str; 5] = [
-    "schema_version",
-    "events",
-    "meta",
-    "quarantine",
-    "sqlite_sequence",
-];
+/// Table of the events not yet delivered, one row each, in `seq` order: queued, staged or parked
+/// (column [`STATE`]).
+pub const EVENTS: &str = "events";
+/// Table of the rows that did not decode, moved aside from [`EVENTS`] and never sent.
+pub const QUARANTINE: &str = "quarantine";
+/// Key-value table: the Lamport clock ([`LAMPORT_KEY`]) and the last attempt
+/// ([`LAST_ATTEMPT_KEY`]).
+pub const META: &str = "meta";
+/// Table of one row: the schema version of the file.
+pub const VERSIONS: &str = "schema_version";
+/// Column of [`EVENTS`] holding a row's state, since schema 2 (every row of schema 1 is queued).
+pub const STATE: &str = "state";
+/// [`STATE`] of an event waiting to be sent (and the default of a new row).
+pub const QUEUED: &str = "queued";
+/// [`STATE`] of an event that is durable but never sent until its create commits and promotes it.
+pub const STAGED: &str = "staged";
+/// [`STATE`] of an event parked after [`MAX_REJECTIONS`](super::MAX_REJECTIONS) rejections.
+pub const REJECTED: &str = "rejected";
+/// [`META`] key of the Lamport clock: the last value given out, as decimal text.
+pub(super) const LAMPORT_KEY: &str = "lamport";
+/// [`META`] key of the last sync attempt, as JSON.
+pub(super) const LAST_ATTEMPT_KEY: &str = "last_attempt";
+
+/// Every table an outbox may have (`sqlite_sequence` is SQLite's, for `AUTOINCREMENT`).
+const OUR_TABLES: [&str; 5] = [VERSIONS, EVENTS, META, QUARANTINE, "sqlite_sequence"];
 
 /// Refuse an outbox (or its `-wal`/`-shm`) this user cannot write, before touching anything.
 fn refuse_read_only(path: &Path) -> Result<(), OutboxError> {
@@ -119,8 +136,8 @@ impl Outbox {
         if let Some(other) = tables.iter().find(|t| !OUR_TABLES.contains(&t.as_str())) {
             return Err(foreign(format!("it has a table {other:?}")));
         }
-        if !tables.is_empty() && !tables.iter().any(|t| t == "events") {
-            return Err(foreign("it has no events table".into()));
+        if !tables.is_empty() && !tables.iter().any(|t| t == EVENTS) {
+            return Err(foreign(format!("it has no {EVENTS} table")));
         }
         Ok(())
     }
@@ -136,13 +153,13 @@ impl Outbox {
 
     fn init(&self, created: bool) -> Result<(), OutboxError> {
         self.sql(|c| {
-            c.execute_batch(
+            c.execute_batch(&format!(
                 "PRAGMA journal_mode=WAL;
                  PRAGMA synchronous=FULL;
                  PRAGMA cache_size=-8192;
                  BEGIN IMMEDIATE;
-                 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-                 CREATE TABLE IF NOT EXISTS events (
+                 CREATE TABLE IF NOT EXISTS {VERSIONS} (version INTEGER NOT NULL);
+                 CREATE TABLE IF NOT EXISTS {EVENTS} (
                      seq INTEGER PRIMARY KEY AUTOINCREMENT,
                      event_id TEXT NOT NULL UNIQUE,
                      event_type TEXT NOT NULL,
@@ -150,8 +167,8 @@ impl Outbox {
                      created_at TEXT NOT NULL,
                      retry_count INTEGER NOT NULL DEFAULT 0
                  );
-                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 CREATE TABLE IF NOT EXISTS quarantine (
+                 CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS {QUARANTINE} (
                      seq INTEGER PRIMARY KEY,
                      event_id TEXT NOT NULL,
                      event_type TEXT NOT NULL,
@@ -159,17 +176,20 @@ impl Outbox {
                      reason TEXT NOT NULL,
                      quarantined_at TEXT NOT NULL
                  );
-                 COMMIT;",
-            )
+                 COMMIT;"
+            ))
         })?;
         self.sql(migrate)?;
-        let found: Option<i64> =
-            self.sql(|c| c.query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0)))?;
+        let found: Option<i64> = self.sql(|c| {
+            c.query_row(&format!("SELECT MAX(version) FROM {VERSIONS}"), [], |r| {
+                r.get(0)
+            })
+        })?;
         match found {
             None => {
                 self.sql(|c| {
                     c.execute(
-                        "INSERT INTO schema_version (version) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
+                        &format!("INSERT INTO {VERSIONS} (version) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM {VERSIONS})"),
                         [SCHEMA_VERSION],
                     )
                 })?;
@@ -182,7 +202,10 @@ impl Outbox {
             }
             Some(v) if v < SCHEMA_VERSION => {
                 self.sql(|c| {
-                    c.execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])
+                    c.execute(
+                        &format!("UPDATE {VERSIONS} SET version = ?1"),
+                        [SCHEMA_VERSION],
+                    )
                 })?;
             }
             Some(_) => {}
@@ -214,28 +237,26 @@ impl Outbox {
 /// Schema 1 → 2: the rejection and staging columns (idempotent, column by column; every row
 /// of a version 1 database is kept).
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    const COLUMNS: [(&str, &str); 6] = [
-        ("state", "TEXT NOT NULL DEFAULT 'queued'"),
+    let state = format!("TEXT NOT NULL DEFAULT '{QUEUED}'");
+    let columns: [(&str, &str); 6] = [
+        (STATE, &state),
         ("next_attempt_ms", "INTEGER NOT NULL DEFAULT 0"),
         ("last_error", "TEXT"),
         ("staged_git_dir", "TEXT"),
         ("staged_top", "TEXT"),
         ("staged_dir", "TEXT"),
     ];
-    let has = |name: &str| -> rusqlite::Result<bool> {
-        conn.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = ?1")?
-            .exists([name])
-    };
+    let has = |name: &str| has_column(conn, EVENTS, name);
     // Cheap check first; then again under the write lock, as another process may have
     // migrated meanwhile.
-    if COLUMNS.iter().all(|(n, _)| has(n).unwrap_or(false)) {
+    if columns.iter().all(|(n, _)| has(n).unwrap_or(false)) {
         return Ok(());
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| {
-        for (name, decl) in COLUMNS {
+        for (name, decl) in columns {
             if !has(name)? {
-                conn.execute_batch(&format!("ALTER TABLE events ADD COLUMN {name} {decl}"))?;
+                conn.execute_batch(&format!("ALTER TABLE {EVENTS} ADD COLUMN {name} {decl}"))?;
             }
         }
         conn.execute_batch("COMMIT")
@@ -244,6 +265,18 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         let _ = conn.execute_batch("ROLLBACK");
     }
     result
+}
+
+/// Whether `table` has a column `column` (false when there is no such table).
+pub(crate) fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    conn.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+        .exists([table, column])
+}
+
+/// Whether the database has a table (or any schema object) named `name`.
+pub(crate) fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.prepare("SELECT 1 FROM sqlite_master WHERE name = ?1")?
+        .exists([name])
 }
 
 #[cfg(test)]

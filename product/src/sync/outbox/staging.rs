@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::schema::{EVENTS, QUEUED, STAGED, STATE};
 use super::{Outbox, OutboxError};
 use crate::sync::envelope::{Envelope, EnvelopeDraft};
 
@@ -37,9 +38,9 @@ impl Outbox {
         self.relaxed(|outbox| {
             outbox.write(|tx| {
                 tx.execute(
-                    "UPDATE events SET state = 'queued', staged_git_dir = NULL, staged_top = NULL,
+                    &format!("UPDATE {EVENTS} SET {STATE} = '{QUEUED}', staged_git_dir = NULL, staged_top = NULL,
                      staged_dir = NULL
-                 WHERE event_id = ?1 AND state = 'staged'",
+                 WHERE event_id = ?1 AND {STATE} = '{STAGED}'"),
                     [event_id],
                 )
                 .map(|_| ())
@@ -50,10 +51,10 @@ impl Outbox {
     /// Every staged event (a create in progress, or one that died before promoting it).
     pub fn staged(&self) -> Result<Vec<(String, Staging)>, OutboxError> {
         self.sql(|c| {
-            c.prepare(
-                "SELECT event_id, staged_git_dir, staged_top, staged_dir FROM events
-                 WHERE state = 'staged' ORDER BY seq",
-            )?
+            c.prepare(&format!(
+                "SELECT event_id, staged_git_dir, staged_top, staged_dir FROM {EVENTS}
+                 WHERE {STATE} = '{STAGED}' ORDER BY seq"
+            ))?
             .query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
