@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use super::schema::{BUSY_TIMEOUT, SCHEMA_VERSION};
 
-/// The outbox failed.
+/// A failure of the outbox: its directory, its file or SQLite. Every message names the file and
+/// what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
     /// SQLite failed.
@@ -68,7 +69,7 @@ pub enum OutboxError {
 
 impl OutboxError {
     /// The one mapping of a SQLite failure on the database at `path`: [`Self::Busy`] when another
-    /// process held it past [`BUSY_TIMEOUT`] (busy or locked), else [`Self::Sqlite`] with
+    /// process held it past `BUSY_TIMEOUT` (busy or locked), else [`Self::Sqlite`] with
     /// SQLite's own error.
     pub(super) fn from_sqlite(path: &Path, source: rusqlite::Error) -> Self {
         match &source {

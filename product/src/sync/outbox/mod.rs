@@ -8,6 +8,12 @@
 //! moved to the `quarantine` table (never sent); an event the server rejects is retried at most
 //! [`MAX_REJECTIONS`] times with back-off, then parked with `state = 'rejected'` and the server's
 //! reason until `sync now --retry-rejected` puts it back.
+//!
+//! One file per job: `schema.rs` (names, opening, migrating), `queue.rs`, `staging.rs` (the
+//! staged-event protocol), `quarantine.rs` (parked and quarantined rows, the last attempt) and
+//! `error.rs`. Every SQLite call runs through `Outbox::sql` or `Outbox::write`, which map its
+//! failure to an [`OutboxError`] once; the only others are opening the connection, the probe that
+//! tells a file that is no database, and the best-effort `reclaim`.
 
 mod error;
 mod quarantine;
@@ -28,8 +34,8 @@ pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub(crate) use schema::{EVENTS, QUARANTINE, QUEUED, REJECTED, STATE, has_column, has_table};
 pub use staging::Staging;
 
-/// An open outbox: one SQLite connection (WAL, `synchronous=FULL` unless [`Self::relaxed`]), and
-/// the database path every [`OutboxError`] names.
+/// An open outbox: one SQLite connection (WAL, `synchronous=FULL` unless `Self::relaxed`), and
+/// the database path every `OutboxError` names.
 #[derive(Debug)]
 pub struct Outbox {
     conn: Connection,
@@ -39,7 +45,7 @@ pub struct Outbox {
 impl Outbox {
     /// Run `f` on the connection, outside any transaction this type opens (reads, and writes of
     /// one statement). Every SQLite failure of `f` is mapped here, once, by
-    /// [`OutboxError::from_sqlite`]; [`Self::write`] is the same edge for transactions.
+    /// `OutboxError::from_sqlite`; `Self::write` is the same edge for transactions.
     fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, OutboxError> {
         f(&self.conn).map_err(|source| OutboxError::from_sqlite(&self.path, source))
     }

@@ -8,7 +8,7 @@ use super::{Outbox, OutboxError};
 /// Rejections after which an event is parked instead of retried.
 pub const MAX_REJECTIONS: i64 = 3;
 
-/// Back-off after the first rejection; each further one waits four times longer.
+/// Back-off after the first rejection, in milliseconds; each further one waits four times longer.
 pub const REJECTION_BACKOFF_MS: i64 = 250;
 
 /// An event the server rejected [`MAX_REJECTIONS`] times, parked until retried by hand.
@@ -53,7 +53,10 @@ impl Outbox {
     pub fn next_retry_ms(&self) -> Result<Option<i64>, OutboxError> {
         self.sql(|c| {
             c.query_row(
-                &format!("SELECT MIN(next_attempt_ms) FROM {EVENTS} WHERE {STATE} = '{QUEUED}' AND retry_count > 0"),
+                &format!(
+                    "SELECT MIN(next_attempt_ms) FROM {EVENTS}
+                     WHERE {STATE} = '{QUEUED}' AND retry_count > 0"
+                ),
                 [],
                 |r| r.get(0),
             )
