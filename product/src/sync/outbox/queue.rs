@@ -217,7 +217,8 @@ impl Outbox {
             }
             let mut bump = tx.prepare_cached(&format!(
                 "UPDATE {EVENTS} SET retry_count = retry_count + 1, last_error = ?2,
-                     {STATE} = CASE WHEN retry_count + 1 >= ?3 THEN '{REJECTED}' ELSE '{QUEUED}' END,
+                     {STATE} = CASE WHEN retry_count + 1 >= ?3
+                         THEN '{REJECTED}' ELSE '{QUEUED}' END,
                      next_attempt_ms = ?4 + ?5 * (1 << (2 * retry_count))
                  WHERE event_id = ?1
                  RETURNING {STATE}"
@@ -286,7 +287,8 @@ impl Outbox {
         self.sql(|c| {
             c.query_row(
                 &format!(
-                    "SELECT created_at FROM {EVENTS} WHERE {STATE} = '{QUEUED}' ORDER BY seq LIMIT 1"
+                    "SELECT created_at FROM {EVENTS} WHERE {STATE} = '{QUEUED}'
+                     ORDER BY seq LIMIT 1"
                 ),
                 [],
                 |r| r.get(0),

@@ -1,4 +1,4 @@
-//! The schema (version, tables, row states) and opening: refusing foreign files, creating, migrating.
+//! The schema (version, tables, row states) and opening: refusing foreign files, migrating.
 
 use std::path::Path;
 use std::time::Duration;

@@ -38,9 +38,11 @@ impl Outbox {
         self.relaxed(|outbox| {
             outbox.write(|tx| {
                 tx.execute(
-                    &format!("UPDATE {EVENTS} SET {STATE} = '{QUEUED}', staged_git_dir = NULL, staged_top = NULL,
-                     staged_dir = NULL
-                 WHERE event_id = ?1 AND {STATE} = '{STAGED}'"),
+                    &format!(
+                        "UPDATE {EVENTS} SET {STATE} = '{QUEUED}', staged_git_dir = NULL,
+                             staged_top = NULL, staged_dir = NULL
+                         WHERE event_id = ?1 AND {STATE} = '{STAGED}'"
+                    ),
                     [event_id],
                 )
                 .map(|_| ())
