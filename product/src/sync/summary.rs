@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::paths::RuntimeRoot;
+use crate::sync::outbox::{EVENTS, QUARANTINE, QUEUED, REJECTED, STATE, has_column, has_table};
 
 /// What the outbox holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,10 +51,8 @@ pub fn read(root: &RuntimeRoot) -> Result<Option<OutboxSummary>, SummaryError> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(fail)?;
-    let has_state: bool = conn
-        .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'state'")
-        .and_then(|mut s| s.exists([]))
-        .map_err(fail)?;
+    // A schema 1 outbox (no state column) is read as it is: every row queued.
+    let has_state = has_column(&conn, EVENTS, STATE).map_err(fail)?;
     let count = |sql: &str| -> Result<u64, SummaryError> {
         conn.query_row(sql, [], |r| r.get::<_, i64>(0))
             .map(|n| u64::try_from(n).unwrap_or(0))
@@ -61,27 +60,25 @@ pub fn read(root: &RuntimeRoot) -> Result<Option<OutboxSummary>, SummaryError> {
     };
     let (queued_where, rejected) = if has_state {
         (
-            "WHERE state = 'queued'",
-            count("SELECT COUNT(*) FROM events WHERE state = 'rejected'")?,
+            format!("WHERE {STATE} = '{QUEUED}'"),
+            count(&format!(
+                "SELECT COUNT(*) FROM {EVENTS} WHERE {STATE} = '{REJECTED}'"
+            ))?,
         )
     } else {
-        ("", 0)
+        (String::new(), 0)
     };
-    let queued = count(&format!("SELECT COUNT(*) FROM events {queued_where}"))?;
+    let queued = count(&format!("SELECT COUNT(*) FROM {EVENTS} {queued_where}"))?;
     let oldest: Option<String> = conn
         .query_row(
-            &format!("SELECT created_at FROM events {queued_where} ORDER BY seq LIMIT 1"),
+            &format!("SELECT created_at FROM {EVENTS} {queued_where} ORDER BY seq LIMIT 1"),
             [],
             |r| r.get(0),
         )
         .optional()
         .map_err(fail)?;
-    let quarantined = match conn
-        .prepare("SELECT 1 FROM sqlite_master WHERE name = 'quarantine'")
-        .and_then(|mut s| s.exists([]))
-        .map_err(fail)?
-    {
-        true => count("SELECT COUNT(*) FROM quarantine")?,
+    let quarantined = match has_table(&conn, QUARANTINE).map_err(fail)? {
+        true => count(&format!("SELECT COUNT(*) FROM {QUARANTINE}"))?,
         false => 0,
     };
     Ok(Some(OutboxSummary {
