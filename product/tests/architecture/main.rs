@@ -173,3 +173,58 @@ fn every_runtime_file_name_is_spelled_only_in_paths_rs() {
         found.join("\n")
     );
 }
+
+/// Lines of shipped code outside `except` that contain any of `needles`, as `file:line: text`.
+fn shipped_uses(needles: &[&str], except: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (file, text) in sources() {
+        if except.contains(&file.as_str()) {
+            continue;
+        }
+        for (n, line) in shipped(&text) {
+            if needles.iter().any(|needle| line.contains(needle)) {
+                found.push(format!("{file}:{n}: {}", line.trim()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_now_comes_from_the_clock() {
+    // ids.rs reads the time only as entropy when the OS random source fails, not as "now".
+    let found = shipped_uses(
+        &["Utc::now(", "SystemTime::now(", "Local::now("],
+        &["clock.rs", "ids.rs"],
+    );
+    assert!(
+        found.is_empty(),
+        "read the time from the command's Clock (tests pin it):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_reference_time_shapes_live_only_in_pyfmt() {
+    let found = shipped_uses(&["to_rfc3339", "SecondsFormat"], &["pyfmt.rs"]);
+    assert!(
+        found.is_empty(),
+        "format timestamps with crate::pyfmt (Python's isoformat shapes, once):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn sync_failures_map_to_codes_without_a_default_arm() {
+    // The compiler proves the mapping exhaustive only while no arm catches the rest.
+    let all = sources();
+    let error_rs = &all.iter().find(|(f, _)| f == "sync/error.rs").unwrap().1;
+    let defaults: Vec<usize> = shipped(error_rs)
+        .filter(|(_, l)| l.trim_start().starts_with("_ =>"))
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        defaults.is_empty(),
+        "sync/error.rs has default arms at lines {defaults:?}"
+    );
+}
