@@ -65,6 +65,8 @@ pub enum BatchAnswer {
     /// `200`, giving the events these statuses in order (the last one repeats). `"<null>"`
     /// answers `"status": null` and `"<missing>"` leaves the key out.
     Statuses(Vec<String>),
+    /// `200` with exactly this JSON body (`{}`, results for other ids, ...).
+    Body(Value),
 }
 
 /// The answer to a refresh-token `POST /oauth/token`.
@@ -489,6 +491,7 @@ fn route(
             let events = req.json()["events"].as_array().cloned().unwrap_or_default();
             match s.batches.pop_front() {
                 Some(BatchAnswer::Status(code)) => (code, json!({"detail": "error"}), delay),
+                Some(BatchAnswer::Body(body)) => (200, body, delay),
                 Some(BatchAnswer::Statuses(list)) => (
                     200,
                     results(&events, &list, s.rejection_reason.as_deref()),

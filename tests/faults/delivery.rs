@@ -168,3 +168,37 @@ fn discarding_quarantined_rows_gives_their_space_back_too() {
     run.assert_stderr_contains("outbox space reclaimed");
     assert_eq!(freelist_pages(&home), 0, "the 1.8 MB freed were given back");
 }
+
+#[test]
+fn an_answer_that_settles_no_event_is_a_protocol_failure_that_keeps_them() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    let ids = home.seed_queued_events(2);
+    for body in [
+        serde_json::json!({}),
+        serde_json::json!({"results": [{"event_id": "01NOTONEOFOURS0000000000000", "status": "success"}]}),
+    ] {
+        saas.push_batch_answers([kitty_testkit::BatchAnswer::Body(body.clone())]);
+        let run = home.command().args(["sync", "now", "--json"]).run();
+        run.assert_code(1);
+        let doc = run.json();
+        doc.assert_eq("/error_code", "sync.server_unavailable");
+        assert!(
+            doc.str("/error")
+                .contains("without a status for any of them"),
+            "{body}: {run}"
+        );
+        assert_eq!(
+            home.queued_events().len(),
+            ids.len(),
+            "{body}: events were dropped"
+        );
+    }
+    // The next good answer delivers them.
+    home.command()
+        .args(["sync", "now", "--json"])
+        .run()
+        .assert_success();
+    assert!(home.queued_events().is_empty());
+}

@@ -1,6 +1,8 @@
 //! The fault suite: hostile inputs, misbehaving servers and kills, each one a finding of the
 //! reliability review, each kept here so it stays fixed. Every CLI run goes through kitty-testkit.
 
+mod at_rest;
+mod budget;
 mod crash;
 mod delivery;
 mod messages;

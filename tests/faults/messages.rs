@@ -115,3 +115,46 @@ fn a_locked_outbox_fails_in_seconds_with_the_reason() {
     assert!(repo.mission_dirs().is_empty());
     conn.execute_batch("ROLLBACK").unwrap();
 }
+
+#[test]
+fn a_session_file_that_is_a_directory_is_named_as_such_not_as_permissions() {
+    let home = crate::builder().build();
+    home.seed(&SessionSeed::with_private_team());
+    let session = home.runtime_root().auth_dir().join("session.json");
+    std::fs::remove_file(&session).unwrap();
+    std::fs::create_dir(&session).unwrap();
+    for hot_path_off in ["0", "1"] {
+        let run = home
+            .command()
+            .env("SPEC_KITTY_DISABLE_SESSION_HOT_PATH", hot_path_off)
+            .args(["auth", "status", "--json"])
+            .run();
+        run.assert_code(1);
+        let msg = run.json().str("/error").to_string();
+        assert!(msg.contains("is a directory, not a file"), "{run}");
+        assert!(msg.contains("move it away"), "{run}");
+        assert!(
+            !msg.contains("chmod") && !msg.contains("permissions"),
+            "{run}"
+        );
+    }
+    assert!(session.is_dir(), "the directory was changed");
+}
+
+#[test]
+fn a_huge_service_url_is_shortened_in_messages() {
+    let long = format!("http://127.0.0.1:9/{}", "a".repeat(100_000));
+    let home = crate::builder().server(&long).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    home.seed_queued_events(1);
+    let run = home.command().args(["sync", "now", "--json"]).run();
+    run.assert_code(1);
+    let msg = run.json().str("/error").to_string();
+    assert!(msg.contains("characters left out"), "{msg}");
+    assert!(msg.len() < 2_000, "a {} byte message", msg.len());
+    assert!(
+        run.stderr().len() < 4_000,
+        "stderr of {} bytes",
+        run.stderr().len()
+    );
+}

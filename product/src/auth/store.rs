@@ -51,6 +51,16 @@ pub enum StoreError {
         /// Its permission bits.
         mode: u32,
     },
+    /// The session file's path holds something that is not a file (a directory, a socket...).
+    #[error(
+        "the session file {path} is {kind}, not a file; spec-kitty changed nothing: move it away, then run `spec-kitty auth login`"
+    )]
+    NotAFile {
+        /// The session file's path.
+        path: PathBuf,
+        /// What is there instead ("a directory").
+        kind: &'static str,
+    },
     /// The session file is not the JSON blob the store writes (truncated or foreign).
     #[error("the session file {path} is not a valid session blob ({detail}); {LOGIN_FIX}")]
     Malformed {
@@ -295,6 +305,12 @@ impl SessionStore {
         let raw = match fs::read(&files.session) {
             Ok(raw) => raw,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                return Err(StoreError::NotAFile {
+                    path: files.session.clone(),
+                    kind: "a directory",
+                });
+            }
             Err(e) => return Err(StoreError::io("read", &files.session, e)),
         };
         check_private(&files.session)?;
@@ -494,11 +510,18 @@ fn open_private(path: &Path, truncate: bool) -> Result<File, StoreError> {
 #[cfg(unix)]
 fn check_private(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path)
-        .map_err(|e| StoreError::io("inspect", path, e))?
-        .permissions()
-        .mode()
-        & 0o777;
+    let meta = fs::metadata(path).map_err(|e| StoreError::io("inspect", path, e))?;
+    if !meta.is_file() {
+        return Err(StoreError::NotAFile {
+            path: path.to_path_buf(),
+            kind: if meta.is_dir() {
+                "a directory"
+            } else {
+                "a special file (a socket, pipe or device)"
+            },
+        });
+    }
+    let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(StoreError::PermissionsTooOpen {
             path: path.to_path_buf(),

@@ -75,6 +75,7 @@ pub fn now(
     let result = sync_inputs(ctx.services()?, &recover).drain_with(
         Some(std::time::Instant::now() + settings.now_deadline),
         3,
+        crate::sync::final_sync::Maintenance::Reclaim,
         &mut |done, total| {
             out.progress(&format!("syncing {done}/{total} events"));
         },
@@ -140,7 +141,9 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
         } else {
             "disabled"
         },
-        server.as_deref().unwrap_or("(not configured)"),
+        server
+            .as_deref()
+            .map_or_else(|| "(not configured)".to_string(), crate::saas::url::shorten),
         depth,
         oldest_age
             .map(|a| format!(", oldest {a}s old"))

@@ -145,6 +145,8 @@ impl SaasClient {
         let t = Some(self.timeout);
         request
             .config()
+            // The whole request, not only each of its phases, ends within the timeout.
+            .timeout_global(t)
             .timeout_connect(t)
             .timeout_recv_response(t)
             .timeout_recv_body(t)
@@ -154,7 +156,10 @@ impl SaasClient {
 
     /// The request URL of `path`, and the same URL as it may be shown.
     fn url(&self, path: &str) -> (String, String) {
-        (self.base.request(path), self.base.redacted_request(path))
+        (
+            self.base.request(path),
+            super::url::shorten(&self.base.redacted_request(path)),
+        )
     }
 
     /// Classify a transport failure; `url` is the shown (redacted) URL, and the library's own

@@ -56,7 +56,7 @@ impl ServiceUrl {
     pub fn parse(raw: &str) -> Result<Self, UrlError> {
         let raw = raw.trim();
         let fail = |problem: &str| UrlError {
-            shown: redact_raw(raw),
+            shown: shorten(&redact_raw(raw)),
             problem: problem.to_string(),
         };
         let Some((scheme, rest)) = raw.split_once("://") else {
@@ -179,6 +179,30 @@ fn redact_query(q: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// Longest URL a message shows whole (in characters); a longer one keeps its start and end.
+pub const SHOWN_URL_MAX: usize = 200;
+
+/// `url` as a message shows it: whole up to [`SHOWN_URL_MAX`] characters, else its first 120
+/// and last 40 around how many were left out (a 100 KB URL would otherwise fill the terminal).
+///
+/// ```
+/// use spec_kitty::internals::saas::url::shorten;
+/// assert_eq!(shorten("https://kitty.example/"), "https://kitty.example/");
+/// let long = format!("https://kitty.example/{}", "a".repeat(100_000));
+/// let shown = shorten(&long);
+/// assert!(shown.starts_with("https://kitty.example/aaa") && shown.ends_with("aaaa"));
+/// assert!(shown.contains("[99862 characters left out]"), "{shown}");
+/// ```
+pub fn shorten(url: &str) -> String {
+    let count = url.chars().count();
+    if count <= SHOWN_URL_MAX {
+        return url.to_string();
+    }
+    let head: String = url.chars().take(120).collect();
+    let tail: String = url.chars().skip(count - 40).collect();
+    format!("{head}…[{} characters left out]…{tail}", count - 160)
 }
 
 /// Best-effort redaction of a string that did not parse as a URL: user information (before the

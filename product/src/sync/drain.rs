@@ -67,8 +67,20 @@ pub fn drain(
         report.remaining = depth;
     }
     // Out of time with events left (and not yet due for a rejection retry) is a failure to say.
-    let out_of_time = limits.deadline.is_some_and(|d| Instant::now() >= d);
-    if error.is_none() && out_of_time && report.remaining > 0 {
+    let out_of_time = limits
+        .deadline
+        .is_some_and(|d| Instant::now() + MIN_REQUEST_TIME >= d);
+    // A request cut off by the deadline (its timeout was what was left) after the service had
+    // answered a batch is the deadline too: the service works, the backlog outlasted the time.
+    // A service that answered nothing keeps its own words (it did not answer within ...).
+    let cut_off = report.batches > 0
+        && matches!(
+            &error,
+            Some(SyncError::ServerUnavailable(
+                crate::saas::SaasError::Timeout { .. }
+            ))
+        );
+    if (error.is_none() || cut_off) && out_of_time && report.remaining > 0 {
         error = Some(SyncError::DeadlineReached {
             remaining: report.remaining,
         });
@@ -149,7 +161,11 @@ impl Pass<'_> {
             if batch.events.is_empty() {
                 continue;
             }
-            let outcome = self.send(&batch.events)?;
+            let Some(client) = self.client_for_now() else {
+                // Too little time left for a request to finish inside the deadline: none starts.
+                return Ok(());
+            };
+            let outcome = self.send(&client, &batch.events)?;
             let parked = self.outbox.settle(
                 &outcome.delivered,
                 &outcome.rejected,
@@ -168,12 +184,35 @@ impl Pass<'_> {
         }
     }
 
+    /// The client with its whole-request timeout cut to what is left before the deadline;
+    /// `None` when less than [`MIN_REQUEST_TIME`] is left.
+    fn client_for_now(&self) -> Option<SaasClient> {
+        match self.limits.deadline {
+            None => Some(self.client.clone()),
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                (left >= MIN_REQUEST_TIME).then(|| self.client.capped(left))
+            }
+        }
+    }
+
     /// Send one batch, retrying transport errors and 5xx within the attempts and deadline.
-    fn send(&mut self, events: &[QueuedEvent]) -> Result<BatchOutcome, SyncError> {
+    fn send(
+        &mut self,
+        client: &SaasClient,
+        events: &[QueuedEvent],
+    ) -> Result<BatchOutcome, SyncError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match send_batch(self.client, self.tokens, events) {
+            let client = if attempt == 1 {
+                client.clone()
+            } else {
+                // A retry gets what is left after the back-off, not what was left before.
+                self.client_for_now()
+                    .unwrap_or_else(|| client.capped(Duration::ZERO))
+            };
+            match send_batch(&client, self.tokens, events) {
                 Ok(o) => return Ok(o),
                 Err(SyncError::ServerUnavailable(e)) => {
                     let out_of_time = self
@@ -191,6 +230,10 @@ impl Pass<'_> {
         }
     }
 }
+
+/// A request is not started with less time than this left before the deadline: it could not
+/// finish (a loopback round trip of one batch takes a few milliseconds; a real service more).
+pub const MIN_REQUEST_TIME: Duration = Duration::from_millis(10);
 
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(100 * u64::from(attempt))

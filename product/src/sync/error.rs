@@ -54,6 +54,15 @@ pub enum SyncError {
         "the spec-kitty service is unavailable ({0}); events stay queued, run `spec-kitty sync now` later"
     )]
     ServerUnavailable(SaasError),
+    /// The service answered a batch without a status for any event sent (`{}` or other ids): a
+    /// protocol failure, never a silent success.
+    #[error(
+        "the spec-kitty service answered a batch of {sent} event(s) without a status for any of them; they stay queued. Check that SPEC_KITTY_SAAS_URL names the spec-kitty service, then run `spec-kitty sync now` again"
+    )]
+    UnsettledBatch {
+        /// Events in the batch.
+        sent: usize,
+    },
     /// The time allowed ran out with events still queued.
     #[error(
         "the spec-kitty service did not take every event in the time allowed ({remaining} event(s) stay queued); run `spec-kitty sync now` again later"
@@ -108,9 +117,10 @@ impl SyncError {
             Self::NoPrivateTeam { .. } => SyncDiagnosticCode::DirectIngressMissingPrivateTeam,
             Self::RefreshInProgress => SyncDiagnosticCode::AuthRefreshInProgress,
             Self::DrainLockUnavailable => SyncDiagnosticCode::FinalSyncLockUnavailable,
-            Self::ServerUnavailable(_) | Self::NoServer | Self::DeadlineReached { .. } => {
-                SyncDiagnosticCode::ServerUnavailable
-            }
+            Self::ServerUnavailable(_)
+            | Self::UnsettledBatch { .. }
+            | Self::NoServer
+            | Self::DeadlineReached { .. } => SyncDiagnosticCode::ServerUnavailable,
             Self::EventsRejected(_) => SyncDiagnosticCode::EventsRejected,
             Self::EventsQuarantined(_) => SyncDiagnosticCode::EventsQuarantined,
             Self::Outbox(_) | Self::Lock { .. } => SyncDiagnosticCode::LocalStateUnavailable,

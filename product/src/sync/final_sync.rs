@@ -37,6 +37,15 @@ impl std::fmt::Debug for SyncInputs<'_> {
     }
 }
 
+/// Whether a drain may end with maintenance (a `VACUUM` once enough space is free).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maintenance {
+    /// `sync now`: give freed space back after the drain.
+    Reclaim,
+    /// A budgeted final sync: nothing but the drain runs inside the budget.
+    Skip,
+}
+
 impl SyncInputs<'_> {
     /// Take the drain lock, open the outbox, resolve staged events, and drain with the command's
     /// client and token manager (their timeouts and lock wait cut to the deadline).
@@ -44,6 +53,7 @@ impl SyncInputs<'_> {
         &self,
         deadline: Option<Instant>,
         attempts: u32,
+        maintenance: Maintenance,
         progress: &mut dyn FnMut(u64, u64),
     ) -> DrainOutcome {
         let fail = |error| DrainOutcome {
@@ -104,10 +114,12 @@ impl SyncInputs<'_> {
             result.error = standing_problem(&outbox);
         }
         // Whatever freed the space (delivered events, discarded rows), give it back once there
-        // is enough of it; below the threshold this costs one PRAGMA.
-        let reclaimed = outbox.reclaim(RECLAIM_THRESHOLD);
-        if reclaimed > 0 {
-            tracing::debug!(reclaimed, "outbox space reclaimed");
+        // is enough of it; below the threshold this costs one PRAGMA. Never inside a budget.
+        if maintenance == Maintenance::Reclaim {
+            let reclaimed = outbox.reclaim(RECLAIM_THRESHOLD);
+            if reclaimed > 0 {
+                tracing::debug!(reclaimed, "outbox space reclaimed");
+            }
         }
         let attempt = LastAttempt {
             at: crate::pyfmt::isoformat(services.clock().now()),
@@ -156,7 +168,7 @@ pub fn final_sync(inputs: &SyncInputs<'_>) -> Option<SyncError> {
         return None;
     }
     let deadline = Instant::now() + settings.final_budget;
-    let outcome = inputs.drain_with(Some(deadline), 2, &mut |_, _| {});
+    let outcome = inputs.drain_with(Some(deadline), 2, Maintenance::Skip, &mut |_, _| {});
     tracing::debug!(report = ?outcome.report, "final sync done");
     outcome.error
 }

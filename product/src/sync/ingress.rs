@@ -47,6 +47,12 @@ pub fn send_batch(
         .iter()
         .map(|r| (r.event_id.as_str(), r))
         .collect();
+    if !events
+        .iter()
+        .any(|e| statuses.contains_key(e.event_id.as_str()))
+    {
+        return Err(SyncError::UnsettledBatch { sent: events.len() });
+    }
     let mut outcome = BatchOutcome::default();
     for e in events {
         let id = e.event_id.clone();

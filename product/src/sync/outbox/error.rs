@@ -19,7 +19,9 @@ pub enum OutboxError {
         source: rusqlite::Error,
     },
     /// The directory could not be created.
-    #[error("cannot create the sync directory {path}: {source}")]
+    #[error(
+        "cannot use the sync directory {path} ({source}); it must be a directory this user can write: move away whatever is there, or fix its permissions"
+    )]
     Dir {
         /// The directory.
         path: PathBuf,

@@ -81,6 +81,24 @@ impl Outbox {
     }
 }
 
+impl Drop for Outbox {
+    /// Checkpoint what this connection wrote into the main file before the command exits, so no
+    /// queued event lives only in the `-wal`, which SQLite would silently discard were it damaged.
+    /// PASSIVE: it never waits for another process (a reader holding an older snapshot leaves
+    /// the rest to the next checkpoint).
+    fn drop(&mut self) {
+        let wrote = self
+            .conn
+            .query_row("SELECT total_changes()", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0);
+        if wrote > 0
+            && let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+        {
+            tracing::warn!(error = %e, "could not checkpoint the outbox");
+        }
+    }
+}
+
 /// Shared by the unit tests of every file of the outbox.
 #[cfg(test)]
 mod fixtures {

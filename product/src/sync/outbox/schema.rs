@@ -43,6 +43,62 @@ pub(super) const LAST_ATTEMPT_KEY: &str = "last_attempt";
 /// Every table an outbox may have (`sqlite_sequence` is SQLite's, for `AUTOINCREMENT`).
 const OUR_TABLES: [&str; 5] = [VERSIONS, EVENTS, META, QUARANTINE, "sqlite_sequence"];
 
+/// The columns of each table of an outbox: those every schema has, and those a later schema
+/// added (so a schema-1 file is ours, and a table of the same name with other columns is not).
+const SHAPES: [(&str, &[&str], &[&str]); 4] = [
+    (
+        EVENTS,
+        &[
+            "seq",
+            "event_id",
+            "event_type",
+            "envelope",
+            "created_at",
+            "retry_count",
+        ],
+        &[
+            STATE,
+            "next_attempt_ms",
+            "last_error",
+            "staged_git_dir",
+            "staged_top",
+            "staged_dir",
+        ],
+    ),
+    (META, &["key", "value"], &[]),
+    (VERSIONS, &["version"], &[]),
+    (
+        QUARANTINE,
+        &[
+            "seq",
+            "event_id",
+            "event_type",
+            "envelope",
+            "reason",
+            "quarantined_at",
+        ],
+        &[],
+    ),
+];
+
+/// Create the database file empty and private (0600 on Unix) before SQLite opens it: SQLite gives
+/// its `-wal` and `-shm` files the database's mode, so none of them is ever wider.
+fn create_private(path: &Path) -> Result<(), OutboxError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        // Another process made it meanwhile: it is opened as it is.
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(OutboxError::Dir {
+            path: path.parent().unwrap_or(path).to_path_buf(),
+            source,
+        }),
+    }
+}
+
 /// Refuse an outbox (or its `-wal`/`-shm`) this user cannot write, before touching anything.
 fn refuse_read_only(path: &Path) -> Result<(), OutboxError> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -89,6 +145,8 @@ impl Outbox {
         let existed = path.exists();
         if existed {
             refuse_read_only(path)?;
+        } else {
+            create_private(path)?;
         }
         let conn = Connection::open(path).map_err(|source| OutboxError::Sqlite {
             path: path.to_path_buf(),
@@ -139,15 +197,41 @@ impl Outbox {
         if !tables.is_empty() && !tables.iter().any(|t| t == EVENTS) {
             return Err(foreign(format!("it has no {EVENTS} table")));
         }
+        for (table, required, optional) in SHAPES {
+            if !tables.iter().any(|t| t == table) {
+                continue;
+            }
+            let columns: Vec<String> = self.sql(|c| {
+                c.prepare("SELECT name FROM pragma_table_info(?1)")?
+                    .query_map([table], |r| r.get(0))?
+                    .collect()
+            })?;
+            if let Some(missing) = required.iter().find(|r| !columns.iter().any(|c| c == *r)) {
+                return Err(foreign(format!(
+                    "its {table} table has no {missing:?} column"
+                )));
+            }
+            if let Some(other) = columns
+                .iter()
+                .find(|c| !required.contains(&c.as_str()) && !optional.contains(&c.as_str()))
+            {
+                return Err(foreign(format!("its {table} table has a column {other:?}")));
+            }
+        }
         Ok(())
     }
 
-    /// Open the database only if it exists (read-only callers such as `sync status`).
+    /// Open the database only if it exists (read-only callers such as `sync status`). A path that
+    /// cannot be looked at (its directory is a file, or unreadable) is the error a create gets,
+    /// not an empty outbox.
     pub fn open_existing(path: &Path) -> Result<Option<Self>, OutboxError> {
-        if path.exists() {
-            Self::open(path).map(Some)
-        } else {
-            Ok(None)
+        match path.try_exists() {
+            Ok(true) => Self::open(path).map(Some),
+            Ok(false) => Ok(None),
+            Err(source) => Err(OutboxError::Dir {
+                path: path.parent().unwrap_or(path).to_path_buf(),
+                source,
+            }),
         }
     }
 
@@ -223,13 +307,9 @@ impl Outbox {
                 true,
             )
         })?;
-        // Only a file this process created is made private; an existing one is never chmod-ed
-        // (a read-only one was refused above).
-        #[cfg(unix)]
-        if created {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600));
-        }
+        // A file this process created was private from its first byte (`create_private`); an
+        // existing one is never chmod-ed (a read-only one was refused above).
+        let _ = created;
         Ok(())
     }
 }
