@@ -104,3 +104,33 @@ impl Services {
         Ok(self.tokens.get_or_init(|| RefCell::new(built)).borrow_mut())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_services_lend_the_command_s_own_snapshot_clock_and_root() {
+        let env = Env::from_pairs([
+            ("SPEC_KITTY_HOME", "/kitty"),
+            ("SPEC_KITTY_SAAS_URL", "http://127.0.0.1:9"),
+        ]);
+        let root = RuntimeRoot::resolve(&env).unwrap();
+        let at = crate::clock::at("2026-01-02T03:04:05Z");
+        let services = Services::new(
+            &env,
+            root.clone(),
+            &MachineIdentity::new("host", 1000),
+            Settings::from_env(&env),
+            Clock::fixed(at),
+        );
+        assert_eq!(services.clock().now(), at);
+        assert_eq!(services.env().get("SPEC_KITTY_HOME"), Some("/kitty"));
+        assert_eq!(services.root().base(), root.base());
+        assert_eq!(services.store().dir(), root.auth_dir());
+        // Built once: the same client both times.
+        let a = services.client().unwrap().unwrap() as *const SaasClient;
+        let b = services.client().unwrap().unwrap() as *const SaasClient;
+        assert_eq!(a, b);
+    }
+}

@@ -59,3 +59,31 @@ fn the_final_sync_of_a_create_ends_inside_its_budget_with_a_backlog_and_a_slow_s
     ids.dedup();
     assert_eq!(ids.len(), 1_000 + 2);
 }
+
+#[test]
+fn a_held_refresh_lock_waits_no_longer_than_the_final_sync_budget() {
+    let saas = FakeSaas::start();
+    let home = crate::builder()
+        .fake_saas(&saas)
+        .sync(true)
+        .env("SPEC_KITTY_FINAL_SYNC_BUDGET_MS", BUDGET_MS.to_string())
+        // Alone, the lock wait would be ten budgets.
+        .env("SPEC_KITTY_LOCK_BUDGET_MS", (10 * BUDGET_MS).to_string())
+        .build();
+    home.seed(&SessionSeed::with_private_team().access_expired());
+    let repo = home.repo().build();
+    let (floor, first) = timed_create(&home, &repo, "floor");
+    first.assert_success();
+    // Another process holds the refresh lock; the access token must be refreshed first.
+    home.seed(&SessionSeed::with_private_team().access_expired());
+    let _held = home.hold_refresh_lock();
+    let (took, run) = timed_create(&home, &repo, "locked");
+    run.assert_success();
+    run.diagnostics()
+        .assert_exactly_one(Code::AuthRefreshInProgress);
+    let over = took.saturating_sub(floor).as_secs_f64() / (BUDGET_MS as f64 / 1000.0);
+    assert!(
+        over <= 1.3,
+        "{over:.2} budgets waiting for the refresh lock\n{run}"
+    );
+}

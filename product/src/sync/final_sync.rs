@@ -172,3 +172,35 @@ pub fn final_sync(inputs: &SyncInputs<'_>) -> Option<SyncError> {
     tracing::debug!(report = ?outcome.report, "final sync done");
     outcome.error
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::identity::MachineIdentity;
+    use crate::paths::RuntimeRoot;
+    use crate::settings::Settings;
+
+    #[test]
+    fn sync_inputs_show_their_services() {
+        let env = Env::from_pairs([("SPEC_KITTY_HOME", "/kitty")]);
+        let services = Services::new(
+            &env,
+            RuntimeRoot::resolve(&env).unwrap(),
+            &MachineIdentity::new("host", 1000),
+            Settings::from_env(&env),
+            crate::clock::Clock::system(),
+        );
+        let recover = |_: &mut Outbox| Ok(());
+        let inputs = SyncInputs {
+            services: &services,
+            recover: &recover,
+        };
+        let shown = format!("{inputs:?}");
+        assert!(
+            shown.starts_with("SyncInputs { services: Services {"),
+            "{shown}"
+        );
+        assert!(shown.ends_with(".. }"), "{shown}");
+    }
+}
