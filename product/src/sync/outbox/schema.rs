@@ -299,8 +299,9 @@ impl Outbox {
         if id != APPLICATION_ID {
             self.sql(|c| c.pragma_update(None, "application_id", APPLICATION_ID))?;
         }
-        // No checkpoint when the connection closes: a short command would otherwise sync the
-        // whole database on exit. SQLite still checkpoints automatically every 1000 WAL pages.
+        // No checkpoint when the connection closes (it would checkpoint whatever it finds): an
+        // outbox that wrote checkpoints once when dropped (`Drop for Outbox`), others not at all.
+        // SQLite still checkpoints automatically every 1000 WAL pages.
         self.sql(|c| {
             c.set_db_config(
                 rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
