@@ -878,6 +878,44 @@ fn an_invalid_start_branch_is_refused_before_anything_changes() {
 }
 
 #[test]
+fn an_invalid_start_branch_is_refused_before_the_checks_that_follow_it() {
+    // git itself judges the name (check-ref-format) in the plan, before the purpose is looked
+    // at: the refusal names the branch, not the purpose.
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    assert_refused(
+        &home,
+        &repo,
+        &[
+            "x",
+            "--start-branch",
+            "bad..name",
+            "--purpose-tldr",
+            "two\nlines",
+        ],
+        "START_BRANCH_FAILED",
+        "not a valid branch name",
+    );
+}
+
+#[test]
+fn an_existing_start_branch_is_switched_to_not_made_again() {
+    let home = crate::builder().build();
+    let repo = home.repo().build();
+    repo.git(&["branch", "topic"]);
+    let tip = repo.git(&["rev-parse", "topic"]);
+    let run = create(&home, &repo, &["x", "--start-branch", "topic"]);
+    run.assert_success();
+    run.json().assert_eq("/current_branch", "topic");
+    assert_eq!(repo.git(&["symbolic-ref", "--short", "HEAD"]), "topic");
+    assert_eq!(
+        repo.git(&["rev-parse", "topic~1"]),
+        tip,
+        "the scaffold commit sits on the old tip"
+    );
+}
+
+#[test]
 fn start_and_target_branches_must_agree_when_both_are_given() {
     let home = crate::builder().build();
     let repo = home.repo().build();

@@ -92,3 +92,31 @@ impl OutboxError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: std::ffi::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn only_a_busy_or_locked_database_is_busy() {
+        let path = Path::new("/kitty/sync/outbox.sqlite3");
+        for busy in [rusqlite::ffi::SQLITE_BUSY, rusqlite::ffi::SQLITE_LOCKED] {
+            let e = OutboxError::from_sqlite(path, failure(busy));
+            assert!(matches!(e, OutboxError::Busy { .. }), "{e}");
+        }
+        for other in [
+            rusqlite::ffi::SQLITE_CORRUPT,
+            rusqlite::ffi::SQLITE_READONLY,
+            rusqlite::ffi::SQLITE_FULL,
+        ] {
+            let e = OutboxError::from_sqlite(path, failure(other));
+            assert!(matches!(e, OutboxError::Sqlite { .. }), "{e}");
+        }
+        let e = OutboxError::from_sqlite(path, rusqlite::Error::QueryReturnedNoRows);
+        assert!(matches!(e, OutboxError::Sqlite { .. }), "{e}");
+    }
+}
