@@ -91,7 +91,9 @@ registry! {
     /// Minimal-import switch (the reference's): sync off.
     SPEC_KITTY_SYNC_MINIMAL_IMPORT = "SPEC_KITTY_SYNC_MINIMAL_IMPORT", "Turns sync off when truthy, as in the reference (which then skips its sync machinery)", "off", Cleared;
     /// Executable search path.
-    PATH = "PATH", "Where git and plugins are found", "inherited", SetByHarness;
+    PATH = "PATH", "Where git, plugins and the reference CLI are found", "inherited", SetByHarness;
+    /// The reference CLI commands kitty does not implement run through.
+    SPEC_KITTY_REFERENCE = "SPEC_KITTY_REFERENCE", "The reference CLI (spec-kitty-cli) executable that commands kitty does not implement natively run through; empty turns delegation off", "the next spec-kitty on PATH that is not kitty", Cleared;
 }
 
 /// Values the product treats as "on" (any case).

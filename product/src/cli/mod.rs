@@ -2,10 +2,12 @@
 
 pub mod auth;
 pub mod context;
+pub mod delegate;
 pub mod error;
 pub mod mission;
 pub mod paths;
 pub mod plugins;
+pub mod reference_commands;
 pub mod sync;
 
 use std::ffi::OsString;
@@ -25,7 +27,7 @@ use context::Ctx;
     allow_external_subcommands = true,
     version,
     about = "Spec-driven development: missions, a durable outbox, and sync.",
-    after_help = "Run `spec-kitty env` to list every environment variable spec-kitty reads."
+    after_help = "Every command listed here is kitty's own (native). Every other command of the reference CLI (spec-kitty-cli 3.2.7: `next`, `agent tasks ...`, `merge`, ...), and a native command given an option kitty lacks, runs through the reference; `spec-kitty paths` says which one is found.\n\nRun `spec-kitty env` to list every environment variable spec-kitty reads."
 )]
 struct Cli {
     /// Print exactly one JSON document on stdout (also `--json=true|false`).
@@ -287,6 +289,53 @@ fn wants_json(args: &[OsString]) -> bool {
     json
 }
 
+/// Run `args`, a command line kitty does not implement, through the reference CLI: the process
+/// is replaced by it (its exit status is the command's). Without a reference, a command of the
+/// reference's tree gets the error that says how to install it; `None` for any other command
+/// line (kitty's own usage error applies).
+fn not_native(
+    args: &[OsString],
+    env: &Env,
+    wants_json: bool,
+    version: &'static str,
+) -> Option<ExitCode> {
+    let me = std::env::current_exe().ok();
+    let command = delegate::reference_command(args);
+    let failure = |message: String| {
+        let quiet = env.is_truthy(vars::SPEC_KITTY_QUIET)
+            || args.iter().any(|a| a == "-q" || a == "--quiet");
+        let out = Output::new(wants_json, quiet, true, version);
+        let err = error::CommandError::Coded {
+            code: "reference_not_found",
+            message,
+        };
+        out.finish(Err(err.into()), &[])
+    };
+    match delegate::find(env, me.as_deref()) {
+        Ok(reference) => {
+            tracing::debug!(reference = %reference.path.display(), "not native: delegated");
+            Some(delegate::run(&reference, args).unwrap_or_else(failure))
+        }
+        // A native command's own usage error stays kitty's; only a command kitty lacks says
+        // how to get the reference.
+        Err(why) => command
+            .filter(|c| !is_native(c))
+            .map(|c| failure(delegate::missing_message(&c, &why))),
+    }
+}
+
+/// Whether the command path `path` (`agent mission create`) is one of kitty's own.
+fn is_native(path: &str) -> bool {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    for word in path.split(' ') {
+        match cmd.find_subcommand(word) {
+            Some(sub) => cmd = sub.clone(),
+            None => return false,
+        }
+    }
+    true
+}
+
 /// Run the CLI with explicit inputs and return the exit code.
 pub fn run(
     args: Vec<OsString>,
@@ -308,6 +357,13 @@ pub fn run(
                 ErrorKind::DisplayVersion => ClapOutput::Version,
                 _ => ClapOutput::UsageError,
             };
+            if kind == ClapOutput::UsageError {
+                // A form kitty does not implement natively: the reference's to run, whole.
+                let snapshot = env.as_ref().unwrap_or_else(|e| &*e.env);
+                if let Some(code) = not_native(&args, snapshot, wants_json, version) {
+                    return code;
+                }
+            }
             return Output::usage_error(wants_json, &e.render().to_string(), kind, version);
         }
     };
@@ -389,6 +445,10 @@ pub fn run(
         Command::Sync(SyncCommand::Status) => sync::status(&ctx),
         Command::Plugins => plugins::list(&ctx),
         Command::Completions { shell } => completions(*shell),
+        Command::External(_) if delegate::reference_command(&args).is_some() => {
+            return not_native(&args, &ctx.env, wants_json, version)
+                .unwrap_or_else(|| ExitCode::from(1));
+        }
         Command::External(argv) => {
             let name = argv
                 .first()

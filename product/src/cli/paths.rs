@@ -54,7 +54,38 @@ pub fn paths(ctx: &Ctx) -> Result<Report, CommandError> {
         })
         .collect();
     fields.insert("env_files".into(), Value::Array(files));
+    let (reference, line) = reference(ctx);
+    fields.insert("reference".into(), reference);
+    human.push_str(&format!("\n{:<13} {line}", "reference"));
     Ok(Report::success(Value::Object(fields), human))
+}
+
+/// The reference CLI that commands kitty does not implement run through, as a JSON value
+/// (`{path, found_by, version}`, or `{path: null, why}`) and in words.
+fn reference(ctx: &Ctx) -> (Value, String) {
+    let me = std::env::current_exe().ok();
+    match super::delegate::find(&ctx.env, me.as_deref()) {
+        Ok(r) => {
+            let version = r.version();
+            let line = format!(
+                "{} ({}, spec-kitty-cli {})",
+                r.path.display(),
+                r.found_by,
+                version.as_deref().unwrap_or("version unknown")
+            );
+            (
+                json!({"path": r.path, "found_by": r.found_by, "version": version}),
+                line,
+            )
+        }
+        Err(why) => (
+            json!({"path": null, "found_by": null, "version": null, "why": why.to_string()}),
+            format!(
+                "none ({why}); install it with `{}`",
+                super::delegate::INSTALL_LINE
+            ),
+        ),
+    }
 }
 
 /// The registry of every variable the product reads, with whether each is set.
@@ -86,8 +117,10 @@ pub fn env(ctx: &Ctx) -> Result<Report, CommandError> {
             })
         })
         .collect();
+    let (reference, line) = reference(ctx);
+    human.push_str(&format!("\nreference CLI: {line}\n"));
     Ok(Report::success(
-        json!({ "variables": list }),
+        json!({ "variables": list, "reference": reference }),
         human.trim_end().to_string(),
     ))
 }

@@ -2,6 +2,7 @@
 
 mod auth_login;
 mod auth_session;
+mod delegation;
 mod env_files;
 mod event_contract;
 mod final_sync;
