@@ -143,8 +143,8 @@ fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
     let copies = home.path().join("copies");
     std::fs::create_dir_all(&links).unwrap();
     std::fs::create_dir_all(&copies).unwrap();
-    std::os::unix::fs::symlink(&kitty, links.join("spec-kitty")).unwrap();
-    std::fs::copy(&kitty, copies.join("spec-kitty")).unwrap();
+    std::os::unix::fs::symlink(kitty, links.join("spec-kitty")).unwrap();
+    std::fs::copy(kitty, copies.join("spec-kitty")).unwrap();
     let later = home.path().join("later");
     stub_in(&later);
     let path = |dirs: &[&Path]| std::env::join_paths(dirs).unwrap().into_string().unwrap();
