@@ -168,6 +168,9 @@ fn main() {
         faster("auth status --json, paired", status, rs, None);
     }
 
+    // --- delegation: a command kitty lacks, through kitty to a reference that exits at once ---
+    delegation(&home, runs);
+
     // --- mission create, the seed scenario: against the reference and against the floor -------
     seed_scenario(&bin, reference.as_ref().ok());
 
@@ -375,5 +378,34 @@ fn drain(bin: &SpecKittyBin, small: usize, big: usize) {
         } else {
             "MISSED"
         }
+    );
+}
+
+/// What delegation adds to the reference's own time: `spec-kitty next` through kitty to a stand-in
+/// reference that exits at once, against running that reference directly. Target: at most 2 ms.
+fn delegation(home: &IsolatedHome, runs: usize) {
+    use std::os::unix::fs::PermissionsExt;
+    let stub = home.path().join("reference-stub/spec-kitty");
+    std::fs::create_dir_all(stub.parent().unwrap()).unwrap();
+    std::fs::write(&stub, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let direct = time_runs(runs * 2, || {
+        home.program(&stub).arg("next").run().assert_success();
+    });
+    let through = time_runs(runs * 2, || {
+        home.command()
+            .env("SPEC_KITTY_REFERENCE", stub.to_str().unwrap())
+            .arg("next")
+            .run()
+            .assert_success();
+    });
+    let added = through.saturating_sub(direct);
+    println!(
+        "{:<50} {:>9.2} ms added ({:.2} ms through kitty, {:.2} ms direct)  target <= 2 ms  {}",
+        "delegation to the reference",
+        ms(added),
+        ms(through),
+        ms(direct),
+        if added <= Duration::from_millis(2) { "ok" } else { "MISSED" }
     );
 }
