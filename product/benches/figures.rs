@@ -406,6 +406,10 @@ fn delegation(home: &IsolatedHome, runs: usize) {
         ms(added),
         ms(through),
         ms(direct),
-        if added <= Duration::from_millis(2) { "ok" } else { "MISSED" }
+        if added <= Duration::from_millis(2) {
+            "ok"
+        } else {
+            "MISSED"
+        }
     );
 }

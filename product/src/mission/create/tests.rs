@@ -127,6 +127,17 @@ fn on_the_primary_branch_and_when_pr_bound_the_mission_gets_a_coordination_branc
         p.coordination_branch("x-01M8KDZK").as_deref(),
         Some("kitty/mission-x-01M8KDZK")
     );
+    // The branch origin names as its default, when it is the one we stand on (the config lifts
+    // the protection origin's default would otherwise have).
+    let origin_primary = Table {
+        origin_default: Some("feature"),
+        config: "project: {uuid: u, slug: s}\nmission_type_activations: [software-dev]\nprotection: {protected_branches: []}\n",
+        ..table()
+    };
+    assert_eq!(
+        plan_of(&request("x"), &origin_primary).unwrap().topology,
+        Topology::Coord
+    );
     let req = CreateRequest {
         pr_bound: true,
         branch_strategy: Some(ALREADY_CONFIRMED.into()),
