@@ -202,3 +202,27 @@ fn an_answer_that_settles_no_event_is_a_protocol_failure_that_keeps_them() {
         .assert_success();
     assert!(home.queued_events().is_empty());
 }
+
+#[test]
+fn an_empty_answer_to_a_create_s_final_sync_is_one_diagnostic_and_the_event_stays() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).sync(true).build();
+    home.seed(&SessionSeed::with_private_team());
+    let repo = home.repo().build();
+    saas.push_batch_answers([
+        kitty_testkit::BatchAnswer::Body(serde_json::json!({})),
+        kitty_testkit::BatchAnswer::Body(serde_json::json!({})),
+    ]);
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "unsettled", "--json"])
+        .run();
+    run.assert_success();
+    let d = run
+        .diagnostics()
+        .assert_exactly_one(kitty_testkit::SyncDiagnosticCode::ServerUnavailable)
+        .clone();
+    assert!(d.message.contains("without a status"), "{run}");
+    assert_eq!(home.queued_events().len(), 1);
+}
