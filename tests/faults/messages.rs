@@ -158,3 +158,22 @@ fn a_huge_service_url_is_shortened_in_messages() {
         run.stderr().len()
     );
 }
+
+#[test]
+fn a_session_path_that_cannot_be_read_for_another_reason_is_not_called_a_directory() {
+    let home = crate::builder().build();
+    home.seed(&SessionSeed::with_private_team());
+    let session = home.runtime_root().auth_dir().join("session.json");
+    std::fs::remove_file(&session).unwrap();
+    // A symbolic link to itself: reading it fails with a loop, not as a directory.
+    std::os::unix::fs::symlink(&session, &session).unwrap();
+    let run = home
+        .command()
+        .env("SPEC_KITTY_DISABLE_SESSION_HOT_PATH", "1")
+        .args(["auth", "status", "--json"])
+        .run();
+    run.assert_code(1);
+    let msg = run.json().str("/error").to_string();
+    assert!(msg.contains("cannot read"), "{run}");
+    assert!(!msg.contains("a directory"), "{run}");
+}

@@ -302,9 +302,8 @@ fn not_native(
     let me = std::env::current_exe().ok();
     let command = delegate::reference_command(args);
     let failure = |message: String| {
-        let quiet = env.is_truthy(vars::SPEC_KITTY_QUIET)
-            || args.iter().any(|a| a == "-q" || a == "--quiet");
-        let out = Output::new(wants_json, quiet, true, version);
+        // Not quiet: a fatal error is shown even with --quiet, and there is nothing else to say.
+        let out = Output::new(wants_json, false, true, version);
         let err = error::CommandError::Coded {
             code: "reference_not_found",
             message,

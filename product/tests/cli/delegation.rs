@@ -120,10 +120,15 @@ fn without_a_reference_a_command_kitty_lacks_says_how_to_get_one_in_strict_json(
     ] {
         assert!(msg.contains(words), "{words:?} missing\n{run}");
     }
-    // In words without --json, on stderr.
-    let text = home.command().args(["next"]).run();
-    text.assert_code(1).assert_stdout_empty();
-    assert!(text.stderr().contains("`spec-kitty next`"), "{text}");
+    // In words without --json, on stderr (a fatal error, so even with --quiet).
+    for args in [&["next"][..], &["--quiet", "next"]] {
+        let text = home.command().args(args).run();
+        text.assert_code(1).assert_stdout_empty();
+        assert!(
+            text.stderr().starts_with("error: `spec-kitty next`"),
+            "{text}"
+        );
+    }
     // A name that is nobody's command is still the plugin error, and a native command's own
     // usage error is still kitty's.
     home.command().args(["frobnicate"]).run().assert_code(127);
