@@ -161,11 +161,11 @@ impl Pass<'_> {
             if batch.events.is_empty() {
                 continue;
             }
-            let Some(client) = self.client_for_now() else {
+            if self.client_for_now().is_none() {
                 // Too little time left for a request to finish inside the deadline: none starts.
                 return Ok(());
-            };
-            let outcome = self.send(&client, &batch.events)?;
+            }
+            let outcome = self.send(&batch.events)?;
             let parked = self.outbox.settle(
                 &outcome.delivered,
                 &outcome.rejected,
@@ -197,21 +197,14 @@ impl Pass<'_> {
     }
 
     /// Send one batch, retrying transport errors and 5xx within the attempts and deadline.
-    fn send(
-        &mut self,
-        client: &SaasClient,
-        events: &[QueuedEvent],
-    ) -> Result<BatchOutcome, SyncError> {
+    fn send(&mut self, events: &[QueuedEvent]) -> Result<BatchOutcome, SyncError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let client = if attempt == 1 {
-                client.clone()
-            } else {
-                // A retry gets what is left after the back-off, not what was left before.
-                self.client_for_now()
-                    .unwrap_or_else(|| client.capped(Duration::ZERO))
-            };
+            // Each attempt (a retry after its back-off too) gets what is left, not what was.
+            let client = self
+                .client_for_now()
+                .unwrap_or_else(|| self.client.capped(Duration::ZERO));
             match send_batch(&client, self.tokens, events) {
                 Ok(o) => return Ok(o),
                 Err(SyncError::ServerUnavailable(e)) => {

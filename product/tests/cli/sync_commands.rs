@@ -564,3 +564,17 @@ fn sync_status_says_an_expired_session_is_expired() {
         .assert_eq("/auth_state", "expired")
         .assert_eq("/private_team_id", serde_json::Value::Null);
 }
+
+#[test]
+fn an_empty_outbox_past_its_deadline_is_a_success_not_a_deadline() {
+    let saas = FakeSaas::start();
+    let home = crate::builder().fake_saas(&saas).build();
+    home.seed(&SessionSeed::with_private_team());
+    let limits = spec_kitty::internals::sync::drain::DrainLimits {
+        deadline: Some(std::time::Instant::now()),
+        ..ONCE
+    };
+    let (outcome, _) = drain_here(&home, &saas, limits);
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert_eq!(outcome.report.remaining, 0);
+}
