@@ -168,15 +168,19 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-#[cfg(unix)]
+/// A file this user may run (on Unix: an execute bit is set).
 fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    let runnable = {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o111 != 0
+    };
+    #[cfg(not(unix))]
+    let runnable = true;
+    meta.is_file() && runnable
 }
 
 /// The command path `args` (after the program name) names: the longest run of leading words,
@@ -231,9 +235,9 @@ pub fn run(reference: &Reference, args: &[OsString]) -> Result<std::process::Exi
     #[cfg(not(unix))]
     {
         let status = cmd.status().map_err(failed)?;
-        Ok(std::process::ExitCode::from(
-            u8::try_from(status.code().unwrap_or(1) & 0xff).unwrap_or(1),
-        ))
+        Ok(std::process::ExitCode::from(super::plugins::exit_byte(
+            &status,
+        )))
     }
 }
 
@@ -291,16 +295,19 @@ mod tests {
         std::fs::write(&me, &body).unwrap();
         exec(&me);
         // PATH: a symlink to this binary, a copy of it, a script without the x bit, then the
-        // reference (a script).
-        let (a, b, c, d) = (
+        // reference (a script); `e` holds a binary without kitty's marker.
+        let (a, b, c, d, e) = (
             dir.path().join("a"),
             dir.path().join("b"),
             dir.path().join("c"),
             dir.path().join("d"),
+            dir.path().join("e"),
         );
-        for x in [&a, &b, &c, &d] {
+        for x in [&a, &b, &c, &d, &e] {
             std::fs::create_dir(x).unwrap();
         }
+        std::fs::write(e.join(EXE), b"\x7fELF.... a compiled reference").unwrap();
+        exec(&e.join(EXE));
         std::os::unix::fs::symlink(&me, a.join(EXE)).unwrap();
         std::fs::write(b.join(EXE), &body).unwrap();
         exec(&b.join(EXE));
@@ -311,6 +318,10 @@ mod tests {
         let env = Env::from_pairs([("PATH", path.to_str().unwrap())]);
         let found = find(&env, Some(&me)).unwrap();
         assert_eq!((found.path, found.found_by), (d.join(EXE), "PATH"));
+        // A binary without the marker is a reference too.
+        let path = std::env::join_paths([&a, &b, &c, &e, &d]).unwrap();
+        let env = Env::from_pairs([("PATH", path.to_str().unwrap())]);
+        assert_eq!(find(&env, Some(&me)).unwrap().path, e.join(EXE));
         // Without d there is none.
         let path = std::env::join_paths([&a, &b, &c]).unwrap();
         let env = Env::from_pairs([("PATH", path.to_str().unwrap())]);

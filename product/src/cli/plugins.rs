@@ -146,7 +146,7 @@ pub fn dispatch(
     Ok(ExitCode::from(exit_byte(&status)))
 }
 
-fn exit_byte(status: &std::process::ExitStatus) -> u8 {
+pub(crate) fn exit_byte(status: &std::process::ExitStatus) -> u8 {
     if let Some(code) = status.code() {
         return u8::try_from(code & 0xff).unwrap_or(1);
     }
