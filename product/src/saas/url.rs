@@ -240,6 +240,20 @@ pub fn redact_raw(raw: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_long_url_keeps_its_start_and_end_around_a_count() {
+        let long = format!("https://kitty.example/{}END", "x".repeat(1_000));
+        let shown = shorten(&long);
+        let count = long.chars().count();
+        let tail: String = long.chars().skip(count - 40).collect();
+        assert!(shown.ends_with(&tail), "{shown}");
+        assert!(shown.starts_with(&long[..120]), "{shown}");
+        assert!(shown.contains(&format!("[{} characters left out]", count - 160)));
+        let exact = "h".repeat(SHOWN_URL_MAX);
+        assert_eq!(shorten(&exact), exact);
+        assert_ne!(shorten(&format!("{exact}h")), format!("{exact}h"));
+    }
+
     fn url(raw: &str) -> ServiceUrl {
         ServiceUrl::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"))
     }

@@ -160,7 +160,7 @@ impl Outbox {
         if existed {
             outbox.check_ours()?;
         }
-        outbox.init(!existed)?;
+        outbox.init()?;
         Ok(outbox)
     }
 
@@ -235,7 +235,7 @@ impl Outbox {
         }
     }
 
-    fn init(&self, created: bool) -> Result<(), OutboxError> {
+    fn init(&self) -> Result<(), OutboxError> {
         self.sql(|c| {
             c.execute_batch(&format!(
                 "PRAGMA journal_mode=WAL;
@@ -308,9 +308,6 @@ impl Outbox {
                 true,
             )
         })?;
-        // A file this process created was private from its first byte (`create_private`); an
-        // existing one is never chmod-ed (a read-only one was refused above).
-        let _ = created;
         Ok(())
     }
 }
@@ -363,6 +360,22 @@ pub(crate) fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_file_is_made_private_once_and_a_missing_directory_is_an_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        create_private(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // Made meanwhile by another process: taken as it is.
+        std::fs::write(&path, b"x").unwrap();
+        create_private(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
+        let e = create_private(&dir.path().join("gone/outbox.sqlite3")).unwrap_err();
+        assert!(matches!(e, OutboxError::Dir { .. }), "{e}");
+    }
     use crate::sync::outbox::fixtures::{draft, fresh, pragma};
 
     #[test]
