@@ -306,7 +306,10 @@ mod tests {
         for x in [&a, &b, &c, &d, &e] {
             std::fs::create_dir(x).unwrap();
         }
-        std::fs::write(e.join(EXE), b"\x7fELF.... a compiled reference").unwrap();
+        // Longer than the marker, so the search looks at every window of it.
+        let mut other = b"\x7fELF.... a compiled reference ".to_vec();
+        other.extend(std::iter::repeat_n(b'.', 4 * KITTY_MARKER.len()));
+        std::fs::write(e.join(EXE), other).unwrap();
         exec(&e.join(EXE));
         std::os::unix::fs::symlink(&me, a.join(EXE)).unwrap();
         std::fs::write(b.join(EXE), &body).unwrap();
