@@ -119,7 +119,9 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
         None
     };
     let c = create::create(&ctx.env, &ctx.identity, &root, &ctx.cwd, ctx.clock, req)?;
-    ctx.queued.set(ctx.queued.get() + 1);
+    if c.queued {
+        ctx.queued.set(ctx.queued.get() + 1);
+    }
     let m = &c.meta;
     let dir = &c.feature_dir;
     let spec = dir.join("spec.md");
@@ -153,7 +155,7 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
         "coordination_branch_created": c.coordination_branch.as_ref().is_some_and(|b| b.created),
         "topology": m.topology,
         "commit": c.commit,
-        "event_id": c.event.event_id,
+        "event_id": c.event_id,
     });
     if let Value::Object(m) = &mut doc {
         m.extend(branch_contract(&c));

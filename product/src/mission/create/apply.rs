@@ -77,18 +77,16 @@ pub fn apply(
     ));
 
     let specs_existed = specs.exists();
-    let mut outbox = Outbox::open(&root.outbox_db())?;
-    // Finish what an interrupted create in this repository left, before making anything new.
-    recover::recover(env, &mut outbox, Some(&git_dir))?;
-    // Staged: durable now, never sent until the commit exists (crash consistency).
-    let event = outbox.append_staged(
-        draft,
-        &Staging {
-            git_dir,
-            top: plan.top.clone(),
-            dir: dir_name.clone(),
-        },
-    )?;
+    let event_id = draft.event_id.clone();
+    let staging = Staging {
+        git_dir,
+        top: plan.top.clone(),
+        dir: dir_name.clone(),
+    };
+    let mut queue = match plan.queue_event {
+        true => Some(stage_event(env, root, draft, &staging)?),
+        false => None,
+    };
     let mut coordination = None;
     let scaffold = Scaffold {
         meta: &meta,
@@ -99,7 +97,9 @@ pub fn apply(
         Ok(commit) => {
             // The commit exists: the event may go. Should this fail, the next create or sync
             // in this repository promotes it (the commit is what recovery looks for).
-            if let Err(e) = outbox.promote(&event.event_id) {
+            if let Some(outbox) = queue.as_mut()
+                && let Err(e) = outbox.promote(&event_id)
+            {
                 tracing::warn!(error = %e, "could not mark the mission's event ready to send");
             }
             switched.keep();
@@ -110,7 +110,8 @@ pub fn apply(
                 target_branch: plan.target_branch.clone(),
                 coordination_branch: coordination,
                 commit,
-                event,
+                queued: queue.is_some(),
+                event_id,
                 now,
             })
         }
@@ -128,10 +129,26 @@ pub fn apply(
             {
                 repo.delete_branch(name);
             }
-            let _ = outbox.remove(std::slice::from_ref(&event.event_id));
+            if let Some(outbox) = queue.as_mut() {
+                let _ = outbox.remove(std::slice::from_ref(&event_id));
+            }
             Err(e)
         }
     }
+}
+
+/// Open the outbox, finish what an interrupted create in this repository left, and stage the
+/// event: durable now, never sent until the commit exists and promotes it (crash consistency).
+fn stage_event(
+    env: &Env,
+    root: &RuntimeRoot,
+    draft: crate::sync::envelope::EnvelopeDraft,
+    staging: &Staging,
+) -> Result<Outbox, MissionError> {
+    let mut outbox = Outbox::open(&root.outbox_db())?;
+    recover::recover(env, &mut outbox, Some(&staging.git_dir))?;
+    outbox.append_staged(draft, staging)?;
+    Ok(outbox)
 }
 
 /// The mission id and directory name: a ULID of `now`, stepped forward while its directory exists.

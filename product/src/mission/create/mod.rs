@@ -22,7 +22,6 @@ use crate::clock::Clock;
 use crate::env::Env;
 use crate::identity::MachineIdentity;
 use crate::paths::RuntimeRoot;
-use crate::sync::envelope::Envelope;
 
 /// `--branch-strategy` value that confirms a PR-bound mission on its merge target.
 pub const ALREADY_CONFIRMED: &str = "already-confirmed";
@@ -77,8 +76,10 @@ pub struct Created {
     pub coordination_branch: Option<CoordinationBranch>,
     /// The scaffold commit's id.
     pub commit: String,
-    /// The queued `MissionCreated` event.
-    pub event: Envelope,
+    /// The `MissionCreated` event's id (in `status.events.jsonl`, and in the outbox when queued).
+    pub event_id: String,
+    /// The event was queued for the service (sync is on).
+    pub queued: bool,
     /// The command's time (microseconds), for `runtime_vars`.
     pub now: chrono::DateTime<chrono::Utc>,
 }

@@ -75,6 +75,10 @@ pub struct CreatePlan {
     /// Who produces the event; `head_commit_sha` is HEAD before the switch (the apply step
     /// reads it again after one).
     pub producer: Producer,
+    /// Sync is on: the `MissionCreated` event is queued for the service. Off, nothing is queued
+    /// (as the reference: nothing leaves the machine that the user did not ask for); the event
+    /// still goes into the mission's own `status.events.jsonl`.
+    pub queue_event: bool,
 }
 
 /// The create options recorded in `meta.json` only when set.
@@ -219,6 +223,7 @@ pub fn plan(
             retain_worktrees: req.retain_worktrees,
         },
         producer,
+        queue_event: crate::settings::Settings::from_env(env).sync_active,
     })
 }
 
