@@ -85,6 +85,21 @@ impl KittyCommand {
         self
     }
 
+    /// Sync on, final sync off, for this run: the events the command records are queued in the
+    /// outbox and wait for `sync now`; nothing is sent. (With sync off nothing is queued at all.)
+    ///
+    /// ```
+    /// // The binary: SPEC_KITTY_BIN, else the workspace build (the example is skipped without one).
+    /// let Some(bin) = kitty_testkit::SpecKittyBin::discover() else { return };
+    /// let home = kitty_testkit::IsolatedHome::builder().binary(bin).build();
+    /// let run = home.command().sync_queue_only().args(["sync", "status", "--json"]).run();
+    /// run.assert_success().json().assert_eq("/sync_enabled", true);
+    /// ```
+    pub fn sync_queue_only(self) -> Self {
+        self.env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+            .env("SPEC_KITTY_FINAL_SYNC_BUDGET_MS", "0")
+    }
+
     /// Set one variable to an OS string for this run only (for values that are not UTF-8).
     ///
     /// ```

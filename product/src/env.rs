@@ -63,7 +63,7 @@ registry! {
     /// Colour opt-out.
     NO_COLOR = "NO_COLOR", "Disables colour in human output when set", "colour only on a terminal", Cleared;
     /// Final sync budget.
-    SPEC_KITTY_FINAL_SYNC_BUDGET_MS = "SPEC_KITTY_FINAL_SYNC_BUDGET_MS", "Total time budget of the final sync, in milliseconds (at most 3000)", "3000", Cleared;
+    SPEC_KITTY_FINAL_SYNC_BUDGET_MS = "SPEC_KITTY_FINAL_SYNC_BUDGET_MS", "Total time budget of the final sync, in milliseconds (at most 3000; 0 turns the final sync off: events wait for `sync now`)", "3000", Cleared;
     /// Lock wait budget.
     SPEC_KITTY_LOCK_BUDGET_MS = "SPEC_KITTY_LOCK_BUDGET_MS", "How long to wait for the refresh or outbox lock, in milliseconds", "1000", Cleared;
     /// HTTP timeout.

@@ -126,7 +126,7 @@ mod tests {
         let cap = crate::env::spec(vars::SPEC_KITTY_FINAL_SYNC_BUDGET_MS).expect("registered");
         assert!(
             cap.meaning
-                .contains(&format!("at most {MAX_FINAL_SYNC_BUDGET_MS})")),
+                .contains(&format!("at most {MAX_FINAL_SYNC_BUDGET_MS};")),
             "{}",
             cap.meaning
         );

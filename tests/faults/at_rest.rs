@@ -113,7 +113,12 @@ fn a_foreign_events_table_is_refused_in_words_and_left_byte_identical() {
         &["agent", "mission", "create", "foreign", "--json"][..],
         &["sync", "status", "--json"],
     ] {
-        let run = home.command().current_dir(repo.path()).args(args).run();
+        let run = home
+            .command()
+            .sync_queue_only()
+            .current_dir(repo.path())
+            .args(args)
+            .run();
         run.assert_code(1);
         let doc = run.json();
         doc.assert_eq("/error_code", "outbox_unavailable");
@@ -141,6 +146,7 @@ fn sync_status_reports_a_broken_root_as_create_does() {
     let repo = home.repo().build();
     let create = home
         .command()
+        .sync_queue_only()
         .current_dir(repo.path())
         .args(["agent", "mission", "create", "x", "--json"])
         .run();

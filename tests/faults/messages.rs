@@ -98,6 +98,7 @@ fn a_locked_outbox_fails_in_seconds_with_the_reason() {
     let started = std::time::Instant::now();
     let run = home
         .command()
+        .sync_queue_only()
         .current_dir(repo.path())
         .args(["agent", "mission", "create", "locked", "--json"])
         .run();

@@ -47,6 +47,7 @@ fn a_foreign_sqlite_file_at_the_outbox_path_is_refused_unchanged() {
     let repo = home.repo().build();
     let run = home
         .command()
+        .sync_queue_only()
         .current_dir(repo.path())
         .args(["agent", "mission", "create", "foreign", "--json"])
         .run();

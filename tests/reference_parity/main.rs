@@ -338,6 +338,7 @@ fn the_queued_mission_created_event_is_the_reference_builders() {
     let repo = home.repo().build_with_reference(&reference(), "feat/work");
     let run = home
         .command()
+        .sync_queue_only()
         .current_dir(repo.path())
         .args([
             "agent",

@@ -161,10 +161,11 @@ fn standing_problem(outbox: &Outbox) -> Option<SyncError> {
     }
 }
 
-/// Run the final sync if sync is active. `None`: nothing to report (inactive, or delivered).
+/// Run the final sync if sync is active and its budget is not zero (a zero budget leaves the
+/// events queued for `sync now`). `None`: nothing to report (off, or delivered).
 pub fn final_sync(inputs: &SyncInputs<'_>) -> Option<SyncError> {
     let settings = inputs.services.settings();
-    if !settings.sync_active {
+    if !settings.sync_active || settings.final_budget.is_zero() {
         return None;
     }
     let deadline = Instant::now() + settings.final_budget;

@@ -58,15 +58,18 @@ fn mission_created_conforms_and_carries_the_project_identity() {
 }
 
 #[test]
-fn an_event_queued_with_sync_off_conforms_too() {
+fn an_event_left_queued_by_a_final_sync_that_is_off_conforms_too() {
     let home = crate::builder().build();
     let repo = home.repo().build();
     home.command()
+        .sync_queue_only()
         .current_dir(repo.path())
         .args(["agent", "mission", "create", "offline", "--json"])
         .run()
         .assert_success();
-    EventContract::require().assert_conforms(&home.queued_events());
+    let queued = home.queued_events();
+    assert_eq!(queued.len(), 1);
+    EventContract::require().assert_conforms(&queued);
 }
 
 /// The check can fail: each corruption of one field of a real envelope is caught, and the

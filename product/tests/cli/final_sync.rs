@@ -172,7 +172,7 @@ fn a_held_drain_lock_reports_lock_unavailable() {
 }
 
 #[test]
-fn sync_disabled_makes_no_network_call_and_no_diagnostic() {
+fn sync_disabled_makes_no_network_call_no_diagnostic_and_queues_nothing() {
     for disabled in [
         crate::builder().sync(false),
         crate::builder()
@@ -186,8 +186,34 @@ fn sync_disabled_makes_no_network_call_and_no_diagnostic() {
         let run = create(&home, &repo);
         run.diagnostics().assert_none();
         assert!(saas.requests().is_empty(), "{:?}", saas.requests());
-        assert_eq!(home.queued_events().len(), 1);
+        assert!(home.queued_events().is_empty(), "nothing waits to leave");
+        // The mission's own log still records its creation.
+        let dir = repo.specs_dir().join(run.json().str("/mission_slug"));
+        let log = std::fs::read_to_string(dir.join("status.events.jsonl")).unwrap();
+        assert!(log.contains("MissionCreated"), "{log}");
     }
+}
+
+#[test]
+fn a_zero_final_sync_budget_queues_the_event_and_sends_nothing_until_sync_now() {
+    let saas = FakeSaas::start();
+    let (home, repo) = synced(
+        crate::builder()
+            .fake_saas(&saas)
+            .env("SPEC_KITTY_FINAL_SYNC_BUDGET_MS", "0"),
+    );
+    home.seed(&SessionSeed::with_private_team());
+    let run = create(&home, &repo);
+    run.diagnostics().assert_none();
+    assert!(saas.requests().is_empty(), "{:?}", saas.requests());
+    assert_eq!(home.queued_events().len(), 1);
+    // The guard: the same home's `sync now` delivers what waited.
+    home.command()
+        .args(["sync", "now", "--json"])
+        .run()
+        .assert_success();
+    assert_eq!(saas.received_events().len(), 1);
+    assert!(home.queued_events().is_empty());
 }
 
 #[test]

@@ -12,11 +12,22 @@ fn create(home: &IsolatedHome, repo: &Repo, args: &[&str]) -> RunOutput {
         .run()
 }
 
+/// [`create`] with sync on and the final sync off: the event waits in the outbox.
+fn create_queued(home: &IsolatedHome, repo: &Repo, args: &[&str]) -> RunOutput {
+    home.command()
+        .sync_queue_only()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create"])
+        .args(args)
+        .arg("--json")
+        .run()
+}
+
 #[test]
 fn create_scaffolds_commits_and_queues_one_event() {
     let home = crate::builder().build();
     let repo = home.repo().build();
-    let run = create(
+    let run = create_queued(
         &home,
         &repo,
         &["add-login-page", "--friendly-name", "Login page"],
@@ -635,7 +646,7 @@ fn hooks_run_and_a_failing_hook_leaves_everything_as_it_was() {
     let repo = home.repo().build();
     let marker = repo.path().join(".git/hook-ran");
     repo.install_hook("pre-commit", &format!("touch '{}'", marker.display()));
-    create(&home, &repo, &["hooked"]).assert_success();
+    create_queued(&home, &repo, &["hooked"]).assert_success();
     assert!(marker.exists(), "the pre-commit hook did not run");
 
     repo.install_hook(
@@ -647,7 +658,8 @@ fn hooks_run_and_a_failing_hook_leaves_everything_as_it_was() {
     let repo_before = DirSnapshot::of_filtered(repo.path(), not_objects);
     let refs_before = repo.git(&["for-each-ref"]);
     let queued_before = home.queued_events();
-    let run = create(&home, &repo, &["rejected"]);
+    assert_eq!(queued_before.len(), 1);
+    let run = create_queued(&home, &repo, &["rejected"]);
     run.assert_code(1);
     let doc = run.json();
     doc.assert_eq("/error_code", "commit_refused");
@@ -742,12 +754,12 @@ fn options_outside_this_slice_are_refused_by_name() {
 fn a_numeric_prefix_is_dropped_and_a_slug_may_repeat() {
     let home = crate::builder().build();
     let repo = home.repo().build();
-    let a = create(&home, &repo, &["123-demo"]);
+    let a = create_queued(&home, &repo, &["123-demo"]);
     a.assert_success();
     a.json()
         .assert_mission_dir("/mission_slug", "demo")
         .assert_eq("/friendly_name", "123 demo");
-    let b = create(&home, &repo, &["123-demo"]);
+    let b = create_queued(&home, &repo, &["123-demo"]);
     b.assert_success();
     assert_ne!(a.json().str("/mission_slug"), b.json().str("/mission_slug"));
     assert_eq!(repo.mission_dirs().len(), 2);
@@ -1102,7 +1114,7 @@ fn the_origin_is_found_also_where_only_git_can_read_the_config() {
             // An include the in-process reader leaves to git.
             repo.git(&["config", "include.path", "extra.config"]);
         }
-        create(&home, &repo, &["with-origin"]).assert_success();
+        create_queued(&home, &repo, &["with-origin"]).assert_success();
         let events = home.queued_events();
         assert_eq!(events.last().unwrap()["repo_slug"], "acme/kitty", "{name}");
     }

@@ -2,8 +2,10 @@
 
 use kitty_testkit::{BatchAnswer, FakeSaas, IsolatedHome, Repo, SessionSeed};
 
-fn create_offline(home: &IsolatedHome, repo: &Repo, slug: &str) {
+/// A create whose event waits in the outbox (sync on, final sync off): nothing is sent.
+fn create_queued(home: &IsolatedHome, repo: &Repo, slug: &str) {
     home.command()
+        .sync_queue_only()
         .current_dir(repo.path())
         .args(["agent", "mission", "create", slug, "--json"])
         .run()
@@ -17,7 +19,7 @@ fn per_event_statuses_remove_keep_or_retry_after_back_off() {
     let repo = home.repo().build();
     home.seed(&SessionSeed::with_private_team());
     for slug in ["one", "two", "three"] {
-        create_offline(&home, &repo, slug);
+        create_queued(&home, &repo, slug);
     }
     let ids: Vec<String> = home
         .queued_events()
@@ -59,7 +61,7 @@ fn an_always_rejected_event_is_parked_named_and_retried_only_on_request() {
     let home = crate::builder().fake_saas(&saas).build();
     let repo = home.repo().build();
     home.seed(&SessionSeed::with_private_team());
-    create_offline(&home, &repo, "doomed");
+    create_queued(&home, &repo, "doomed");
     let id = home.queued_events()[0]["event_id"]
         .as_str()
         .unwrap()
@@ -164,7 +166,7 @@ fn an_undecodable_row_is_quarantined_never_sent_and_reported() {
     let home = crate::builder().fake_saas(&saas).build();
     let repo = home.repo().build();
     home.seed(&SessionSeed::with_private_team());
-    create_offline(&home, &repo, "before");
+    create_queued(&home, &repo, "before");
     home.seed_raw_outbox_row(
         "01JPOISONED000000000000000",
         "MissionCreated",
@@ -176,7 +178,7 @@ fn an_undecodable_row_is_quarantined_never_sent_and_reported() {
         "MissionCreated",
         r#"{"event_id":"01JLEGACY00000000000000000","schema_version":1,"payload":{}}"#,
     );
-    create_offline(&home, &repo, "after");
+    create_queued(&home, &repo, "after");
     let run = home
         .command()
         .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
@@ -243,7 +245,7 @@ fn sync_now_refuses_when_sync_is_disabled() {
 fn sync_now_failure_is_strict_json_with_the_code() {
     let home = crate::builder().sync(true).refusing_server().build();
     let repo = home.repo().build();
-    create_offline(&home, &repo, "pending-one");
+    create_queued(&home, &repo, "pending-one");
     let run = home.command().args(["sync", "now", "--json"]).run();
     run.assert_code(1)
         .json()
@@ -261,7 +263,7 @@ fn sync_status_reports_the_queue_without_network() {
         .json()
         .assert_eq("/queue_depth", 0)
         .assert_eq("/sync_enabled", false);
-    create_offline(&home, &repo, "queued-one");
+    create_queued(&home, &repo, "queued-one");
     let run = home.command().args(["sync", "status", "--json"]).run();
     run.assert_success()
         .json()
@@ -296,6 +298,7 @@ fn eight_concurrent_creators_lose_nothing_and_sync_delivers_each_once() {
     let running: Vec<_> = (0..8)
         .map(|i| {
             home.command()
+                .sync_queue_only()
                 .current_dir(repo.path())
                 .args([
                     "agent",

@@ -85,7 +85,10 @@ pub fn apply(
     };
     let mut queue = match plan.queue_event {
         true => Some(stage_event(env, root, draft, &staging)?),
-        false => None,
+        false => {
+            recover_only(env, root, &staging)?;
+            None
+        }
     };
     let mut coordination = None;
     let scaffold = Scaffold {
@@ -149,6 +152,15 @@ fn stage_event(
     recover::recover(env, &mut outbox, Some(&staging.git_dir))?;
     outbox.append_staged(draft, staging)?;
     Ok(outbox)
+}
+
+/// Sync off: nothing is queued, but what an interrupted create in this repository left (while
+/// sync was on) is still finished first, when an outbox exists. None is created.
+fn recover_only(env: &Env, root: &RuntimeRoot, staging: &Staging) -> Result<(), MissionError> {
+    if let Some(mut outbox) = Outbox::open_existing(&root.outbox_db())? {
+        recover::recover(env, &mut outbox, Some(&staging.git_dir))?;
+    }
+    Ok(())
 }
 
 /// The mission id and directory name: a ULID of `now`, stepped forward while its directory exists.
