@@ -142,9 +142,11 @@ impl<'h> RepoBuilder<'h> {
     /// ```
     ///
     /// The reference's `init` takes seconds, so its output is cached once per repository name
-    /// next to the reference's venv (`reference-init-<name>/`, made under a lock by the first
-    /// test that needs it) and copied into later repositories: the files are the reference's
-    /// own, byte for byte (the project uuid is then shared by those repositories).
+    /// next to the reference's venv (`reference-init-v2-<name>/`, made under a lock by the first
+    /// test that needs it, with the repository's own git config, the merge drivers, beside it in
+    /// `reference-init-v2-<name>.git-config`) and copied into later repositories: the files and
+    /// config entries are the reference's own, byte for byte (the project uuid is then shared by
+    /// those repositories).
     pub fn build_with_reference(self, reference: &crate::ReferenceCli, work_branch: &str) -> Repo {
         let home = self.home;
         let name = self.name.clone();
@@ -154,7 +156,7 @@ impl<'h> RepoBuilder<'h> {
             .parent()
             .and_then(|bin| bin.parent())
             .and_then(|venv| venv.parent())
-            .map(|dir| dir.join(format!("reference-init-{name}")));
+            .map(|dir| dir.join(format!("reference-init-v2-{name}")));
         let lock = cache.as_ref().and_then(|c| {
             let f = std::fs::OpenOptions::new()
                 .create(true)
@@ -166,7 +168,15 @@ impl<'h> RepoBuilder<'h> {
             Some(f)
         });
         match cache.as_ref().filter(|c| c.is_dir() && lock.is_some()) {
-            Some(template) => copy_tree(template, repo.path()),
+            Some(template) => {
+                copy_tree(template, repo.path());
+                // The repository's own git config (the merge drivers) is not in the tree.
+                let config = std::fs::read_to_string(template.with_extension("git-config"))
+                    .expect("the template's git config is cached beside it");
+                for (key, value) in config.split('\0').filter_map(|e| e.split_once('\n')) {
+                    repo.git(&["config", "--local", key, value]);
+                }
+            }
             None => {
                 home.reference_command(reference)
                     .current_dir(repo.path())
@@ -177,6 +187,10 @@ impl<'h> RepoBuilder<'h> {
                     let tmp = template.with_extension("tmp");
                     let _ = std::fs::remove_dir_all(&tmp);
                     copy_tree(repo.path(), &tmp);
+                    let config =
+                        repo.git(&["config", "--local", "--null", "--get-regexp", "^merge\\."]);
+                    std::fs::write(template.with_extension("git-config"), config)
+                        .expect("cache the template's git config");
                     let _ = std::fs::rename(&tmp, template);
                 }
             }

@@ -5,6 +5,7 @@
 
 mod delegation;
 mod harness;
+mod init_files;
 
 use harness::{
     ALLOWED, Side, assert_document_parity, assert_parity, pair, pair_copied, reference, run_both,

@@ -9,9 +9,20 @@ use crate::mission::init::InitRequest;
 use crate::mission::list;
 use crate::output::Report;
 
-/// `spec-kitty init`.
+/// `spec-kitty init`: kitty writes the project's files; `--ai` agents' files come from the
+/// reference (first, on a fresh project, since its `init` stops on an existing config).
 pub fn init(ctx: &Ctx, req: &InitRequest) -> Result<Report, CommandError> {
-    let done = crate::mission::init::init(&ctx.env, &ctx.identity, &ctx.cwd, req)?;
+    let agents = req.agent_names();
+    let top = crate::mission::git::repo::Repo::discover(&ctx.env, &ctx.cwd)?
+        .top()
+        .to_path_buf();
+    let fresh = !crate::mission::project_config::config_path(&top).exists();
+    let agent_files = match agents.is_empty() {
+        true => Value::Null,
+        false => agent_files(ctx, &top, fresh, &agents)?,
+    };
+    let mut done = crate::mission::init::init(&ctx.env, &ctx.identity, &ctx.cwd, ctx.clock, req)?;
+    done.existed = !fresh;
     let top = &done.top;
     let c = &done.config;
     let summary = if !done.existed {
@@ -20,17 +31,19 @@ pub fn init(ctx: &Ctx, req: &InitRequest) -> Result<Report, CommandError> {
             c.slug().unwrap_or_default(),
             top.display()
         )
-    } else if done.added.is_empty() {
+    } else if done.added.is_empty() && done.files.changed().is_empty() {
         format!(
             "{} is already initialized; nothing was missing.",
             top.display()
         )
     } else {
-        format!(
-            "Repaired {}: added {}.",
-            top.display(),
-            done.added.join(", ")
-        )
+        let added: Vec<&str> = done
+            .added
+            .iter()
+            .map(String::as_str)
+            .chain(done.files.changed())
+            .collect();
+        format!("Repaired {}: added {}.", top.display(), added.join(", "))
     };
     Ok(Report::success(
         json!({
@@ -45,9 +58,78 @@ pub fn init(ctx: &Ctx, req: &InitRequest) -> Result<Report, CommandError> {
             "agents": c.agents(),
             "already_initialized": done.existed,
             "added_keys": done.added,
+            "repository_files": done.files,
+            "agent_files": agent_files,
         }),
         summary,
     ))
+}
+
+/// Have the reference write the agents' files: its `init --ai` on a fresh project, its `agent
+/// config add` on an initialised one. Without a reference the step is skipped, and the document
+/// says so and how to get it.
+fn agent_files(
+    ctx: &Ctx,
+    top: &std::path::Path,
+    fresh: bool,
+    agents: &[String],
+) -> Result<Value, CommandError> {
+    let args: Vec<String> = match fresh {
+        true => ["init", "--ai", &agents.join(","), "--non-interactive"]
+            .map(String::from)
+            .to_vec(),
+        false => ["agent", "config", "add"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(agents.iter().cloned())
+            .collect(),
+    };
+    let shown = format!("spec-kitty {}", args.join(" "));
+    let me = std::env::current_exe().ok();
+    let reference = match super::delegate::find(&ctx.env, me.as_deref()) {
+        Ok(r) => r,
+        Err(why) => {
+            // kitty's init goes on, so afterwards the project exists: `agent config add`.
+            let skipped = format!(
+                "the agents' files were not written: the reference CLI writes them and none can run ({why}); install it after kitty on PATH with `{}`, then run `spec-kitty agent config add {}`",
+                super::delegate::INSTALL_LINE,
+                agents.join(" ")
+            );
+            ctx.out.notice(&skipped);
+            return Ok(json!({ "agents": agents, "written_by": null, "skipped": skipped }));
+        }
+    };
+    // The reference's own output goes to stderr: stdout stays this command's document.
+    let status = std::process::Command::new(&reference.path)
+        .args(&args)
+        .current_dir(top)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::io::stderr())
+        .status()
+        .map_err(|e| CommandError::Coded {
+            code: "reference_failed",
+            message: format!(
+                "cannot run the reference CLI {} for the agents' files ({e}); reinstall it (`{}`) and run `spec-kitty init --ai {}` again",
+                reference.path.display(),
+                super::delegate::INSTALL_LINE,
+                agents.join(",")
+            ),
+        })?;
+    if !status.success() {
+        return Err(CommandError::Coded {
+            code: "reference_failed",
+            message: format!(
+                "the reference's `{shown}` failed ({status}; its output is above), and kitty wrote nothing: fix what it says and run `spec-kitty init --ai {}` again",
+                agents.join(",")
+            ),
+        });
+    }
+    Ok(json!({
+        "agents": agents,
+        "written_by": reference.path,
+        "command": shown,
+        "skipped": null,
+    }))
 }
 
 /// The reference's branch-contract keys of a create document (current, target, base, merge

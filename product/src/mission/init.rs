@@ -1,4 +1,6 @@
-//! `spec-kitty init`: write or repair `.kittify/config.yaml` and create `kitty-specs/`.
+//! `spec-kitty init`: write or repair `.kittify/config.yaml` and add the repository files the
+//! reference's lifecycle needs (`repo_files`); `kitty-specs/` is made by the first create, as
+//! the reference makes it.
 //!
 //! On an initialised repository `init` only adds what is missing (and migrates kitty 0.1's
 //! `missions.activated`); it never changes the project's uuid, node_id or build_id, and keeps
@@ -9,10 +11,10 @@ use std::path::{Path, PathBuf};
 
 use super::MissionError;
 use super::git::repo::Repo;
-use super::project_config::{
-    DEFAULT_MISSION_TYPES, InitDefaults, ProjectConfig, config_path, specs_dir,
-};
+use super::project_config::{DEFAULT_MISSION_TYPES, InitDefaults, ProjectConfig, config_path};
+use super::repo_files::RepoFiles;
 use super::slug;
+use crate::clock::Clock;
 use crate::env::Env;
 use crate::identity::MachineIdentity;
 
@@ -29,6 +31,19 @@ pub struct InitRequest {
     pub force: bool,
 }
 
+impl InitRequest {
+    /// The `--ai` agents, split at commas, trimmed, without empty names.
+    pub fn agent_names(&self) -> Vec<String> {
+        self.agents
+            .iter()
+            .flat_map(|a| a.split(','))
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
 /// What `init` did.
 #[derive(Debug, Clone)]
 pub struct Initialized {
@@ -40,6 +55,8 @@ pub struct Initialized {
     pub existed: bool,
     /// The keys added (empty when nothing was missing).
     pub added: Vec<String>,
+    /// What happened to `.gitignore`, `.gitattributes`, the merge drivers and `metadata.yaml`.
+    pub files: RepoFiles,
 }
 
 /// Run `init` in the repository containing `cwd`.
@@ -47,6 +64,7 @@ pub fn init(
     env: &Env,
     identity: &MachineIdentity,
     cwd: &Path,
+    clock: Clock,
     req: &InitRequest,
 ) -> Result<Initialized, MissionError> {
     let repo = Repo::discover(env, cwd)?;
@@ -54,14 +72,7 @@ pub fn init(
     if let Some(s) = &req.project_slug {
         slug::validate(s)?;
     }
-    let agents: Vec<String> = req
-        .agents
-        .iter()
-        .flat_map(|a| a.split(','))
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(str::to_string)
-        .collect();
+    let agents = req.agent_names();
     let defaults = InitDefaults {
         slug: req
             .project_slug
@@ -132,17 +143,13 @@ pub fn init(
             MissionError::io(&path, e)
         })?;
     }
-    let specs = specs_dir(repo.top());
-    std::fs::create_dir_all(&specs).map_err(|e| MissionError::io(&specs, e))?;
-    let keep = specs.join(".gitkeep");
-    if !keep.exists() {
-        std::fs::write(&keep, "").map_err(|e| MissionError::io(&keep, e))?;
-    }
+    let files = super::repo_files::ensure(&repo, clock.now_micros())?;
     Ok(Initialized {
         top: repo.top().to_path_buf(),
         config,
         existed,
         added: if existed { added } else { Vec::new() },
+        files,
     })
 }
 

@@ -1,10 +1,11 @@
 //! Missions (**interop**: the reference CLI's project and mission formats), one room per job.
 //!
-//! Here now: `project_config` (`.kittify/config.yaml`), `init`, `create` (plan, then apply),
-//! `list`, `meta` (`meta.json`), `scaffold` (a new mission's files), `recover` (creates that
-//! died), `protection`, `slug`, `git` (the repository), `error`. The lifecycle grows beside
-//! `create`, one room per subsystem (ARCHITECTURE.md lists them): `status` (the event log and
-//! its reducer), `tasks` (work packages and their frontmatter), `lanes` (lane computation and
+//! Here now: `project_config` (`.kittify/config.yaml`), `init`, `repo_files` (what `init` adds
+//! to the repository for the reference's lifecycle), `create` (plan, then apply), `list`, `meta`
+//! (`meta.json`), `scaffold` (a new mission's files), `recover` (creates that died),
+//! `protection`, `slug`, `git` (the repository), `error`. The lifecycle grows beside `create`,
+//! one room per subsystem (ARCHITECTURE.md lists them): `status` (the event log and its
+//! reducer), `tasks` (work packages and their frontmatter), `lanes` (lane computation and
 //! worktrees, with `git`), `merge`.
 
 pub mod create;
@@ -16,6 +17,7 @@ pub mod meta;
 pub mod project_config;
 pub mod protection;
 pub mod recover;
+pub mod repo_files;
 pub mod scaffold;
 pub mod slug;
 

@@ -288,6 +288,92 @@ fn init_writes_the_config_then_only_repairs_it() {
 }
 
 #[test]
+fn init_without_a_reference_writes_the_repository_files_and_names_the_skipped_agent_step() {
+    let home = crate::builder().build();
+    let repo = home.repo().without_config().build();
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["init", "--ai", "claude", "--json"])
+        .run();
+    run.assert_success();
+    let doc = run.json();
+    doc.assert_eq("/agent_files/agents", serde_json::json!(["claude"]))
+        .assert_eq("/agent_files/written_by", serde_json::Value::Null)
+        .assert_eq("/repository_files/.gitignore", "created");
+    let skipped = doc.str("/agent_files/skipped");
+    for needle in [
+        "pip install spec-kitty-cli==3.2.7",
+        "spec-kitty agent config add claude",
+    ] {
+        assert!(skipped.contains(needle), "{needle} in {skipped}");
+    }
+    let ignore = std::fs::read_to_string(repo.path().join(".gitignore")).unwrap();
+    assert!(ignore.starts_with("# Added by Spec Kitty CLI (auto-managed)\n.claude/\n"));
+    assert!(ignore.contains("\n.worktrees/\n"));
+    let attributes = std::fs::read_to_string(repo.path().join(".gitattributes")).unwrap();
+    assert_eq!(attributes.matches(" merge=spec-kitty-").count(), 7);
+    let drivers = repo.git(&["config", "--local", "--get-regexp", "^merge\\..*\\.driver$"]);
+    assert_eq!(drivers.lines().count(), 6, "{drivers}");
+    assert!(
+        drivers.contains("merge.spec-kitty-meta.driver spec-kitty merge-driver-meta %O %A %B"),
+        "{drivers}"
+    );
+    assert!(repo.path().join(".kittify/metadata.yaml").is_file());
+    // Without --ai there is no agent step at all.
+    let plain = home.repo().name("plain").without_config().build();
+    home.command()
+        .current_dir(plain.path())
+        .args(["init", "--json"])
+        .run()
+        .assert_success()
+        .json()
+        .assert_eq("/agent_files", serde_json::Value::Null);
+}
+
+#[test]
+fn init_keeps_a_user_s_gitignore_and_attributes_and_adds_only_what_is_missing() {
+    let home = crate::builder().build();
+    let repo = home.repo().without_config().build();
+    std::fs::write(repo.path().join(".gitignore"), "target/\r\n.claude/\r\n").unwrap();
+    std::fs::write(repo.path().join(".gitattributes"), "*.png binary\n").unwrap();
+    let run = home
+        .command()
+        .current_dir(repo.path())
+        .args(["init", "--json"])
+        .run();
+    run.assert_success()
+        .json()
+        .assert_eq("/repository_files/.gitignore", "updated")
+        .assert_eq("/repository_files/.gitattributes", "updated");
+    let ignore = std::fs::read_to_string(repo.path().join(".gitignore")).unwrap();
+    assert!(
+        ignore.starts_with(
+            "target/\r\n.claude/\r\n\r\n# Added by Spec Kitty CLI (auto-managed)\r\n.codex/\r\n"
+        ),
+        "{ignore:?}"
+    );
+    assert_eq!(ignore.matches(".claude/").count(), 1);
+    let attributes = std::fs::read_to_string(repo.path().join(".gitattributes")).unwrap();
+    assert!(attributes.starts_with(
+        "*.png binary\nkitty-specs/**/status.events.jsonl merge=spec-kitty-event-log\n"
+    ));
+    // A symlinked .gitignore is refused, not written through.
+    let other = home.repo().name("linked").without_config().build();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/dev/null", other.path().join(".gitignore")).unwrap();
+        let run = home
+            .command()
+            .current_dir(other.path())
+            .args(["init", "--json"])
+            .run();
+        run.assert_code(1);
+        assert!(run.json().str("/error").contains("symbolic link"), "{run}");
+    }
+}
+
+#[test]
 fn init_says_in_words_what_it_did() {
     let home = crate::builder().build();
     let repo = home.repo().without_config().build();

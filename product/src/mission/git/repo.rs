@@ -185,6 +185,31 @@ impl Repo {
         }
     }
 
+    /// The repository's own (`--local`) config entries whose key matches `regex`.
+    pub fn local_config(
+        &self,
+        regex: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, MissionError> {
+        let out = self.run(&["config", "--local", "--null", "--get-regexp", regex])?;
+        // Exit 1: no key matches.
+        if !out.status.success() && out.status.code() != Some(1) {
+            return Err(MissionError::Git {
+                what: format!("git config --local --get-regexp {regex}"),
+                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .split('\0')
+            .filter_map(|e| e.split_once('\n'))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    /// Set one key in the repository's own config.
+    pub fn set_local_config(&self, key: &str, value: &str) -> Result<(), MissionError> {
+        self.run_ok(&["config", "--local", key, value]).map(|_| ())
+    }
+
     /// The commit HEAD points at (`None` before the first commit).
     pub fn head_commit(&self) -> Result<Option<String>, MissionError> {
         if let Some((sha, _)) = self.head.borrow().as_ref() {
