@@ -55,6 +55,7 @@ pub struct IsolatedHomeBuilder {
     path_prepend: Vec<PathBuf>,
     saas_secrets: Vec<crate::secrets::Secrets>,
     kitty_env: Vec<(String, String)>,
+    sync_consent: bool,
 }
 
 impl IsolatedHomeBuilder {
@@ -83,6 +84,20 @@ impl IsolatedHomeBuilder {
     /// Turn sync on (`SPEC_KITTY_ENABLE_SAAS_SYNC=1`) or leave it off (the default).
     pub fn sync(mut self, on: bool) -> Self {
         self.sync = on;
+        self
+    }
+
+    /// Grant sync consent, when the home is built, to the project of every repository the
+    /// testkit initialises ([`crate::PROJECT_UUID`]), as `spec-kitty sync opt-in` would: without
+    /// it, a create queues nothing even with sync on. See [`IsolatedHome::seed_sync_consent`].
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::builder().sync_consent().build();
+    /// let store = home.runtime_root().reference_project_store(kitty_testkit::PROJECT_UUID);
+    /// assert!(store.is_file());
+    /// ```
+    pub fn sync_consent(mut self) -> Self {
+        self.sync_consent = true;
         self
     }
 
@@ -182,6 +197,9 @@ impl IsolatedHomeBuilder {
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
             home.write_home_kitty_env(&pairs);
+        }
+        if self.sync_consent {
+            home.seed_sync_consent(crate::PROJECT_UUID, true);
         }
         home
     }

@@ -242,6 +242,7 @@
 
 mod binary;
 mod command;
+mod consent;
 mod contract;
 mod diagnostics;
 mod drift;
@@ -267,6 +268,7 @@ mod stray;
 
 pub use binary::{BIN_OVERRIDE_VAR, SpecKittyBin};
 pub use command::{KittyCommand, RunOutput, RunningKitty};
+pub use consent::PROJECT_UUID;
 pub use contract::{
     CONTRACT_LOG_VAR, CONTRACT_PYTHON_VAR, CONTRACT_VERSION, EventContract, VALIDATOR_SOURCE,
     Verdict,

@@ -212,7 +212,7 @@ impl<'h> RepoBuilder<'h> {
         };
         repo.git(&["init", "--quiet", "--initial-branch", &self.branch]);
         if self.config {
-            let uuid = "5f0c8c1e-0000-4000-8000-00000000c0de";
+            let uuid = crate::PROJECT_UUID;
             let text = match (&self.config_text, self.legacy) {
                 (Some(text), _) => text.clone(),
                 (None, true) => format!(

@@ -157,6 +157,7 @@ pub mod __testkit {
     pub use crate::saas::url::ServiceUrl;
     pub use crate::sync::envelope::{MissionCreated, Producer, json_kind};
     pub use crate::sync::outbox::Outbox;
+    pub use crate::sync::reference_store::record_consent;
 }
 
 /// The version of this build.

@@ -142,6 +142,24 @@ impl RuntimeRoot {
     pub fn drain_lock(&self) -> PathBuf {
         self.sync_dir().join("drain.lock")
     }
+    /// `<root>/projects/<uuid>/sync/sync.db`: the reference CLI's event store for one project
+    /// (its queue, and the project's sync consent), which kitty only reads.
+    ///
+    /// ```
+    /// let root = spec_kitty::paths::RuntimeRoot::at("/srv/kitty");
+    /// assert_eq!(
+    ///     root.reference_project_store("5f0c8c1e"),
+    ///     std::path::Path::new("/srv/kitty/projects/5f0c8c1e/sync/sync.db")
+    /// );
+    /// ```
+    pub fn reference_project_store(&self, project_uuid: &str) -> PathBuf {
+        self.base
+            .join("projects")
+            .join(project_uuid)
+            .join("sync")
+            .join("sync.db")
+    }
+
     /// `<root>/auth/refresh.lock`: serializes token refreshes across processes.
     pub fn refresh_lock(&self) -> PathBuf {
         self.auth_dir().join("refresh.lock")

@@ -13,6 +13,10 @@ mod state;
 mod urls;
 
 /// Every home here logs at trace level, so the automatic leak check sees everything.
+/// Its repositories' project has sync consent (the consent gate has its own tests, on homes
+/// without it).
 pub fn builder() -> kitty_testkit::IsolatedHomeBuilder {
-    kitty_testkit::IsolatedHome::builder().env("SPEC_KITTY_LOG", "trace")
+    kitty_testkit::IsolatedHome::builder()
+        .env("SPEC_KITTY_LOG", "trace")
+        .sync_consent()
 }

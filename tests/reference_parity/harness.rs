@@ -32,7 +32,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "kitty_keys",
-        "kitty adds `commit` and `event_id` to a create document and `result` to error documents",
+        "kitty adds `commit`, `event_id` and `event_queued` to a create document and `result` to error documents",
     ),
     (
         "kitty_error_codes",
@@ -44,7 +44,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
 ];
 
-const KITTY_ONLY_KEYS: &[&str] = &["commit", "event_id", "result", "error_code"];
+const KITTY_ONLY_KEYS: &[&str] = &["commit", "event_id", "event_queued", "result", "error_code"];
 const TIMESTAMP_KEYS: &[&str] = &[
     "created_at",
     "timestamp",

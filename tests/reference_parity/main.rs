@@ -290,6 +290,7 @@ fn the_seed_scenario_holds_on_a_reference_initialised_repository() {
         .repo()
         .branch("main")
         .build_with_reference(&reference(), "feat/seed");
+    home.grant_sync_consent(&repo);
     let run = contract::mission_create_contract(&home, &repo, "strict-json")
         .unwrap_or_else(|e| panic!("{e}"));
     run.json()
@@ -337,6 +338,7 @@ fn kitty_lists_missions_the_reference_made() {
 fn the_queued_mission_created_event_is_the_reference_builders() {
     let home = IsolatedHome::new();
     let repo = home.repo().build_with_reference(&reference(), "feat/work");
+    home.grant_sync_consent(&repo);
     let run = home
         .command()
         .sync_queue_only()

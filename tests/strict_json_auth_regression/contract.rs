@@ -18,6 +18,7 @@ pub const AUTH_FAILURE_TEXT: &[&str] = &["no valid access token", "Not authentic
 pub fn scenario_home() -> IsolatedHomeBuilder {
     IsolatedHome::builder()
         .sync(true)
+        .sync_consent()
         .refusing_server()
         .env("SPEC_KITTY_LOG", "trace")
 }

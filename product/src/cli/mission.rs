@@ -238,6 +238,7 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
         "topology": m.topology,
         "commit": c.commit,
         "event_id": c.event_id,
+        "event_queued": c.queued,
     });
     if let Value::Object(m) = &mut doc {
         m.extend(branch_contract(&c));

@@ -1,6 +1,6 @@
 //! `sync now` and `sync status`, and the final sync every event-queuing command ends with.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::context::Ctx;
 use super::error::CommandError;
@@ -8,6 +8,7 @@ use crate::output::{Diagnostic, Report};
 use crate::services::Services;
 use crate::sync::final_sync::{SyncInputs, final_sync};
 use crate::sync::outbox::{Outbox, OutboxError};
+use crate::sync::reference_store::{self, ReferenceQueue};
 
 /// Mission recovery, as every drain runs it first: staged events of dead creates in any
 /// repository whose mission lock is free.
@@ -85,8 +86,11 @@ pub fn now(
         return Err(CommandError::Sync(e));
     }
     let report = result.report;
+    let reference_queue = drain_reference_queue(ctx, &root)?;
     Ok(Report::success(
         json!({
+            "withheld": report.withheld,
+            "reference_queue": reference_queue,
             "delivered": report.delivered,
             "rejected": report.rejected,
             "parked": report.parked,
@@ -103,6 +107,98 @@ pub fn now(
             report.delivered, report.rejected, report.kept, report.remaining
         ),
     ))
+}
+
+/// The project of the working directory: its uuid, when it is in an initialised repository.
+fn cwd_project(ctx: &Ctx) -> Option<String> {
+    let repo = crate::mission::git::repo::Repo::discover(&ctx.env, &ctx.cwd).ok()?;
+    let path = crate::mission::project_config::config_path(repo.top());
+    let text = std::fs::read_to_string(&path).ok()?;
+    let config = crate::mission::project_config::ProjectConfig::parse(&path, &text).ok()?;
+    config.uuid().map(str::to_string)
+}
+
+/// The working directory's project in the reference's store: its consent and queue.
+fn project_view(
+    ctx: &Ctx,
+    root: &crate::paths::RuntimeRoot,
+) -> Result<(Value, Option<ReferenceQueue>), CommandError> {
+    let Some(uuid) = cwd_project(ctx) else {
+        return Ok((Value::Null, None));
+    };
+    let store = root.reference_project_store(&uuid);
+    let census = reference_store::census(&store, &uuid).map_err(reference_unreadable)?;
+    let consent = census
+        .as_ref()
+        .map_or(reference_store::Consent::Absent, |c| c.consent);
+    Ok((
+        json!({
+            "uuid": uuid,
+            "consent": consent,
+            "reference_queue": census,
+        }),
+        census,
+    ))
+}
+
+fn reference_unreadable(e: reference_store::ReadError) -> CommandError {
+    CommandError::Coded {
+        code: "reference_store_unreadable",
+        message: e.to_string(),
+    }
+}
+
+/// After kitty's own outbox: the reference's queue for this project, drained through the
+/// reference when it holds events to send (its `sync now`; its output goes to stderr).
+fn drain_reference_queue(
+    ctx: &Ctx,
+    root: &crate::paths::RuntimeRoot,
+) -> Result<Value, CommandError> {
+    let (_, Some(before)) = project_view(ctx, root)? else {
+        return Ok(Value::Null);
+    };
+    if before.sendable == 0 {
+        return Ok(json!({ "before": 0, "after": 0, "ran": null }));
+    }
+    let me = std::env::current_exe().ok();
+    let reference = super::delegate::find(&ctx.env, me.as_deref()).map_err(|why| {
+        CommandError::Coded {
+            code: "reference_not_found",
+            message: format!(
+                "the reference CLI's queue for this project holds {} event(s) to send, and only the reference can send them, but none can run ({why}); install it after kitty on PATH with `{}`, then run `spec-kitty sync now` again",
+                before.sendable,
+                super::delegate::INSTALL_LINE
+            ),
+        }
+    })?;
+    let status = std::process::Command::new(&reference.path)
+        .args(["sync", "now"])
+        .current_dir(&ctx.cwd)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::io::stderr())
+        .status();
+    let shown = format!("{} sync now", reference.path.display());
+    let after = project_view(ctx, root)?.1.map_or(0, |q| q.sendable);
+    match status {
+        Ok(s) if s.success() => {
+            Ok(json!({ "before": before.sendable, "after": after, "ran": shown }))
+        }
+        Ok(s) => Err(CommandError::Coded {
+            code: "reference_sync_failed",
+            message: format!(
+                "kitty's own events were sent, but the reference's `sync now` for this project failed ({s}; its output is above) with {after} of its {} event(s) still to send: fix what it says and run `spec-kitty sync now` again",
+                before.sendable
+            ),
+        }),
+        Err(e) => Err(CommandError::Coded {
+            code: "reference_sync_failed",
+            message: format!(
+                "kitty's own events were sent, but the reference CLI {} could not run ({e}); reinstall it (`{}`) and run `spec-kitty sync now` again",
+                reference.path.display(),
+                super::delegate::INSTALL_LINE
+            ),
+        }),
+    }
 }
 
 /// `spec-kitty sync status`: no network, only local state.
@@ -122,6 +218,7 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
             ),
             None => (0, None, None, Vec::new(), Vec::new()),
         };
+    let (project, census) = project_view(ctx, &root)?;
     let now = ctx.clock.now();
     let oldest_age = oldest
         .as_deref()
@@ -167,7 +264,17 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
         last.as_ref()
             .map(|l| format!("{} at {} ({} delivered)", l.outcome, l.at, l.delivered))
             .unwrap_or_else(|| "never".into()),
-    );
+    ) + &census
+        .map(|q| {
+            format!(
+                "\nThis project (consent {}): the reference's queue holds {} event(s), {} to send, {} captured before consent",
+                serde_json::to_value(q.consent).unwrap_or_default().as_str().unwrap_or_default(),
+                q.retained,
+                q.sendable,
+                q.withheld
+            )
+        })
+        .unwrap_or_default();
     Ok(Report::success(
         json!({
             "sync_enabled": settings.sync_active,
@@ -183,6 +290,7 @@ pub fn status(ctx: &Ctx) -> Result<Report, CommandError> {
             "quarantined_count": quarantined.len(),
             "quarantined_rows": quarantined,
             "outbox_path": root.outbox_db(),
+            "project": project,
         }),
         human,
     ))

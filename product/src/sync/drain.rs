@@ -38,7 +38,13 @@ pub struct DrainReport {
     pub batches: u64,
     /// Events still queued afterwards.
     pub remaining: u64,
+    /// Events not sent because their project refused sync (`spec-kitty sync opt-out`); they
+    /// stay queued.
+    pub withheld: u64,
 }
+
+/// Whether a project's events may be sent now (its consent, read by the caller).
+pub type MaySend<'a> = &'a dyn Fn(&str) -> bool;
 
 /// The result of a drain: what happened, and the failure that stopped it, if any.
 #[derive(Debug)]
@@ -52,17 +58,27 @@ pub struct DrainOutcome {
 /// Drain `outbox`: private-team gate first (at most one rehydrate), then batches oldest first,
 /// then the rejected events again once their back-off has passed (at most
 /// [`MAX_REJECTIONS`] rounds, never past the deadline). `progress(done, total)` is called after
-/// each batch. `clock` dates the batch reads and is the back-off clock.
+/// each batch. `clock` dates the batch reads and is the back-off clock. Events of a project
+/// `may_send` refuses are withheld: kept, never sent.
 pub fn drain(
     outbox: &mut Outbox,
     tokens: &mut TokenManager,
     client: &SaasClient,
     clock: Clock,
     limits: DrainLimits,
+    may_send: MaySend<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> DrainOutcome {
     let mut report = DrainReport::default();
-    let mut error = drain_into(outbox, tokens, client, clock, limits, progress, &mut report).err();
+    let mut error = drain_into(
+        outbox,
+        tokens,
+        client,
+        (clock, limits, may_send),
+        progress,
+        &mut report,
+    )
+    .err();
     if let Ok(depth) = outbox.depth() {
         report.remaining = depth;
     }
@@ -80,7 +96,7 @@ pub fn drain(
                 crate::saas::SaasError::Timeout { .. }
             ))
         );
-    if (error.is_none() || cut_off) && out_of_time && report.remaining > 0 {
+    if (error.is_none() || cut_off) && out_of_time && report.remaining > report.withheld {
         error = Some(SyncError::DeadlineReached {
             remaining: report.remaining,
         });
@@ -92,8 +108,7 @@ fn drain_into(
     outbox: &mut Outbox,
     tokens: &mut TokenManager,
     client: &SaasClient,
-    clock: Clock,
-    limits: DrainLimits,
+    (clock, limits, may_send): (Clock, DrainLimits, MaySend<'_>),
     progress: &mut dyn FnMut(u64, u64),
     report: &mut DrainReport,
 ) -> Result<(), SyncError> {
@@ -110,6 +125,7 @@ fn drain_into(
         client,
         clock,
         limits,
+        may_send,
         progress,
         report,
         total,
@@ -136,6 +152,7 @@ struct Pass<'a> {
     client: &'a SaasClient,
     clock: Clock,
     limits: DrainLimits,
+    may_send: MaySend<'a>,
     progress: &'a mut dyn FnMut(u64, u64),
     report: &'a mut DrainReport,
     total: u64,
@@ -158,14 +175,20 @@ impl Pass<'_> {
                 return Ok(());
             };
             cursor = last;
-            if batch.events.is_empty() {
+            let mut events = batch.events;
+            let before = events.len();
+            events.retain(|e| (self.may_send)(&e.envelope.project_uuid));
+            if !only_retries {
+                self.report.withheld += (before - events.len()) as u64;
+            }
+            if events.is_empty() {
                 continue;
             }
             if self.client_for_now().is_none() {
                 // Too little time left for a request to finish inside the deadline: none starts.
                 return Ok(());
             }
-            let outcome = self.send(&batch.events)?;
+            let outcome = self.send(&events)?;
             let parked = self.outbox.settle(
                 &outcome.delivered,
                 &outcome.rejected,

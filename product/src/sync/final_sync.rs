@@ -93,6 +93,7 @@ impl SyncInputs<'_> {
                     if let Some(d) = deadline {
                         tokens.cap(d.saturating_duration_since(Instant::now()));
                     }
+                    let may_send = may_send(services.root());
                     drain(
                         &mut outbox,
                         &mut tokens,
@@ -103,6 +104,7 @@ impl SyncInputs<'_> {
                             attempts,
                             batch_size: BATCH_SIZE,
                         },
+                        &may_send,
                         progress,
                     )
                 }
@@ -142,6 +144,25 @@ impl SyncInputs<'_> {
             Some(d) => client.capped(d.saturating_duration_since(Instant::now())),
             None => client.clone(),
         })
+    }
+}
+
+/// A project's events may be sent unless it refused sync in the reference's store (`spec-kitty
+/// sync opt-out`); each project's decision is read once per drain. (Nothing is queued without a
+/// grant, so an event here was queued under one.)
+fn may_send(root: &crate::paths::RuntimeRoot) -> impl Fn(&str) -> bool + '_ {
+    let seen = std::cell::RefCell::new(std::collections::HashMap::<String, bool>::new());
+    move |project: &str| {
+        if let Some(ok) = seen.borrow().get(project) {
+            return *ok;
+        }
+        let store = root.reference_project_store(project);
+        let ok = !matches!(
+            super::reference_store::consent(&store, project),
+            Ok(super::reference_store::Consent::Refused)
+        );
+        seen.borrow_mut().insert(project.to_string(), ok);
+        ok
     }
 }
 

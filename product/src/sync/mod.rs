@@ -17,3 +17,5 @@ pub(crate) mod final_sync;
 pub(crate) mod ingress;
 /// The durable outbox.
 pub(crate) mod outbox;
+/// The reference's per-project store, read only (consent, its queue's census).
+pub(crate) mod reference_store;

@@ -17,6 +17,10 @@ mod token_refresh;
 
 /// Every home in these suites logs at trace level, so the harness's automatic leak check (no
 /// seeded or issued token on stdout or stderr, on every run) sees everything a user could.
+/// Its repositories' project has sync consent (the consent gate has its own tests, on homes
+/// without it).
 pub fn builder() -> kitty_testkit::IsolatedHomeBuilder {
-    kitty_testkit::IsolatedHome::builder().env("SPEC_KITTY_LOG", "trace")
+    kitty_testkit::IsolatedHome::builder()
+        .env("SPEC_KITTY_LOG", "trace")
+        .sync_consent()
 }

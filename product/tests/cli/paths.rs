@@ -40,7 +40,8 @@ fn empty_spec_kitty_home_falls_back_to_home() {
 
 #[test]
 fn no_home_and_no_spec_kitty_home_is_a_clear_error_that_writes_nothing() {
-    let home = crate::builder()
+    let home = kitty_testkit::IsolatedHome::builder()
+        .env("SPEC_KITTY_LOG", "trace")
         .without_spec_kitty_home()
         .without_home()
         .build();

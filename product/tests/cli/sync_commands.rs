@@ -399,6 +399,7 @@ fn drain_here(
         &crate::token_refresh::client(saas),
         spec_kitty::internals::clock::Clock::system(),
         limits,
+        &|_| true,
         &mut |done, total| calls.push((done, total)),
     );
     (outcome, calls)

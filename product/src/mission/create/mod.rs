@@ -105,8 +105,22 @@ pub fn create(
 ) -> Result<Created, MissionError> {
     let checked = plan::check_request(req)?;
     let repo = Repo::discover(env, cwd)?;
-    let plan = plan::plan(checked, &repo, env, identity)?;
+    let mut plan = plan::plan(checked, &repo, env, identity)?;
+    plan.queue_event &= project_consents(root, &plan.producer.project_uuid);
     apply::apply(&plan, &repo, env, root, clock)
+}
+
+/// The project's sync consent, as the reference records it (`spec-kitty sync opt-in`): without a
+/// grant nothing is queued, since nothing may be sent. A store that cannot be read grants nothing.
+fn project_consents(root: &RuntimeRoot, project_uuid: &str) -> bool {
+    let store = root.reference_project_store(project_uuid);
+    match crate::sync::reference_store::consent(&store, project_uuid) {
+        Ok(c) => c == crate::sync::reference_store::Consent::Granted,
+        Err(e) => {
+            tracing::warn!(error = %e, "no consent can be read: nothing is queued");
+            false
+        }
+    }
 }
 
 /// The plan asks git (and the work tree's config file).

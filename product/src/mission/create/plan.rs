@@ -75,9 +75,10 @@ pub struct CreatePlan {
     /// Who produces the event; `head_commit_sha` is HEAD before the switch (the apply step
     /// reads it again after one).
     pub producer: Producer,
-    /// Sync is on: the `MissionCreated` event is queued for the service. Off, nothing is queued
-    /// (as the reference: nothing leaves the machine that the user did not ask for); the event
-    /// still goes into the mission's own `status.events.jsonl`.
+    /// Sync is on (and, once the caller has read it, the project consents): the
+    /// `MissionCreated` event is queued for the service. Otherwise nothing is queued (as the
+    /// reference: nothing leaves the machine that the user did not ask for); the event still goes
+    /// into the mission's own `status.events.jsonl`.
     pub queue_event: bool,
 }
 
