@@ -11,6 +11,7 @@ mod paths;
 mod plugins;
 mod session_interop;
 mod sync_commands;
+mod sync_consent;
 mod terminal;
 mod testkit_guards;
 mod token_refresh;
