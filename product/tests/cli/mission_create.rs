@@ -177,6 +177,10 @@ fn create_scaffolds_commits_and_queues_one_event() {
     assert_eq!(lines[0]["payload"], e["payload"]);
     assert_eq!(lines[1]["event_type"], "SpecifyStarted");
     assert_eq!(lines[1]["aggregate_id"], dir_name.as_str());
+    // Strictly later, so that the event-log merge driver (which orders a log by time, then id)
+    // keeps the two in this order.
+    let time = |l: &serde_json::Value| l["timestamp"].as_str().unwrap().to_string();
+    assert!(time(&lines[0]) < time(&lines[1]), "{log}");
 }
 
 #[test]

@@ -61,6 +61,9 @@ pub fn apply(
         producer.head_commit_sha = repo.head_commit()?;
     }
     let draft = facts.draft(now, &producer);
+    // The specify phase opens after the creation, strictly later (as the reference's second clock
+    // read): the event-log merge driver orders a log by time, so the two keep their order.
+    let started = clock.now_micros().max(now + chrono::Duration::microseconds(1));
     let event_log = scaffold::event_line(&scaffold::mission_created_event(
         &draft.event_id,
         &created_at,
@@ -70,9 +73,9 @@ pub fn apply(
         ),
         &facts.payload(),
     )) + &scaffold::event_line(&scaffold::specify_started_event(
-        &crate::ids::ulid(now),
-        &created_at,
-        &isoformat_z(now),
+        &crate::ids::ulid(started),
+        &isoformat(started),
+        &isoformat_z(started),
         &dir_name,
     ));
 
