@@ -164,6 +164,14 @@ fn ci_script_runs_the_readme_test_command() {
         "the test command must run the plugin against a release install"
     );
     assert!(
+        script.contains("cargo nextest run --workspace --profile lifecycle"),
+        "the test command must run the lifecycle comparison, which the suite's profile leaves out"
+    );
+    assert!(
+        job(WORKFLOW, "lifecycle").contains("--profile lifecycle"),
+        "CI must run the lifecycle comparison"
+    );
+    assert!(
         script.contains("scripts/install-reference"),
         "the test command must install the reference the differential suite needs"
     );

@@ -63,7 +63,9 @@ pub fn apply(
     let draft = facts.draft(now, &producer);
     // The specify phase opens after the creation, strictly later (as the reference's second clock
     // read): the event-log merge driver orders a log by time, so the two keep their order.
-    let started = clock.now_micros().max(now + chrono::Duration::microseconds(1));
+    let started = clock
+        .now_micros()
+        .max(now + chrono::Duration::microseconds(1));
     let event_log = scaffold::event_line(&scaffold::mission_created_event(
         &draft.event_id,
         &created_at,

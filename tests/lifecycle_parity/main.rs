@@ -1,0 +1,361 @@
+//! The reference's whole software-dev lifecycle (init to merge, as its prompts run it) with kitty
+//! installed as `spec-kitty`, compared with the same lifecycle run by the reference alone: every
+//! step's exit code and document, and the final repository (commits per branch, trees, file
+//! contents, status, worktrees, merge drivers), allowing only the differences in [`ALLOWED`].
+//!
+//! A lifecycle takes the reference about a minute and a half, so this binary is not part of the
+//! 60-second suite: it runs in its own nextest profile (`--profile lifecycle`), which
+//! `scripts/test` (the README's every-test command, which CI runs) runs after the suite. The
+//! reference-alone baseline depends only on the reference and this script: it is computed once
+//! per checkout and kept beside the reference's venv.
+
+mod script;
+mod state;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kitty_testkit::{IsolatedHome, ReferenceCli};
+use script::{Launcher, Run};
+use serde_json::{Value, json};
+use state::Normaliser;
+
+/// Every difference these comparisons tolerate, by name and reason.
+pub const ALLOWED: &[(&str, &str)] = &[
+    (
+        "create_document",
+        "with kitty first on PATH the create is kitty's own: its document adds commit, event_id and event_queued, and says its sentences (branch_strategy_summary, next_step) in its own words; every other key is compared",
+    ),
+    (
+        "tasks_readme",
+        "with kitty first on PATH the create is kitty's own: tasks/README.md holds kitty's template text (same path)",
+    ),
+];
+
+const KITTY_CREATE_KEYS: &[&str] = &["commit", "event_id", "event_queued"];
+const PROSE_KEYS: &[&str] = &["branch_strategy_summary", "next_step"];
+
+/// How the repository is initialised before the lifecycle.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Init {
+    /// The reference's `init --ai claude --non-interactive`.
+    Reference,
+    /// kitty's `init --ai claude` (the reference, found, writes the agent's files).
+    Kitty,
+}
+
+/// Which `spec-kitty` the lifecycle calls (and git's merge drivers find on PATH).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Front {
+    /// The reference alone.
+    Reference,
+    /// kitty first on PATH, the reference after it.
+    Kitty,
+}
+
+/// What one run ended with, normalised.
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Outcome {
+    steps: Vec<(String, Option<i32>, String)>,
+    state: BTreeMap<String, String>,
+}
+
+fn kitty_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_spec-kitty"))
+}
+
+fn run_variant(init: Init, front: Front) -> Outcome {
+    let reference = ReferenceCli::require();
+    let venv_bin = reference.path().parent().unwrap().to_path_buf();
+    let home = IsolatedHome::new();
+    let repo = home.repo().branch("main").without_config().build();
+    let base_path = home.var("PATH").unwrap_or_default().to_string();
+    let with_ref = format!("{}:{base_path}", venv_bin.display());
+    match init {
+        Init::Reference => {
+            home.reference_command(&reference)
+                .env("PATH", &with_ref)
+                .current_dir(repo.path())
+                .args(["init", "--ai", "claude", "--non-interactive"])
+                .run()
+                .assert_success();
+        }
+        Init::Kitty => {
+            home.command()
+                .env("PATH", &with_ref)
+                .env("SPEC_KITTY_REFERENCE", reference.path().to_str().unwrap())
+                .current_dir(repo.path())
+                .args(["init", "--ai", "claude", "--json"])
+                .run()
+                .assert_success();
+        }
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "chore: initialize spec-kitty project"]);
+    let launcher = match front {
+        Front::Reference => Launcher {
+            program: reference.path().to_path_buf(),
+            path: with_ref,
+        },
+        Front::Kitty => {
+            let dir = home.path().join("kitty-bin");
+            std::fs::create_dir_all(&dir).unwrap();
+            let link = dir.join("spec-kitty");
+            link_or_copy(&kitty_bin(), &link);
+            Launcher {
+                program: link,
+                path: format!("{}:{with_ref}", dir.display()),
+            }
+        }
+    };
+    let mut run = Run {
+        home: &home,
+        repo: &repo,
+        launcher,
+        records: Vec::new(),
+    };
+    run.lifecycle();
+    let slug = run
+        .records
+        .iter()
+        .find(|r| r.name == "mission-create")
+        .and_then(|r| serde_json::from_str::<Value>(r.stdout.trim()).ok())
+        .and_then(|d| d["mission_slug"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    let norm = Normaliser::new(home.path(), &slug);
+    let steps = run
+        .records
+        .iter()
+        .map(|r| {
+            let text = match r.name.as_str() {
+                "mission-create" => create_document(&r.stdout),
+                _ => r.stdout.clone(),
+            };
+            (r.name.clone(), r.code, norm.text(&text))
+        })
+        .collect();
+    let state = state::capture(repo.path(), home.env_map())
+        .into_iter()
+        .map(|(k, v)| (k, norm.text(&v)))
+        .collect();
+    Outcome { steps, state }
+}
+
+#[cfg(unix)]
+fn link_or_copy(from: &Path, to: &Path) {
+    std::os::unix::fs::symlink(from, to).unwrap();
+}
+
+#[cfg(not(unix))]
+fn link_or_copy(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+}
+
+/// The create document without what kitty adds or words its own way (`create_document`).
+fn create_document(stdout: &str) -> String {
+    match serde_json::from_str::<Value>(stdout.trim()) {
+        Ok(Value::Object(mut m)) => {
+            for k in KITTY_CREATE_KEYS.iter().chain(PROSE_KEYS) {
+                m.remove(*k);
+            }
+            Value::Object(m).to_string()
+        }
+        _ => stdout.to_string(),
+    }
+}
+
+/// The tree contents without `tasks/README.md` (`tasks_readme`).
+fn without_tasks_readme(contents: &str) -> String {
+    let mut out = String::new();
+    let mut skip = false;
+    for line in contents.split_inclusive('\n') {
+        if let Some(name) = line.strip_prefix("===== ") {
+            skip = name.trim_end().ends_with("/tasks/README.md");
+        }
+        if !skip {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The reference alone on a reference-initialised repository, computed once per checkout
+/// (under a lock) and kept beside the reference's venv, keyed by this script's own text.
+fn baseline() -> Outcome {
+    let reference = ReferenceCli::require();
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        for f in [
+            include_str!("script.rs"),
+            include_str!("state.rs"),
+            include_str!("main.rs"),
+        ] {
+            f.hash(&mut h);
+        }
+        for entry in
+            walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/lifecycle_parity/content"))
+        {
+            std::fs::read(entry).unwrap().hash(&mut h);
+        }
+        h.finish()
+    };
+    let dir = reference
+        .path()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap();
+    let file = dir.join(format!("lifecycle-baseline-{key:016x}.json"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(file.with_extension("lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    if let Ok(text) = std::fs::read_to_string(&file)
+        && let Ok(o) = serde_json::from_str(&text)
+    {
+        return o;
+    }
+    let o = run_variant(Init::Reference, Front::Reference);
+    std::fs::write(&file, serde_json::to_string(&o).unwrap()).unwrap();
+    o
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+/// A unified diff, the reference alone first.
+fn unified(a: &str, b: &str) -> String {
+    similar::TextDiff::from_lines(a, b)
+        .unified_diff()
+        .context_radius(2)
+        .header("reference alone", "this run")
+        .to_string()
+}
+
+/// Every difference between `base` and `other`, one line each (empty: the same).
+fn differences(base: &Outcome, other: &Outcome, kitty_create: bool) -> Vec<String> {
+    let mut d = Vec::new();
+    if base.steps.len() != other.steps.len() {
+        d.push(format!(
+            "{} steps against {}",
+            other.steps.len(),
+            base.steps.len()
+        ));
+    }
+    for ((name, code, out), (_, code2, out2)) in base.steps.iter().zip(&other.steps) {
+        if code != code2 {
+            d.push(format!(
+                "{name}: exit {code2:?}, the reference alone {code:?}"
+            ));
+        }
+        if out != out2 {
+            d.push(format!("{name}: stdout differs\n{}", unified(out, out2)));
+        }
+    }
+    for (k, v) in &base.state {
+        let (mut a, mut b) = (v.clone(), other.state.get(k).cloned().unwrap_or_default());
+        if kitty_create && k == "tree-head-contents" {
+            a = without_tasks_readme(&a);
+            b = without_tasks_readme(&b);
+        }
+        if a != b {
+            d.push(format!("state {k} differs\n{}", unified(&a, &b)));
+        }
+    }
+    d
+}
+
+#[test]
+fn the_reference_s_lifecycle_with_kitty_first_on_path_ends_as_with_the_reference_alone() {
+    let base = baseline();
+    let ours = run_variant(Init::Reference, Front::Kitty);
+    let diff = differences(&base, &ours, true);
+    assert!(diff.is_empty(), "{}", diff.join("\n\n"));
+    // The run went through kitty and ended merged: it did something to compare.
+    assert!(
+        ours.steps.iter().all(|(_, code, _)| *code == Some(0)),
+        "{:?}",
+        ours.steps
+    );
+    assert!(
+        ours.state["log-head"].contains("greeting-cli"),
+        "{}",
+        ours.state["log-head"]
+    );
+}
+
+#[test]
+fn the_reference_s_lifecycle_on_a_kitty_initialised_repository_ends_as_on_its_own() {
+    let base = baseline();
+    let ours = run_variant(Init::Kitty, Front::Reference);
+    let diff = differences(&base, &ours, false);
+    assert!(diff.is_empty(), "{}", diff.join("\n\n"));
+    assert!(
+        ours.steps.iter().all(|(_, code, _)| *code == Some(0)),
+        "{:?}",
+        ours.steps
+    );
+}
+
+/// The comparison can fail: one changed exit code, one changed document and one changed file
+/// are each reported, and the allowed differences are the only ones ignored.
+#[test]
+fn the_comparison_reports_a_changed_code_document_or_file() {
+    let base = Outcome {
+        steps: vec![("merge".into(), Some(0), "{}".into())],
+        state: BTreeMap::from([(
+            "tree-head-contents".into(),
+            "\n===== a/tasks/README.md\nkitty\n===== b.txt\nsame\n".into(),
+        )]),
+    };
+    let same = Outcome {
+        steps: base.steps.clone(),
+        state: BTreeMap::from([(
+            "tree-head-contents".into(),
+            "\n===== a/tasks/README.md\nreference\n===== b.txt\nsame\n".into(),
+        )]),
+    };
+    assert!(differences(&base, &same, true).is_empty());
+    assert_eq!(
+        differences(&base, &same, false).len(),
+        1,
+        "README only allowed for kitty's create"
+    );
+    let mut code = same.steps.clone();
+    code[0].1 = Some(1);
+    let changed = Outcome {
+        steps: code,
+        state: base.state.clone(),
+    };
+    assert!(differences(&base, &changed, true)[0].contains("exit Some(1)"));
+    let doc = Outcome {
+        steps: vec![("merge".into(), Some(0), json!({"x": 1}).to_string())],
+        state: base.state.clone(),
+    };
+    assert!(differences(&base, &doc, true)[0].contains("stdout differs"));
+    let file = Outcome {
+        steps: base.steps.clone(),
+        state: BTreeMap::from([("tree-head-contents".into(), "\n===== b.txt\nother\n".into())]),
+    };
+    assert!(differences(&base, &file, true)[0].contains("tree-head-contents"));
+    let created =
+        create_document(r#"{"commit": "abc", "event_queued": false, "mission_slug": "m"}"#);
+    assert_eq!(created, r#"{"mission_slug":"m"}"#);
+}
