@@ -24,7 +24,7 @@ use state::Normaliser;
 pub const ALLOWED: &[(&str, &str)] = &[
     (
         "create_document",
-        "with kitty first on PATH the create is kitty's own: its document adds commit, event_id and event_queued, and says its sentences (branch_strategy_summary, next_step) in its own words; every other key is compared",
+        "with kitty first on PATH the create is kitty's own: its document adds commit, event_id and event_queued, says its sentences (branch_strategy_summary, next_step, reason) in its own words and names its own spec_kitty_version; every other key, at every depth, is compared",
     ),
     (
         "tasks_readme",
@@ -33,7 +33,13 @@ pub const ALLOWED: &[(&str, &str)] = &[
 ];
 
 const KITTY_CREATE_KEYS: &[&str] = &["commit", "event_id", "event_queued"];
-const PROSE_KEYS: &[&str] = &["branch_strategy_summary", "next_step"];
+/// Sentences and the implementation's version, at any depth of the create document.
+const PROSE_KEYS: &[&str] = &[
+    "branch_strategy_summary",
+    "next_step",
+    "reason",
+    "spec_kitty_version",
+];
 
 /// How the repository is initialised before the lifecycle.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -151,14 +157,31 @@ fn link_or_copy(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap();
 }
 
-/// The create document without what kitty adds or words its own way (`create_document`).
+/// The create document without what kitty adds, and with its sentences and version as
+/// placeholders at any depth (`create_document`).
 fn create_document(stdout: &str) -> String {
+    fn prose(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    match PROSE_KEYS.contains(&k.as_str()) && x.is_string() {
+                        true => *x = Value::String("<PROSE>".into()),
+                        false => prose(x),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(prose),
+            _ => {}
+        }
+    }
     match serde_json::from_str::<Value>(stdout.trim()) {
         Ok(Value::Object(mut m)) => {
-            for k in KITTY_CREATE_KEYS.iter().chain(PROSE_KEYS) {
+            for k in KITTY_CREATE_KEYS {
                 m.remove(*k);
             }
-            Value::Object(m).to_string()
+            let mut doc = Value::Object(m);
+            prose(&mut doc);
+            doc.to_string()
         }
         _ => stdout.to_string(),
     }

@@ -23,11 +23,14 @@ pub fn capture(repo: &Path, env: &BTreeMap<String, String>) -> BTreeMap<String, 
         .map(str::to_string)
         .collect();
     let mut s = BTreeMap::new();
-    s.insert("log-all".into(), git(&["log", "--all", "--format=%s"]));
-    s.insert(
-        "log-graph".into(),
-        git(&["log", "--all", "--graph", "--format=%s%d"]),
-    );
+    // Across branches git orders commits by time, which ties within a second: sorted (and no
+    // graph, whose parallel lines are ordered the same way; each branch's own log is below).
+    let mut all: Vec<String> = git(&["log", "--all", "--format=%s"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    all.sort();
+    s.insert("log-all-sorted".into(), all.join("\n"));
     s.insert("log-head".into(), git(&["log", "--format=%s", "HEAD"]));
     s.insert(
         "log-per-branch".into(),
