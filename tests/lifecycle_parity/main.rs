@@ -9,6 +9,7 @@
 //! reference-alone baseline depends only on the reference and this script: it is computed once
 //! per checkout and kept beside the reference's venv.
 
+mod mixed_sync;
 mod script;
 mod state;
 
