@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
 use crate::diagnostics::{Diagnostics, parse_diagnostics};
+
 use crate::json::{JsonDoc, parse_strict_json};
 use crate::secrets::SecretSources;
 
@@ -35,6 +36,7 @@ pub struct KittyCommand {
     ran: bool,
     secrets: SecretSources,
     stray: Option<crate::stray::StrayCheck>,
+    zygote: bool,
 }
 
 impl KittyCommand {
@@ -55,7 +57,15 @@ impl KittyCommand {
             stray: None,
             ran: false,
             secrets,
+            zygote: false,
         }
+    }
+
+    /// Run through the reference zygote when it can run this command faithfully (see
+    /// [`zygote`](crate::zygote)); a direct spawn otherwise.
+    pub(crate) fn via_reference_zygote(mut self, on: bool) -> Self {
+        self.zygote = on;
+        self
     }
 
     pub(crate) fn with_stray_check(mut self, check: Option<crate::stray::StrayCheck>) -> Self {
@@ -239,7 +249,7 @@ impl KittyCommand {
         let run = checked(
             display,
             &self.program,
-            out.status,
+            (out.status, Launch::Direct),
             &out.stdout,
             &terminal,
             &self.secrets,
@@ -253,6 +263,21 @@ impl KittyCommand {
     pub fn spawn(mut self) -> RunningKitty {
         self.ran = true;
         let display = self.display();
+        #[cfg(unix)]
+        let launch = match self.spawn_in_zygote(&display) {
+            Ok(run) => {
+                return RunningKitty {
+                    process: Process::Zygote(run),
+                    program: self.program.clone(),
+                    stray: self.stray.take(),
+                    display,
+                    secrets: std::mem::take(&mut self.secrets),
+                };
+            }
+            Err(launch) => launch,
+        };
+        #[cfg(not(unix))]
+        let launch = Launch::Direct;
         let mut child = self.std_command().spawn().unwrap_or_else(|e| {
             panic!(
                 "cannot start {} ({display}): {e}; set SPEC_KITTY_BIN to a spec-kitty executable",
@@ -263,7 +288,7 @@ impl KittyCommand {
             let _ = stdin.write_all(&bytes);
         }
         RunningKitty {
-            child,
+            process: Process::Child(child, launch),
             program: self.program.clone(),
             stray: self.stray.take(),
             display,
@@ -274,6 +299,22 @@ impl KittyCommand {
     /// Run to completion and capture everything.
     pub fn run(self) -> RunOutput {
         self.spawn().wait()
+    }
+
+    /// The zygote's run of this command, or how it will be started instead.
+    #[cfg(unix)]
+    fn spawn_in_zygote(&mut self, display: &str) -> Result<crate::zygote::ZygoteRun, Launch> {
+        if !self.zygote || self.stdin.is_some() || self.stdout_file.is_some() {
+            return Err(Launch::Direct);
+        }
+        let env = crate::zygote::merged_env(&self.env, &self.env_os);
+        let request = crate::zygote::Request {
+            program: &self.program,
+            args: &self.args,
+            env,
+            cwd: &self.cwd,
+        };
+        crate::zygote::spawn_or_say_why(&request, display)
     }
 }
 
@@ -309,35 +350,65 @@ impl fmt::Debug for KittyCommand {
 #[must_use = "a spawned command must be waited for"]
 #[derive(Debug)]
 pub struct RunningKitty {
-    child: Child,
+    process: Process,
     program: PathBuf,
     stray: Option<crate::stray::StrayCheck>,
     display: String,
     secrets: SecretSources,
 }
 
+/// A direct subprocess (and why it is one), or a child of the reference zygote.
+#[derive(Debug)]
+enum Process {
+    Child(Child, Launch),
+    #[cfg(unix)]
+    Zygote(crate::zygote::ZygoteRun),
+}
+
 impl RunningKitty {
     /// Kill the process (SIGKILL on Unix: no clean-up runs) and capture what it wrote.
     pub fn kill(mut self) -> RunOutput {
-        let _ = self.child.kill();
+        match &mut self.process {
+            Process::Child(child, _) => {
+                let _ = child.kill();
+            }
+            #[cfg(unix)]
+            Process::Zygote(run) => run.request_kill(),
+        }
         self.wait()
     }
 
     /// Wait for the process and capture its streams.
     pub fn wait(self) -> RunOutput {
-        let out = self
-            .child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("waiting for `{}` failed: {e}", self.display));
+        let Self {
+            process,
+            program,
+            stray,
+            display,
+            secrets,
+        } = self;
+        let (status, launch, stdout, stderr) = match process {
+            Process::Child(child, launch) => {
+                let out = child
+                    .wait_with_output()
+                    .unwrap_or_else(|e| panic!("waiting for `{display}` failed: {e}"));
+                (out.status, launch, out.stdout, out.stderr)
+            }
+            #[cfg(unix)]
+            Process::Zygote(run) => {
+                let (status, stdout, stderr) = run.wait();
+                (status, Launch::Zygote, stdout, stderr)
+            }
+        };
         let run = checked(
-            self.display,
-            &self.program,
-            out.status,
-            &out.stdout,
-            &out.stderr,
-            &self.secrets,
+            display,
+            &program,
+            (status, launch),
+            &stdout,
+            &stderr,
+            &secrets,
         );
-        check_stray(self.stray.as_ref(), &run);
+        check_stray(stray.as_ref(), &run);
         run
     }
 }
@@ -351,12 +422,23 @@ fn check_stray(check: Option<&crate::stray::StrayCheck>, run: &RunOutput) {
     }
 }
 
+/// How a run was started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// A subprocess of the test.
+    Direct,
+    /// A child of the reference zygote (see [`IsolatedHome::reference_command`](crate::IsolatedHome::reference_command)).
+    Zygote,
+    /// A subprocess of the test, because the zygote could not run this command (the reason).
+    DirectAfterZygote(String),
+}
+
 /// The run result, after the check every run gets whatever the test asserts: no seeded or issued
 /// token on either stream.
 fn checked(
     command: String,
     program: &std::path::Path,
-    status: ExitStatus,
+    (status, launch): (ExitStatus, Launch),
     stdout: &[u8],
     stderr: &[u8],
     secrets: &SecretSources,
@@ -365,6 +447,7 @@ fn checked(
         command,
         program: program.display().to_string(),
         status,
+        launch,
         stdout: String::from_utf8_lossy(stdout).into_owned(),
         stderr: String::from_utf8_lossy(stderr).into_owned(),
     };
@@ -394,6 +477,7 @@ pub struct RunOutput {
     /// The executable that ran (the host, or a plugin), in full.
     program: String,
     status: ExitStatus,
+    launch: Launch,
     stdout: String,
     stderr: String,
 }
@@ -413,6 +497,7 @@ impl RunOutput {
             command: command.to_string(),
             program: command.split(' ').next().unwrap_or_default().to_string(),
             status: ExitStatus::from_raw((code & 0xff) << 8),
+            launch: Launch::Direct,
             stdout: stdout.to_string(),
             stderr: stderr.to_string(),
         }
@@ -421,6 +506,11 @@ impl RunOutput {
     /// The executable that ran, as a full path (which host, or which plugin).
     pub fn program(&self) -> &str {
         &self.program
+    }
+
+    /// How the run was started: a direct subprocess, or a child of the reference zygote.
+    pub fn launch(&self) -> &Launch {
+        &self.launch
     }
 
     /// The exit code (`None` when killed by a signal).

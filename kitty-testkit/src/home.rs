@@ -591,7 +591,9 @@ impl IsolatedHome {
         )
     }
 
-    /// Run the reference CLI (a second implementation) under this home's exact environment.
+    /// Run the reference CLI (a second implementation) under this home's exact environment: on
+    /// Unix through the reference zygote (a pre-imported, forked reference; see
+    /// [`zygote`](crate::zygote)) unless `reference` is [`direct`](crate::ReferenceCli::direct).
     ///
     /// ```
     /// let home = kitty_testkit::IsolatedHome::new();
@@ -601,6 +603,7 @@ impl IsolatedHome {
     /// ```
     pub fn reference_command(&self, reference: &crate::ReferenceCli) -> KittyCommand {
         self.program(reference.path())
+            .via_reference_zygote(!reference.is_direct())
     }
 
     /// The drift canary for the reference CLI, which cannot be asked where it reads: what this

@@ -265,9 +265,11 @@ mod secrets;
 mod seed;
 mod snapshot;
 mod stray;
+#[cfg(unix)]
+pub mod zygote;
 
 pub use binary::{BIN_OVERRIDE_VAR, SpecKittyBin};
-pub use command::{KittyCommand, RunOutput, RunningKitty};
+pub use command::{KittyCommand, Launch, RunOutput, RunningKitty};
 pub use consent::PROJECT_UUID;
 pub use contract::{
     CONTRACT_LOG_VAR, CONTRACT_PYTHON_VAR, CONTRACT_VERSION, EventContract, VALIDATOR_SOURCE,

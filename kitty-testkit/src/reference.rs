@@ -39,12 +39,48 @@ pub struct ReferenceMissing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferenceCli {
     path: PathBuf,
+    direct: bool,
 }
 
 impl ReferenceCli {
     /// An explicit executable.
     pub fn at(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            direct: false,
+        }
+    }
+
+    /// The same reference, always run as a direct subprocess, never through the reference zygote
+    /// (as `KITTY_REFERENCE_DIRECT=1` does for every run).
+    ///
+    /// ```
+    /// let r = kitty_testkit::ReferenceCli::at("/opt/ref/bin/spec-kitty");
+    /// assert!(!r.is_direct());
+    /// assert!(r.direct().is_direct());
+    /// ```
+    pub fn direct(mut self) -> Self {
+        self.direct = true;
+        self
+    }
+
+    /// Whether runs of this reference skip the zygote.
+    pub fn is_direct(&self) -> bool {
+        self.direct
+    }
+
+    /// The zygote's report for a server with `home`'s environment (starting one if needed):
+    /// `{"problems": [...], "compared": {NAME: value}, "handled": [...], "pid": N}` as JSON text:
+    /// what would stop it from running requests faithfully, the variables read while importing
+    /// that a request must match, and the reads a child redoes. Unix only.
+    #[cfg(unix)]
+    pub fn zygote_status(&self, home: &IsolatedHome) -> Result<String, String> {
+        let env = home
+            .env_map()
+            .iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        crate::zygote::status(&self.path, env)
     }
 
     /// `KITTY_REFERENCE_CLI`, else `target/reference-venv/bin/spec-kitty` in the first ancestor

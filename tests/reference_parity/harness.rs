@@ -118,7 +118,7 @@ pub fn reference() -> ReferenceCli {
     ReferenceCli::require()
 }
 
-/// Run `args` (with `--json`) on both sides in their repositories, with `env` added.
+/// Run `args` (with `--json`) on both sides in their repositories, with `env` added, both at once.
 pub fn run_both(
     kitty: &Side,
     refr: &Side,
@@ -144,7 +144,9 @@ pub fn run_both(
         k = k.env(*n, *v);
         r = r.env(*n, *v);
     }
-    (k.run(), r.run())
+    // At once: the two homes share nothing, and the reference takes the longer.
+    let (k, r) = (k.spawn(), r.spawn());
+    (k.wait(), r.wait())
 }
 
 /// Replace what legitimately differs (roots, ids) with placeholders.

@@ -6,6 +6,8 @@
 mod delegation;
 mod harness;
 mod init_files;
+#[cfg(unix)]
+mod zygote;
 
 use harness::{
     ALLOWED, Side, assert_document_parity, assert_parity, pair, pair_copied, reference, run_both,
