@@ -82,7 +82,9 @@
 //! ```
 //! use kitty_testkit::{IsolatedHome, SessionSeed, SpecKittyBin, SyncDiagnosticCode};
 //! let Some(bin) = SpecKittyBin::discover() else { return }; // SPEC_KITTY_BIN, or skip
-//! let home = IsolatedHome::builder().binary(bin).sync(true).refusing_server().build();
+//! // Sync on, and the project opted in (as `spec-kitty sync opt-in` records it): without the
+//! // grant a create queues nothing.
+//! let home = IsolatedHome::builder().binary(bin).sync(true).sync_consent().refusing_server().build();
 //! home.seed(&SessionSeed::shared_only());
 //! let repo = home.repo().build();
 //! let run = home.command().current_dir(repo.path())
@@ -101,7 +103,7 @@
 //! let Some(bin) = SpecKittyBin::discover() else { return }; // SPEC_KITTY_BIN, or skip
 //! let saas = FakeSaas::start();
 //! saas.push_batch_answers([BatchAnswer::Status(401)]); // then success after one refresh
-//! let home = IsolatedHome::builder().binary(bin).sync(true).fake_saas(&saas).build();
+//! let home = IsolatedHome::builder().binary(bin).sync(true).sync_consent().fake_saas(&saas).build();
 //! home.seed(&SessionSeed::with_private_team());
 //! let repo = home.repo().build();
 //! home.command().current_dir(repo.path())
