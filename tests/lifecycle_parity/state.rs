@@ -135,14 +135,13 @@ impl Normaliser {
         for (from, to) in prefixes {
             out = out.replace(from, to);
         }
-        // Short commit hashes in prose ("Commit: afea22b"): hex with a letter and a digit.
+        // Short commit hashes in prose ("Commit: afea22b"), which may be all digits: 7 to 12 hex
+        // characters with at least one digit (words such as "defaced" stay).
         let short = Regex::new(r"\b[0-9a-f]{7,12}\b").unwrap();
         out = short
             .replace_all(&out, |c: &regex::Captures| {
                 let h = &c[0];
-                if h.bytes().any(|b| b.is_ascii_digit())
-                    && h.bytes().any(|b| b.is_ascii_alphabetic())
-                {
+                if h.bytes().any(|b| b.is_ascii_digit()) {
                     "<sha>".to_string()
                 } else {
                     h.to_string()
