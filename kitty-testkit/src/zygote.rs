@@ -16,7 +16,7 @@
 //! Fidelity is checked, not assumed: see the Python file's header and the suite's
 //! `reference_parity::zygote` tests, which compare zygote runs with direct runs. Whenever the zygote
 //! cannot run a request faithfully (or cannot start) the run goes to a direct subprocess, with a
-//! note on the test's stderr and [`Launch::DirectAfterZygote`](crate::Launch::DirectAfterZygote) on the run. [`DIRECT_VAR`] forces the
+//! note on the test's stderr and [`Launch::DirectAfterZygote`] on the run. [`DIRECT_VAR`] forces the
 //! direct path. Runs with bytes on stdin, stdout sent to a file, or a terminal on stderr always
 //! take the direct path (the zygote's stdio is a pipe on stdout and stderr and `/dev/null` on stdin,
 //! and Python builds its stdio objects from what those are when it starts).
