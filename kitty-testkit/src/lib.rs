@@ -220,7 +220,32 @@
 //! **Nothing reaches the real HOME.** [`RealHomeGuard`] compares the top level of the real HOME
 //! before and after (names and modification times only; nothing is read or walked).
 //!
-//! ## 8. rstest fixtures
+//! ## 8. The reference CLI, fast: the zygote
+//!
+//! [`IsolatedHome::reference_command`] runs the reference CLI (`spec-kitty-cli`, for differential
+//! tests) under the home's exact environment. A fresh interpreter spends about a second importing
+//! the reference before doing anything, so on Unix the run goes to the *reference zygote*
+//! ([`zygote`]): a Python process under `target/reference-zygote/` that imported it once, shared by
+//! every test process, which forks a child per run with the run's exact arguments, environment,
+//! directory and stdio, redoes in the child what the import derived from HOME or the directory,
+//! and refuses any run whose environment differs on another variable the import read. The API is
+//! the same; [`RunOutput::launch`] says how a run was started. A run the zygote cannot take goes
+//! to a direct subprocess with a note on stderr ([`Launch::DirectAfterZygote`]); set
+//! `KITTY_REFERENCE_DIRECT=1` (or use [`ReferenceCli::direct`]) to run every reference directly,
+//! when chasing a difference. A program that runs the reference itself (kitty delegating a
+//! command) gets [`ReferenceCli::for_programs`], a stand-in that does the same. The suite
+//! `tests/reference_parity/zygote.rs` compares zygote runs with direct runs.
+//!
+//! ```no_run
+//! let home = kitty_testkit::IsolatedHome::new();
+//! let reference = kitty_testkit::ReferenceCli::require();
+//! let run = home.reference_command(&reference).arg("--version").run();
+//! assert_eq!(run.launch(), &kitty_testkit::Launch::Zygote);
+//! let direct = home.reference_command(&reference.direct()).arg("--version").run();
+//! assert_eq!(direct.stdout(), run.stdout());
+//! ```
+//!
+//! ## 9. rstest fixtures
 //!
 //! [`fixtures`] holds per-test `home`, `fake_saas` and `refusing_url` fixtures. Every broken seed
 //! as rstest values (a `const` array cannot feed `#[values]`; list the variants):
@@ -269,6 +294,8 @@ mod snapshot;
 mod stray;
 #[cfg(unix)]
 pub mod zygote;
+#[cfg(unix)]
+mod zygote_shim;
 
 pub use binary::{BIN_OVERRIDE_VAR, SpecKittyBin};
 pub use command::{KittyCommand, Launch, RunOutput, RunningKitty};

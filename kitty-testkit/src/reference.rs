@@ -75,12 +75,58 @@ impl ReferenceCli {
     /// that a request must match, and the reads a child redoes. Unix only.
     #[cfg(unix)]
     pub fn zygote_status(&self, home: &IsolatedHome) -> Result<String, String> {
-        let env = home
-            .env_map()
-            .iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        crate::zygote::status(&self.path, env)
+        crate::zygote::status(&self.path, zygote_env(home))
+    }
+
+    /// The executable to hand to a program that runs the reference itself, such as kitty's
+    /// `SPEC_KITTY_REFERENCE`: on Unix a stand-in (named like the reference, under
+    /// `target/reference-zygote/`) that gives each run to the reference zygote with exactly what
+    /// the program gave it, or becomes the reference (exec) whenever the zygote does not take the
+    /// run; the reference itself when [`direct`](Self::direct), elsewhere, or when no zygote can
+    /// start (then with a note on stderr). `home` picks the zygote (its environment).
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let echo = kitty_testkit::ReferenceCli::at("/bin/echo");
+    /// assert_eq!(echo.for_programs(&home), std::path::PathBuf::from("/bin/echo"));
+    /// ```
+    pub fn for_programs(&self, home: &IsolatedHome) -> PathBuf {
+        #[cfg(unix)]
+        if !self.direct && crate::process_env::non_empty_var(crate::zygote::DIRECT_VAR).is_none() {
+            match crate::zygote_shim::stand_in(&self.path, zygote_env(home)) {
+                Ok(path) => return path,
+                Err(crate::zygote::NotServed::NotApplicable) => {}
+                Err(crate::zygote::NotServed::Failed(why)) => {
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!(
+                            "kitty-testkit: no reference zygote for programs, they run the \
+                             reference directly: {why}"
+                        );
+                    }
+                }
+            }
+        }
+        let _ = home;
+        self.path.clone()
+    }
+
+    /// Whether the zygote would run `args` in `dir` under `home`'s environment (`Err` with the
+    /// reason it would run them directly instead), without running anything. Unix only.
+    #[cfg(unix)]
+    pub fn zygote_would_run(
+        &self,
+        home: &IsolatedHome,
+        dir: &Path,
+        args: &[&str],
+    ) -> Result<(), String> {
+        let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        crate::zygote::check(&crate::zygote::Request {
+            program: &self.path,
+            args: &args,
+            env: zygote_env(home),
+            cwd: dir,
+        })
     }
 
     /// `KITTY_REFERENCE_CLI`, else `target/reference-venv/bin/spec-kitty` in the first ancestor
@@ -124,6 +170,14 @@ impl ReferenceCli {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+#[cfg(unix)]
+fn zygote_env(home: &IsolatedHome) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    home.env_map()
+        .iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
 }
 
 /// What the canary could and could not verify about a run of the reference in a home.

@@ -95,6 +95,7 @@ def log(message):
 # ---- import-time recording ----
 
 RECORDING = [False]
+PREBUILT = []  # the click command typer builds from the app, built once while warming up
 READS = []  # (kind, key, frames): kind env|cwd|file, frames innermost first as (file, function)
 
 
@@ -188,11 +189,12 @@ def warm_up():
         import specify_cli.completion  # noqa: F401
 
         specify_cli._assemble_app()
-        # Every run turns the app into a click command; doing it once here (the result is
-        # dropped) fills only typing's caches, so each child's own conversion is faster.
+        # Every run turns the app into a click command first (typer's `get_command`, a pure
+        # function of the assembled app). Built here, under the same recording, it is handed to
+        # each child's first call (see `reset_in_child`); later calls build afresh.
         import typer.main
 
-        typer.main.get_command(specify_cli._APP)
+        PREBUILT.append(typer.main.get_command(specify_cli._APP))
     except BaseException as e:  # noqa: BLE001 - reported, never raised in the server
         problems.append(f"importing the reference failed: {type(e).__name__}: {e}")
     finally:
@@ -361,7 +363,7 @@ def supervise(conn, state):
     if fields[0] == b"status":
         send(conn, "status " + json.dumps(state))
         os._exit(0)
-    if fields[0] != b"run":
+    if fields[0] not in (b"run", b"check"):
         send(conn, f"fallback unknown request {fields[0]!r}")
         os._exit(0)
     if state["problems"]:
@@ -370,6 +372,7 @@ def supervise(conn, state):
         send(conn, "fallback the zygote cannot run the reference faithfully: " + "; ".join(state["problems"])[:2000])
         os._exit(0)
     request = parse_run(fields)
+    request["check_only"] = fields[0] == b"check"
     report_r, report_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -588,10 +591,33 @@ def reset_in_child(request, fds, report_w, conn):
         os.dup2(fd, target)
         if fd > 2:
             os.close(fd)
+    if request["check_only"]:
+        # Only asked whether it would run: it would; nothing runs.
+        os.write(report_w, b"go")
+        os._exit(0)
     sys.argv[:] = argv
     sys.orig_argv[:] = [CFG["interpreter"], *CFG["interpreter_args"], request["script"], *request["args"]]
+    if PREBUILT:
+        _hand_over_prebuilt_command(specify_cli._APP, PREBUILT[0])
     os.write(report_w, b"go")
     os.close(report_w)
+
+
+def _hand_over_prebuilt_command(app, command):
+    """Make typer's next `get_command(app)` (the entry point's, first thing it does) return
+    `command`, built in the server from the same app and never used there; then put typer's own
+    function back, so any later call builds afresh as in a direct run."""
+    import typer.main
+
+    original = typer.main.get_command
+
+    def get_command(typer_instance):
+        typer.main.get_command = original
+        if typer_instance is app:
+            return command
+        return original(typer_instance)
+
+    typer.main.get_command = get_command
 
 
 # ---- main ----
@@ -612,6 +638,7 @@ STATE = {
     "compared": COMPARED,
     "handled": _handled,
     "pid": os.getpid(),
+    "prebuilt_command": bool(PREBUILT),
     "startup": {
         "utf8_mode": sys.flags.utf8_mode,
         "stdout": [sys.stdout.encoding, sys.stdout.errors, sys.stdout.line_buffering],

@@ -88,7 +88,7 @@ pub(crate) struct Request<'a> {
 }
 
 /// Why a request did not go to the zygote.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum NotServed {
     /// Not a case for the zygote (not a Python entry script of the reference, or switched off).
     NotApplicable,
@@ -143,7 +143,7 @@ fn spawn(request: &Request<'_>, display: &str) -> Result<ZygoteRun, NotServed> {
         return Err(NotServed::NotApplicable);
     }
     let server = Server::for_request(request)?;
-    let payload = run_payload(request)?;
+    let payload = run_payload(b"run", request)?;
     let mut last = String::new();
     for attempt in 0..2 {
         let stream = server.connect(attempt > 0).map_err(NotServed::Failed)?;
@@ -157,31 +157,82 @@ fn spawn(request: &Request<'_>, display: &str) -> Result<ZygoteRun, NotServed> {
     Err(NotServed::Failed(last))
 }
 
+/// Whether the zygote would run `request` (`Err` with its reason when it would not), without
+/// running it.
+pub(crate) fn check(request: &Request<'_>) -> Result<(), String> {
+    let server = match Server::for_request(request) {
+        Ok(s) => s,
+        Err(NotServed::NotApplicable) => return Err("not a case for the zygote".into()),
+        Err(NotServed::Failed(why)) => return Err(why),
+    };
+    let payload = match run_payload(b"check", request) {
+        Ok(p) => p,
+        Err(NotServed::NotApplicable) => return Err("not a case for the zygote".into()),
+        Err(NotServed::Failed(why)) => return Err(why),
+    };
+    let stream = server.connect(false)?;
+    match send_run(stream, &payload, "a check") {
+        Ok(run) => {
+            run.wait();
+            Ok(())
+        }
+        Err(Attempt::Dropped(why) | Attempt::Refused(why)) => Err(why),
+    }
+}
+
 /// The server's report: `{"problems": [...], "compared": {name: value}, "handled": [...]}`.
 pub(crate) fn status(program: &Path, env: Vec<(OsString, OsString)>) -> Result<String, String> {
+    match running_server(program, env) {
+        Ok(running) => Ok(running.status),
+        Err(NotServed::NotApplicable) => Err("not a case for the zygote".into()),
+        Err(NotServed::Failed(why)) => Err(why),
+    }
+}
+
+/// A running server for `program` and `env` (started if none answers).
+pub(crate) struct Running {
+    /// Its socket.
+    pub socket: PathBuf,
+    /// The reference's interpreter.
+    pub interpreter: String,
+    /// A directory of this server's own, beside its socket.
+    pub dir: PathBuf,
+    /// Its report (see [`status`]).
+    pub status: String,
+}
+
+/// The server for `program` and `env`, started if none answers, and its report.
+pub(crate) fn running_server(
+    program: &Path,
+    env: Vec<(OsString, OsString)>,
+) -> Result<Running, NotServed> {
     let request = Request {
         program,
         args: &[],
         env,
         cwd: Path::new("/"),
     };
-    let server = match Server::for_request(&request) {
-        Ok(s) => s,
-        Err(NotServed::NotApplicable) => return Err("not a case for the zygote".into()),
-        Err(NotServed::Failed(why)) => return Err(why),
-    };
-    let mut stream = server.connect(false)?;
+    let server = Server::for_request(&request)?;
+    let failed = |e: std::io::Error| NotServed::Failed(e.to_string());
+    let mut stream = server.connect(false).map_err(NotServed::Failed)?;
     let payload = b"status";
     let mut framed = (payload.len() as u32).to_be_bytes().to_vec();
     framed.extend_from_slice(payload);
-    stream.write_all(&framed).map_err(|e| e.to_string())?;
+    stream.write_all(&framed).map_err(failed)?;
     let mut line = String::new();
     BufReader::new(stream)
         .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    line.strip_prefix("status ")
+        .map_err(failed)?;
+    let status = line
+        .strip_prefix("status ")
         .map(|s| s.trim_end().to_string())
-        .ok_or_else(|| format!("unexpected answer {line:?}"))
+        .ok_or_else(|| NotServed::Failed(format!("unexpected answer {line:?}")))?;
+    Ok(Running {
+        socket: server.path("sock"),
+        interpreter: server.interpreter.clone(),
+        dir: server.path("d"),
+        status,
+    })
 }
 
 enum Attempt {
@@ -394,13 +445,13 @@ fn umask() -> String {
         .unwrap_or_default()
 }
 
-/// `run`, script, cwd, umask, argc, args..., envc, NAME=VALUE..., NUL-separated, behind a
-/// big-endian length.
-fn run_payload(request: &Request<'_>) -> Result<Vec<u8>, NotServed> {
+/// `kind` (`run`, or `check`: would it run?), script, cwd, umask, argc, args..., envc,
+/// NAME=VALUE..., NUL-separated, behind a big-endian length.
+fn run_payload(kind: &[u8], request: &Request<'_>) -> Result<Vec<u8>, NotServed> {
     let cwd = std::path::absolute(request.cwd)
         .map_err(|e| NotServed::Failed(format!("no absolute working directory: {e}")))?;
     let mut fields: Vec<Vec<u8>> = vec![
-        b"run".to_vec(),
+        kind.to_vec(),
         request.program.as_os_str().as_bytes().to_vec(),
         cwd.as_os_str().as_bytes().to_vec(),
         umask().into_bytes(),
@@ -594,7 +645,7 @@ mod tests {
             env: vec![("A".into(), "1=2".into())],
             cwd: Path::new("/w"),
         };
-        let framed = run_payload(&request).unwrap();
+        let framed = run_payload(b"run", &request).unwrap();
         let body = &framed[4..];
         assert_eq!(
             u32::from_be_bytes(framed[..4].try_into().unwrap()) as usize,
@@ -608,7 +659,10 @@ mod tests {
             args: &nul,
             ..request
         };
-        assert!(matches!(run_payload(&bad), Err(NotServed::NotApplicable)));
+        assert!(matches!(
+            run_payload(b"run", &bad),
+            Err(NotServed::NotApplicable)
+        ));
     }
 
     #[test]

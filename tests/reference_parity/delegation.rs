@@ -61,7 +61,10 @@ fn a_delegated_command_answers_exactly_as_the_reference_does() {
         .run();
     let through_kitty = home
         .command()
-        .env("SPEC_KITTY_REFERENCE", reference.path().to_str().unwrap())
+        .env(
+            "SPEC_KITTY_REFERENCE",
+            reference.for_programs(&home).to_str().unwrap(),
+        )
         .current_dir(repo.path())
         .args(["mission", "list", "--json"])
         .run();

@@ -137,7 +137,10 @@ fn init_with_an_agent_through_kitty_gives_the_reference_s_files() {
     let ours = home.repo().name("kitty-made").without_config().build();
     let run = home
         .command()
-        .env("SPEC_KITTY_REFERENCE", reference.path().to_str().unwrap())
+        .env(
+            "SPEC_KITTY_REFERENCE",
+            reference.for_programs(&home).to_str().unwrap(),
+        )
         .current_dir(ours.path())
         .args(["init", "--ai", "claude", "--json"])
         .run();

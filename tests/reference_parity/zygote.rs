@@ -1,32 +1,82 @@
-//! The reference zygote computes what a direct run computes: each representative command runs
-//! once through the zygote and once as a direct subprocess, in two identical homes, and the exit
-//! code, both streams and every file written in HOME, `SPEC_KITTY_HOME` and the repository must
-//! be the same, up to ids and timestamps (and the sandbox's own path).
+//! The reference zygote computes what a direct run computes: representative commands run through
+//! the zygote and as direct subprocesses, in homes made alike, and the exit code, both streams and
+//! every file written in HOME, `SPEC_KITTY_HOME` and the repository must be the same, up to ids and
+//! timestamps (and the sandbox's own path).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use kitty_testkit::{IsolatedHome, Launch, ReferenceCli, Repo, RunOutput};
+use kitty_testkit::{IsolatedHome, Launch, ReferenceCli, Repo, RunOutput, RunningKitty};
 
 use crate::harness::reference;
 
-/// One side: a home, a repository, the run, and the files as they were before it.
-struct Ran {
+/// One side of a comparison: a home, its repository, how the reference runs there, and the files
+/// as they were before the current step.
+struct Side {
     home: IsolatedHome,
     repo: Repo,
-    run: RunOutput,
+    reference: ReferenceCli,
     before: Tree,
+    /// The 8-character prefixes of the mission ids made so far (they name directories and
+    /// branches).
+    mission_ids: Vec<String>,
 }
 
 /// `label/relative path` to kind, mode and raw content.
 type Tree = BTreeMap<String, (String, Vec<u8>)>;
 
-/// A home and repository made by `setup`, and its files before the run.
-fn prepare(setup: &dyn Fn(&IsolatedHome) -> Repo) -> (IsolatedHome, Repo, Tree) {
-    let home = IsolatedHome::builder().refusing_server().build();
-    let repo = setup(&home);
-    let before = tree(&home, &repo);
-    (home, repo, before)
+impl Side {
+    fn new(reference: ReferenceCli, setup: &dyn Fn(&IsolatedHome) -> Repo) -> Self {
+        let home = IsolatedHome::builder().refusing_server().build();
+        let repo = setup(&home);
+        let before = tree(&home, &repo);
+        Self {
+            home,
+            repo,
+            reference,
+            before,
+            mission_ids: Vec::new(),
+        }
+    }
+
+    /// This step's run done: remember its mission id, and take the files as they are now.
+    fn next_step(&mut self, run: &RunOutput) {
+        if let Ok(doc) = serde_json::from_str::<serde_json::Value>(run.stdout().trim())
+            && let Some(id) = doc["mission_id"].as_str().filter(|s| s.len() == 26)
+        {
+            self.mission_ids.push(id[..8].to_string());
+        }
+        self.before = tree(&self.home, &self.repo);
+    }
+
+    fn start(&self, args: &[&str]) -> RunningKitty {
+        self.home
+            .reference_command(&self.reference)
+            .current_dir(self.repo.path())
+            .args(args)
+            .spawn()
+    }
+}
+
+/// The reference, for tests of the zygote: they fail at once, saying why, with the zygote off.
+#[track_caller]
+fn reference_with_zygote() -> ReferenceCli {
+    let off = std::env::var_os(kitty_testkit::zygote::DIRECT_VAR).is_some_and(|v| !v.is_empty());
+    assert!(
+        !off,
+        "{} is set: the reference zygote is off, and this test is about it",
+        kitty_testkit::zygote::DIRECT_VAR
+    );
+    reference()
+}
+
+/// A direct side and a zygote side made by `setup`.
+fn sides(setup: &dyn Fn(&IsolatedHome) -> Repo) -> (Side, Side) {
+    let reference = reference_with_zygote();
+    (
+        Side::new(reference.clone().direct(), setup),
+        Side::new(reference, setup),
+    )
 }
 
 /// Every entry in HOME, `SPEC_KITTY_HOME` and the repository (git's object store, logs, index
@@ -46,17 +96,17 @@ fn tree(home: &IsolatedHome, repo: &Repo) -> Tree {
 
 /// What the run wrote: the entries added or changed since `before` (path normalized, content with
 /// the sandbox's path replaced), and the ones it removed.
-fn written(r: &Ran, n: &Normalizer) -> BTreeMap<String, String> {
-    let after = tree(&r.home, &r.repo);
+fn written(side: &Side, n: &Normalizer) -> BTreeMap<String, String> {
+    let after = tree(&side.home, &side.repo);
     let mut out = BTreeMap::new();
     for (path, entry) in &after {
-        if r.before.get(path) != Some(entry) {
+        if side.before.get(path) != Some(entry) {
             let (kind, bytes) = entry;
             let text = String::from_utf8_lossy(bytes).replace(&n.root, "<ROOT>");
             out.insert(n.text(path), format!("{kind} {text}"));
         }
     }
-    for path in r.before.keys().filter(|p| !after.contains_key(*p)) {
+    for path in side.before.keys().filter(|p| !after.contains_key(*p)) {
         out.insert(n.text(path), "removed".to_string());
     }
     out
@@ -69,54 +119,41 @@ fn feature_repo(home: &IsolatedHome) -> Repo {
         .build()
 }
 
-/// Run `args` both ways (at once: the runs are independent) and demand the same outcome, and
-/// that the fast side did use the zygote.
+/// Demand the same outcome from the two runs of one step (the direct side's first), and that the
+/// zygote ran its side; then take both sides' files as the next step's starting point.
 #[track_caller]
-fn same_both_ways(setup: &dyn Fn(&IsolatedHome) -> Repo, args: &[&str]) {
-    let reference = reference();
-    let (d_home, d_repo, d_before) = prepare(setup);
-    let (f_home, f_repo, f_before) = prepare(setup);
-    let start = |home: &IsolatedHome, repo: &Repo, reference: &ReferenceCli| {
-        home.reference_command(reference)
-            .current_dir(repo.path())
-            .args(args)
-            .spawn()
-    };
-    let d_running = start(&d_home, &d_repo, &reference.clone().direct());
-    let f_running = start(&f_home, &f_repo, &reference);
-    let direct = Ran {
-        run: d_running.wait(),
-        home: d_home,
-        repo: d_repo,
-        before: d_before,
-    };
-    let fast = Ran {
-        run: f_running.wait(),
-        home: f_home,
-        repo: f_repo,
-        before: f_before,
-    };
-    assert_eq!(direct.run.launch(), &Launch::Direct);
-    assert_eq!(fast.run.launch(), &Launch::Zygote, "{}", fast.run);
-    let diffs = differences(&direct, &fast);
+fn same_outcome(direct: &mut Side, fast: &mut Side, runs: (RunningKitty, RunningKitty)) -> i32 {
+    let (d, f) = (runs.0.wait(), runs.1.wait());
+    assert_eq!(d.launch(), &Launch::Direct);
+    assert_eq!(f.launch(), &Launch::Zygote, "{f}");
+    let diffs = differences((direct, &d), (fast, &f));
     assert!(
         diffs.is_empty(),
-        "the zygote's run differs from a direct run:\n  {}\n--- direct ---\n{}\n--- zygote ---\n{}",
+        "the zygote's run differs from a direct run:\n  {}\n--- direct ---\n{d}\n--- zygote ---\n{f}",
         diffs.join("\n  "),
-        direct.run,
-        fast.run
     );
+    direct.next_step(&d);
+    fast.next_step(&f);
+    d.code().unwrap_or(-1)
 }
 
-fn differences(a: &Ran, b: &Ran) -> Vec<String> {
-    let (na, nb) = (Normalizer::new(a), Normalizer::new(b));
+/// Run `args` on both sides at once (the runs are independent) and demand the same outcome; the
+/// exit code.
+#[track_caller]
+fn step(direct: &mut Side, fast: &mut Side, args: &[&str]) -> i32 {
+    let runs = (direct.start(args), fast.start(args));
+    same_outcome(direct, fast, runs)
+}
+
+fn differences((a, ra): (&Side, &RunOutput), (b, rb): (&Side, &RunOutput)) -> Vec<String> {
+    let (na, nb) = (Normalizer::new(a, ra), Normalizer::new(b, rb));
     let mut diffs = Vec::new();
-    if a.run.code() != b.run.code() {
-        diffs.push(format!("exit: {:?} vs {:?}", a.run.code(), b.run.code()));
+    if ra.code() != rb.code() {
+        diffs.push(format!("exit: {:?} vs {:?}", ra.code(), rb.code()));
     }
     for (name, x, y) in [
-        ("stdout", a.run.stdout(), b.run.stdout()),
-        ("stderr", a.run.stderr(), b.run.stderr()),
+        ("stdout", ra.stdout(), rb.stdout()),
+        ("stderr", ra.stderr(), rb.stderr()),
     ] {
         let (x, y) = (na.text(x), nb.text(y));
         if x != y {
@@ -199,15 +236,20 @@ struct Normalizer {
 }
 
 impl Normalizer {
-    fn new(r: &Ran) -> Self {
-        let mut subs = Vec::new();
-        if let Ok(doc) = serde_json::from_str::<serde_json::Value>(r.run.stdout().trim())
+    fn new(side: &Side, run: &RunOutput) -> Self {
+        let mut ids = side.mission_ids.clone();
+        if let Ok(doc) = serde_json::from_str::<serde_json::Value>(run.stdout().trim())
             && let Some(id) = doc["mission_id"].as_str().filter(|s| s.len() == 26)
         {
-            subs.push((id[..8].to_string(), "<ULID8>".to_string()));
+            ids.push(id[..8].to_string());
         }
+        let subs = ids
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| (id, format!("<ULID8-{i}>")))
+            .collect();
         Self {
-            root: r.home.path().display().to_string(),
+            root: side.home.path().display().to_string(),
             subs,
         }
     }
@@ -354,59 +396,59 @@ fn the_normalizer_hides_ids_and_timestamps_only() {
     );
 }
 
+/// A create (on a protected branch a `.kitty.env` allows: the child must re-read the operator env
+/// files as a fresh interpreter does), a refused create (the file gone), and a command that reads
+/// HOME (the seeded session, and what the creates wrote), in one home per side.
 #[test]
-fn a_create_is_the_same_through_the_zygote() {
-    // On a protected branch, allowed by the repository's `.kitty.env`: the child must re-read
-    // the operator env files as a fresh interpreter does, or the create is refused.
-    let allowed_on_main = |home: &IsolatedHome| {
+fn a_create_a_refused_create_and_a_command_reading_home_are_the_same_through_the_zygote() {
+    let setup = |home: &IsolatedHome| {
+        home.seed(&kitty_testkit::SessionSeed::with_private_team());
         let repo = home.repo().branch("main").build();
         home.write_repo_kitty_env(&repo, &[("SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS", "1")]);
         repo
     };
-    same_both_ways(
-        &allowed_on_main,
-        &["agent", "mission", "create", "demo-one", "--json"],
-    );
-}
-
-#[test]
-fn a_refused_create_is_the_same_through_the_zygote() {
-    let on_main = |home: &IsolatedHome| home.repo().branch("main").build();
-    same_both_ways(&on_main, &["agent", "mission", "create", "x", "--json"]);
+    let (mut direct, mut fast) = sides(&setup);
+    let create = |slug| ["agent", "mission", "create", slug, "--json"];
+    assert_eq!(step(&mut direct, &mut fast, &create("demo-one")), 0);
+    for side in [&mut direct, &mut fast] {
+        side.home.clear_kitty_env_files();
+        side.before = tree(&side.home, &side.repo);
+    }
+    assert_ne!(step(&mut direct, &mut fast, &create("demo-two")), 0);
+    step(&mut direct, &mut fast, &["auth", "status"]);
 }
 
 #[test]
 fn help_and_an_unknown_command_are_the_same_through_the_zygote() {
-    same_both_ways(&feature_repo, &["--help"]);
-    same_both_ways(&feature_repo, &["no-such-command"]);
+    let (mut help_d, mut help_f) = sides(&feature_repo);
+    let (mut unknown_d, mut unknown_f) = sides(&feature_repo);
+    // All four at once: none of them writes a file.
+    let help = (help_d.start(&["--help"]), help_f.start(&["--help"]));
+    let unknown = (
+        unknown_d.start(&["no-such-command"]),
+        unknown_f.start(&["no-such-command"]),
+    );
+    assert_eq!(same_outcome(&mut help_d, &mut help_f, help), 0);
+    assert_ne!(same_outcome(&mut unknown_d, &mut unknown_f, unknown), 0);
 }
 
 #[test]
-fn a_command_that_reads_home_is_the_same_through_the_zygote() {
-    let seeded = |home: &IsolatedHome| {
-        home.seed(&kitty_testkit::SessionSeed::with_private_team());
-        feature_repo(home)
-    };
-    same_both_ways(&seeded, &["auth", "status"]);
-}
-
-#[test]
-fn a_variable_the_import_read_set_by_an_env_file_sends_the_run_direct_and_says_so() {
+fn a_variable_the_import_read_set_by_an_env_file_keeps_the_run_out_of_the_zygote() {
     let home = IsolatedHome::new();
     let repo = feature_repo(&home);
+    let reference = reference_with_zygote();
+    assert_eq!(
+        reference.zygote_would_run(&home, repo.path(), &["--version"]),
+        Ok(())
+    );
     home.write_repo_kitty_env(&repo, &[("NO_COLOR", "1")]);
-    let run = home
-        .reference_command(&reference())
-        .current_dir(repo.path())
-        .arg("--version")
-        .run();
-    run.assert_success();
-    match run.launch() {
-        Launch::DirectAfterZygote(why) => {
-            assert!(why.starts_with("NO_COLOR (read while importing)"), "{why}")
-        }
-        other => panic!("expected a loud fallback, got {other:?}\n{run}"),
-    }
+    let why = reference
+        .zygote_would_run(&home, repo.path(), &["--version"])
+        .unwrap_err();
+    assert!(
+        why.starts_with("NO_COLOR (read while importing) is '1', the zygote's None"),
+        "{why}"
+    );
 }
 
 /// What an interpreter's start-up decided, as the zygote's status reports it.
@@ -419,11 +461,12 @@ const STARTUP_PROBE: &str = "import json, os, sys\n\
 #[test]
 fn every_variable_the_import_reads_is_handled_or_picks_the_server() {
     let home = IsolatedHome::new();
-    let status = reference()
+    let status = reference_with_zygote()
         .zygote_status(&home)
         .unwrap_or_else(|e| panic!("{e}"));
     let doc: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(doc["problems"], serde_json::json!([]), "{status}");
+    assert_eq!(doc["prebuilt_command"], true, "{status}");
     let compared = doc["compared"].as_object().unwrap();
     let stray: Vec<&String> = compared
         .keys()
@@ -478,7 +521,7 @@ fn every_variable_the_import_reads_is_handled_or_picks_the_server() {
 
 #[test]
 fn a_zygote_that_cannot_import_the_reference_falls_back_loudly() {
-    let reference = reference();
+    let reference = reference_with_zygote();
     let python = reference.path().with_file_name("python3");
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("venv/bin");
@@ -516,7 +559,7 @@ fn a_zygote_that_cannot_import_the_reference_falls_back_loudly() {
 fn a_zygote_run_can_be_killed() {
     let home = IsolatedHome::new();
     let running = home
-        .reference_command(&reference())
+        .reference_command(&reference_with_zygote())
         .args(["--help"])
         .spawn();
     let run = running.kill();
