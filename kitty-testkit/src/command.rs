@@ -277,7 +277,10 @@ impl KittyCommand {
             Err(launch) => launch,
         };
         #[cfg(not(unix))]
-        let launch = Launch::Direct;
+        let launch = {
+            let _no_zygote_here = self.zygote;
+            Launch::Direct
+        };
         let mut child = self.std_command().spawn().unwrap_or_else(|e| {
             panic!(
                 "cannot start {} ({display}): {e}; set SPEC_KITTY_BIN to a spec-kitty executable",

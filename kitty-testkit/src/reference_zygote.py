@@ -528,11 +528,10 @@ def reset_in_child(request, fds, report_w, conn):
     import warnings
 
     conn.close()
-    for fd in (LOG_FD, CAPTURE_FD):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+    try:
+        os.close(LOG_FD)
+    except OSError:
+        pass
     try:
         if request["script"] != SCRIPT:
             fallback(report_w, f"this zygote runs {SCRIPT}, not {request['script']}")
@@ -630,7 +629,6 @@ _problems = warm_up()
 _imported = time.monotonic()
 COMPARED, _handled = classify(_problems)
 del READS[:]
-gc.collect()
 scan_for_marker(_problems, [id(x) for x in (_problems, COMPARED, _handled, READS, CFG, STARTUP_ADDED)])
 log(f"imported in {_imported - _started:.2f}s, checked in {time.monotonic() - _imported:.2f}s")
 STATE = {
@@ -648,6 +646,11 @@ STATE = {
 }
 for _p in _problems:
     log("cannot be faithful: " + _p)
+# From here on anything the server or a supervisor prints goes to the log (a child replaces these
+# descriptors with its request's before it runs anything).
+os.dup2(LOG_FD, 1)
+os.dup2(LOG_FD, 2)
+os.close(CAPTURE_FD)
 _child = serve(STATE)
 
 # ---- in the child only: run the script as the interpreter would ----
