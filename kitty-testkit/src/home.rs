@@ -159,7 +159,7 @@ impl IsolatedHomeBuilder {
     pub fn build(self) -> IsolatedHome {
         let dir = tempfile::Builder::new()
             .prefix("kitty-home-")
-            .tempdir()
+            .tempdir_in(crate::sandbox_root::sandbox_root())
             .expect("create a temporary directory for the isolated home");
         let base = std::fs::canonicalize(dir.path()).unwrap_or_else(|_| dir.path().to_path_buf());
         let layout = Layout::new(&base);

@@ -288,6 +288,7 @@ mod real_home;
 mod reference;
 mod repo;
 mod rogue;
+mod sandbox_root;
 mod secrets;
 mod seed;
 mod snapshot;
@@ -322,6 +323,7 @@ pub use reference::{
 };
 pub use repo::{Repo, RepoBuilder};
 pub use rogue::{Misbehaviour, RogueServer};
+pub use sandbox_root::TMPDIR_VAR;
 pub use seed::{BrokenSeed, SessionSeed, team};
 pub use snapshot::DirSnapshot;
 
