@@ -1,5 +1,7 @@
 //! In-process: drive the sync layer through every failure path with this process's stdout
 //! redirected to a file, and prove nothing reached it. (Its own binary: it redirects fd 1.)
+//! Unix-only: the redirection is rustix's `dup`/`dup2` of file descriptor 1.
+#![cfg(unix)]
 
 use std::io::Read;
 use std::time::Duration;

@@ -487,19 +487,29 @@ pub struct RunOutput {
 
 impl RunOutput {
     /// A run result made from parts, to test assertion logic itself (a "test of the tests") without
-    /// a process. Unix only: the exit code becomes a normal exit status.
+    /// a process. The exit code becomes a normal exit status (on Unix its low 8 bits, as a
+    /// process's would be; on Windows the whole code).
     ///
     /// ```
     /// let run = kitty_testkit::RunOutput::synthetic("spec-kitty paths --json", 0, "note\n{}\n", "");
     /// assert!(run.try_json().is_err());
     /// ```
-    #[cfg(unix)]
     pub fn synthetic(command: &str, code: i32, stdout: &str, stderr: &str) -> Self {
-        use std::os::unix::process::ExitStatusExt;
+        #[cfg(unix)]
+        let status = {
+            use std::os::unix::process::ExitStatusExt;
+            ExitStatus::from_raw((code & 0xff) << 8)
+        };
+        #[cfg(windows)]
+        let status = {
+            use std::os::windows::process::ExitStatusExt;
+            // An exit code is a DWORD; a negative one is its two's complement, as Windows has it.
+            ExitStatus::from_raw(code.cast_unsigned())
+        };
         Self {
             command: command.to_string(),
             program: command.split(' ').next().unwrap_or_default().to_string(),
-            status: ExitStatus::from_raw((code & 0xff) << 8),
+            status,
             launch: Launch::Direct,
             stdout: stdout.to_string(),
             stderr: stderr.to_string(),
@@ -648,8 +658,12 @@ impl fmt::Display for RunOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "command: {}", self.command)?;
         writeln!(f, "program: {}", self.program)?;
-        // "exit status: N" or "signal: N (SIGKILL)".
-        writeln!(f, "{}", self.status)?;
+        // "exit status: N" or "signal: N (SIGKILL)"; the same words on Windows, whose own are
+        // "exit code: N".
+        match self.status.code() {
+            Some(code) => writeln!(f, "exit status: {code}")?,
+            None => writeln!(f, "{}", self.status)?,
+        }
         writeln!(f, "----- stdout -----")?;
         writeln!(f, "{}", self.stdout)?;
         writeln!(f, "----- stderr -----")?;
@@ -663,7 +677,7 @@ impl fmt::Debug for RunOutput {
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::RunOutput;
 
@@ -675,6 +689,8 @@ mod tests {
             RunOutput::synthetic("spec-kitty", 0, "", "").code(),
             Some(0)
         );
+        // A Unix exit status keeps the code's low 8 bits; Windows keeps all 32.
+        #[cfg(unix)]
         assert_eq!(
             RunOutput::synthetic("spec-kitty", 256 + 7, "", "").code(),
             Some(7)

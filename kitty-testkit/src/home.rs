@@ -350,8 +350,15 @@ fn shadow_spec_kitty(dir: &Path, mirror: &Path) -> PathBuf {
     }
     let _ = std::fs::create_dir_all(mirror);
     for e in entries.iter().filter(|e| !stale(e)) {
+        let link = mirror.join(e.file_name());
         #[cfg(unix)]
-        let _ = std::os::unix::fs::symlink(e.path(), mirror.join(e.file_name()));
+        let _ = std::os::unix::fs::symlink(e.path(), &link);
+        // Elsewhere a symbolic link needs a privilege: a hard link (same volume), else a copy,
+        // serves for the files, which are all a PATH lookup finds.
+        #[cfg(not(unix))]
+        if e.path().is_file() && std::fs::hard_link(e.path(), &link).is_err() {
+            let _ = std::fs::copy(e.path(), &link);
+        }
     }
     mirror.to_path_buf()
 }

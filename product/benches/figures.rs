@@ -169,6 +169,8 @@ fn main() {
     }
 
     // --- delegation: a command kitty lacks, through kitty to a reference that exits at once ---
+    // (Unix-only: the stand-in reference is a `/bin/sh` script.)
+    #[cfg(unix)]
     delegation(&home, runs);
 
     // --- mission create, the seed scenario: against the reference and against the floor -------
@@ -383,6 +385,7 @@ fn drain(bin: &SpecKittyBin, small: usize, big: usize) {
 
 /// What delegation adds to the reference's own time: `spec-kitty next` through kitty to a stand-in
 /// reference that exits at once, against running that reference directly. Target: at most 2 ms.
+#[cfg(unix)]
 fn delegation(home: &IsolatedHome, runs: usize) {
     use std::os::unix::fs::PermissionsExt;
     let stub = home.path().join("reference-stub/spec-kitty");

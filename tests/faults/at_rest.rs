@@ -1,14 +1,16 @@
 //! Issue 27, the queue safe at rest: private files from the first byte, no event only in a
 //! `-wal` SQLite may discard, a foreign database left byte-identical, a broken root named.
 
-use std::os::unix::fs::PermissionsExt;
+#[cfg(unix)]
 use std::path::Path;
 
-use kitty_testkit::{DirSnapshot, FakeSaas, SessionSeed};
+use kitty_testkit::{DirSnapshot, SessionSeed};
 
 /// Every file under `root` that another user could read or write, and every directory that is
 /// not 0700, as `path mode` lines.
+#[cfg(unix)]
 fn wider_than_private(root: &Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
     let mut wide = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -29,9 +31,11 @@ fn wider_than_private(root: &Path) -> Vec<String> {
     wide
 }
 
+// Unix-only: file modes.
+#[cfg(unix)]
 #[test]
 fn every_file_under_the_root_is_private_after_every_command_wal_and_shm_included() {
-    let saas = FakeSaas::start();
+    let saas = kitty_testkit::FakeSaas::start();
     let home = crate::builder().fake_saas(&saas).sync(true).build();
     home.seed(&SessionSeed::with_private_team());
     let repo = home.repo().build();
@@ -98,7 +102,12 @@ fn a_foreign_events_table_is_refused_in_words_and_left_byte_identical() {
     let home = crate::builder().build();
     let db = home.runtime_root().outbox_db();
     std::fs::create_dir_all(db.parent().unwrap()).unwrap();
-    std::fs::set_permissions(db.parent().unwrap(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(db.parent().unwrap(), std::fs::Permissions::from_mode(0o700))
+            .unwrap();
+    }
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(

@@ -160,6 +160,8 @@ fn a_huge_service_url_is_shortened_in_messages() {
     );
 }
 
+// Unix-only: a symbolic link (to itself).
+#[cfg(unix)]
 #[test]
 fn a_session_path_that_cannot_be_read_for_another_reason_is_not_called_a_directory() {
     let home = crate::builder().build();

@@ -1,8 +1,12 @@
 //! Findings 3, 4 and 7: a failing command changes nothing; unusable values are errors, never a
 //! fallback; a session write's debris never survives.
 
-use kitty_testkit::{DirSnapshot, FakeSaas, SessionSeed};
+#[cfg(unix)]
+use kitty_testkit::DirSnapshot;
+use kitty_testkit::{FakeSaas, SessionSeed};
 
+// Unix-only: a symbolic link, and file modes.
+#[cfg(unix)]
 #[test]
 fn an_auth_dir_symlinked_outside_the_root_is_refused_and_its_target_untouched() {
     use std::os::unix::fs::PermissionsExt;
@@ -75,6 +79,8 @@ fn a_foreign_sqlite_file_at_the_outbox_path_is_refused_unchanged() {
     assert_eq!(std::fs::read(&db).unwrap(), b"not a database, just text");
 }
 
+// Unix-only: file modes.
+#[cfg(unix)]
 #[test]
 fn a_read_only_outbox_is_refused_and_nothing_is_chmod_ed() {
     use std::os::unix::fs::PermissionsExt;
@@ -97,6 +103,8 @@ fn a_read_only_outbox_is_refused_and_nothing_is_chmod_ed() {
     assert_eq!(mode, 0o400);
 }
 
+// Unix-only: an OS string made from raw bytes.
+#[cfg(unix)]
 #[test]
 fn a_registered_variable_that_is_not_utf8_is_an_error_not_a_fallback() {
     use std::os::unix::ffi::OsStringExt;
@@ -129,6 +137,8 @@ fn a_registered_variable_that_is_not_utf8_is_an_error_not_a_fallback() {
         .assert_success();
 }
 
+// Unix-only: a path made from raw bytes.
+#[cfg(unix)]
 #[test]
 fn a_repository_path_that_is_not_utf8_says_so_and_creates_nothing() {
     use std::os::unix::ffi::OsStrExt;

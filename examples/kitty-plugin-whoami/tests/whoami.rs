@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use kitty_testkit::{BrokenSeed, IsolatedHome, RunOutput, SessionSeed};
+use kitty_testkit::{IsolatedHome, RunOutput, SessionSeed};
 
 /// This package's `spec-kitty-whoami`, found at run time (a nextest archive run elsewhere too).
 fn plugin() -> PathBuf {
@@ -58,10 +58,12 @@ fn private_team_is_reported() {
         .assert_eq("/private_team/id", "team-private");
 }
 
+// The breakage is a file mode (world-readable), which only Unix has.
+#[cfg(unix)]
 #[test]
 fn a_broken_store_is_a_json_error_with_the_fix() {
     let home = home();
-    home.seed_broken(BrokenSeed::WorldReadable);
+    home.seed_broken(kitty_testkit::BrokenSeed::WorldReadable);
     let run = whoami(&home);
     run.assert_code(1);
     let doc = run.json();

@@ -199,24 +199,32 @@ mod tests {
 
     #[test]
     fn only_executable_files_are_plugins() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let file = |name: &str, mode: u32| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, b"#!/bin/sh\n").unwrap();
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-            path
-        };
-        assert!(is_executable(&file("a", 0o755)));
-        assert!(
-            is_executable(&file("b", 0o100)),
-            "owner-executable is enough"
-        );
-        assert!(!is_executable(&file("c", 0o644)));
-        assert!(!is_executable(&file("d", 0o000)));
+        // The executable bit is Unix-only: elsewhere every file on PATH counts.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let file = |name: &str, mode: u32| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, b"#!/bin/sh\n").unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+                path
+            };
+            assert!(is_executable(&file("a", 0o755)));
+            assert!(
+                is_executable(&file("b", 0o100)),
+                "owner-executable is enough"
+            );
+            assert!(!is_executable(&file("c", 0o644)));
+            assert!(!is_executable(&file("d", 0o000)));
+        }
         let sub = dir.path().join("dir");
         std::fs::create_dir(&sub).unwrap();
-        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
         assert!(!is_executable(&sub), "a directory is not a plugin");
         assert!(!is_executable(&dir.path().join("missing")));
     }

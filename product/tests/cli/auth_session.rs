@@ -70,7 +70,11 @@ fn status_with_expired_refresh_is_not_authenticated() {
 
 #[test]
 fn status_with_an_unreadable_store_fails_with_the_fix_and_changes_nothing() {
-    for broken in BrokenSeed::ALL {
+    // A file others can read is a Unix mode: elsewhere the store has no such refusal.
+    let breakages = BrokenSeed::ALL
+        .into_iter()
+        .filter(|b| cfg!(unix) || *b != BrokenSeed::WorldReadable);
+    for broken in breakages {
         let home = crate::builder().build();
         home.seed_broken(broken);
         let before = DirSnapshot::of(home.path());

@@ -1,12 +1,15 @@
 //! Delegation: a command kitty does not implement runs the reference CLI with the same
 //! arguments, stdio, directory and environment, and its exit status; never kitty itself.
 
-use std::os::unix::fs::PermissionsExt;
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
 
+#[cfg(unix)]
 use kitty_testkit::IsolatedHome;
 
-/// A stand-in reference: says what it was given, on stdout and stderr, and exits 7.
+/// A stand-in reference: says what it was given, on stdout and stderr, and exits 7. A `/bin/sh`
+/// script run by its `#!` line, so the tests that use it are Unix-only.
+#[cfg(unix)]
 const STUB: &str = "#!/bin/sh
 printf 'argv:'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'
 printf 'cwd: %s\\n' \"$(pwd)\"
@@ -17,7 +20,9 @@ exit 7
 ";
 
 /// `spec-kitty` files in `dir` (made): the stub reference.
+#[cfg(unix)]
 fn stub_in(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("spec-kitty");
     std::fs::write(&path, STUB).unwrap();
@@ -25,10 +30,13 @@ fn stub_in(dir: &Path) -> PathBuf {
     path
 }
 
+#[cfg(unix)]
 fn with_reference(home: &IsolatedHome) -> PathBuf {
     stub_in(&home.path().join("reference-bin"))
 }
 
+// Unix-only: the stub reference is a shell script.
+#[cfg(unix)]
 #[test]
 fn a_command_kitty_lacks_runs_the_reference_with_everything_as_given() {
     let home = crate::builder().build();
@@ -62,6 +70,8 @@ fn a_command_kitty_lacks_runs_the_reference_with_everything_as_given() {
     assert!(run.stderr().ends_with("reference stderr\n"), "{run}");
 }
 
+// Unix-only: the stub reference is a shell script.
+#[cfg(unix)]
 #[test]
 fn a_native_command_in_a_form_kitty_lacks_is_delegated_whole() {
     let home = crate::builder().build();
@@ -140,6 +150,8 @@ fn without_a_reference_a_command_kitty_lacks_says_how_to_get_one_in_strict_json(
     assert!(!usage.stderr().contains("reference"), "{usage}");
 }
 
+// Unix-only: a symbolic link, and the stub reference is a shell script.
+#[cfg(unix)]
 #[test]
 fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
     let home = crate::builder().build();
@@ -196,6 +208,8 @@ fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
     );
 }
 
+// Unix-only: pip's Unix layout: a `#!` script naming its venv's interpreter.
+#[cfg(unix)]
 #[test]
 fn paths_and_env_say_which_reference_is_used_and_its_version() {
     let home = crate::builder().build();

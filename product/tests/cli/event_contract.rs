@@ -1,7 +1,12 @@
 //! Every envelope kitty sends conforms to the published event contract (`spec-kitty-events`,
 //! checked with its own validator), carries the project's identity, and a corrupted copy fails.
+//! The validator runs on the Python of the reference's venv, which the testkit looks for in the
+//! venv's `bin/` and `scripts/install-reference` (a POSIX shell script) makes: the contract
+//! checks are Unix-only.
 
-use kitty_testkit::{EventContract, FakeSaas, IsolatedHome, Repo, SessionSeed, expect_panic};
+#[cfg(unix)]
+use kitty_testkit::{EventContract, expect_panic};
+use kitty_testkit::{FakeSaas, IsolatedHome, Repo, SessionSeed};
 use serde_json::Value;
 
 fn delivered_mission_created() -> (IsolatedHome, Repo, FakeSaas, Value) {
@@ -31,7 +36,11 @@ fn delivered_mission_created() -> (IsolatedHome, Repo, FakeSaas, Value) {
 #[test]
 fn mission_created_conforms_and_carries_the_project_identity() {
     let (_home, repo, saas, event) = delivered_mission_created();
+    // Unix-only: the validator (see the module docs).
+    #[cfg(unix)]
     saas.assert_received_events_conform(&EventContract::require());
+    #[cfg(not(unix))]
+    drop(saas);
     let config = std::fs::read_to_string(repo.path().join(".kittify/config.yaml")).unwrap();
     let project: serde_yaml_ng::Value = serde_yaml_ng::from_str(&config).unwrap();
     for key in ["node_id", "build_id", "uuid"] {
@@ -69,11 +78,14 @@ fn an_event_left_queued_by_a_final_sync_that_is_off_conforms_too() {
         .assert_success();
     let queued = home.queued_events();
     assert_eq!(queued.len(), 1);
+    #[cfg(unix)]
     EventContract::require().assert_conforms(&queued);
 }
 
 /// The check can fail: each corruption of one field of a real envelope is caught, and the
 /// uncorrupted envelope passes in the same run.
+// Unix-only: the validator (see the module docs).
+#[cfg(unix)]
 #[test]
 fn corrupting_one_field_fails_the_contract() {
     let (_home, _repo, mut saas, event) = delivered_mission_created();

@@ -363,9 +363,9 @@ fn init_keeps_a_user_s_gitignore_and_attributes_and_adds_only_what_is_missing() 
         "*.png binary\nkitty-specs/**/status.events.jsonl merge=spec-kitty-event-log\n"
     ));
     // A symlinked .gitignore is refused, not written through.
-    let other = home.repo().name("linked").without_config().build();
     #[cfg(unix)]
     {
+        let other = home.repo().name("linked").without_config().build();
         std::os::unix::fs::symlink("/dev/null", other.path().join(".gitignore")).unwrap();
         let run = home
             .command()

@@ -1,8 +1,11 @@
 //! External subcommands: `spec-kitty <name>` runs `spec-kitty-<name>` from PATH.
 
+#[cfg(unix)]
 use kitty_testkit::IsolatedHome;
 
-/// A home with `spec-kitty-<name>` scripts in its bin dir (the front of PATH).
+/// A home with `spec-kitty-<name>` scripts in its bin dir (the front of PATH). `/bin/sh` scripts
+/// run by their `#!` line with the executable bit, so the tests that use it are Unix-only.
+#[cfg(unix)]
 fn home_with_plugins(plugins: &[(&str, &str)]) -> IsolatedHome {
     use std::os::unix::fs::PermissionsExt;
     let home = crate::builder().build();
@@ -14,6 +17,8 @@ fn home_with_plugins(plugins: &[(&str, &str)]) -> IsolatedHome {
     home
 }
 
+// Unix-only: shell-script plugins.
+#[cfg(unix)]
 #[test]
 fn a_plugin_gets_its_arguments_unchanged_and_its_exit_status_is_ours() {
     let home = home_with_plugins(&[(
@@ -33,12 +38,16 @@ fn a_plugin_gets_its_arguments_unchanged_and_its_exit_status_is_ours() {
     assert_eq!(lines[3], home.home_dir().to_str().unwrap());
 }
 
+// Unix-only: a signal, and a shell-script plugin.
+#[cfg(unix)]
 #[test]
 fn a_plugin_killed_by_a_signal_exits_128_plus_n() {
     let home = home_with_plugins(&[("die", "kill -TERM $$")]);
     home.command().arg("die").run().assert_code(128 + 15);
 }
 
+// Unix-only: shell-script plugins.
+#[cfg(unix)]
 #[test]
 fn an_unknown_command_is_plugin_not_found_with_close_matches() {
     let home = home_with_plugins(&[
@@ -60,6 +69,8 @@ fn an_unknown_command_is_plugin_not_found_with_close_matches() {
     home.command().arg("usage").run().assert_code(2);
 }
 
+// Unix-only: shell-script plugins.
+#[cfg(unix)]
 #[test]
 fn global_flags_before_a_plugin_reach_it_as_variables() {
     let home = home_with_plugins(&[(
@@ -73,6 +84,8 @@ fn global_flags_before_a_plugin_reach_it_as_variables() {
     run.json().assert_eq("/json", "").assert_eq("/quiet", "");
 }
 
+// Unix-only: shell-script plugins, and the executable bit decides what is one.
+#[cfg(unix)]
 #[test]
 fn plugins_lists_what_is_on_path() {
     let home = home_with_plugins(&[("alpha", "exit 0"), ("beta", "exit 0"), ("", "exit 0")]);
@@ -103,24 +116,28 @@ fn plugins_lists_what_is_on_path() {
 #[test]
 fn a_host_of_another_version_fails_the_skew_check() {
     crate::builder().build().assert_host_matches_testkit();
-    let dir = tempfile::tempdir().unwrap();
-    let fake = dir.path().join("spec-kitty");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\necho '{\"result\": \"success\", \"version\": \"9.9.0\"}'\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let home = crate::builder()
-        .binary(kitty_testkit::SpecKittyBin::at(&fake))
-        .build();
-    let text = kitty_testkit::expect_panic(|| home.assert_host_matches_testkit());
-    assert!(
-        text.starts_with(&format!(
-            "assertion `left == right` failed: version skew: the host {} is spec-kitty 9.9.0",
-            fake.display()
-        )),
-        "{text}"
-    );
+    // The other host is a `/bin/sh` script: Unix-only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("spec-kitty");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho '{\"result\": \"success\", \"version\": \"9.9.0\"}'\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let home = crate::builder()
+            .binary(kitty_testkit::SpecKittyBin::at(&fake))
+            .build();
+        let text = kitty_testkit::expect_panic(|| home.assert_host_matches_testkit());
+        assert!(
+            text.starts_with(&format!(
+                "assertion `left == right` failed: version skew: the host {} is spec-kitty 9.9.0",
+                fake.display()
+            )),
+            "{text}"
+        );
+    }
 }

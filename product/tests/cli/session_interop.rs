@@ -2,11 +2,15 @@
 //! with the same expiry, session id and generation; `session.hot-path.json` stays in step, is
 //! used by `auth status` without deriving the key, and goes away on logout.
 
-use kitty_testkit::{
-    DevicePoll, FakeSaas, IsolatedHome, MeAnswer, ReferenceCli, SessionSeed, team,
-};
+use kitty_testkit::{DevicePoll, FakeSaas, IsolatedHome, SessionSeed};
+#[cfg(unix)]
+use kitty_testkit::{MeAnswer, ReferenceCli, team};
 use serde_json::{Value, json};
 
+/// What the reference reads from the home's store. The testkit looks for the reference CLI in
+/// its venv's `bin/`, which `scripts/install-reference` (a POSIX shell script) makes: the tests
+/// that ask it are Unix-only.
+#[cfg(unix)]
 fn reference_view(home: &IsolatedHome) -> Value {
     ReferenceCli::require().read_session(&home.runtime_root().auth_dir(), None)
 }
@@ -19,6 +23,8 @@ fn status(home: &IsolatedHome, extra_env: &[(&str, &str)]) -> kitty_testkit::Run
     cmd.args(["auth", "status", "--json"]).run()
 }
 
+// Unix-only: asks the reference CLI (see `reference_view`).
+#[cfg(unix)]
 #[test]
 fn login_with_an_absolute_refresh_expiry_is_read_by_the_reference() {
     let saas = FakeSaas::start();
@@ -70,6 +76,8 @@ fn a_token_answer_without_a_session_id_is_refused() {
     assert!(home.read_session().is_none(), "nothing half-written");
 }
 
+// Unix-only: asks the reference CLI (see `reference_view`).
+#[cfg(unix)]
 #[test]
 fn refresh_and_rehydrate_keep_the_reference_reading_the_same_session() {
     let saas = FakeSaas::start();
@@ -111,6 +119,8 @@ fn refresh_and_rehydrate_keep_the_reference_reading_the_same_session() {
     );
 }
 
+// Unix-only: asks the reference CLI (see `reference_view`).
+#[cfg(unix)]
 #[test]
 fn a_refresh_without_a_generation_clears_it_and_keeps_the_old_expiry() {
     let saas = FakeSaas::start();
@@ -198,6 +208,8 @@ fn logout_removes_every_file_of_the_store() {
 
 /// Windows keys the store with the real host name and uid 0 (no `os.getuid`); the reference,
 /// run as if on Windows with the same host name, reads what kitty writes with that identity.
+// Unix-only: asks the reference CLI (see `reference_view`).
+#[cfg(unix)]
 #[test]
 fn the_windows_identity_matches_the_reference() {
     use spec_kitty::auth::store::SessionStore;

@@ -1,6 +1,7 @@
 //! For people at a terminal: shell completions, and the progress line of `sync now`, which only a
 //! terminal gets.
 
+#[cfg(unix)]
 use kitty_testkit::{FakeSaas, SessionSeed};
 
 /// The subcommand names `--help` lists (read from the help text, not from the code that makes
@@ -44,23 +45,27 @@ fn the_bash_completion_names_every_subcommand_and_loads_in_bash() {
             "the completion lacks `{name}`"
         );
     }
-    // It is valid bash that registers a completion for spec-kitty.
-    let file = home.path().join("spec-kitty.bash");
-    std::fs::write(&file, &script).unwrap();
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "source '{}' && complete -p spec-kitty",
-            file.display()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("spec-kitty"));
+    // It is valid bash that registers a completion for spec-kitty (Unix-only: Windows has no
+    // bash it is sure to find; `bash` there may be WSL's launcher).
+    #[cfg(unix)]
+    {
+        let file = home.path().join("spec-kitty.bash");
+        std::fs::write(&file, &script).unwrap();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source '{}' && complete -p spec-kitty",
+                file.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("spec-kitty"));
+    }
     for shell in ["zsh", "fish", "powershell", "elvish"] {
         let run = home.command().args(["completions", shell]).run();
         run.assert_success();
@@ -70,6 +75,7 @@ fn the_bash_completion_names_every_subcommand_and_loads_in_bash() {
     run.json().assert_eq("/shell", "bash");
 }
 
+#[cfg(unix)]
 fn queued_home(saas: &FakeSaas) -> kitty_testkit::IsolatedHome {
     let home = crate::builder()
         .env("SPEC_KITTY_LOG", "warn")
@@ -81,6 +87,8 @@ fn queued_home(saas: &FakeSaas) -> kitty_testkit::IsolatedHome {
     home
 }
 
+// Unix-only: stderr on a pseudo-terminal.
+#[cfg(unix)]
 #[test]
 fn sync_now_shows_progress_only_on_a_terminal_and_never_when_quiet() {
     let saas = FakeSaas::start();
@@ -113,6 +121,8 @@ fn sync_now_shows_progress_only_on_a_terminal_and_never_when_quiet() {
 
 /// Colour is for a person at a terminal: an error reaches a terminal stderr unpainted while
 /// stdout is captured (both must be terminals).
+// Unix-only: stderr on a pseudo-terminal.
+#[cfg(unix)]
 #[test]
 fn errors_are_not_painted_unless_stdout_is_a_terminal_too() {
     let home = crate::builder().build();

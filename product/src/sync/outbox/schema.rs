@@ -363,12 +363,15 @@ mod tests {
 
     #[test]
     fn a_database_file_is_made_private_once_and_a_missing_directory_is_an_error() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("outbox.sqlite3");
         create_private(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
         // Made meanwhile by another process: taken as it is.
         std::fs::write(&path, b"x").unwrap();
         create_private(&path).unwrap();
@@ -376,21 +379,24 @@ mod tests {
         let e = create_private(&dir.path().join("gone/outbox.sqlite3")).unwrap_err();
         assert!(matches!(e, OutboxError::Dir { .. }), "{e}");
     }
-    use crate::sync::outbox::fixtures::{draft, fresh, pragma};
+    use crate::sync::outbox::fixtures::{fresh, pragma};
 
     #[test]
     fn a_new_outbox_is_private_stamped_and_at_the_current_schema() {
-        use std::os::unix::fs::PermissionsExt;
         let (_dir, path, outbox) = fresh();
         drop(outbox);
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let dir_mode = std::fs::metadata(path.parent().unwrap())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(dir_mode, 0o700);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            let dir_mode = std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(dir_mode, 0o700);
+        }
         assert_eq!(
             pragma(&path, "PRAGMA application_id"),
             i64::from(APPLICATION_ID)
@@ -421,6 +427,8 @@ mod tests {
         assert!(matches!(e, OutboxError::Busy { .. }), "{e}");
     }
 
+    // File modes are Unix-only.
+    #[cfg(unix)]
     #[test]
     fn an_existing_file_keeps_its_mode() {
         use std::os::unix::fs::PermissionsExt;
@@ -508,11 +516,15 @@ mod tests {
         assert!(e.contains("not an SQLite database"), "{e}");
     }
 
+    // File modes are Unix-only.
+    #[cfg(unix)]
     #[test]
     fn a_read_only_wal_is_refused_by_name() {
         use std::os::unix::fs::PermissionsExt;
         let (_dir, path, mut outbox) = fresh();
-        outbox.append(draft("one")).unwrap();
+        outbox
+            .append(crate::sync::outbox::fixtures::draft("one"))
+            .unwrap();
         let wal = path.with_file_name("outbox.sqlite-wal");
         assert!(wal.exists());
         std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o444)).unwrap();
