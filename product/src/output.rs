@@ -68,6 +68,9 @@ impl Diagnostic {
 pub struct Report {
     fields: Map<String, Value>,
     human: String,
+    /// A document printed exactly as given (no `result`, no `spec_kitty_version`): the
+    /// reference's own shape where it is not an object of ours (`mission list --json` is an array).
+    exact: Option<Value>,
 }
 
 impl Report {
@@ -84,6 +87,16 @@ impl Report {
         Self {
             fields: map,
             human: human.into(),
+            exact: None,
+        }
+    }
+
+    /// A success whose JSON document is `document`, printed as it is.
+    pub fn exact(document: Value, human: impl Into<String>) -> Self {
+        Self {
+            fields: Map::new(),
+            human: human.into(),
+            exact: Some(document),
         }
     }
 }
@@ -151,6 +164,24 @@ impl Output {
     /// document followed by a newline.
     pub fn finish(&self, outcome: Result<Report, Failure>, diagnostics: &[Diagnostic]) -> ExitCode {
         let (mut doc, human, code, is_err) = match outcome {
+            Ok(Report {
+                exact: Some(document),
+                human,
+                ..
+            }) => {
+                if self.json {
+                    let text = serde_json::to_string(&document)
+                        .unwrap_or_else(|_| r#"{"result":"error","error_code":"internal"}"#.into());
+                    if let Err(e) = write_stdout(&format!("{text}\n")) {
+                        return stdout_failed(&e, 0);
+                    }
+                } else if !human.is_empty()
+                    && let Err(e) = write_stdout(&format!("{human}\n"))
+                {
+                    return stdout_failed(&e, 0);
+                }
+                return ExitCode::SUCCESS;
+            }
             Ok(report) => (report.fields, report.human, 0u8, false),
             Err(err) => {
                 let mut map = Map::new();

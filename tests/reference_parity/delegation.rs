@@ -57,7 +57,7 @@ fn a_delegated_command_answers_exactly_as_the_reference_does() {
     let direct = home
         .reference_command(&reference)
         .current_dir(repo.path())
-        .args(["mission", "list", "--json"])
+        .args(["mission-type", "list", "--json"])
         .run();
     let through_kitty = home
         .command()
@@ -66,7 +66,7 @@ fn a_delegated_command_answers_exactly_as_the_reference_does() {
             reference.for_programs(&home).to_str().unwrap(),
         )
         .current_dir(repo.path())
-        .args(["mission", "list", "--json"])
+        .args(["mission-type", "list", "--json"])
         .run();
     assert_eq!(
         through_kitty.code(),

@@ -54,6 +54,20 @@ pub enum CommandError {
     /// No built-in command and no plugin of that name.
     #[error("{0}")]
     PluginNotFound(String),
+    /// A planning command failed.
+    #[error(transparent)]
+    Planning(#[from] crate::mission::planning::PlanningError),
+    /// The input is one only the reference handles (and it is run instead, when there is one).
+    #[error(
+        "{why}, which only the reference CLI handles, and none was found ({missing}): install it (`{}`)",
+        super::delegate::INSTALL_LINE
+    )]
+    NeedsReference {
+        /// What kitty leaves to the reference.
+        why: String,
+        /// Why no reference was found (filled in when the delegation fails).
+        missing: String,
+    },
     /// A command failed with its own code.
     #[error("{message}")]
     Coded {
@@ -102,6 +116,8 @@ impl CommandError {
             Self::Outbox(_) => "outbox_unavailable",
             Self::EnvFile(_) => "env_file_unreadable",
             Self::PluginNotFound(_) => "plugin_not_found",
+            Self::Planning(e) => e.code(),
+            Self::NeedsReference { .. } => "reference_not_found",
             Self::Coded { code, .. } => code,
         }
     }
@@ -110,6 +126,7 @@ impl CommandError {
     pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
         match self {
             Self::Mission(e) => e.details(),
+            Self::Planning(e) => e.details(),
             Self::Sync(crate::sync::error::SyncError::EventsRejected(events)) => {
                 let mut m = serde_json::Map::new();
                 m.insert("rejected_events".into(), serde_json::json!(events));
@@ -129,6 +146,7 @@ impl CommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::PluginNotFound(_) => 127,
+            Self::Planning(e) => e.exit_code(),
             _ => 1,
         }
     }

@@ -6,6 +6,7 @@ pub mod delegate;
 pub mod error;
 pub mod mission;
 pub mod paths;
+pub mod planning;
 pub mod plugins;
 pub mod reference_commands;
 pub mod sync;
@@ -83,6 +84,11 @@ enum Command {
     /// Commands for AI agents.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Mission types.
+    #[command(subcommand)]
+    Mission(TopMissionCommand),
+    /// Commit a mission's planning files on its target branch.
+    SpecCommit(SpecCommitArgs),
     /// Send queued events to the hosted service, or inspect the queue.
     #[command(subcommand)]
     Sync(SyncCommand),
@@ -103,6 +109,51 @@ enum AgentCommand {
     /// Missions.
     #[command(subcommand)]
     Mission(MissionCommand),
+    /// Where an action runs.
+    #[command(subcommand)]
+    Context(ContextCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TopMissionCommand {
+    /// The mission types, activated ones first (`--json`: the rows as an array).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum ContextCommand {
+    /// The mission an action runs on, its directory and the commands that follow.
+    Resolve {
+        /// The action (specify, plan, analyze, tasks, tasks_outline, tasks_packages,
+        /// tasks_finalize, implement, review, accept, status).
+        #[arg(long)]
+        action: String,
+        /// The mission (directory name, mission_id or its first 8 characters).
+        #[arg(long)]
+        mission: Option<String>,
+        /// The work package (implement, review).
+        #[arg(long)]
+        wp_id: Option<String>,
+        /// The agent.
+        #[arg(long)]
+        agent: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct SpecCommitArgs {
+    /// The files (relative paths are from the repository root).
+    #[arg(required = true)]
+    files: Vec<std::path::PathBuf>,
+    /// The commit message.
+    #[arg(long, short = 'm')]
+    message: String,
+    /// The mission (default: the directory after kitty-specs/ in the first file).
+    #[arg(long)]
+    mission: Option<String>,
+    /// Accepted for compatibility (a coordination branch's fast-forward target).
+    #[arg(long)]
+    target_branch: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +162,33 @@ enum MissionCommand {
     Create(Box<CreateArgs>),
     /// List the missions of this repository.
     List,
+    /// The branch contract for the specify and plan prompts, with the primary branch.
+    BranchContext {
+        /// The branch the mission will target (default: the current branch).
+        #[arg(long)]
+        target_branch: Option<String>,
+    },
+    /// Which planning files of a mission exist.
+    CheckPrerequisites {
+        /// The mission.
+        #[arg(long)]
+        mission: Option<String>,
+        /// Only the paths, at the top level of the document.
+        #[arg(long)]
+        paths_only: bool,
+        /// tasks.md is required.
+        #[arg(long)]
+        include_tasks: bool,
+        /// Old name of --include-tasks.
+        #[arg(long, hide = true)]
+        require_tasks: bool,
+    },
+    /// Scaffold plan.md, or commit it once the spec and the plan have real content.
+    SetupPlan {
+        /// The mission (default: the only one).
+        #[arg(long)]
+        mission: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -437,6 +515,41 @@ pub fn run(
             mission::create(&ctx, &args.request())
         }
         Command::Agent(AgentCommand::Mission(MissionCommand::List)) => mission::list(&ctx),
+        Command::Agent(AgentCommand::Mission(MissionCommand::BranchContext { target_branch })) => {
+            planning::branch_context(&ctx, target_branch.as_deref())
+        }
+        Command::Agent(AgentCommand::Mission(MissionCommand::CheckPrerequisites {
+            mission,
+            paths_only,
+            include_tasks,
+            require_tasks,
+        })) => planning::check_prerequisites(
+            &ctx,
+            &crate::mission::planning::prerequisites::Request {
+                mission: mission.clone(),
+                paths_only: *paths_only,
+                include_tasks: *include_tasks || *require_tasks,
+                json: cli.json,
+            },
+        ),
+        Command::Agent(AgentCommand::Mission(MissionCommand::SetupPlan { mission })) => {
+            planning::setup_plan(&ctx, mission.as_deref())
+        }
+        Command::Agent(AgentCommand::Context(ContextCommand::Resolve {
+            action,
+            mission,
+            wp_id: _,
+            agent: _,
+        })) => planning::context_resolve(&ctx, action, mission.as_deref()),
+        Command::Mission(TopMissionCommand::List) => planning::mission_list(&ctx),
+        Command::SpecCommit(a) => planning::spec_commit(
+            &ctx,
+            &crate::mission::planning::spec_commit::Request {
+                mission: a.mission.clone(),
+                message: a.message.clone(),
+                files: a.files.clone(),
+            },
+        ),
         Command::Sync(SyncCommand::Now {
             retry_rejected,
             discard_quarantined,
@@ -466,6 +579,23 @@ pub fn run(
                 ),
             };
         }
+    };
+    // Input only the reference handles: hand the whole command line to it.
+    let outcome = match outcome {
+        Err(error::CommandError::NeedsReference { why, .. }) => {
+            let me = std::env::current_exe().ok();
+            match delegate::find(&ctx.env, me.as_deref()) {
+                Ok(reference) => match delegate::run(&reference, &args) {
+                    Ok(code) => return code,
+                    Err(missing) => Err(error::CommandError::NeedsReference { why, missing }),
+                },
+                Err(no) => Err(error::CommandError::NeedsReference {
+                    why,
+                    missing: no.to_string(),
+                }),
+            }
+        }
+        other => other,
     };
     tracing::debug!("command done; final sync next");
     // At most one diagnostic per process: the final sync's.

@@ -14,6 +14,7 @@ pub mod git;
 pub mod init;
 pub mod list;
 pub mod meta;
+pub mod planning;
 pub mod project_config;
 pub mod protection;
 pub mod recover;

@@ -64,7 +64,7 @@ pub fn spec_md(friendly_name: &str, dir: &str, created: &str) -> String {
          - Mission: `{dir}`\n- Created: {created}\n- Status: draft\n\n\
          ## Problem\n\nWhat hurts today, and for whom.\n\n\
          ## Users and scenarios\n\nWho uses this and how; the most important journey first.\n\n\
-         ## Requirements\n\n- FR-001: ...\n\n\
+         ## Requirements\n\n- FR-001: [NEEDS CLARIFICATION: what the system must do]\n\n\
          ## Success criteria\n\nHow we will know it works (measurable).\n\n\
          ## Out of scope\n\n- ...\n"
     )

@@ -85,7 +85,7 @@ fn a_native_command_in_a_form_kitty_lacks_is_delegated_whole() {
             "--an-option-kitty-lacks",
             "--json",
         ][..],
-        &["--json", "mission", "list"],
+        &["--json", "mission", "current"],
         &["next", "--agent", "claude"],
     ] {
         let run = home

@@ -164,6 +164,32 @@ impl Repo {
         }
     }
 
+    /// Whether any of `paths` (relative to the top) differs from HEAD or is untracked.
+    pub fn changed(&self, paths: &[&str]) -> Result<bool, MissionError> {
+        let mut args = vec!["status", "--porcelain", "--untracked-files=all", "--"];
+        args.extend_from_slice(paths);
+        Ok(!self.run_ok(&args)?.is_empty())
+    }
+
+    /// Whether `path` (relative to the top) is tracked and in HEAD's tree.
+    pub fn committed(&self, path: &str) -> Result<bool, MissionError> {
+        let spec = format!("HEAD:{path}");
+        Ok(self.run(&["cat-file", "-e", &spec])?.status.success()
+            && self
+                .run(&["ls-files", "--error-unmatch", "--", path])?
+                .status
+                .success())
+    }
+
+    /// The name of the branch HEAD is on, even before its first commit (`None` when detached).
+    pub fn head_branch(&self) -> Result<Option<String>, MissionError> {
+        if let Some(b) = self.branch()? {
+            return Ok(Some(b));
+        }
+        let out = self.run(&["symbolic-ref", "--quiet", "--short", "HEAD"])?;
+        Ok(out.status.success().then(|| text(&out)))
+    }
+
     /// The top-level directory.
     pub fn top(&self) -> &Path {
         &self.top

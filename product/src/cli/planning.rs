@@ -1,0 +1,167 @@
+//! The planning commands' handlers: run the command, shape its document and human text.
+
+use serde_json::Value;
+
+use super::context::Ctx;
+use super::error::CommandError;
+use crate::mission::planning::{
+    branch_context, context_resolve, mission_types, prerequisites, setup_plan, spec_commit,
+};
+use crate::output::Report;
+
+fn needs_reference(why: impl Into<String>) -> CommandError {
+    CommandError::NeedsReference {
+        why: why.into(),
+        missing: String::new(),
+    }
+}
+
+fn human_branches(doc: &serde_json::Map<String, Value>) -> String {
+    let s = |k: &str| {
+        doc.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    format!(
+        "Current branch: {}\nTarget branch: {}\nMatches target: {}",
+        s("current_branch"),
+        s("target_branch"),
+        doc.get("branch_matches_target")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    )
+}
+
+/// `spec-kitty mission list`.
+pub fn mission_list(ctx: &Ctx) -> Result<Report, CommandError> {
+    match mission_types::list(&ctx.cwd)? {
+        mission_types::Listing::Rows(rows) => {
+            let human = rows
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    format!(
+                        "{:<14} {:<22} {}",
+                        r["id"].as_str().unwrap_or_default(),
+                        r["display_name"].as_str().unwrap_or_default(),
+                        if r["activated"] == true {
+                            "activated"
+                        } else {
+                            "not activated"
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Report::exact(rows, human))
+        }
+        mission_types::Listing::ProjectTypes => Err(needs_reference(
+            "this project defines its own mission types (.kittify/missions/mission_types/)",
+        )),
+    }
+}
+
+/// `spec-kitty agent mission branch-context`.
+pub fn branch_context(ctx: &Ctx, target: Option<&str>) -> Result<Report, CommandError> {
+    let doc = branch_context::branch_context(&ctx.env, &ctx.cwd, target, ctx.clock.now())?;
+    let human = format!(
+        "{}\nPrimary branch: {}\nRecommended: {}",
+        human_branches(&doc),
+        doc.get("primary_branch")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        doc.get("recommended_strategy")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    );
+    Ok(Report::success(Value::Object(doc), human))
+}
+
+/// `spec-kitty agent context resolve`.
+pub fn context_resolve(
+    ctx: &Ctx,
+    action: &str,
+    mission: Option<&str>,
+) -> Result<Report, CommandError> {
+    match context_resolve::resolve(&ctx.env, &ctx.cwd, action, mission)? {
+        context_resolve::Resolution::Document(doc) => {
+            let human = format!(
+                "Mission {} ({action}) in {}",
+                doc["mission_slug"].as_str().unwrap_or_default(),
+                doc["feature_dir"].as_str().unwrap_or_default()
+            );
+            Ok(Report::exact(doc, human))
+        }
+        context_resolve::Resolution::WorkPackage => Err(needs_reference(format!(
+            "the {action} context of a work package"
+        ))),
+    }
+}
+
+/// `spec-kitty agent mission check-prerequisites`.
+pub fn check_prerequisites(
+    ctx: &Ctx,
+    req: &prerequisites::Request,
+) -> Result<Report, CommandError> {
+    let doc = prerequisites::check(&ctx.env, &ctx.cwd, req, ctx.clock.now())?;
+    let human = match doc.get("valid").and_then(Value::as_bool) {
+        Some(true) | None => format!(
+            "Mission files in {}",
+            doc.get("FEATURE_DIR")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        ),
+        Some(false) => format!(
+            "Missing: {}",
+            doc.get("errors").map(Value::to_string).unwrap_or_default()
+        ),
+    };
+    Ok(Report::success(Value::Object(doc), human))
+}
+
+/// `spec-kitty spec-commit`.
+pub fn spec_commit(ctx: &Ctx, req: &spec_commit::Request) -> Result<Report, CommandError> {
+    match spec_commit::spec_commit(&ctx.env, &ctx.cwd, req)? {
+        spec_commit::Outcome::Document(doc) => {
+            let human = match doc["commit_hash"].as_str() {
+                Some(sha) => format!(
+                    "Committed on {} ({})",
+                    doc["placement_ref"].as_str().unwrap_or_default(),
+                    &sha[..sha.len().min(12)]
+                ),
+                None => "Nothing to commit: the files are as committed.".into(),
+            };
+            Ok(Report::success(doc, human))
+        }
+        spec_commit::Outcome::CoordinationFiles => Err(needs_reference(
+            "committing a coordination mission's status files (they live on its coordination branch)",
+        )),
+    }
+}
+
+/// `spec-kitty agent mission setup-plan`.
+pub fn setup_plan(ctx: &Ctx, mission: Option<&str>) -> Result<Report, CommandError> {
+    match setup_plan::setup_plan(&ctx.env, &ctx.cwd, mission, ctx.clock.now_micros())? {
+        setup_plan::Outcome::Document(doc) => {
+            let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or_default();
+            let human = match (s("result"), doc.get("scaffold_only")) {
+                ("blocked", _) => format!("Blocked: {}", s("blocked_reason")),
+                (_, Some(_)) => format!(
+                    "Plan scaffolded at {}: fill it in, then run setup-plan again.",
+                    s("plan_file")
+                ),
+                _ => format!(
+                    "Plan committed to {} ({})",
+                    s("target_branch"),
+                    s("commit_status")
+                ),
+            };
+            Ok(Report::success(Value::Object(doc), human))
+        }
+        setup_plan::Outcome::OtherMissionType(t) => {
+            Err(needs_reference(format!("the plan gate of a {t} mission")))
+        }
+    }
+}
