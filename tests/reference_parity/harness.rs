@@ -28,11 +28,15 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "templates",
-        "spec.md and tasks/README.md hold kitty's own template text (same paths)",
+        "the spec.md and plan.md scaffolds and tasks/README.md hold kitty's own template text (same paths; once filled in, compared)",
     ),
     (
         "kitty_keys",
-        "kitty adds `commit`, `event_id` and `event_queued` to a create document and `result` to error documents",
+        "kitty adds `commit`, `event_id` and `event_queued` to a create document, `result` to every object document, and `success`, `committed`, `placement_ref` to the planning commands' error documents",
+    ),
+    (
+        "stdout_only",
+        "the reference prints some errors (an unknown --mission for context resolve) on stderr; kitty prints every document on stdout, with the same exit code",
     ),
     (
         "kitty_error_codes",
@@ -44,7 +48,17 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
 ];
 
-const KITTY_ONLY_KEYS: &[&str] = &["commit", "event_id", "event_queued", "result", "error_code"];
+const KITTY_ONLY_KEYS: &[&str] = &[
+    "commit",
+    "event_id",
+    "event_queued",
+    "result",
+    "error_code",
+    "success",
+    "committed",
+    "placement_ref",
+    "spec_kitty_version",
+];
 const TIMESTAMP_KEYS: &[&str] = &[
     "created_at",
     "timestamp",
@@ -59,6 +73,9 @@ const PROSE_KEYS: &[&str] = &[
     "remediation",
     "branch_strategy_summary",
     "reason",
+    "branch_recommendation_reason",
+    "blocked_reason",
+    "diagnostic",
 ];
 const REFERENCE_ONLY_FILES: &[&str] = &[".kittify/sync-state.json"];
 
@@ -157,11 +174,23 @@ struct Norm {
 impl Norm {
     fn new(side: &Side, doc: &Value) -> Self {
         let mut subs = vec![(side.home.path().display().to_string(), "<ROOT>".to_string())];
-        if let Some(id) = doc
+        let from_doc = doc
             .get("mission_id")
             .and_then(Value::as_str)
+            .map(str::to_string);
+        let from_repo = side.repo.mission_dirs().into_iter().filter_map(|d| {
+            let meta: Value =
+                serde_json::from_str(&std::fs::read_to_string(d.join("meta.json")).ok()?).ok()?;
+            meta.get("mission_id")?.as_str().map(str::to_string)
+        });
+        for id in from_doc
+            .into_iter()
+            .chain(from_repo)
             .filter(|s| s.len() == 26)
         {
+            if subs.iter().any(|(from, _)| *from == id) {
+                continue;
+            }
             subs.push((id.to_string(), "<MID>".into()));
             subs.push((id[..8].to_string(), "<MID8>".into()));
         }
@@ -178,7 +207,16 @@ impl Norm {
         match v {
             _ if TIMESTAMP_KEYS.contains(&key) && v.is_string() => Value::String("<TS>".into()),
             _ if ID_KEYS.contains(&key) && v.is_string() => Value::String("<ID>".into()),
-            _ if PROSE_KEYS.contains(&key) && v.is_string() => Value::String("<PROSE>".into()),
+            // A sentence (a code such as `no_op_no_changes` in the same key is compared).
+            Value::String(s)
+                if PROSE_KEYS.contains(&key) && (s.contains(' ') || key == "error") =>
+            {
+                Value::String("<PROSE>".into())
+            }
+            // Commit ids differ with the commits' times.
+            Value::String(s) if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Value::String("<SHA>".into())
+            }
             Value::String(s) => Value::String(self.text(s)),
             Value::Array(a) => Value::Array(a.iter().map(|x| self.value(key, x)).collect()),
             Value::Object(m) => Value::Object(
@@ -249,7 +287,16 @@ fn state(side: &Side, norm: &Norm) -> State {
                     .map(|l| norm.value("", &serde_json::from_str(l).unwrap()))
                     .collect(),
             )
-        } else if name.ends_with("spec.md") || name.ends_with("README.md") {
+        } else if name.ends_with("README.md")
+            || ((name.ends_with("spec.md") || name.ends_with("plan.md"))
+                && std::fs::read_to_string(&full).is_ok_and(|t| {
+                    t.contains("[NEEDS CLARIFICATION")
+                        || t.contains("[MISSION")
+                        || t.contains("[FEATURE")
+                }))
+        {
+            // Each implementation's own scaffold (the "templates" difference); filled-in
+            // content is compared.
             Value::String("<template>".into())
         } else {
             Value::String(norm.text(&std::fs::read_to_string(&full).unwrap_or_default()))
@@ -301,14 +348,35 @@ fn compare(kitty: &Side, refr: &Side, k: &RunOutput, r: &RunOutput, with_state: 
             r.code()
         ));
     }
-    let kd = k.json().value().clone();
+    let kd = if k.stdout().trim_start().starts_with('[') {
+        serde_json::from_str(k.stdout().trim()).expect("kitty's array document is JSON")
+    } else {
+        k.json().value().clone()
+    };
+    // The reference prints some handle errors on stderr (kitty: on stdout, as every document).
     let rd: Value = match serde_json::from_str(r.stdout().trim()) {
         Ok(v) => v,
-        Err(e) => panic!("the reference printed no JSON document ({e})\n{r}"),
+        Err(e) => match serde_json::from_str(r.stderr().trim().lines().last().unwrap_or("")) {
+            Ok(v) if r.stdout().trim().is_empty() => v,
+            _ => panic!("the reference printed no JSON document ({e})\n{r}"),
+        },
     };
     let kn = Norm::new(kitty, &kd);
     let rn = Norm::new(refr, &rd);
-    let (kobj, robj) = (kd.as_object().unwrap(), rd.as_object().unwrap());
+    if let (Value::Array(ka), Value::Array(ra)) = (&kd, &rd) {
+        let (ka, ra) = (
+            kn.value("", &Value::Array(ka.clone())),
+            rn.value("", &Value::Array(ra.clone())),
+        );
+        if ka != ra {
+            diffs.push(format!("document: kitty {ka}, reference {ra}"));
+        }
+    }
+    let empty = serde_json::Map::new();
+    let (kobj, robj) = (
+        kd.as_object().unwrap_or(&empty),
+        rd.as_object().unwrap_or(&empty),
+    );
     for (key, rv) in robj {
         let Some(kv) = kobj.get(key) else {
             diffs.push(format!("key {key} missing in kitty's document"));

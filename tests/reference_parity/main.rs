@@ -6,6 +6,7 @@
 mod delegation;
 mod harness;
 mod init_files;
+mod planning;
 #[cfg(unix)]
 mod zygote;
 

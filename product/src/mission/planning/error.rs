@@ -219,13 +219,22 @@ impl PlanningError {
             Self::MissionTypeMissing { .. } => {
                 json!({"phase_complete": false, "mission_type": "<typeless>", "artifact_kind": "plan"})
             }
-            Self::WrongSurface { placement_ref, .. } => {
-                json!({"success": false, "committed": false, "placement_ref": placement_ref})
+            Self::WrongSurface {
+                placement_ref,
+                message,
+            } => {
+                json!({"success": false, "committed": false, "placement_ref": placement_ref, "diagnostic": message})
             }
             Self::HeadMismatch { expected, .. } => {
                 json!({"success": false, "committed": false, "placement_ref": expected})
             }
             Self::InvalidAction { .. } | Self::MissingMission => json!({"success": false}),
+            Self::DirectoryArgument { .. } | Self::NoMissionSlug => {
+                json!({"success": false, "committed": false})
+            }
+            Self::MissingRef { branch } => {
+                json!({"success": false, "committed": false, "placement_ref": branch})
+            }
             Self::Mission(e) => Value::Object(e.details()),
             _ => json!({}),
         };

@@ -1,0 +1,199 @@
+//! The planning commands between create and finalize, step by step through both CLIs on copies of
+//! one repository (initialised by the reference, the mission created by kitty): every document,
+//! file, commit and branch after every step.
+
+use std::path::Path;
+
+use kitty_testkit::{IsolatedHome, Repo};
+
+use crate::harness::{
+    Side, assert_document_parity, assert_parity, pair_copied, reference, run_both,
+};
+
+const CONTENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/lifecycle_parity/content"
+);
+
+/// Two copies of a reference-initialised repository on `feat/plan` with one mission.
+struct Flow {
+    k: Side,
+    r: Side,
+    slug: String,
+}
+
+fn setup(extra: &'static [&'static str]) -> impl Fn(&IsolatedHome) -> Repo {
+    move |home: &IsolatedHome| {
+        let repo = home.repo().build_with_reference(&reference(), "feat/plan");
+        let mut args = vec!["agent", "mission", "create", "greeting", "--json"];
+        args.extend_from_slice(extra);
+        home.command()
+            .current_dir(repo.path())
+            .args(args)
+            .run()
+            .assert_success();
+        repo
+    }
+}
+
+impl Flow {
+    fn new(extra: &'static [&'static str]) -> Self {
+        let (k, r) = pair_copied(setup(extra));
+        let dirs = k.repo.mission_dirs();
+        let slug = dirs[0].file_name().unwrap().to_str().unwrap().to_string();
+        Self { k, r, slug }
+    }
+
+    fn dir(&self) -> String {
+        format!("kitty-specs/{}", self.slug)
+    }
+
+    /// Write `content/<name>` to `<mission>/<name>` on both sides.
+    fn write(&self, name: &str) {
+        let text = std::fs::read_to_string(Path::new(CONTENT).join(name)).unwrap();
+        for side in [&self.k, &self.r] {
+            std::fs::write(side.repo.path().join(self.dir()).join(name), &text).unwrap();
+        }
+    }
+
+    /// Run `args` on both sides; documents, files, commits and branches must agree.
+    #[track_caller]
+    fn step(&self, args: &[&str]) {
+        let (k, r) = run_both(&self.k, &self.r, args, &[]);
+        assert_parity(&self.k, &self.r, &k, &r);
+    }
+
+    /// Several read-only commands at once on both sides; documents must agree.
+    #[track_caller]
+    fn reads(&self, commands: &[Vec<String>]) {
+        let runs: Vec<_> = commands
+            .iter()
+            .map(|c| {
+                let args: Vec<&str> = c.iter().map(String::as_str).collect();
+                std::thread::scope(|_| run_both(&self.k, &self.r, &args, &[]))
+            })
+            .collect();
+        for (k, r) in &runs {
+            assert_document_parity(&self.k, &self.r, k, r);
+        }
+    }
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(' ').map(str::to_string).collect()
+}
+
+#[test]
+fn a_planning_pass_from_spec_to_committed_plan_matches_the_reference_step_by_step() {
+    let f = Flow::new(&[]);
+    let m = f.slug.clone();
+    f.reads(&[
+        words("mission list"),
+        words("agent mission branch-context"),
+        words("agent mission branch-context --target-branch main"),
+        words(&format!(
+            "agent context resolve --action plan --mission {m}"
+        )),
+        words(&format!("agent mission check-prerequisites --mission {m}")),
+        words(&format!(
+            "agent mission check-prerequisites --paths-only --include-tasks --mission {m}"
+        )),
+    ]);
+    // The scaffold is not committed: the plan is blocked.
+    f.step(&["agent", "mission", "setup-plan", "--mission", &m]);
+    f.write("spec.md");
+    let (spec, meta) = (
+        format!("{}/spec.md", f.dir()),
+        format!("{}/meta.json", f.dir()),
+    );
+    let message = format!("Add spec for {m}");
+    let commit = [
+        "spec-commit",
+        "--mission",
+        &m,
+        "--message",
+        &message,
+        &spec,
+        &meta,
+    ];
+    f.step(&commit);
+    // The same files again: nothing to commit, not an error.
+    f.step(&commit);
+    f.step(&["agent", "mission", "setup-plan", "--mission", &m]);
+    f.write("plan.md");
+    f.step(&["agent", "mission", "setup-plan", "--mission", &m]);
+    f.step(&["agent", "mission", "setup-plan", "--mission", &m]);
+    f.reads(&[
+        words(&format!(
+            "agent context resolve --action tasks --mission {m}"
+        )),
+        words(&format!(
+            "agent mission check-prerequisites --include-tasks --mission {m}"
+        )),
+    ]);
+}
+
+#[test]
+fn a_coordination_mission_plans_on_its_target_branch_as_with_the_reference() {
+    let f = Flow::new(&["--pr-bound", "--branch-strategy", "already-confirmed"]);
+    let m = f.slug.clone();
+    f.write("spec.md");
+    let spec = format!("{}/spec.md", f.dir());
+    f.step(&[
+        "spec-commit",
+        "--mission",
+        &m,
+        "--message",
+        "Add spec",
+        &spec,
+    ]);
+    f.write("plan.md");
+    // A human slug (without the id tail) names the mission for setup-plan.
+    f.step(&["agent", "mission", "setup-plan", "--mission", "greeting"]);
+}
+
+#[test]
+fn planning_errors_have_the_reference_s_codes_and_exit_statuses() {
+    let f = Flow::new(&[]);
+    let m = f.slug.clone();
+    let spec = format!("{}/spec.md", f.dir());
+    f.reads(&[
+        words("agent context resolve --action plan"),
+        words(&format!(
+            "agent context resolve --action bogus --mission {m}"
+        )),
+        words("agent context resolve --action plan --mission nosuch"),
+        // The strict resolver does not fold the id tail (the read path does).
+        words("agent context resolve --action plan --mission greeting"),
+        words("agent mission check-prerequisites"),
+        words("agent mission check-prerequisites --mission nosuch --paths-only --include-tasks"),
+        words("agent mission setup-plan --mission nosuch"),
+        words(&format!(
+            "spec-commit --mission {m} --message x {}/missing.md",
+            f.dir()
+        )),
+        words(&format!(
+            "spec-commit --mission {m} --message x {}",
+            f.dir()
+        )),
+    ]);
+    // The spec, uncommitted and unedited, blocks the plan; committed unedited, still blocks it.
+    f.step(&[
+        "spec-commit",
+        "--mission",
+        &m,
+        "--message",
+        "scaffold",
+        &spec,
+    ]);
+    f.step(&["agent", "mission", "setup-plan", "--mission", &m]);
+    // The checkout on another branch: the commit belongs on the mission's.
+    for side in [&f.k, &f.r] {
+        side.repo.git(&["switch", "-q", "-c", "elsewhere"]);
+    }
+    f.step(&["spec-commit", "--mission", &m, "--message", "x", &spec]);
+    for side in [&f.k, &f.r] {
+        side.repo.git(&["switch", "-q", "--detach"]);
+    }
+    f.reads(&[words("agent mission branch-context")]);
+}
