@@ -71,6 +71,9 @@ pub struct Report {
     /// A document printed exactly as given (no `result`, no `spec_kitty_version`): the
     /// reference's own shape where it is not an object of ours (`mission list --json` is an array).
     exact: Option<Value>,
+    /// The exit status of an exact document (a report that is not a success, such as a
+    /// verification that found drift).
+    exact_code: u8,
 }
 
 impl Report {
@@ -88,6 +91,7 @@ impl Report {
             fields: map,
             human: human.into(),
             exact: None,
+            exact_code: 0,
         }
     }
 
@@ -97,7 +101,14 @@ impl Report {
             fields: Map::new(),
             human: human.into(),
             exact: Some(document),
+            exact_code: 0,
         }
+    }
+
+    /// The same exact document, exiting with `code`.
+    pub fn with_exit(mut self, code: u8) -> Self {
+        self.exact_code = code;
+        self
     }
 }
 
@@ -167,20 +178,21 @@ impl Output {
             Ok(Report {
                 exact: Some(document),
                 human,
+                exact_code,
                 ..
             }) => {
                 if self.json {
                     let text = serde_json::to_string(&document)
                         .unwrap_or_else(|_| r#"{"result":"error","error_code":"internal"}"#.into());
                     if let Err(e) = write_stdout(&format!("{text}\n")) {
-                        return stdout_failed(&e, 0);
+                        return stdout_failed(&e, exact_code);
                     }
                 } else if !human.is_empty()
                     && let Err(e) = write_stdout(&format!("{human}\n"))
                 {
-                    return stdout_failed(&e, 0);
+                    return stdout_failed(&e, exact_code);
                 }
-                return ExitCode::SUCCESS;
+                return ExitCode::from(exact_code);
             }
             Ok(report) => (report.fields, report.human, 0u8, false),
             Err(err) => {

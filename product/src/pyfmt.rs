@@ -63,6 +63,33 @@ pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_
     Ok(String::from_utf8(out).unwrap_or_default())
 }
 
+/// Python's `json.dumps(value, indent=2)` (`ensure_ascii=True`; `",\n"` between items): the
+/// layout of the reference's pretty JSON files (`decisions/index.json`, ...).
+///
+/// ```
+/// let s = spec_kitty::internals::pyfmt::to_python_json_indented(&serde_json::json!({"a": [1], "b": {}, "c": "é"})).unwrap();
+/// assert_eq!(s, "{\n  \"a\": [\n    1\n  ],\n  \"b\": {},\n  \"c\": \"\\u00e9\"\n}");
+/// ```
+pub fn to_python_json_indented<T: Serialize + ?Sized>(
+    value: &T,
+) -> Result<String, serde_json::Error> {
+    // Pretty-print with serde, then escape what `ensure_ascii` escapes (only string contents can
+    // hold non-ASCII characters, and their escapes are the same wherever they are).
+    let pretty = serde_json::to_string_pretty(value)?;
+    let mut out = String::with_capacity(pretty.len());
+    for c in pretty.chars() {
+        if c.is_ascii() && c != '\u{7f}' {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Python's `datetime.isoformat()` of a UTC time: `+00:00` (not `Z`), six fractional digits when
 /// the microseconds are not zero and none otherwise (finer digits are dropped, as Python cannot
 /// hold them).

@@ -65,6 +65,9 @@ const TIMESTAMP_KEYS: &[&str] = &[
     "at",
     "now_utc_iso",
     "NOW_UTC_ISO",
+    "recorded_at",
+    "state_entered_at",
+    "resolved_at",
 ];
 const ID_KEYS: &[&str] = &["event_id", "mission_id"];
 const PROSE_KEYS: &[&str] = &[
@@ -194,13 +197,36 @@ impl Norm {
             subs.push((id.to_string(), "<MID>".into()));
             subs.push((id[..8].to_string(), "<MID8>".into()));
         }
+        // Decision ids, in the ledger's order (each side mints its own).
+        for dir in side.repo.mission_dirs() {
+            let index =
+                std::fs::read_to_string(dir.join("decisions/index.json")).unwrap_or_default();
+            let entries = serde_json::from_str::<Value>(&index).unwrap_or(Value::Null);
+            for (n, e) in entries["entries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if let Some(id) = e["decision_id"].as_str() {
+                    // Before the mission id's prefix, which a decision id minted in the same
+                    // millisecond shares.
+                    subs.insert(1, (id.to_string(), format!("<DECISION{n}>")));
+                }
+            }
+        }
         Self { subs }
     }
 
     fn text(&self, s: &str) -> String {
-        self.subs
+        let subbed = self
+            .subs
             .iter()
-            .fold(s.to_string(), |acc, (from, to)| acc.replace(from, to))
+            .fold(s.to_string(), |acc, (from, to)| acc.replace(from, to));
+        static TIME: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)").unwrap()
+        });
+        TIME.replace_all(&subbed, "<TS>").into_owned()
     }
 
     fn value(&self, key: &str, v: &Value) -> Value {
@@ -277,7 +303,7 @@ fn state(side: &Side, norm: &Norm) -> State {
         let full = side.repo.path().join(&rel);
         let value = if full.is_dir() {
             Value::String("<dir>".into())
-        } else if name.ends_with("meta.json") {
+        } else if name.ends_with(".json") {
             let v: Value = serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap();
             norm.value("", &v)
         } else if name.ends_with(".jsonl") {
@@ -293,6 +319,7 @@ fn state(side: &Side, norm: &Norm) -> State {
                     t.contains("[NEEDS CLARIFICATION")
                         || t.contains("[MISSION")
                         || t.contains("[FEATURE")
+                        || t.contains("[DATE]")
                 }))
         {
             // Each implementation's own scaffold (the "templates" difference); filled-in

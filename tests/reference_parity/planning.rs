@@ -197,3 +197,101 @@ fn planning_errors_have_the_reference_s_codes_and_exit_statuses() {
     }
     f.reads(&[words("agent mission branch-context")]);
 }
+
+#[test]
+fn decision_moments_open_close_and_verify_as_with_the_reference() {
+    let f = Flow::new(&[]);
+    let m = f.slug.clone();
+    let open = |slot: &str| {
+        vec![
+            "agent",
+            "decision",
+            "open",
+            "--mission",
+            &m,
+            "--flow",
+            "specify",
+            "--slot-key",
+            slot,
+            "--input-key",
+            "users",
+            "--question",
+            "Who uses it?",
+            "--options",
+            r#"["devs", 1, true]"#,
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    };
+    let step = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        f.step(&args);
+    };
+    step(open("specify.scope.users"));
+    // The same question again is the same decision, and writes nothing.
+    step(open("specify.scope.users"));
+    step(open("specify.scope.later"));
+    // Each side answers its own decisions (the ids differ; the harness names them by order).
+    let ids = |side: &Side| -> Vec<String> {
+        let dir = &side.repo.mission_dirs()[0];
+        let index: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("decisions/index.json")).unwrap(),
+        )
+        .unwrap();
+        index["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["decision_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (kid, rid) = (ids(&f.k), ids(&f.r));
+    let both = |verb: &str, n: usize, extra: &[&str]| {
+        let mk = |id: &str| {
+            let mut a = vec!["agent", "decision", verb, id, "--mission", &m];
+            a.extend_from_slice(extra);
+            a.into_iter().map(str::to_string).collect::<Vec<_>>()
+        };
+        let (ka, ra) = (mk(&kid[n]), mk(&rid[n]));
+        let ka: Vec<&str> = ka.iter().map(String::as_str).collect();
+        let ra: Vec<&str> = ra.iter().map(String::as_str).collect();
+        let k =
+            f.k.home
+                .command()
+                .current_dir(f.k.repo.path())
+                .args(&ka)
+                .arg("--json")
+                .spawn();
+        let r =
+            f.r.home
+                .reference_command(&reference())
+                .current_dir(f.r.repo.path())
+                .args(&ra)
+                .arg("--json")
+                .spawn();
+        let (k, r) = (k.wait(), r.wait());
+        assert_parity(&f.k, &f.r, &k, &r);
+    };
+    both(
+        "resolve",
+        0,
+        &["--final-answer", "devs", "--rationale", "asked"],
+    );
+    both(
+        "resolve",
+        0,
+        &["--final-answer", "devs", "--rationale", "asked"],
+    );
+    both("resolve", 0, &["--final-answer", "ops"]);
+    both("defer", 1, &["--rationale", "later"]);
+    // A deferred decision needs its marker: drift, exit 1.
+    step(words(&format!("agent decision verify --mission {m}")));
+    f.reads(&[
+        words(&format!("agent decision resolve 01M913C6BV0FMKRDXDW24JT45V --mission {m} --final-answer x")),
+        words("agent decision open --mission nosuch --flow specify --slot-key a --input-key b --question q"),
+        words(&format!("agent decision open --mission {m} --flow bogus --slot-key a --input-key b --question q")),
+        words(&format!("agent decision open --mission {m} --flow plan --input-key b --question q")),
+        words(&format!("agent decision defer 01M913C6BV0FMKRDXDW24JT45V --mission {m} --rationale x --dry-run")),
+    ]);
+}

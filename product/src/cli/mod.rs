@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod context;
+pub mod decision;
 pub mod delegate;
 pub mod error;
 pub mod mission;
@@ -112,6 +113,9 @@ enum AgentCommand {
     /// Where an action runs.
     #[command(subcommand)]
     Context(ContextCommand),
+    /// Decision moments of the specify and plan interviews.
+    #[command(subcommand)]
+    Decision(decision::DecisionCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -542,6 +546,7 @@ pub fn run(
             agent: _,
         })) => planning::context_resolve(&ctx, action, mission.as_deref()),
         Command::Mission(TopMissionCommand::List) => planning::mission_list(&ctx),
+        Command::Agent(AgentCommand::Decision(d)) => decision::run(&ctx, d),
         Command::SpecCommit(a) => planning::spec_commit(
             &ctx,
             &crate::mission::planning::spec_commit::Request {

@@ -5,7 +5,8 @@ use serde_json::Value;
 use super::context::Ctx;
 use super::error::CommandError;
 use crate::mission::planning::{
-    branch_context, context_resolve, mission_types, prerequisites, setup_plan, spec_commit,
+    branch_context, context_resolve, decision, mission_types, prerequisites, setup_plan,
+    spec_commit,
 };
 use crate::output::Report;
 
@@ -163,5 +164,55 @@ pub fn setup_plan(ctx: &Ctx, mission: Option<&str>) -> Result<Report, CommandErr
         setup_plan::Outcome::OtherMissionType(t) => {
             Err(needs_reference(format!("the plan gate of a {t} mission")))
         }
+    }
+}
+
+/// A decision document: always JSON (as the reference prints it, with or without `--json`).
+fn decision_report(doc: Value) -> Report {
+    let text = crate::pyfmt::to_python_json(&doc).unwrap_or_default();
+    Report::exact(doc, text)
+}
+
+/// `spec-kitty agent decision open`.
+pub fn decision_open(ctx: &Ctx, req: &decision::Open) -> Result<Report, CommandError> {
+    let _lock = decision_lock(ctx)?;
+    Ok(decision_report(decision::open(
+        &ctx.cwd,
+        req,
+        ctx.clock.now_micros(),
+    )?))
+}
+
+/// `spec-kitty agent decision resolve|defer|cancel`.
+pub fn decision_close(ctx: &Ctx, req: &decision::Closing) -> Result<Report, CommandError> {
+    let _lock = decision_lock(ctx)?;
+    Ok(decision_report(decision::close(
+        &ctx.cwd,
+        req,
+        ctx.clock.now_micros(),
+    )?))
+}
+
+/// `spec-kitty agent decision verify`: exit 1 on drift when `fail_on_stale`.
+pub fn decision_verify(
+    ctx: &Ctx,
+    mission: &str,
+    fail_on_stale: bool,
+) -> Result<Report, CommandError> {
+    let (mut doc, drift) = decision::verify(&ctx.cwd, mission)?;
+    let fails = drift && fail_on_stale;
+    if fails {
+        // A failing document says so the way every kitty failure does.
+        doc["result"] = "error".into();
+        doc["error_code"] = "DECISION_DRIFT".into();
+    }
+    Ok(decision_report(doc).with_exit(u8::from(fails)))
+}
+
+/// One ledger writer at a time per repository (the mission lock), when there is a repository.
+fn decision_lock(ctx: &Ctx) -> Result<Option<std::fs::File>, CommandError> {
+    match crate::mission::git::Repo::discover(&ctx.env, &ctx.cwd) {
+        Ok(repo) => Ok(Some(crate::mission::planning::commit::lock(&repo)?)),
+        Err(_) => Ok(None),
     }
 }

@@ -140,6 +140,9 @@ pub enum PlanningError {
         /// The branch.
         branch: String,
     },
+    /// A decision command failed.
+    #[error("{}", .0.message)]
+    Decision(super::decision::DecisionError),
     /// A file or git failed underneath.
     #[error(transparent)]
     Mission(#[from] crate::mission::MissionError),
@@ -177,6 +180,7 @@ impl PlanningError {
             Self::WrongSurface { .. } => "no_op_wrong_surface",
             Self::HeadMismatch { .. } => "HEAD_MISMATCH",
             Self::MissingRef { .. } => "REF_NOT_FOUND",
+            Self::Decision(e) => e.code,
             Self::Mission(e) => e.code(),
         }
     }
@@ -234,6 +238,13 @@ impl PlanningError {
             }
             Self::MissingRef { branch } => {
                 json!({"success": false, "committed": false, "placement_ref": branch})
+            }
+            Self::Decision(e) => {
+                let mut d = json!({"code": e.code});
+                if !e.details.is_null() {
+                    d["details"] = e.details.clone();
+                }
+                d
             }
             Self::Mission(e) => Value::Object(e.details()),
             _ => json!({}),

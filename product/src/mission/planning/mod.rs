@@ -9,6 +9,8 @@ pub mod branch;
 pub mod branch_context;
 pub mod commit;
 pub mod context_resolve;
+pub mod decision;
+pub mod decision_ledger;
 pub mod error;
 pub mod gate;
 pub mod handle;
