@@ -91,6 +91,9 @@ fn a_planning_pass_from_spec_to_committed_plan_matches_the_reference_step_by_ste
         words("mission list"),
         words("agent mission branch-context"),
         words("agent mission branch-context --target-branch main"),
+        words("charter context --action specify"),
+        words("charter context --action Plan --no-mark-loaded"),
+        words("charter context --action tasks"),
         words(&format!(
             "agent context resolve --action plan --mission {m}"
         )),

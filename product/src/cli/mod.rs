@@ -90,6 +90,9 @@ enum Command {
     Mission(TopMissionCommand),
     /// Commit a mission's planning files on its target branch.
     SpecCommit(SpecCommitArgs),
+    /// The project's governance.
+    #[command(subcommand)]
+    Charter(CharterCommand),
     /// Send queued events to the hosted service, or inspect the queue.
     #[command(subcommand)]
     Sync(SyncCommand),
@@ -116,6 +119,22 @@ enum AgentCommand {
     /// Decision moments of the specify and plan interviews.
     #[command(subcommand)]
     Decision(decision::DecisionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CharterCommand {
+    /// The governance context a prompt loads for an action.
+    Context {
+        /// The action (specify, plan, implement, review, ...).
+        #[arg(long)]
+        action: String,
+        /// Record the action as loaded (the default; nothing is recorded without a charter).
+        #[arg(long, overrides_with = "no_mark_loaded")]
+        mark_loaded: bool,
+        /// Do not record the action as loaded.
+        #[arg(long)]
+        no_mark_loaded: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -546,6 +565,9 @@ pub fn run(
             agent: _,
         })) => planning::context_resolve(&ctx, action, mission.as_deref()),
         Command::Mission(TopMissionCommand::List) => planning::mission_list(&ctx),
+        Command::Charter(CharterCommand::Context { action, .. }) => {
+            planning::charter_context(&ctx, action)
+        }
         Command::Agent(AgentCommand::Decision(d)) => decision::run(&ctx, d),
         Command::SpecCommit(a) => planning::spec_commit(
             &ctx,

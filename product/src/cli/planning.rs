@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::context::Ctx;
 use super::error::CommandError;
 use crate::mission::planning::{
-    branch_context, context_resolve, decision, mission_types, prerequisites, setup_plan,
+    branch_context, charter, context_resolve, decision, mission_types, prerequisites, setup_plan,
     spec_commit,
 };
 use crate::output::Report;
@@ -214,5 +214,16 @@ fn decision_lock(ctx: &Ctx) -> Result<Option<std::fs::File>, CommandError> {
     match crate::mission::git::Repo::discover(&ctx.env, &ctx.cwd) {
         Ok(repo) => Ok(Some(crate::mission::planning::commit::lock(&repo)?)),
         Err(_) => Ok(None),
+    }
+}
+
+/// `spec-kitty charter context --action A`.
+pub fn charter_context(ctx: &Ctx, action: &str) -> Result<Report, CommandError> {
+    match charter::context(&ctx.cwd, action)? {
+        charter::Context::Document(doc) => {
+            let human = doc["text"].as_str().unwrap_or_default().to_string();
+            Ok(Report::success(doc, human))
+        }
+        charter::Context::Reference(why) => Err(needs_reference(why)),
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod branch;
 pub mod branch_context;
+pub mod charter;
 pub mod commit;
 pub mod context_resolve;
 pub mod decision;
