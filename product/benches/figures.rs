@@ -108,6 +108,13 @@ fn main() {
     if let Err(e) = &reference {
         println!("(paired figures against the reference are skipped: {e})");
     }
+    // `KITTY_BENCH_ONLY=planning`: only the planning figures.
+    if std::env::var("KITTY_BENCH_ONLY").is_ok_and(|v| v == "planning") {
+        if let Ok(reference) = &reference {
+            planning(&bin, reference);
+        }
+        return;
+    }
     let runs = 15;
 
     // --- start-up: --version against spawning `true` ------------------------------------------
@@ -175,6 +182,11 @@ fn main() {
 
     // --- mission create, the seed scenario: against the reference and against the floor -------
     seed_scenario(&bin, reference.as_ref().ok());
+
+    // --- the planning commands and a whole planning pass, paired ------------------------------
+    if let Ok(reference) = &reference {
+        planning(&bin, reference);
+    }
 
     // --- sync now: 50 000 queued events to FakeSaas, memory flat --------------------------------
     drain(&bin, 5_000, 50_000);
@@ -423,5 +435,155 @@ fn delegation(home: &IsolatedHome, runs: usize) {
         } else {
             "MISSED"
         }
+    );
+}
+
+const CONTENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/lifecycle_parity/content"
+);
+
+/// Each planning command on the same repository (a mission with a committed spec and plan),
+/// kitty against the reference, interleaved; then the planning pass (create, spec-commit, two
+/// setup-plans) on fresh missions. Target: at least 30 times faster each.
+fn planning(bin: &SpecKittyBin, reference: &ReferenceCli) {
+    let home = IsolatedHome::builder().binary(bin.clone()).build();
+    let repo = home.repo().build_with_reference(reference, "feat/bench");
+    // The reference as its users run it: a cold process per call (not the tests' zygote).
+    let reference = &reference.clone().direct();
+    let pass = |cli: &dyn Fn(&[&str]) -> String, slug: &str| {
+        let out = cli(&["agent", "mission", "create", slug, "--json"]);
+        let doc: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        let m = doc["mission_slug"].as_str().unwrap().to_string();
+        let dir = repo.path().join("kitty-specs").join(&m);
+        std::fs::copy(Path::new(CONTENT).join("spec.md"), dir.join("spec.md")).unwrap();
+        let spec = format!("kitty-specs/{m}/spec.md");
+        cli(&[
+            "spec-commit",
+            "--mission",
+            &m,
+            "--message",
+            "spec",
+            &spec,
+            "--json",
+        ]);
+        cli(&["agent", "mission", "setup-plan", "--mission", &m, "--json"]);
+        std::fs::copy(Path::new(CONTENT).join("plan.md"), dir.join("plan.md")).unwrap();
+        cli(&["agent", "mission", "setup-plan", "--mission", &m, "--json"]);
+        m
+    };
+    let kitty = |args: &[&str]| {
+        let run = home.command().current_dir(repo.path()).args(args).run();
+        run.stdout().to_string()
+    };
+    let refr = |args: &[&str]| {
+        let run = home
+            .reference_command(reference)
+            .current_dir(repo.path())
+            .args(args)
+            .run();
+        run.stdout().to_string()
+    };
+    let m = pass(&kitty, "bench-plan");
+    let spec = format!("kitty-specs/{m}/spec.md");
+    let commands: Vec<(&str, Vec<String>)> = vec![
+        ("mission list --json", vec!["mission".into(), "list".into()]),
+        (
+            "agent mission branch-context --json",
+            vec!["agent".into(), "mission".into(), "branch-context".into()],
+        ),
+        (
+            "charter context --action plan --json",
+            vec![
+                "charter".into(),
+                "context".into(),
+                "--action".into(),
+                "plan".into(),
+            ],
+        ),
+        (
+            "agent context resolve --action tasks --json",
+            vec![
+                "agent".into(),
+                "context".into(),
+                "resolve".into(),
+                "--action".into(),
+                "tasks".into(),
+                "--mission".into(),
+                m.clone(),
+            ],
+        ),
+        (
+            "check-prerequisites --paths-only --include-tasks",
+            vec![
+                "agent".into(),
+                "mission".into(),
+                "check-prerequisites".into(),
+                "--paths-only".into(),
+                "--include-tasks".into(),
+                "--mission".into(),
+                m.clone(),
+            ],
+        ),
+        (
+            "setup-plan --json (committed, unchanged)",
+            vec![
+                "agent".into(),
+                "mission".into(),
+                "setup-plan".into(),
+                "--mission".into(),
+                m.clone(),
+            ],
+        ),
+        (
+            "spec-commit --json (nothing to commit)",
+            vec![
+                "spec-commit".into(),
+                "--mission".into(),
+                m.clone(),
+                "--message".into(),
+                "x".into(),
+                spec.clone(),
+            ],
+        ),
+        (
+            "agent decision verify",
+            vec![
+                "agent".into(),
+                "decision".into(),
+                "verify".into(),
+                "--mission".into(),
+                m.clone(),
+            ],
+        ),
+    ];
+    for (name, args) in &commands {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.push("--json");
+        let (mut k, mut r) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            let t = Instant::now();
+            kitty(&args);
+            k.push(t.elapsed());
+            let t = Instant::now();
+            refr(&args);
+            r.push(t.elapsed());
+        }
+        faster(&format!("{name}, paired"), median(k), median(r), Some(30.0));
+    }
+    let (mut k, mut r) = (Vec::new(), Vec::new());
+    for i in 0..2 {
+        let t = Instant::now();
+        pass(&kitty, &format!("pass-k{i}"));
+        k.push(t.elapsed());
+        let t = Instant::now();
+        pass(&refr, &format!("pass-r{i}"));
+        r.push(t.elapsed());
+    }
+    faster(
+        "planning pass (create, spec-commit, setup-plan x2), paired",
+        median(k),
+        median(r),
+        Some(30.0),
     );
 }

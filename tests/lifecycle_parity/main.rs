@@ -24,8 +24,8 @@ use state::Normaliser;
 /// Every difference these comparisons tolerate, by name and reason.
 pub const ALLOWED: &[(&str, &str)] = &[
     (
-        "create_document",
-        "with kitty first on PATH the create is kitty's own: its document adds commit, event_id and event_queued, says its sentences (branch_strategy_summary, next_step, reason) in its own words and names its own spec_kitty_version; every other key, at every depth, is compared",
+        "native_documents",
+        "with kitty first on PATH the planning commands are kitty's own (create, mission list, branch-context, charter context, spec-commit, setup-plan, context resolve, check-prerequisites): every JSON document is compared parsed, without `result` and what kitty adds to a create (commit, event_id, event_queued), with its sentences (branch_strategy_summary, next_step, reason, blocked_reason, context text, ...), `spec_kitty_version` and the doctrine catalog (`all_directives`) as placeholders; every other key, at every depth, is compared",
     ),
     (
         "tasks_readme",
@@ -33,13 +33,18 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
 ];
 
-const KITTY_CREATE_KEYS: &[&str] = &["commit", "event_id", "event_queued"];
-/// Sentences and the implementation's version, at any depth of the create document.
+const KITTY_KEYS: &[&str] = &["commit", "event_id", "event_queued", "result"];
+/// Sentences, the implementation's version and its doctrine, at any depth of a document.
 const PROSE_KEYS: &[&str] = &[
     "branch_strategy_summary",
+    "branch_recommendation_reason",
     "next_step",
     "reason",
+    "blocked_reason",
+    "context",
+    "text",
     "spec_kitty_version",
+    "all_directives",
 ];
 
 /// How the repository is initialised before the lifecycle.
@@ -134,10 +139,7 @@ fn run_variant(init: Init, front: Front) -> Outcome {
         .records
         .iter()
         .map(|r| {
-            let text = match r.name.as_str() {
-                "mission-create" => create_document(&r.stdout),
-                _ => r.stdout.clone(),
-            };
+            let text = native_document(&r.stdout);
             (r.name.clone(), r.code, norm.text(&text))
         })
         .collect();
@@ -158,14 +160,18 @@ fn link_or_copy(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap();
 }
 
-/// The create document without what kitty adds, and with its sentences and version as
-/// placeholders at any depth (`create_document`).
-fn create_document(stdout: &str) -> String {
+/// A JSON document parsed, without `result` and what kitty adds to a create, with its sentences,
+/// version and doctrine catalog as placeholders at any depth (`native_documents`); any other
+/// output as it is.
+fn native_document(stdout: &str) -> String {
     fn prose(v: &mut Value) {
         match v {
             Value::Object(m) => {
+                for k in KITTY_KEYS {
+                    m.remove(*k);
+                }
                 for (k, x) in m.iter_mut() {
-                    match PROSE_KEYS.contains(&k.as_str()) && x.is_string() {
+                    match PROSE_KEYS.contains(&k.as_str()) && (x.is_string() || x.is_array()) {
                         true => *x = Value::String("<PROSE>".into()),
                         false => prose(x),
                     }
@@ -176,11 +182,7 @@ fn create_document(stdout: &str) -> String {
         }
     }
     match serde_json::from_str::<Value>(stdout.trim()) {
-        Ok(Value::Object(mut m)) => {
-            for k in KITTY_CREATE_KEYS {
-                m.remove(*k);
-            }
-            let mut doc = Value::Object(m);
+        Ok(mut doc) if doc.is_object() || doc.is_array() => {
             prose(&mut doc);
             doc.to_string()
         }
@@ -379,7 +381,12 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
         state: BTreeMap::from([("tree-head-contents".into(), "\n===== b.txt\nother\n".into())]),
     };
     assert!(differences(&base, &file, true)[0].contains("tree-head-contents"));
-    let created =
-        create_document(r#"{"commit": "abc", "event_queued": false, "mission_slug": "m"}"#);
-    assert_eq!(created, r#"{"mission_slug":"m"}"#);
+    let created = native_document(
+        r#"{"commit": "abc", "event_queued": false, "mission_slug": "m", "x": [{"reason": "a b"}]}"#,
+    );
+    assert_eq!(
+        created,
+        r#"{"mission_slug":"m","x":[{"reason":"<PROSE>"}]}"#
+    );
+    assert_eq!(native_document("plain text\n"), "plain text\n");
 }

@@ -43,6 +43,16 @@ fn a_mixed_run_with_sync_on_delivers_every_event_exactly_once() {
     let run = |args: &[&str]| {
         exec(args).assert_success();
     };
+    // The reference itself (kitty runs spec-commit and setup-plan natively).
+    let by_reference = |args: &[&str]| {
+        home.program(reference.path())
+            .env("PATH", &path)
+            .env("SPEC_KITTY_NO_UPGRADE_CHECK", "1")
+            .current_dir(repo.path())
+            .args(args)
+            .run()
+            .assert_success();
+    };
     let json = |args: &[&str]| exec(args).json();
     // The reference's init (through kitty), armed, so its store is ready; then its opt-in.
     run(&["init", "--ai", "claude", "--json"]);
@@ -72,7 +82,7 @@ fn a_mixed_run_with_sync_on_delivers_every_event_exactly_once() {
     )
     .unwrap();
     let meta = format!("kitty-specs/{m}/meta.json");
-    run(&[
+    by_reference(&[
         "spec-commit",
         "--mission",
         &m,
@@ -82,7 +92,7 @@ fn a_mixed_run_with_sync_on_delivers_every_event_exactly_once() {
         &meta,
         "--json",
     ]);
-    run(&["agent", "mission", "setup-plan", "--mission", &m, "--json"]);
+    by_reference(&["agent", "mission", "setup-plan", "--mission", &m, "--json"]);
     let status = json(&["sync", "status", "--json"]);
     let waiting = status
         .at("/project/reference_queue/sendable")

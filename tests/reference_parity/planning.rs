@@ -298,3 +298,39 @@ fn decision_moments_open_close_and_verify_as_with_the_reference() {
         words(&format!("agent decision defer 01M913C6BV0FMKRDXDW24JT45V --mission {m} --rationale x --dry-run")),
     ]);
 }
+
+#[test]
+fn the_resume_probe_finds_reports_and_refuses_as_the_reference_does() {
+    let f = Flow::new(&[]);
+    let m = f.slug.clone();
+    let probe = |h: &str| {
+        words(&format!(
+            "agent mission check-prerequisites --resume-probe --mission {h}"
+        ))
+    };
+    f.reads(&[
+        probe(&m),
+        probe("greeting"),
+        probe("nosuch"),
+        probe("../etc"),
+        words("agent mission check-prerequisites --resume-probe"),
+        words(&format!(
+            "agent mission check-prerequisites --resume-probe --paths-only --mission {m}"
+        )),
+    ]);
+    // A scaffold without its spec is malformed; a numbered mission already exists.
+    for side in [&f.k, &f.r] {
+        std::fs::remove_file(side.repo.path().join(f.dir()).join("spec.md")).unwrap();
+    }
+    f.reads(&[probe(&m)]);
+    for side in [&f.k, &f.r] {
+        let meta = side.repo.path().join(f.dir()).join("meta.json");
+        let text = std::fs::read_to_string(&meta).unwrap();
+        std::fs::write(
+            &meta,
+            text.replace("\"mission_number\": null", "\"mission_number\": 1"),
+        )
+        .unwrap();
+    }
+    f.reads(&[probe(&m)]);
+}

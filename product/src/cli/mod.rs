@@ -205,6 +205,10 @@ enum MissionCommand {
         /// Old name of --include-tasks.
         #[arg(long, hide = true)]
         require_tasks: bool,
+        /// Whether the mission --mission names already exists (the specify prompt's check
+        /// before it creates one).
+        #[arg(long)]
+        resume_probe: bool,
     },
     /// Scaffold plan.md, or commit it once the spec and the plan have real content.
     SetupPlan {
@@ -546,6 +550,18 @@ pub fn run(
             paths_only,
             include_tasks,
             require_tasks,
+            resume_probe: true,
+        })) => planning::resume_probe(
+            &ctx,
+            mission.as_deref(),
+            *paths_only || *include_tasks || *require_tasks,
+        ),
+        Command::Agent(AgentCommand::Mission(MissionCommand::CheckPrerequisites {
+            mission,
+            paths_only,
+            include_tasks,
+            require_tasks,
+            resume_probe: false,
         })) => planning::check_prerequisites(
             &ctx,
             &crate::mission::planning::prerequisites::Request {

@@ -227,3 +227,37 @@ pub fn charter_context(ctx: &Ctx, action: &str) -> Result<Report, CommandError> 
         charter::Context::Reference(why) => Err(needs_reference(why)),
     }
 }
+
+/// `spec-kitty agent mission check-prerequisites --resume-probe`.
+pub fn resume_probe(
+    ctx: &Ctx,
+    mission: Option<&str>,
+    with_validation: bool,
+) -> Result<Report, CommandError> {
+    use crate::mission::planning::{PlanningError, resume_probe};
+    crate::mission::planning::project::locate(&ctx.cwd).ok_or_else(|| {
+        PlanningError::ProjectRootUnresolved {
+            dir: ctx.cwd.clone(),
+        }
+    })?;
+    let Some(handle) = mission.map(str::trim).filter(|m| !m.is_empty()) else {
+        return Err(PlanningError::BadFlags {
+            message: "--resume-probe needs --mission <provisional-slug>".into(),
+        }
+        .into());
+    };
+    if with_validation {
+        return Err(PlanningError::BadFlags {
+            message: "--resume-probe cannot be combined with --paths-only or --include-tasks: run them separately".into(),
+        }
+        .into());
+    }
+    let doc = resume_probe::probe(&ctx.env, &ctx.cwd, handle)?;
+    let human = format!(
+        "Resume probe: {}",
+        doc.get("resume_state")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    );
+    Ok(Report::success(Value::Object(doc), human))
+}

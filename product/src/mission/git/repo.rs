@@ -265,8 +265,9 @@ impl Repo {
 
     /// Whether `refname` (e.g. `refs/heads/x`) resolves to a commit.
     pub fn ref_exists(&self, refname: &str) -> Result<bool, MissionError> {
-        // A branch always points at a commit: its ref file says whether it exists.
-        if refname.starts_with("refs/heads/") {
+        // A branch (local or remote-tracking) always points at a commit: its ref file says
+        // whether it exists.
+        if refname.starts_with("refs/heads/") || refname.starts_with("refs/remotes/") {
             match self.refs().map(|r| r.sha(refname)) {
                 Some(super::refs::Lookup::Found(_)) => return Ok(true),
                 Some(super::refs::Lookup::Absent) => return Ok(false),

@@ -29,7 +29,7 @@ pub fn branch_context(
         .branch()?
         .filter(|b| !b.is_empty())
         .ok_or(PlanningError::DetachedHead)?;
-    let primary_repo = Repo::at(env, &project.root);
+    let primary_repo = Repo::discover(env, &project.root)?;
     let primary = primary_branch(&primary_repo, true)?;
     let source = if target.is_some() {
         "cli_arg"

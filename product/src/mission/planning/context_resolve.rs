@@ -108,5 +108,8 @@ pub fn target_branch(
     if let Some(t) = here.as_ref().and_then(from).or_else(|| from(primary_meta)) {
         return Ok(t);
     }
-    Ok(super::branch::primary_branch(&Repo::at(env, root), false)?)
+    Ok(super::branch::primary_branch(
+        &Repo::discover(env, root)?,
+        false,
+    )?)
 }

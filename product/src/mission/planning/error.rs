@@ -140,6 +140,22 @@ pub enum PlanningError {
         /// The branch.
         branch: String,
     },
+    /// A resume probe found something other than nothing or one clean mission.
+    #[error("{message}")]
+    Resume {
+        /// `MISSION_RESUME_EXISTING`, `MISSION_RESUME_MALFORMED` or `MISSION_RESUME_AMBIGUOUS`.
+        code: &'static str,
+        /// What was found and what to do.
+        message: String,
+        /// The reference's keys.
+        details: Map<String, Value>,
+    },
+    /// A flag combination a command refuses.
+    #[error("{message}")]
+    BadFlags {
+        /// What was wrong and what to do.
+        message: String,
+    },
     /// A decision command failed.
     #[error("{}", .0.message)]
     Decision(super::decision::DecisionError),
@@ -181,6 +197,8 @@ impl PlanningError {
             Self::HeadMismatch { .. } => "HEAD_MISMATCH",
             Self::MissingRef { .. } => "REF_NOT_FOUND",
             Self::Decision(e) => e.code,
+            Self::Resume { code, .. } => code,
+            Self::BadFlags { .. } => "INVALID_FLAGS",
             Self::Mission(e) => e.code(),
         }
     }
@@ -197,9 +215,7 @@ impl PlanningError {
     /// The reference's extra keys of the error document.
     pub fn details(&self) -> Map<String, Value> {
         let v = match self {
-            Self::MissionNotFound { handle } | Self::UnsafeHandle { handle } => {
-                json!({"handle": handle})
-            }
+            Self::MissionNotFound { handle } => json!({"handle": handle}),
             Self::MissionAmbiguous {
                 handle, candidates, ..
             } => json!({"handle": handle, "candidates": candidates}),
@@ -239,6 +255,7 @@ impl PlanningError {
             Self::MissingRef { branch } => {
                 json!({"success": false, "committed": false, "placement_ref": branch})
             }
+            Self::Resume { details, .. } => Value::Object(details.clone()),
             Self::Decision(e) => {
                 let mut d = json!({"code": e.code});
                 if !e.details.is_null() {

@@ -19,6 +19,7 @@ pub mod mission_types;
 pub mod phase_events;
 pub mod prerequisites;
 pub mod project;
+pub mod resume_probe;
 pub mod setup_plan;
 pub mod spec_commit;
 

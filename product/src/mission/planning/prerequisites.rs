@@ -244,7 +244,7 @@ pub fn check(
         .and_then(Value::as_str)
         .unwrap_or("software-dev");
     let inv = inventory(&dir, mission_type, req.include_tasks);
-    let primary = Repo::at(env, &project.root);
+    let primary = Repo::discover(env, &project.root)?;
     let current_primary = primary.branch().ok().flatten();
     let target = meta
         .get("target_branch")
