@@ -21,5 +21,6 @@ pub mod recover;
 pub mod repo_files;
 pub mod scaffold;
 pub mod slug;
+pub mod status;
 
 pub use error::MissionError;
