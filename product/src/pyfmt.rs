@@ -63,6 +63,27 @@ pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_
     Ok(String::from_utf8(out).unwrap_or_default())
 }
 
+/// Serialize `value` as Python's `json.dumps(value, indent=2)` would (`ensure_ascii=True`; field
+/// order as serialized: a struct's declaration order).
+pub fn to_python_json_pretty<T: Serialize + ?Sized>(
+    value: &T,
+) -> Result<String, serde_json::Error> {
+    let text = serde_json::to_string_pretty(value)?;
+    // Outside strings the text is ASCII, so escaping every other character escapes strings only.
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() && c != '\u{7f}' {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Python's `datetime.isoformat()` of a UTC time: `+00:00` (not `Z`), six fractional digits when
 /// the microseconds are not zero and none otherwise (finer digits are dropped, as Python cannot
 /// hold them).
