@@ -12,19 +12,19 @@ use serde_json::Value;
 pub const ALLOWED: &[(&str, &str)] = &[
     (
         "ids",
-        "mission_id, its 8-character prefix in names, and event ids are minted per run",
+        "mission_id, its 8-character prefix in names, event ids, and the ids of commits (which carry the time of the run) are minted per run",
     ),
     (
         "timestamps",
-        "created_at, timestamp, at, now_utc_iso and NOW_UTC_ISO are the time of the run",
+        "created_at, timestamp, at, now_utc_iso, NOW_UTC_ISO, materialized_at, last_transition_at and computed_at are the time of the run",
     ),
     (
         "version",
-        "spec_kitty_version names each implementation's own version",
+        "spec_kitty_version names each implementation's own version, and kitty stamps it on every document (the reference leaves it off a few error documents)",
     ),
     (
         "prose",
-        "human sentences (error, next_step, remediation, branch_strategy_summary, uncommitted reason) are in kitty's own words",
+        "human sentences (error, next_step, remediation, branch_strategy_summary, uncommitted reason, message, hint, the WPs' branch_strategy, the acceptance matrix's placeholder description and notes, and the lists of problem sentences: errors, ownership_errors, ownership_warnings) are in kitty's own words",
     ),
     (
         "templates",
@@ -39,26 +39,56 @@ pub const ALLOWED: &[(&str, &str)] = &[
         "where the reference's error document has no error_code, kitty adds its own",
     ),
     (
+        "finalize_writes_nothing_on_refusal",
+        "finalize-tasks refuses before its first write: the reference has already rewritten the WP files when its ownership checks refuse",
+    ),
+    (
         "sync_state",
         "the reference leaves .kittify/sync-state.json (its sync bookkeeping) untracked",
     ),
 ];
 
-const KITTY_ONLY_KEYS: &[&str] = &["commit", "event_id", "event_queued", "result", "error_code"];
+const KITTY_ONLY_KEYS: &[&str] = &[
+    "commit",
+    "event_id",
+    "event_queued",
+    "result",
+    "error_code",
+    "spec_kitty_version",
+];
 const TIMESTAMP_KEYS: &[&str] = &[
     "created_at",
     "timestamp",
     "at",
     "now_utc_iso",
     "NOW_UTC_ISO",
+    "materialized_at",
+    "last_transition_at",
+    "computed_at",
 ];
-const ID_KEYS: &[&str] = &["event_id", "mission_id"];
+const ID_KEYS: &[&str] = &[
+    "event_id",
+    "mission_id",
+    "last_event_id",
+    "commit_hash",
+    "hash",
+    "sha",
+    "planning_commit_sha",
+];
 const PROSE_KEYS: &[&str] = &[
     "error",
     "next_step",
     "remediation",
     "branch_strategy_summary",
     "reason",
+    "message",
+    "hint",
+    "branch_strategy",
+    "description",
+    "notes",
+    "errors",
+    "ownership_errors",
+    "ownership_warnings",
 ];
 const REFERENCE_ONLY_FILES: &[&str] = &[".kittify/sync-state.json"];
 
@@ -251,6 +281,29 @@ fn state(side: &Side, norm: &Norm) -> State {
             )
         } else if name.ends_with("spec.md") || name.ends_with("README.md") {
             Value::String("<template>".into())
+        } else if name.ends_with(".json") {
+            match serde_json::from_str::<Value>(&std::fs::read_to_string(&full).unwrap()) {
+                Ok(v) => norm.value("", &v),
+                Err(_) => Value::String("<not JSON>".into()),
+            }
+        } else if name.contains("/tasks/WP") {
+            // The frontmatter's branch_strategy is a sentence (see `prose`).
+            let text = std::fs::read_to_string(&full).unwrap_or_default();
+            Value::String(
+                norm.text(
+                    &text
+                        .lines()
+                        .map(|l| {
+                            if l.starts_with("branch_strategy: ") {
+                                "branch_strategy: <PROSE>"
+                            } else {
+                                l
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+            )
         } else {
             Value::String(norm.text(&std::fs::read_to_string(&full).unwrap_or_default()))
         };

@@ -178,7 +178,9 @@ fn write_all(
     let root = repo.top().to_path_buf();
     let fd = &plan.fd;
     let branch = plan.planning_branch.as_str();
-    for w in &plan.wps {
+    // Last listed first: a rename adds a directory entry, and file systems that list the newest
+    // entry first (tmpfs) then keep the directory order the reference's lists follow.
+    for w in plan.wps.iter().rev() {
         if let Some(text) = &w.new_text {
             write_atomic(&w.file.path, text.as_bytes())?;
         }

@@ -88,12 +88,15 @@ pub fn finalize(
         status_dir: &status_dir,
         meta: &entry.meta,
     };
-    let plan = plan::plan(&inputs)?;
     if req.validate_only {
+        let plan = plan::plan(&inputs)?;
         let human = report::human_validate(&plan);
         return Ok(Outcome::Done(report::validate_only(&plan), human));
     }
+    // One mission writer at a time: the plan is read under the lock it is applied under.
     let repo = Repo::discover(env, &root)?;
+    let _lock = commit::lock(&repo)?;
+    let plan = plan::plan(&inputs)?;
     let head = repo.head_branch()?.ok_or(PlanningError::DetachedHead)?;
     if head != plan.planning_branch {
         return Err(PlanningError::HeadMismatch {
@@ -113,7 +116,6 @@ pub fn finalize(
         }
         .into());
     }
-    let _lock = commit::lock(&repo)?;
     let applied = apply::apply(env, &repo, &plan, req.refresh_planning_commit, now)?;
     let human = report::human(&plan, &applied);
     Ok(Outcome::Done(report::success(&plan, &applied), human))
