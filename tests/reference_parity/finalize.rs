@@ -115,10 +115,14 @@ fn finalize_run_twice_commits_only_the_new_lanes_the_second_time() {
 
 #[test]
 fn an_unknown_mission_is_the_detection_error_listing_the_missions() {
-    check(
+    let (k, _) = check(
         as_is,
         &["agent", "mission", "finalize-tasks", "--mission", "nope"],
     );
+    k.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "FEATURE_CONTEXT_UNRESOLVED")
+        .assert_eq("/available_missions/0", SLUG);
 }
 
 #[test]
@@ -156,7 +160,7 @@ fn a_dependency_cycle_is_refused_in_both_modes() {
 
 #[test]
 fn a_tasks_md_without_a_work_package_s_section_is_refused() {
-    check(
+    let (k, _) = check(
         |fd| {
             edit(
                 &fd.join("tasks.md"),
@@ -166,6 +170,7 @@ fn a_tasks_md_without_a_work_package_s_section_is_refused() {
         },
         &finalize(&[]),
     );
+    k.json().assert_eq("/missing_wp_sections/0", "WP02");
 }
 
 #[test]
