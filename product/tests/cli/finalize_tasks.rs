@@ -150,6 +150,33 @@ fn finalizing_a_coordination_mission_is_handed_to_the_reference() {
 }
 
 #[test]
+fn the_board_without_a_mission_says_to_pass_one_with_the_reference_s_keys_only() {
+    let home = crate::builder().build();
+    let (repo, _) = mission(&home, "single_branch");
+    let out = run(&home, &repo, &["agent", "tasks", "status"]);
+    out.assert_code(1);
+    let doc = out.json().value().clone();
+    let mut keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["error", "error_code", "result", "spec_kitty_version"],
+        "{out}"
+    );
+    assert!(
+        doc["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("--mission <slug> is required")
+    );
+}
+
+#[test]
 fn a_corrupt_status_log_is_an_error_naming_its_line() {
     let home = crate::builder().build();
     let (repo, fd) = mission(&home, "single_branch");

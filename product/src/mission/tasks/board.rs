@@ -40,7 +40,7 @@ fn text_of(v: Option<&Value>) -> String {
 /// The board of `mission` (required) from `cwd`.
 pub fn board(cwd: &Path, mission: Option<&str>) -> Result<Board, TasksError> {
     let Some(handle) = mission.map(str::trim).filter(|m| !m.is_empty()) else {
-        return Err(PlanningError::MissingMission.into());
+        return Err(TasksError::MissionRequired);
     };
     let project = project::locate(cwd).ok_or_else(|| PlanningError::ProjectRootUnresolved {
         dir: cwd.to_path_buf(),

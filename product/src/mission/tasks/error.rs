@@ -38,6 +38,11 @@ pub enum TasksError {
         /// The command to run with one of them.
         example: String,
     },
+    /// The board needs `--mission`.
+    #[error(
+        "--mission <slug> is required: pass the mission's directory name, its mission_id or its first 8 characters"
+    )]
+    MissionRequired,
     /// A handle with characters outside a path segment's grammar.
     #[error(
         "'{handle}' is not a mission handle: use ASCII letters, digits, '-', '_' and interior dots only, starting with a letter or digit (the mission's directory name, mission_id or its first 8 characters)"
@@ -185,6 +190,7 @@ impl TasksError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unresolved { .. } => "FEATURE_CONTEXT_UNRESOLVED",
+            Self::MissionRequired => "MISSING_MISSION",
             Self::UnsafeHandle { .. } => "UNSAFE_MISSION_HANDLE",
             Self::TasksDirMissing { .. } => "TASKS_DIR_MISSING",
             Self::SpecMissing { .. } => "SPEC_FILE_MISSING",
