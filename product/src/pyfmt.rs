@@ -67,10 +67,10 @@ pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_
 /// layout of the reference's pretty JSON files (`decisions/index.json`, ...).
 ///
 /// ```
-/// let s = spec_kitty::internals::pyfmt::to_python_json_indented(&serde_json::json!({"a": [1], "b": {}, "c": "é"})).unwrap();
+/// let s = spec_kitty::internals::pyfmt::to_python_json_pretty(&serde_json::json!({"a": [1], "b": {}, "c": "é"})).unwrap();
 /// assert_eq!(s, "{\n  \"a\": [\n    1\n  ],\n  \"b\": {},\n  \"c\": \"\\u00e9\"\n}");
 /// ```
-pub fn to_python_json_indented<T: Serialize + ?Sized>(
+pub fn to_python_json_pretty<T: Serialize + ?Sized>(
     value: &T,
 ) -> Result<String, serde_json::Error> {
     // Pretty-print with serde, then escape what `ensure_ascii` escapes (only string contents can

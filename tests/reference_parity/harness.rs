@@ -12,19 +12,15 @@ use serde_json::Value;
 pub const ALLOWED: &[(&str, &str)] = &[
     (
         "ids",
-        "mission_id, its 8-character prefix in names, and event ids are minted per run",
+        "mission_id, its 8-character prefix in names, event ids, and the ids of commits (which carry the time of the run) are minted per run",
     ),
     (
         "timestamps",
-        "created_at, timestamp, at, now_utc_iso and NOW_UTC_ISO are the time of the run",
-    ),
-    (
-        "version",
-        "spec_kitty_version names each implementation's own version",
+        "created_at, timestamp, at, now_utc_iso, NOW_UTC_ISO, materialized_at, last_transition_at and computed_at are the time of the run",
     ),
     (
         "prose",
-        "human sentences (error, next_step, remediation, branch_strategy_summary, uncommitted reason) are in kitty's own words",
+        "human sentences (error, next_step, remediation, branch_strategy_summary, uncommitted reason, message, hint, the WPs' branch_strategy, the acceptance matrix's placeholder description and notes, and the lists of problem sentences: errors, ownership_errors, ownership_warnings) are in kitty's own words",
     ),
     (
         "templates",
@@ -32,7 +28,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "kitty_keys",
-        "kitty adds `commit`, `event_id` and `event_queued` to a create document, `result` to every object document, and `success`, `committed`, `placement_ref` to the planning commands' error documents",
+        "kitty's spec_kitty_version names its own version; kitty adds `commit`, `event_id` and `event_queued` to a create document, `result` to every object document, and `success`, `committed`, `placement_ref` to the planning commands' error documents",
     ),
     (
         "stdout_only",
@@ -45,6 +41,10 @@ pub const ALLOWED: &[(&str, &str)] = &[
     (
         "doctrine_catalog",
         "kitty ships none of the reference's doctrine: `charter context`'s `all_directives` (the bundled directive catalog, which no prompt reads) is empty in kitty's document",
+    ),
+    (
+        "finalize_writes_nothing_on_refusal",
+        "finalize-tasks refuses before its first write: the reference has already rewritten the WP files when its ownership checks refuse",
     ),
     (
         "sync_state",
@@ -72,8 +72,19 @@ const TIMESTAMP_KEYS: &[&str] = &[
     "recorded_at",
     "state_entered_at",
     "resolved_at",
+    "materialized_at",
+    "last_transition_at",
+    "computed_at",
 ];
-const ID_KEYS: &[&str] = &["event_id", "mission_id"];
+const ID_KEYS: &[&str] = &[
+    "event_id",
+    "mission_id",
+    "last_event_id",
+    "commit_hash",
+    "hash",
+    "sha",
+    "planning_commit_sha",
+];
 const PROSE_KEYS: &[&str] = &[
     "error",
     "next_step",
@@ -85,6 +96,14 @@ const PROSE_KEYS: &[&str] = &[
     "diagnostic",
     "context",
     "text",
+    "message",
+    "hint",
+    "branch_strategy",
+    "description",
+    "notes",
+    "errors",
+    "ownership_errors",
+    "ownership_warnings",
 ];
 const REFERENCE_ONLY_FILES: &[&str] = &[".kittify/sync-state.json"];
 
@@ -314,8 +333,10 @@ fn state(side: &Side, norm: &Norm) -> State {
         let value = if full.is_dir() {
             Value::String("<dir>".into())
         } else if name.ends_with(".json") {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap();
-            norm.value("", &v)
+            match serde_json::from_str::<Value>(&std::fs::read_to_string(&full).unwrap()) {
+                Ok(v) => norm.value("", &v),
+                Err(_) => Value::String("<not JSON>".into()),
+            }
         } else if name.ends_with(".jsonl") {
             let text = std::fs::read_to_string(&full).unwrap();
             Value::Array(
@@ -335,6 +356,24 @@ fn state(side: &Side, norm: &Norm) -> State {
             // Each implementation's own scaffold (the "templates" difference); filled-in
             // content is compared.
             Value::String("<template>".into())
+        } else if name.contains("/tasks/WP") {
+            // The frontmatter's branch_strategy is a sentence (see `prose`).
+            let text = std::fs::read_to_string(&full).unwrap_or_default();
+            Value::String(
+                norm.text(
+                    &text
+                        .lines()
+                        .map(|l| {
+                            if l.starts_with("branch_strategy: ") {
+                                "branch_strategy: <PROSE>"
+                            } else {
+                                l
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+            )
         } else {
             Value::String(norm.text(&std::fs::read_to_string(&full).unwrap_or_default()))
         };

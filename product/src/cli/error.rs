@@ -57,6 +57,9 @@ pub enum CommandError {
     /// A planning command failed.
     #[error(transparent)]
     Planning(#[from] crate::mission::planning::PlanningError),
+    /// A work-package command failed.
+    #[error(transparent)]
+    Tasks(Box<crate::mission::tasks::TasksError>),
     /// The input is one only the reference handles (and it is run instead, when there is one).
     #[error(
         "{why}, which only the reference CLI handles, and none was found ({missing}): install it (`{}`)",
@@ -76,6 +79,12 @@ pub enum CommandError {
         /// What was wrong and what to do.
         message: String,
     },
+}
+
+impl From<crate::mission::tasks::TasksError> for CommandError {
+    fn from(e: crate::mission::tasks::TasksError) -> Self {
+        Self::Tasks(Box::new(e))
+    }
 }
 
 impl From<CommandError> for crate::output::Failure {
@@ -117,6 +126,7 @@ impl CommandError {
             Self::EnvFile(_) => "env_file_unreadable",
             Self::PluginNotFound(_) => "plugin_not_found",
             Self::Planning(e) => e.code(),
+            Self::Tasks(e) => e.code(),
             Self::NeedsReference { .. } => "reference_not_found",
             Self::Coded { code, .. } => code,
         }
@@ -127,6 +137,7 @@ impl CommandError {
         match self {
             Self::Mission(e) => e.details(),
             Self::Planning(e) => e.details(),
+            Self::Tasks(e) => e.details(),
             Self::Sync(crate::sync::error::SyncError::EventsRejected(events)) => {
                 let mut m = serde_json::Map::new();
                 m.insert("rejected_events".into(), serde_json::json!(events));
@@ -147,6 +158,7 @@ impl CommandError {
         match self {
             Self::PluginNotFound(_) => 127,
             Self::Planning(e) => e.exit_code(),
+            Self::Tasks(e) => e.exit_code(),
             _ => 1,
         }
     }

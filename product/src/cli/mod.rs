@@ -11,6 +11,7 @@ pub mod planning;
 pub mod plugins;
 pub mod reference_commands;
 pub mod sync;
+pub mod tasks;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -119,6 +120,9 @@ enum AgentCommand {
     /// Decision moments of the specify and plan interviews.
     #[command(subcommand)]
     Decision(decision::DecisionCommand),
+    /// Work packages.
+    #[command(subcommand)]
+    Tasks(TasksCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +138,19 @@ enum CharterCommand {
         /// Do not record the action as loaded.
         #[arg(long)]
         no_mark_loaded: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TasksCommand {
+    /// The board: every work package's lane, with progress (`--json`: the reference's document).
+    Status {
+        /// The mission (directory name, mission_id or its first 8 characters).
+        #[arg(long)]
+        mission: Option<String>,
+        /// Minutes without a commit before an in-progress work package counts as stale.
+        #[arg(long, default_value_t = 10)]
+        stale_threshold: u64,
     },
 }
 
@@ -209,6 +226,19 @@ enum MissionCommand {
         /// before it creates one).
         #[arg(long)]
         resume_probe: bool,
+    },
+    /// Validate the work packages, rewrite their frontmatter, seed their status, compute the
+    /// lanes and commit it all on the planning branch.
+    FinalizeTasks {
+        /// The mission (directory name, mission_id or its first 8 characters).
+        #[arg(long)]
+        mission: Option<String>,
+        /// Check and report what would change; write nothing.
+        #[arg(long)]
+        validate_only: bool,
+        /// Once execution has begun, record the planning branch's tip as the planning commit.
+        #[arg(long)]
+        refresh_planning_commit: bool,
     },
     /// Scaffold plan.md, or commit it once the spec and the plan have real content.
     SetupPlan {
@@ -574,6 +604,24 @@ pub fn run(
         Command::Agent(AgentCommand::Mission(MissionCommand::SetupPlan { mission })) => {
             planning::setup_plan(&ctx, mission.as_deref())
         }
+        Command::Agent(AgentCommand::Mission(MissionCommand::FinalizeTasks {
+            mission,
+            validate_only,
+            refresh_planning_commit,
+        })) => tasks::finalize(
+            &ctx,
+            &crate::mission::tasks::finalize::Request {
+                mission: mission.clone(),
+                validate_only: *validate_only,
+                refresh_planning_commit: *refresh_planning_commit,
+                json: cli.json,
+                sync_active: ctx.settings.sync_active,
+            },
+        ),
+        Command::Agent(AgentCommand::Tasks(TasksCommand::Status {
+            mission,
+            stale_threshold: _,
+        })) => tasks::status(&ctx, mission.as_deref()),
         Command::Agent(AgentCommand::Context(ContextCommand::Resolve {
             action,
             mission,

@@ -12,6 +12,7 @@ pub mod create;
 pub mod error;
 pub mod git;
 pub mod init;
+pub mod lanes;
 pub mod list;
 pub mod meta;
 pub mod planning;
@@ -21,5 +22,7 @@ pub mod recover;
 pub mod repo_files;
 pub mod scaffold;
 pub mod slug;
+pub mod status;
+pub mod tasks;
 
 pub use error::MissionError;

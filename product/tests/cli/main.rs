@@ -6,6 +6,7 @@ mod delegation;
 mod env_files;
 mod event_contract;
 mod final_sync;
+mod finalize_tasks;
 mod mission_create;
 mod paths;
 mod plugins;

@@ -171,6 +171,35 @@ impl Repo {
         Ok(!self.run_ok(&args)?.is_empty())
     }
 
+    /// The commit `rev` names (`None` when it names none).
+    pub fn rev_parse(&self, rev: &str) -> Result<Option<String>, MissionError> {
+        let out = self.run(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ])?;
+        Ok(out.status.success().then(|| text(&out)))
+    }
+
+    /// `path`'s content at `rev` (`None` when it is not there).
+    pub fn show_file(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, MissionError> {
+        let out = self.run(&["show", &format!("{rev}:{path}")])?;
+        Ok(out.status.success().then_some(out.stdout))
+    }
+
+    /// Put branch `branch` back on `sha` and the index entries of `paths` back to that commit's
+    /// (the undo of commits this process made; the work tree is restored by the caller).
+    pub fn rewind(&self, branch: &str, sha: &str, paths: &[&str]) -> Result<(), MissionError> {
+        self.run_ok(&["update-ref", &format!("refs/heads/{branch}"), sha])?;
+        *self.head.borrow_mut() = None;
+        let mut args = vec!["reset", "--quiet", sha, "--"];
+        args.extend_from_slice(paths);
+        // A path absent at `sha` and in the index is fine to leave to reset's own rule.
+        let _ = self.run(&args)?;
+        Ok(())
+    }
+
     /// Whether `path` (relative to the top) is tracked and in HEAD's tree.
     pub fn committed(&self, path: &str) -> Result<bool, MissionError> {
         let spec = format!("HEAD:{path}");

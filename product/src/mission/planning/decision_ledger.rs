@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::decision::fail;
 use super::handle::{Index, Resolved, read_dir};
 use super::{PlanningError, project};
-use crate::pyfmt::{isoformat, to_python_json, to_python_json_indented};
+use crate::pyfmt::{isoformat, to_python_json, to_python_json_pretty};
 
 /// A mission's decision ledger.
 #[derive(Debug)]
@@ -116,7 +116,7 @@ impl Ledger {
                 .cmp(&(b["created_at"].as_str(), b["decision_id"].as_str()))
         });
         let doc = json!({"entries": entries, "mission_id": mission_id, "version": 1});
-        let text = to_python_json_indented(&doc).unwrap_or_default() + "\n";
+        let text = to_python_json_pretty(&doc).unwrap_or_default() + "\n";
         let path = self.index_path();
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)

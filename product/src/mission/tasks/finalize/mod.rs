@@ -1,0 +1,122 @@
+//! `agent mission finalize-tasks`: resolve the mission, plan (every parse and gate, no
+//! writes), then apply (WP files, lifecycle events, status seeding, lanes.json, the acceptance
+//! matrix, the commits) under the repository's mission lock (**interop**: the reference's
+//! documents, files and commits for branch-flat topologies).
+
+pub mod acceptance;
+pub mod apply;
+pub mod events;
+pub mod plan;
+pub mod report;
+pub mod resolve;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::env::Env;
+use crate::mission::git::Repo;
+use crate::mission::planning::handle::{Index, read_dir};
+use crate::mission::planning::{PlanningError, commit, project};
+use crate::mission::tasks::TasksError;
+
+/// The command line.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// `--mission`.
+    pub mission: Option<String>,
+    /// `--validate-only`.
+    pub validate_only: bool,
+    /// `--refresh-planning-commit`.
+    pub refresh_planning_commit: bool,
+    /// `--json` (the example command of the detection error says it).
+    pub json: bool,
+    /// Whether sync is on (the reference then queues events kitty does not write).
+    pub sync_active: bool,
+}
+
+/// What finalize-tasks gave.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The document and its human text.
+    Done(Map<String, Value>, String),
+    /// Input only the reference handles.
+    NeedsReference(String),
+}
+
+/// Run finalize-tasks from `cwd`.
+pub fn finalize(
+    env: &Env,
+    cwd: &Path,
+    req: &Request,
+    now: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Outcome, TasksError> {
+    let project = project::locate(cwd).ok_or_else(|| PlanningError::ProjectRootUnresolved {
+        dir: cwd.to_path_buf(),
+    })?;
+    let root = project.root.clone();
+    if req.sync_active && !req.validate_only {
+        return Ok(Outcome::NeedsReference(
+            "finalize-tasks with sync on (the reference checks its sync boundary and queues the finalize events)".into(),
+        ));
+    }
+    let specs = project.specs();
+    let index = Index::load(&specs);
+    let entry = resolve::resolve(&index, &specs, req.mission.as_deref(), req.json)?;
+    if entry.dir.join("wps.yaml").exists() {
+        return Ok(Outcome::NeedsReference(
+            "a mission planned with wps.yaml".into(),
+        ));
+    }
+    let topology = entry
+        .meta
+        .get("topology")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let coordinated = matches!(topology, "coord" | "lanes_with_coord");
+    if coordinated && !req.validate_only {
+        return Ok(Outcome::NeedsReference(
+            "finalizing a coordination-topology mission (its status lives on the coordination branch)".into(),
+        ));
+    }
+    let status_dir = read_dir(&root, entry);
+    let inputs = plan::Inputs {
+        root: &root,
+        slug: &entry.slug,
+        fd: &entry.dir,
+        status_dir: &status_dir,
+        meta: &entry.meta,
+    };
+    if req.validate_only {
+        let plan = plan::plan(&inputs)?;
+        let human = report::human_validate(&plan);
+        return Ok(Outcome::Done(report::validate_only(&plan), human));
+    }
+    // One mission writer at a time: the plan is read under the lock it is applied under.
+    let repo = Repo::discover(env, &root)?;
+    let _lock = commit::lock(&repo)?;
+    let plan = plan::plan(&inputs)?;
+    let head = repo.head_branch()?.ok_or(PlanningError::DetachedHead)?;
+    if head != plan.planning_branch {
+        return Err(PlanningError::HeadMismatch {
+            worktree: root.clone(),
+            head,
+            expected: plan.planning_branch.clone(),
+        }
+        .into());
+    }
+    if commit::protected(env, &repo, &plan.planning_branch)? {
+        return Err(PlanningError::WrongSurface {
+            placement_ref: plan.planning_branch.clone(),
+            message: format!(
+                "'{}' is protected, so finalize-tasks commits nothing on it: plan the mission on a feature branch, or set SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS=1 to commit here anyway",
+                plan.planning_branch
+            ),
+        }
+        .into());
+    }
+    let applied = apply::apply(env, &repo, &plan, req.refresh_planning_commit, now)?;
+    let human = report::human(&plan, &applied);
+    Ok(Outcome::Done(report::success(&plan, &applied), human))
+}
