@@ -25,7 +25,7 @@ use state::Normaliser;
 pub const ALLOWED: &[(&str, &str)] = &[
     (
         "native_documents",
-        "with kitty first on PATH the planning commands are kitty's own (create, mission list, branch-context, charter context, spec-commit, setup-plan, context resolve, check-prerequisites): every JSON document is compared parsed, without `result` and what kitty adds to a create (commit, event_id, event_queued), with its sentences (branch_strategy_summary, next_step, reason, blocked_reason, context text, ...), `spec_kitty_version` and the doctrine catalog (`all_directives`) as placeholders; every other key, at every depth, is compared",
+        "with kitty first on PATH the planning commands are kitty's own (create, mission list, branch-context, charter context, spec-commit, setup-plan, context resolve, check-prerequisites): every JSON document is compared parsed, without `result`, `spec_kitty_version` and what kitty adds to a create (commit, event_id, event_queued), with its sentences (branch_strategy_summary, next_step, reason, blocked_reason, context text, ...) and the doctrine catalog (`all_directives`) as placeholders; every other key, at every depth, is compared",
     ),
     (
         "tasks_readme",
@@ -33,7 +33,13 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
 ];
 
-const KITTY_KEYS: &[&str] = &["commit", "event_id", "event_queued", "result"];
+const KITTY_KEYS: &[&str] = &[
+    "commit",
+    "event_id",
+    "event_queued",
+    "result",
+    "spec_kitty_version",
+];
 /// Sentences, the implementation's version and its doctrine, at any depth of a document.
 const PROSE_KEYS: &[&str] = &[
     "branch_strategy_summary",
@@ -43,7 +49,6 @@ const PROSE_KEYS: &[&str] = &[
     "blocked_reason",
     "context",
     "text",
-    "spec_kitty_version",
     "all_directives",
 ];
 
