@@ -334,3 +334,66 @@ fn the_resume_probe_finds_reports_and_refuses_as_the_reference_does() {
     }
     f.reads(&[probe(&m)]);
 }
+
+const ANALYSIS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/reference_parity/analysis"
+);
+
+#[test]
+fn record_analysis_writes_and_commits_the_report_as_the_reference_does() {
+    let f = Flow::new(&[]);
+    let m = f.slug.clone();
+    f.write("spec.md");
+    f.write("plan.md");
+    f.write("tasks.md");
+    for side in [&f.k, &f.r] {
+        let tasks = side.repo.path().join(f.dir()).join("tasks");
+        for wp in ["WP01-greeting-tool.md", "WP02-greeting-tests.md"] {
+            std::fs::copy(Path::new(CONTENT).join(wp), tasks.join(wp)).unwrap();
+        }
+        side.repo.git(&["add", "-A"]);
+        side.repo.git(&["commit", "-q", "-m", "planning"]);
+    }
+    let input = |name: &str| {
+        format!(
+            "{}/{name}",
+            if name == "analysis.md" {
+                CONTENT
+            } else {
+                ANALYSIS
+            }
+        )
+    };
+    let record = |name: &str| {
+        words(&format!(
+            "agent mission record-analysis --mission {m} --input-file {}",
+            input(name)
+        ))
+    };
+    // The input errors write nothing.
+    f.reads(&[
+        record("counts-disagree.md"),
+        record("unknown-severity.md"),
+        words(&format!(
+            "agent mission record-analysis --mission nosuch --input-file {}",
+            input("legacy.md")
+        )),
+        words(&format!(
+            "agent mission record-analysis --input-file {}",
+            input("legacy.md")
+        )),
+    ]);
+    let step = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        f.step(&args);
+    };
+    step(record("analysis.md"));
+    step(record("blocked.md"));
+    step(record("legacy.md"));
+    // A change the analysis did not see: refused, nothing written.
+    for side in [&f.k, &f.r] {
+        std::fs::write(side.repo.path().join("notes.txt"), "x").unwrap();
+    }
+    step(record("analysis.md"));
+}

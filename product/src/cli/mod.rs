@@ -240,6 +240,19 @@ enum MissionCommand {
         #[arg(long)]
         refresh_planning_commit: bool,
     },
+    /// Record the agent's analysis (analysis-findings/v1) as analysis-report.md, the gate
+    /// implement checks, and commit it.
+    RecordAnalysis {
+        /// The mission.
+        #[arg(long)]
+        mission: Option<String>,
+        /// The report (`-`: standard input).
+        #[arg(long, default_value = "-")]
+        input_file: String,
+        /// The agent that analysed (default: unknown).
+        #[arg(long)]
+        agent: Option<String>,
+    },
     /// Scaffold plan.md, or commit it once the spec and the plan have real content.
     SetupPlan {
         /// The mission (default: the only one).
@@ -600,6 +613,17 @@ pub fn run(
                 include_tasks: *include_tasks || *require_tasks,
                 json: cli.json,
             },
+        ),
+        Command::Agent(AgentCommand::Mission(MissionCommand::RecordAnalysis {
+            mission,
+            input_file,
+            agent,
+        })) => planning::record_analysis(
+            &ctx,
+            mission.as_deref(),
+            input_file,
+            agent.as_deref(),
+            cli.json,
         ),
         Command::Agent(AgentCommand::Mission(MissionCommand::SetupPlan { mission })) => {
             planning::setup_plan(&ctx, mission.as_deref())

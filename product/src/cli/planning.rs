@@ -5,8 +5,8 @@ use serde_json::Value;
 use super::context::Ctx;
 use super::error::CommandError;
 use crate::mission::planning::{
-    branch_context, charter, context_resolve, decision, mission_types, prerequisites, setup_plan,
-    spec_commit,
+    branch_context, charter, context_resolve, decision, mission_types, prerequisites,
+    record_analysis, setup_plan, spec_commit,
 };
 use crate::output::Report;
 
@@ -260,4 +260,47 @@ pub fn resume_probe(
             .unwrap_or_default()
     );
     Ok(Report::success(Value::Object(doc), human))
+}
+
+/// `spec-kitty agent mission record-analysis`.
+pub fn record_analysis(
+    ctx: &Ctx,
+    mission: Option<&str>,
+    input_file: &str,
+    agent: Option<&str>,
+    json: bool,
+) -> Result<Report, CommandError> {
+    use crate::mission::planning::PlanningError;
+    let text = if input_file == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            PlanningError::Analysis {
+                message: format!(
+                    "cannot read the report from standard input ({e}): pass --input-file <path>"
+                ),
+            }
+        })?;
+        text
+    } else {
+        let path = ctx.cwd.join(input_file);
+        std::fs::read_to_string(&path).map_err(|e| PlanningError::Analysis {
+            message: format!(
+                "cannot read the report {} ({e}): check --input-file",
+                path.display()
+            ),
+        })?
+    };
+    let req = record_analysis::Request {
+        mission: mission.map(str::to_string),
+        text: text.replace("\r\n", "\n").replace('\r', "\n"),
+        agent: agent.map(str::to_string),
+        json,
+    };
+    let doc = record_analysis::record(&ctx.env, &ctx.cwd, &req, ctx.clock.now_micros())?;
+    let human = format!(
+        "Analysis report recorded: {} (verdict {})",
+        doc["path"].as_str().unwrap_or_default(),
+        doc["verdict"].as_str().unwrap_or_default()
+    );
+    Ok(Report::success(doc, human))
 }

@@ -200,6 +200,19 @@ impl Repo {
         Ok(())
     }
 
+    /// `git status --porcelain` (untracked directories collapsed, as git shows them).
+    pub fn status_porcelain(&self) -> Result<String, MissionError> {
+        let out = self.run(&["status", "--porcelain"])?;
+        if !out.status.success() {
+            return Err(MissionError::Git {
+                what: "git status --porcelain".into(),
+                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        // Not trimmed: the first line's two status columns may be spaces.
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// Whether `path` (relative to the top) is tracked and in HEAD's tree.
     pub fn committed(&self, path: &str) -> Result<bool, MissionError> {
         let spec = format!("HEAD:{path}");

@@ -150,6 +150,18 @@ pub enum PlanningError {
         /// The reference's keys.
         details: Map<String, Value>,
     },
+    /// The working tree has changes the command will not mix with its own.
+    #[error("the working tree has uncommitted changes ({}): commit or stash them, then record the analysis again", paths.join(", "))]
+    DirtyWorktree {
+        /// The changed paths.
+        paths: Vec<String>,
+    },
+    /// The analysis report cannot be recorded.
+    #[error("{message}")]
+    Analysis {
+        /// What was wrong and what to do.
+        message: String,
+    },
     /// A flag combination a command refuses.
     #[error("{message}")]
     BadFlags {
@@ -199,6 +211,8 @@ impl PlanningError {
             Self::Decision(e) => e.code,
             Self::Resume { code, .. } => code,
             Self::BadFlags { .. } => "INVALID_FLAGS",
+            Self::DirtyWorktree { .. } => "DIRTY_WORKTREE",
+            Self::Analysis { .. } => "ANALYSIS_REPORT_INVALID",
             Self::Mission(e) => e.code(),
         }
     }
@@ -256,6 +270,12 @@ impl PlanningError {
                 json!({"success": false, "committed": false, "placement_ref": branch})
             }
             Self::Resume { details, .. } => Value::Object(details.clone()),
+            Self::DirtyWorktree { paths } => json!({
+                "success": false,
+                "dirty_paths": paths,
+                "remediation": ["Commit or stash the changes, then run the analysis again."],
+            }),
+            Self::Analysis { .. } => json!({"success": false}),
             Self::Decision(e) => {
                 let mut d = json!({"code": e.code});
                 if !e.details.is_null() {

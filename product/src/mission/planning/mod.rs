@@ -5,6 +5,7 @@
 //! branch contract (`branch`), committing on a mission's branch (`commit`), the substantive gates
 //! (`gate`) and phase events (`phase_events`). One file per command beside them.
 
+pub mod analysis;
 pub mod branch;
 pub mod branch_context;
 pub mod charter;
@@ -19,6 +20,7 @@ pub mod mission_types;
 pub mod phase_events;
 pub mod prerequisites;
 pub mod project;
+pub mod record_analysis;
 pub mod resume_probe;
 pub mod setup_plan;
 pub mod spec_commit;

@@ -173,7 +173,7 @@ pub struct Request {
 }
 
 /// The mission directory `handle` names for check-prerequisites (the primary checkout's).
-fn mission_dir(
+pub(super) fn mission_dir(
     root: &Path,
     index: &Index,
     handle: &str,
