@@ -43,7 +43,7 @@ pub fn tasks_normalized(text: &str) -> String {
         let rest = &l[indent..];
         if let Some(after) = rest.strip_prefix(['-', '*']) {
             let gap = after.len() - after.trim_start().len();
-            let b = after[gap..].as_bytes();
+            let b = &after.as_bytes()[gap..];
             if b.len() >= 3 && b[0] == b'[' && matches!(b[1], b' ' | b'x' | b'X') && b[2] == b']' {
                 let at = indent + 1 + gap + 1;
                 l.replace_range(at..at + 1, " ");
