@@ -25,7 +25,7 @@ use state::Normaliser;
 pub const ALLOWED: &[(&str, &str)] = &[
     (
         "native_documents",
-        "with kitty first on PATH the planning commands are kitty's own (create, mission list, branch-context, charter context, spec-commit, setup-plan, context resolve, check-prerequisites): every JSON document is compared parsed, without `result`, `spec_kitty_version` and what kitty adds to a create (commit, event_id, event_queued), with its sentences (branch_strategy_summary, next_step, reason, blocked_reason, context text, ...) and the doctrine catalog (`all_directives`) as placeholders; every other key, at every depth, is compared",
+        "with kitty first on PATH the planning commands are kitty's own (create, mission list, branch-context, charter context, spec-commit, setup-plan, context resolve, check-prerequisites): every JSON document is compared parsed, without `result`, `spec_kitty_version` and what kitty adds to a create (commit, event_id, event_queued), with its sentences (branch_strategy_summary, next_step, reason, blocked_reason, context text, message, a work package's branch_strategy, also in the files) and the doctrine catalog (`all_directives`) as placeholders; every other key, at every depth, is compared",
     ),
     (
         "tasks_readme",
@@ -49,6 +49,8 @@ const PROSE_KEYS: &[&str] = &[
     "blocked_reason",
     "context",
     "text",
+    "message",
+    "branch_strategy",
     "all_directives",
 ];
 
@@ -195,6 +197,16 @@ fn native_document(stdout: &str) -> String {
     }
 }
 
+/// Frontmatter `branch_strategy:` lines as a placeholder.
+fn branch_strategy_as_prose(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|l| match l.starts_with("branch_strategy: ") {
+            true => "branch_strategy: <PROSE>\n",
+            false => l,
+        })
+        .collect()
+}
+
 /// The tree contents without `tasks/README.md` (`tasks_readme`).
 fn without_tasks_readme(contents: &str) -> String {
     let mut out = String::new();
@@ -305,6 +317,11 @@ fn differences(base: &Outcome, other: &Outcome, kitty_create: bool) -> Vec<Strin
         if kitty_create && k == "tree-head-contents" {
             a = without_tasks_readme(&a);
             b = without_tasks_readme(&b);
+        }
+        if kitty_create {
+            // A work package's branch_strategy is a sentence (native_documents).
+            a = branch_strategy_as_prose(&a);
+            b = branch_strategy_as_prose(&b);
         }
         if a != b {
             d.push(format!("state {k} differs\n{}", unified(&a, &b)));
