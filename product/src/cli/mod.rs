@@ -8,6 +8,7 @@ pub mod error;
 pub mod mission;
 pub mod paths;
 pub mod planning;
+pub mod planning_args;
 pub mod plugins;
 pub mod reference_commands;
 pub mod sync;
@@ -23,6 +24,7 @@ use crate::env::{Env, vars};
 use crate::identity::MachineIdentity;
 use crate::output::Output;
 use context::Ctx;
+use planning_args::{CharterCommand, ContextCommand, SpecCommitArgs, TopMissionCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -126,22 +128,6 @@ enum AgentCommand {
 }
 
 #[derive(Debug, Subcommand)]
-enum CharterCommand {
-    /// The governance context a prompt loads for an action.
-    Context {
-        /// The action (specify, plan, implement, review, ...).
-        #[arg(long)]
-        action: String,
-        /// Record the action as loaded (the default; nothing is recorded without a charter).
-        #[arg(long, overrides_with = "no_mark_loaded")]
-        mark_loaded: bool,
-        /// Do not record the action as loaded.
-        #[arg(long)]
-        no_mark_loaded: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 enum TasksCommand {
     /// The board: every work package's lane, with progress (`--json`: the reference's document).
     Status {
@@ -152,48 +138,6 @@ enum TasksCommand {
         #[arg(long, default_value_t = 10)]
         stale_threshold: u64,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum TopMissionCommand {
-    /// The mission types, activated ones first (`--json`: the rows as an array).
-    List,
-}
-
-#[derive(Debug, Subcommand)]
-enum ContextCommand {
-    /// The mission an action runs on, its directory and the commands that follow.
-    Resolve {
-        /// The action (specify, plan, analyze, tasks, tasks_outline, tasks_packages,
-        /// tasks_finalize, implement, review, accept, status).
-        #[arg(long)]
-        action: String,
-        /// The mission (directory name, mission_id or its first 8 characters).
-        #[arg(long)]
-        mission: Option<String>,
-        /// The work package (implement, review).
-        #[arg(long)]
-        wp_id: Option<String>,
-        /// The agent.
-        #[arg(long)]
-        agent: Option<String>,
-    },
-}
-
-#[derive(Debug, clap::Args)]
-struct SpecCommitArgs {
-    /// The files (relative paths are from the repository root).
-    #[arg(required = true)]
-    files: Vec<std::path::PathBuf>,
-    /// The commit message.
-    #[arg(long, short = 'm')]
-    message: String,
-    /// The mission (default: the directory after kitty-specs/ in the first file).
-    #[arg(long)]
-    mission: Option<String>,
-    /// Accepted for compatibility (a coordination branch's fast-forward target).
-    #[arg(long)]
-    target_branch: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

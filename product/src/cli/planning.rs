@@ -146,6 +146,15 @@ pub fn spec_commit(ctx: &Ctx, req: &spec_commit::Request) -> Result<Report, Comm
 pub fn setup_plan(ctx: &Ctx, mission: Option<&str>) -> Result<Report, CommandError> {
     match setup_plan::setup_plan(&ctx.env, &ctx.cwd, mission, ctx.clock.now_micros())? {
         setup_plan::Outcome::Document(doc) => {
+            // Past the spec gate, the reference captures the mission's dossier on every run.
+            if !doc.contains_key("spec_committed")
+                && let Some(dir) = doc
+                    .get("spec_file")
+                    .and_then(Value::as_str)
+                    .and_then(|p| std::path::Path::new(p).parent())
+            {
+                queue_mission_events(ctx, dir, Vec::new());
+            }
             let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or_default();
             let human = match (s("result"), doc.get("scaffold_only")) {
                 ("blocked", _) => format!("Blocked: {}", s("blocked_reason")),
@@ -297,10 +306,35 @@ pub fn record_analysis(
         json,
     };
     let doc = record_analysis::record(&ctx.env, &ctx.cwd, &req, ctx.clock.now_micros())?;
+    if let Some(dir) = doc["path"].as_str().and_then(|p| std::path::Path::new(p).parent()) {
+        queue_mission_events(ctx, dir, Vec::new());
+    }
     let human = format!(
         "Analysis report recorded: {} (verdict {})",
         doc["path"].as_str().unwrap_or_default(),
         doc["verdict"].as_str().unwrap_or_default()
     );
     Ok(Report::success(doc, human))
+}
+
+/// Queue a mission's lifecycle events and dossier after a command did its work (sync on and
+/// consent given; otherwise nothing). A failure to queue does not undo the work: it is logged.
+pub fn queue_mission_events(
+    ctx: &Ctx,
+    mission_dir: &std::path::Path,
+    lifecycle: Vec<crate::mission::planning::sync_events::Lifecycle>,
+) {
+    let Some(project) = crate::mission::planning::project::locate(&ctx.cwd) else {
+        return;
+    };
+    let Ok(root) = ctx.root() else { return };
+    let queue = crate::mission::planning::sync_events::Queue {
+        env: &ctx.env,
+        identity: &ctx.identity,
+        root: &root,
+    };
+    match queue.mission_events(&project.root, mission_dir, lifecycle, ctx.clock.now_micros()) {
+        Ok(n) => ctx.queued.set(ctx.queued.get() + n),
+        Err(e) => tracing::warn!("the mission's events were not queued: {e}"),
+    }
 }

@@ -9,6 +9,7 @@
 //! worktrees, with `git`), `merge`.
 
 pub mod create;
+pub mod dossier;
 pub mod error;
 pub mod git;
 pub mod init;

@@ -137,6 +137,40 @@ pub struct CheckedRequest<'r> {
     mission_type: Option<String>,
 }
 
+/// The producer of a project's events: its uuid and slug, its `node_id` and `build_id` (derived
+/// from this machine when the config has none, as the reference derives them), the branch and
+/// HEAD they were produced on, and the origin's `owner/repo`.
+pub fn producer(
+    config: &ProjectConfig,
+    env: &Env,
+    identity: &MachineIdentity,
+    (project_uuid, project_slug): (&str, &str),
+    (git_branch, head_commit_sha): (Option<String>, Option<String>),
+    origin_url: Option<&str>,
+) -> Producer {
+    let node_id = config.node_id().map_or_else(
+        || {
+            crate::identity::node_id(
+                identity.hostname(),
+                &crate::identity::user_name(env, identity.uid()),
+            )
+        },
+        str::to_string,
+    );
+    Producer {
+        project_uuid: project_uuid.to_string(),
+        project_slug: Some(project_slug.to_string()),
+        build_id: config.build_id().map_or_else(
+            || crate::ids::build_id(project_uuid, &node_id),
+            str::to_string,
+        ),
+        node_id,
+        git_branch,
+        head_commit_sha,
+        repo_slug: origin_url.and_then(repo_slug),
+    }
+}
+
 /// Check the request against the checkout and decide every default, in the reference's order
 /// of refusals. Nothing is written.
 pub fn plan(
@@ -185,27 +219,14 @@ pub fn plan(
             _ => Topology::Coord,
         },
     };
-    let node_id = config.node_id().map_or_else(
-        || {
-            crate::identity::node_id(
-                identity.hostname(),
-                &crate::identity::user_name(env, identity.uid()),
-            )
-        },
-        str::to_string,
+    let producer = producer(
+        &config,
+        env,
+        identity,
+        (project_uuid, project_slug),
+        (Some(current_branch.clone()), Some(head)),
+        checkout.origin_url().as_deref(),
     );
-    let producer = Producer {
-        project_uuid: project_uuid.to_string(),
-        project_slug: Some(project_slug.to_string()),
-        build_id: config.build_id().map_or_else(
-            || crate::ids::build_id(project_uuid, &node_id),
-            str::to_string,
-        ),
-        node_id,
-        git_branch: Some(current_branch.clone()),
-        head_commit_sha: Some(head),
-        repo_slug: checkout.origin_url().as_deref().and_then(repo_slug),
-    };
     Ok(CreatePlan {
         top,
         switch,

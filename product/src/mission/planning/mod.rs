@@ -24,6 +24,7 @@ pub mod record_analysis;
 pub mod resume_probe;
 pub mod setup_plan;
 pub mod spec_commit;
+pub mod sync_events;
 
 pub use error::PlanningError;
 

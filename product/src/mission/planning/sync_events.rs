@@ -1,0 +1,98 @@
+//! What a planning command queues for the hosted service: its lifecycle events and the mission's
+//! dossier, when sync is on and the project consented (as the reference decides both), each fact
+//! once, in envelopes that pass the published contract.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::env::Env;
+use crate::identity::MachineIdentity;
+use crate::mission::MissionError;
+use crate::mission::dossier::{self, Namespace};
+use crate::mission::git::Repo;
+use crate::mission::project_config::ProjectConfig;
+use crate::paths::RuntimeRoot;
+use crate::sync::envelope::EnvelopeDraft;
+
+/// A lifecycle event to queue before the dossier: `(event_type, (aggregate_type, aggregate_id),
+/// payload)`.
+pub type Lifecycle = (&'static str, (&'static str, String), Value);
+
+/// Where and as whom a command queues.
+#[derive(Debug, Clone, Copy)]
+pub struct Queue<'a> {
+    /// The environment snapshot.
+    pub env: &'a Env,
+    /// This machine.
+    pub identity: &'a MachineIdentity,
+    /// The runtime root (the outbox, the reference's consent).
+    pub root: &'a RuntimeRoot,
+}
+
+impl Queue<'_> {
+    /// Queue `lifecycle`, then the dossier of the mission directory `dir` in the repository at
+    /// `top`. Returns how many events were queued (none with sync off or without consent).
+    pub fn mission_events(
+        &self,
+        top: &Path,
+        dir: &Path,
+        lifecycle: Vec<Lifecycle>,
+        now: DateTime<Utc>,
+    ) -> Result<u32, MissionError> {
+        if !crate::settings::Settings::from_env(self.env).sync_active {
+            return Ok(0);
+        }
+        let Ok(config) = ProjectConfig::load(top) else {
+            return Ok(0);
+        };
+        let (Some(uuid), Some(slug)) = (config.uuid(), config.slug()) else {
+            return Ok(0);
+        };
+        if !crate::mission::create::project_consents(self.root, uuid) {
+            return Ok(0);
+        }
+        let repo = Repo::discover(self.env, top)?;
+        let producer = crate::mission::create::plan::producer(
+            &config,
+            self.env,
+            self.identity,
+            (uuid, slug),
+            (repo.head_branch()?, repo.head_commit()?),
+            repo.origin_url().as_deref(),
+        );
+        let meta: Value = std::fs::read_to_string(dir.join("meta.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        let mission_slug = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = |k: &str| meta.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let mission_type = Some(text("mission_type")).filter(|t| !t.is_empty()).unwrap_or_else(|| "software-dev".into());
+        let ns = Namespace {
+            mission_slug: &mission_slug,
+            mission_type: &mission_type,
+            project_uuid: uuid,
+            target_branch: &text("target_branch"),
+        };
+        // Each event a microsecond after the one before: their ids sort in queue order.
+        let mut at = now;
+        let mut drafts = Vec::new();
+        for (event_type, (agg_type, agg_id), payload) in lifecycle {
+            drafts.push(EnvelopeDraft::new(at, event_type, (agg_type, &agg_id), &producer, payload));
+            at += chrono::Duration::microseconds(1);
+        }
+        let snapshot = crate::ids::uuid4();
+        for (event_type, agg_id, payload) in dossier::events(&ns, &dossier::scan(dir), now, &snapshot) {
+            drafts.push(EnvelopeDraft::new(at, event_type, ("MissionDossier", &agg_id), &producer, payload));
+            at += chrono::Duration::microseconds(1);
+        }
+        let n = drafts.len() as u32;
+        let mut outbox = crate::sync::outbox::Outbox::open(&self.root.outbox_db())?;
+        outbox.append_all(drafts)?;
+        Ok(n)
+    }
+}
