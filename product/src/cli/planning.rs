@@ -306,7 +306,10 @@ pub fn record_analysis(
         json,
     };
     let doc = record_analysis::record(&ctx.env, &ctx.cwd, &req, ctx.clock.now_micros())?;
-    if let Some(dir) = doc["path"].as_str().and_then(|p| std::path::Path::new(p).parent()) {
+    if let Some(dir) = doc["path"]
+        .as_str()
+        .and_then(|p| std::path::Path::new(p).parent())
+    {
         queue_mission_events(ctx, dir, Vec::new());
     }
     let human = format!(
@@ -333,7 +336,12 @@ pub fn queue_mission_events(
         identity: &ctx.identity,
         root: &root,
     };
-    match queue.mission_events(&project.root, mission_dir, lifecycle, ctx.clock.now_micros()) {
+    match queue.mission_events(
+        &project.root,
+        mission_dir,
+        lifecycle,
+        ctx.clock.now_micros(),
+    ) {
         Ok(n) => ctx.queued.set(ctx.queued.get() + n),
         Err(e) => tracing::warn!("the mission's events were not queued: {e}"),
     }

@@ -64,4 +64,3 @@ pub struct SpecCommitArgs {
     #[arg(long)]
     pub target_branch: Option<String>,
 }
-

@@ -32,10 +32,20 @@ const MANIFEST: [(&str, &str, &str, bool); 9] = [
     ("tasks.md", "output.tasks.list", "output", true),
     ("tasks/WP*.md", "output.tasks.per_wp", "output", true),
     ("research.md", "evidence.research", "evidence", false),
-    ("gap-analysis.md", "evidence.gap-analysis", "evidence", false),
+    (
+        "gap-analysis.md",
+        "evidence.gap-analysis",
+        "evidence",
+        false,
+    ),
     ("quickstart.md", "evidence.quickstart", "evidence", false),
     ("data-model.md", "evidence.data-model", "evidence", false),
-    ("lint-report.json", "runtime.charter-lint.decay", "runtime", false),
+    (
+        "lint-report.json",
+        "runtime.charter-lint.decay",
+        "runtime",
+        false,
+    ),
 ];
 
 /// `fnmatch` with `*` only (which also crosses `/`, as Python's does).
@@ -71,11 +81,23 @@ fn heuristic_class(name: &str) -> &'static str {
     let has = |s: &str| name.contains(s);
     if name == "spec.md" || name == "specification.md" {
         "input"
-    } else if name == "plan.md" || name == "tasks.md" || (name.starts_with("wp") && name.ends_with(".md")) {
+    } else if name == "plan.md"
+        || name == "tasks.md"
+        || (name.starts_with("wp") && name.ends_with(".md"))
+    {
         "workflow"
-    } else if name == "research.md" || name == "analysis-report.md" || has("test") || has("gap-analysis") || has("log") {
+    } else if name == "research.md"
+        || name == "analysis-report.md"
+        || has("test")
+        || has("gap-analysis")
+        || has("log")
+    {
         "evidence"
-    } else if has("requirements") || has("constraints") || has("architecture-decision") || has("adr") {
+    } else if has("requirements")
+        || has("constraints")
+        || has("architecture-decision")
+        || has("adr")
+    {
         "policy"
     } else if has("implementation") || has("code") || has("findings") || has("report") {
         "output"
@@ -96,11 +118,23 @@ fn wp_projection(path: &Path) -> Option<String> {
             .unwrap_or(if list { json!([]) } else { Value::Null })
     };
     let mut m = serde_json::Map::new();
-    for k in ["dependencies", "requirement_refs", "tracker_refs", "owned_files", "create_intent", "subtasks"] {
+    for k in [
+        "dependencies",
+        "requirement_refs",
+        "tracker_refs",
+        "owned_files",
+        "create_intent",
+        "subtasks",
+    ] {
         m.insert(k.into(), get(k, true));
     }
     for k in [
-        "work_package_id", "title", "priority", "execution_mode", "authoritative_surface", "scope",
+        "work_package_id",
+        "title",
+        "priority",
+        "execution_mode",
+        "authoritative_surface",
+        "scope",
         "task_type",
     ] {
         m.insert(k.into(), get(k, false));
@@ -119,7 +153,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn visit(dir: &Path, base: &Path, out: &mut Vec<Artifact>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let entries: Vec<_> = rd
         .flatten()
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
@@ -131,7 +167,9 @@ fn visit(dir: &Path, base: &Path, out: &mut Vec<Artifact>) {
             subdirs.push(path);
             continue;
         }
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
         if std::str::from_utf8(&bytes).is_err() {
             continue;
         }
@@ -193,7 +231,12 @@ pub struct Namespace<'a> {
 pub type DossierEvent = (&'static str, String, Value);
 
 /// The events of a scan: one `MissionDossierArtifactIndexed` per artifact, then the snapshot.
-pub fn events(ns: &Namespace<'_>, artifacts: &[Artifact], now: DateTime<Utc>, snapshot_id: &str) -> Vec<DossierEvent> {
+pub fn events(
+    ns: &Namespace<'_>,
+    artifacts: &[Artifact],
+    now: DateTime<Utc>,
+    snapshot_id: &str,
+) -> Vec<DossierEvent> {
     let namespace = json!({
         "manifest_version": "1",
         "mission_slug": ns.mission_slug,
@@ -221,7 +264,10 @@ pub fn events(ns: &Namespace<'_>, artifacts: &[Artifact], now: DateTime<Utc>, sn
             )
         })
         .collect();
-    let mut lines: Vec<String> = artifacts.iter().map(|a| format!("{}\t{}", a.path, a.hash)).collect();
+    let mut lines: Vec<String> = artifacts
+        .iter()
+        .map(|a| format!("{}\t{}", a.path, a.hash))
+        .collect();
     lines.sort();
     let required = artifacts.iter().filter(|a| a.required).count();
     let optional = artifacts.len() - required;
@@ -254,14 +300,38 @@ mod tests {
 
     #[test]
     fn artifacts_are_keyed_and_classed_by_the_manifest_then_by_name() {
-        assert_eq!(classify("spec.md"), ("input.spec.main".into(), "input", true));
-        assert_eq!(classify("plan.md"), ("output.plan.main".into(), "output", true));
-        assert_eq!(classify("meta.json"), ("artifact.meta".into(), "output", false));
-        assert_eq!(classify("status.events.jsonl"), ("artifact.status.events".into(), "output", false));
-        assert_eq!(classify("tasks/WP01-Greeting_tool.md"), ("artifact.wp01-greeting-tool".into(), "output", false));
-        assert_eq!(classify("analysis-report.md"), ("artifact.analysis-report".into(), "evidence", false));
-        assert_eq!(classify("research.md"), ("evidence.research".into(), "evidence", false));
-        assert_eq!(classify("tasks/README.md"), ("artifact.readme".into(), "output", false));
+        assert_eq!(
+            classify("spec.md"),
+            ("input.spec.main".into(), "input", true)
+        );
+        assert_eq!(
+            classify("plan.md"),
+            ("output.plan.main".into(), "output", true)
+        );
+        assert_eq!(
+            classify("meta.json"),
+            ("artifact.meta".into(), "output", false)
+        );
+        assert_eq!(
+            classify("status.events.jsonl"),
+            ("artifact.status.events".into(), "output", false)
+        );
+        assert_eq!(
+            classify("tasks/WP01-Greeting_tool.md"),
+            ("artifact.wp01-greeting-tool".into(), "output", false)
+        );
+        assert_eq!(
+            classify("analysis-report.md"),
+            ("artifact.analysis-report".into(), "evidence", false)
+        );
+        assert_eq!(
+            classify("research.md"),
+            ("evidence.research".into(), "evidence", false)
+        );
+        assert_eq!(
+            classify("tasks/README.md"),
+            ("artifact.readme".into(), "output", false)
+        );
     }
 
     #[test]
@@ -276,12 +346,24 @@ mod tests {
         let a = scan(t.path());
         let paths: Vec<&str> = a.iter().map(|a| a.path.as_str()).collect();
         assert_eq!(paths, ["spec.md", "tasks/README.md"]);
-        let ns = Namespace { mission_slug: "m", mission_type: "software-dev", project_uuid: "u", target_branch: "main" };
+        let ns = Namespace {
+            mission_slug: "m",
+            mission_type: "software-dev",
+            project_uuid: "u",
+            target_branch: "main",
+        };
         let ev = events(&ns, &a, Utc::now(), "snap");
         assert_eq!(ev.len(), 3);
         let want = format!(
             "sha256:{}",
-            sha256_hex(format!("spec.md\t{}\ntasks/README.md\t{}", sha256_hex(b"s"), sha256_hex(b"r")).as_bytes())
+            sha256_hex(
+                format!(
+                    "spec.md\t{}\ntasks/README.md\t{}",
+                    sha256_hex(b"s"),
+                    sha256_hex(b"r")
+                )
+                .as_bytes()
+            )
         );
         assert_eq!(ev[2].2["snapshot_hash"], want.as_str());
         assert_eq!(ev[2].2["context_diagnostics"]["required_artifacts"], "1");

@@ -3,6 +3,7 @@
 mod auth_login;
 mod auth_session;
 mod delegation;
+mod dossier_events;
 mod env_files;
 mod event_contract;
 mod final_sync;

@@ -70,8 +70,15 @@ impl Queue<'_> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = |k: &str| meta.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-        let mission_type = Some(text("mission_type")).filter(|t| !t.is_empty()).unwrap_or_else(|| "software-dev".into());
+        let text = |k: &str| {
+            meta.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mission_type = Some(text("mission_type"))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "software-dev".into());
         let ns = Namespace {
             mission_slug: &mission_slug,
             mission_type: &mission_type,
@@ -82,12 +89,26 @@ impl Queue<'_> {
         let mut at = now;
         let mut drafts = Vec::new();
         for (event_type, (agg_type, agg_id), payload) in lifecycle {
-            drafts.push(EnvelopeDraft::new(at, event_type, (agg_type, &agg_id), &producer, payload));
+            drafts.push(EnvelopeDraft::new(
+                at,
+                event_type,
+                (agg_type, &agg_id),
+                &producer,
+                payload,
+            ));
             at += chrono::Duration::microseconds(1);
         }
         let snapshot = crate::ids::uuid4();
-        for (event_type, agg_id, payload) in dossier::events(&ns, &dossier::scan(dir), now, &snapshot) {
-            drafts.push(EnvelopeDraft::new(at, event_type, ("MissionDossier", &agg_id), &producer, payload));
+        for (event_type, agg_id, payload) in
+            dossier::events(&ns, &dossier::scan(dir), now, &snapshot)
+        {
+            drafts.push(EnvelopeDraft::new(
+                at,
+                event_type,
+                ("MissionDossier", &agg_id),
+                &producer,
+                payload,
+            ));
             at += chrono::Duration::microseconds(1);
         }
         let n = drafts.len() as u32;
