@@ -301,6 +301,12 @@ mod zygote_shim;
 pub use binary::{BIN_OVERRIDE_VAR, SpecKittyBin};
 pub use command::{KittyCommand, Launch, RunOutput, RunningKitty};
 pub use consent::PROJECT_UUID;
+
+/// How many events one `agent mission create` queues with sync on and consent given, on a
+/// fresh repository: `MissionCreated`, `SpecifyStarted`, then the mission's dossier (spec.md,
+/// meta.json, status.events.jsonl, tasks/README.md) and its snapshot. `MissionCreated` is
+/// always the first.
+pub const EVENTS_PER_CREATE: usize = 7;
 pub use contract::{
     CONTRACT_LOG_VAR, CONTRACT_PYTHON_VAR, CONTRACT_VERSION, EventContract, VALIDATOR_SOURCE,
     Verdict,

@@ -94,7 +94,9 @@ fn a_damaged_wal_loses_no_queued_event() {
     }
     let status = home.command().args(["sync", "status", "--json"]).run();
     status.assert_success();
-    status.json().assert_eq("/queue_depth", 1);
+    status
+        .json()
+        .assert_eq("/queue_depth", kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]

@@ -57,7 +57,7 @@ fn the_final_sync_of_a_create_ends_inside_its_budget_with_a_backlog_and_a_slow_s
         .collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 1_000 + 2);
+    assert_eq!(ids.len(), 1_000 + 2 * kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]

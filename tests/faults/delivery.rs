@@ -228,5 +228,5 @@ fn an_empty_answer_to_a_create_s_final_sync_is_one_diagnostic_and_the_event_stay
         .assert_exactly_one(kitty_testkit::SyncDiagnosticCode::ServerUnavailable)
         .clone();
     assert!(d.message.contains("without a status"), "{run}");
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
 }

@@ -300,7 +300,7 @@ fn the_seed_scenario_holds_on_a_reference_initialised_repository() {
     run.json()
         .assert_mission_dir("/mission_slug", "strict-json");
     run.assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]
@@ -359,7 +359,7 @@ fn the_queued_mission_created_event_is_the_reference_builders() {
         .run();
     run.assert_success();
     let events = home.queued_events();
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), kitty_testkit::EVENTS_PER_CREATE);
     let event = &events[0];
     let p = &event["payload"];
     let facts = serde_json::json!({

@@ -15,7 +15,7 @@ fn mission_create_json_with_a_shared_only_session_reports_the_ingress_skip() {
         mission_create_contract(&home, &repo, "strict-json").unwrap_or_else(|e| panic!("{e}"));
     run.assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
     // The event stays queued for a later sync.
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]

@@ -206,6 +206,20 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Report, CommandError> {
     }
     let m = &c.meta;
     let dir = &c.feature_dir;
+    // The specify phase opens, and the mission's first dossier (queued after MissionCreated).
+    if c.queued {
+        let specify_started = (
+            "SpecifyStarted",
+            ("Mission", m.mission_slug.clone()),
+            json!({
+                "actor": "spec-kitty mission create",
+                "at": crate::pyfmt::isoformat_z(ctx.clock.now_micros()),
+                "mission_number": Value::Null,
+                "mission_slug": m.mission_slug,
+            }),
+        );
+        super::planning::queue_mission_events(ctx, dir, vec![specify_started]);
+    }
     let spec = dir.join("spec.md");
     let meta_file = dir.join("meta.json");
     let mut doc = json!({

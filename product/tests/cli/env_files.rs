@@ -49,8 +49,8 @@ fn sync_configured_only_in_the_repository_env_file_delivers_the_event() {
     create("after-the-file").diagnostics().assert_none();
     assert_eq!(
         saas.received_events().len(),
-        1,
-        "the final sync delivered the event of the create that ran with sync on"
+        kitty_testkit::EVENTS_PER_CREATE,
+        "the final sync delivered the events of the create that ran with sync on"
     );
     assert!(home.queued_events().is_empty());
     home.check_drift_in(repo.path())
@@ -168,7 +168,10 @@ fn the_minimal_import_switch_turns_sync_off_as_in_the_reference() {
     // The guard: without the switch the same home delivers.
     home.clear_kitty_env_files();
     create("loud-one");
-    assert_eq!(saas.received_events().len(), 1);
+    assert_eq!(
+        saas.received_events().len(),
+        kitty_testkit::EVENTS_PER_CREATE
+    );
 }
 
 #[test]

@@ -28,7 +28,11 @@ fn delivered_mission_created() -> (IsolatedHome, Repo, FakeSaas, Value) {
     run.assert_success();
     run.diagnostics().assert_none();
     let events = saas.received_events();
-    assert_eq!(events.len(), 1, "the final sync delivered the event");
+    assert_eq!(
+        events.len(),
+        kitty_testkit::EVENTS_PER_CREATE,
+        "the final sync delivered the events"
+    );
     let event = events[0].clone();
     (home, repo, saas, event)
 }
@@ -77,7 +81,7 @@ fn an_event_left_queued_by_a_final_sync_that_is_off_conforms_too() {
         .run()
         .assert_success();
     let queued = home.queued_events();
-    assert_eq!(queued.len(), 1);
+    assert_eq!(queued.len(), kitty_testkit::EVENTS_PER_CREATE);
     #[cfg(unix)]
     EventContract::require().assert_conforms(&queued);
 }
@@ -151,7 +155,11 @@ fn corrupting_one_field_fails_the_contract() {
         .post_batch("test-token", &envelopes[1..2])
         .unwrap();
     let text = expect_panic(|| saas.assert_received_events_conform(&contract));
-    assert!(text.starts_with("1 of 2 envelope(s) break"), "{text}");
+    let want = format!(
+        "1 of {} envelope(s) break",
+        kitty_testkit::EVENTS_PER_CREATE + 1
+    );
+    assert!(text.starts_with(&want), "{text}");
 }
 
 /// A fake told to skip the contract log writes none, for the same delivery the test below logs.
@@ -160,8 +168,8 @@ fn a_fake_told_to_skip_logs_nothing_for_the_contract_check() {
     let (_home, _repo, mut saas, _event) = delivered_mission_created();
     assert_eq!(
         saas.received_events().len(),
-        1,
-        "the guard: it has one to log"
+        kitty_testkit::EVENTS_PER_CREATE,
+        "the guard: it has some to log"
     );
     let dir = tempfile::tempdir().unwrap();
     saas.set_contract_log(dir.path().join("log"));
@@ -198,7 +206,7 @@ fn a_fake_logs_what_it_received_for_the_contract_check() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines.len(), kitty_testkit::EVENTS_PER_CREATE, "{text}");
     assert_eq!(lines[0]["envelope"], event);
     let thread = std::thread::current()
         .name()

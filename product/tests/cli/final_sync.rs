@@ -44,7 +44,7 @@ fn shared_only_session_and_refusing_server_reports_the_ingress_skip() {
     );
     run.assert_nowhere("no valid access token");
     run.assert_no_secrets(&[seed.access_token(), seed.refresh_token()]);
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn no_session_and_refusing_server_is_an_auth_failure_with_the_fix() {
         .clone();
     assert!(d.message.contains("no valid access token"), "{run}");
     assert!(d.message.contains("spec-kitty auth login"), "{run}");
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]
@@ -81,7 +81,7 @@ fn shared_only_session_rehydrates_once_then_delivers() {
         Some(format!("Bearer {}", seed.access_token()).as_str())
     );
     let events = saas.received_events();
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), kitty_testkit::EVENTS_PER_CREATE);
     assert_eq!(events[0]["event_type"], "MissionCreated");
     assert_eq!(events[0]["aggregate_id"], run.json().str("/mission_id"));
     let session = home.read_session().unwrap();
@@ -97,7 +97,10 @@ fn private_session_and_healthy_server_delivers_without_rehydrate() {
     let run = create(&home, &repo);
     run.diagnostics().assert_none();
     assert_eq!(saas.count("/api/v1/me"), 0);
-    assert_eq!(saas.received_events().len(), 1);
+    assert_eq!(
+        saas.received_events().len(),
+        kitty_testkit::EVENTS_PER_CREATE
+    );
     assert!(home.queued_events().is_empty());
 }
 
@@ -115,7 +118,10 @@ fn server_503_is_unavailable_not_auth_and_keeps_the_event_untouched() {
     run.diagnostics()
         .assert_exactly_one(Code::ServerUnavailable);
     run.assert_nowhere("no valid access token");
-    assert_eq!(home.queued_retry_counts().len(), 1);
+    assert_eq!(
+        home.queued_retry_counts().len(),
+        kitty_testkit::EVENTS_PER_CREATE
+    );
     assert_eq!(
         home.queued_retry_counts()[0].1,
         0,
@@ -155,7 +161,7 @@ fn a_held_refresh_lock_reports_refresh_in_progress() {
     run.diagnostics()
         .assert_exactly_one(Code::AuthRefreshInProgress);
     assert_eq!(saas.count("/oauth/token"), 0);
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]
@@ -168,7 +174,7 @@ fn a_held_drain_lock_reports_lock_unavailable() {
     run.diagnostics()
         .assert_exactly_one(Code::FinalSyncLockUnavailable);
     assert!(saas.requests().is_empty());
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]
@@ -206,13 +212,16 @@ fn a_zero_final_sync_budget_queues_the_event_and_sends_nothing_until_sync_now() 
     let run = create(&home, &repo);
     run.diagnostics().assert_none();
     assert!(saas.requests().is_empty(), "{:?}", saas.requests());
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
     // The guard: the same home's `sync now` delivers what waited.
     home.command()
         .args(["sync", "now", "--json"])
         .run()
         .assert_success();
-    assert_eq!(saas.received_events().len(), 1);
+    assert_eq!(
+        saas.received_events().len(),
+        kitty_testkit::EVENTS_PER_CREATE
+    );
     assert!(home.queued_events().is_empty());
 }
 

@@ -145,7 +145,7 @@ fn create_scaffolds_commits_and_queues_one_event() {
 
     // One MissionCreated event, queued where the product's resolver says.
     let events = home.queued_events();
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), kitty_testkit::EVENTS_PER_CREATE);
     let e = &events[0];
     assert_eq!(e["event_type"], "MissionCreated");
     assert_eq!(e["aggregate_id"], mission_id.as_str());
@@ -748,7 +748,7 @@ fn hooks_run_and_a_failing_hook_leaves_everything_as_it_was() {
     let repo_before = DirSnapshot::of_filtered(repo.path(), not_objects);
     let refs_before = repo.git(&["for-each-ref"]);
     let queued_before = home.queued_events();
-    assert_eq!(queued_before.len(), 1);
+    assert_eq!(queued_before.len(), kitty_testkit::EVENTS_PER_CREATE);
     let run = create_queued(&home, &repo, &["rejected"]);
     run.assert_code(1);
     let doc = run.json();
@@ -853,7 +853,10 @@ fn a_numeric_prefix_is_dropped_and_a_slug_may_repeat() {
     b.assert_success();
     assert_ne!(a.json().str("/mission_slug"), b.json().str("/mission_slug"));
     assert_eq!(repo.mission_dirs().len(), 2);
-    assert_eq!(home.queued_events().len(), 2);
+    assert_eq!(
+        home.queued_events().len(),
+        2 * kitty_testkit::EVENTS_PER_CREATE
+    );
 }
 
 /// The time of a ULID, in Unix milliseconds (its first 10 Crockford base-32 digits).

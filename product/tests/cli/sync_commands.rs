@@ -18,9 +18,9 @@ fn per_event_statuses_remove_keep_or_retry_after_back_off() {
     let home = crate::builder().fake_saas(&saas).build();
     let repo = home.repo().build();
     home.seed(&SessionSeed::with_private_team());
-    for slug in ["one", "two", "three"] {
-        create_queued(&home, &repo, slug);
-    }
+    // Three events, each of its own (the statuses answer them by position).
+    drop(repo);
+    home.seed_queued_events(3);
     let ids: Vec<String> = home
         .queued_events()
         .iter()
@@ -61,7 +61,7 @@ fn an_always_rejected_event_is_parked_named_and_retried_only_on_request() {
     let home = crate::builder().fake_saas(&saas).build();
     let repo = home.repo().build();
     home.seed(&SessionSeed::with_private_team());
-    create_queued(&home, &repo, "doomed");
+    home.seed_queued_events(1);
     let id = home.queued_events()[0]["event_id"]
         .as_str()
         .unwrap()
@@ -195,7 +195,7 @@ fn an_undecodable_row_is_quarantined_never_sent_and_reported() {
         .iter()
         .map(|e| e["event_id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent.len(), 2 * kitty_testkit::EVENTS_PER_CREATE, "{sent:?}");
     assert!(
         sent.iter()
             .all(|id| !id.starts_with("01JPOISON") && !id.starts_with("01JLEGACY"))
@@ -267,7 +267,7 @@ fn sync_status_reports_the_queue_without_network() {
     let run = home.command().args(["sync", "status", "--json"]).run();
     run.assert_success()
         .json()
-        .assert_eq("/queue_depth", 1)
+        .assert_eq("/queue_depth", kitty_testkit::EVENTS_PER_CREATE)
         .assert_eq("/auth_state", "authenticated")
         .assert_eq("/private_team_id", "team-private")
         .assert_eq("/server_url", saas.url())
@@ -286,7 +286,7 @@ fn sync_status_reports_the_queue_without_network() {
         .json()
         .assert_eq("/queue_depth", 0)
         .assert_eq("/last_attempt/outcome", "success")
-        .assert_eq("/last_attempt/delivered", 1);
+        .assert_eq("/last_attempt/delivered", kitty_testkit::EVENTS_PER_CREATE);
 }
 
 #[test]
@@ -328,20 +328,27 @@ fn eight_concurrent_creators_lose_nothing_and_sync_delivers_each_once() {
         "{status}"
     );
     let events = home.queued_events();
-    assert_eq!(events.len(), 8);
+    assert_eq!(events.len(), 8 * kitty_testkit::EVENTS_PER_CREATE);
     let mut ids: Vec<_> = events
         .iter()
         .map(|e| e["event_id"].as_str().unwrap().to_string())
         .collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 8, "duplicate event ids");
+    assert_eq!(
+        ids.len(),
+        8 * kitty_testkit::EVENTS_PER_CREATE,
+        "duplicate event ids"
+    );
     let mut clocks: Vec<_> = events
         .iter()
         .map(|e| e["lamport_clock"].as_i64().unwrap())
         .collect();
     clocks.sort();
-    assert_eq!(clocks, (1..=8).collect::<Vec<_>>());
+    assert_eq!(
+        clocks,
+        (1..=(8 * kitty_testkit::EVENTS_PER_CREATE) as i64).collect::<Vec<_>>()
+    );
 
     home.command()
         .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
@@ -349,7 +356,7 @@ fn eight_concurrent_creators_lose_nothing_and_sync_delivers_each_once() {
         .run()
         .assert_success()
         .json()
-        .assert_eq("/delivered", 8);
+        .assert_eq("/delivered", 8 * kitty_testkit::EVENTS_PER_CREATE);
     let mut received: Vec<_> = saas
         .received_events()
         .iter()

@@ -37,7 +37,10 @@ fn without_consent_a_create_with_sync_on_queues_and_sends_nothing() {
     // The guard: the same home, once the project opts in, queues and delivers.
     home.seed_sync_consent(PROJECT_UUID, true);
     create(&home, &repo, "consented").assert_eq("/event_queued", true);
-    assert_eq!(saas.received_events().len(), 1);
+    assert_eq!(
+        saas.received_events().len(),
+        kitty_testkit::EVENTS_PER_CREATE
+    );
 }
 
 #[test]
@@ -51,7 +54,7 @@ fn after_an_opt_out_queued_events_are_withheld_and_kept_until_consent_returns() 
         .args(["agent", "mission", "create", "before-opt-out", "--json"])
         .run()
         .assert_success();
-    assert_eq!(home.queued_events().len(), 1);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
     home.seed_sync_consent(PROJECT_UUID, false);
     let now = home
         .command()
@@ -60,11 +63,15 @@ fn after_an_opt_out_queued_events_are_withheld_and_kept_until_consent_returns() 
         .run();
     now.assert_success()
         .json()
-        .assert_eq("/withheld", 1)
+        .assert_eq("/withheld", kitty_testkit::EVENTS_PER_CREATE)
         .assert_eq("/delivered", 0)
-        .assert_eq("/remaining", 1);
+        .assert_eq("/remaining", kitty_testkit::EVENTS_PER_CREATE);
     assert_eq!(saas.count("/api/v1/events/batch/"), 0);
-    assert_eq!(home.queued_events().len(), 1, "withheld, not lost");
+    assert_eq!(
+        home.queued_events().len(),
+        kitty_testkit::EVENTS_PER_CREATE,
+        "withheld, not lost"
+    );
     home.command()
         .current_dir(repo.path())
         .args(["sync", "status", "--json"])
@@ -78,7 +85,7 @@ fn after_an_opt_out_queued_events_are_withheld_and_kept_until_consent_returns() 
         .run()
         .assert_success()
         .json()
-        .assert_eq("/delivered", 1)
+        .assert_eq("/delivered", kitty_testkit::EVENTS_PER_CREATE)
         .assert_eq("/withheld", 0);
 }
 
