@@ -5,10 +5,12 @@
 
 pub mod acceptance;
 pub mod apply;
+pub mod coord;
 pub mod events;
 pub mod plan;
 pub mod report;
 pub mod resolve;
+pub mod undo;
 
 use std::path::Path;
 
@@ -75,11 +77,6 @@ pub fn finalize(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let coordinated = matches!(topology, "coord" | "lanes_with_coord");
-    if coordinated && !req.validate_only {
-        return Ok(Outcome::NeedsReference(
-            "finalizing a coordination-topology mission (its status lives on the coordination branch)".into(),
-        ));
-    }
     let status_dir = read_dir(&root, entry);
     let inputs = plan::Inputs {
         root: &root,
@@ -96,6 +93,16 @@ pub fn finalize(
     // One mission writer at a time: the plan is read under the lock it is applied under.
     let repo = Repo::discover(env, &root)?;
     let _lock = commit::lock(&repo)?;
+    // A run killed part-way left its journal: put the repository back first.
+    undo::recover(env, &repo)?;
+    let coord = if coordinated {
+        match coord::locate(&repo, &root, &entry.slug, &entry.meta)? {
+            Ok(c) => Some(c),
+            Err(why) => return Ok(Outcome::NeedsReference(why)),
+        }
+    } else {
+        None
+    };
     let plan = plan::plan(&inputs)?;
     let head = repo.head_branch()?.ok_or(PlanningError::DetachedHead)?;
     if head != plan.planning_branch {
@@ -116,7 +123,14 @@ pub fn finalize(
         }
         .into());
     }
-    let applied = apply::apply(env, &repo, &plan, req.refresh_planning_commit, now)?;
+    let applied = apply::apply(
+        env,
+        &repo,
+        &plan,
+        coord.as_ref(),
+        req.refresh_planning_commit,
+        now,
+    )?;
     let human = report::human(&plan, &applied);
     Ok(Outcome::Done(report::success(&plan, &applied), human))
 }
