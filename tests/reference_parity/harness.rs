@@ -48,7 +48,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "sync_state",
-        "the reference leaves .kittify/sync-state.json (its sync bookkeeping) untracked",
+        "the reference leaves .kittify/sync-state.json (its sync bookkeeping) untracked; with sync on, its finalize-tasks queues each work package's WPCreated twice (the lifecycle payload, then a smaller one after the commit), kitty's once (the lifecycle payload)",
     ),
 ];
 

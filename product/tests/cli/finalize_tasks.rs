@@ -303,3 +303,101 @@ fn a_corrupt_status_log_is_an_error_naming_its_line() {
         .json()
         .assert_eq("/error_code", "STATUS_LOG_INVALID");
 }
+
+/// A single-branch or coordinated mission in a home with sync on, a session and consent, whose
+/// final syncs deliver to `saas`.
+fn synced(saas: &kitty_testkit::FakeSaas, topology: &str) -> (IsolatedHome, Repo) {
+    let home = crate::builder().fake_saas(saas).sync(true).build();
+    home.seed(&kitty_testkit::SessionSeed::with_private_team());
+    let (repo, _) = mission(&home, topology);
+    (home, repo)
+}
+
+#[test]
+fn with_sync_on_finalize_delivers_its_events_once_each_and_they_conform() {
+    for topology in ["single_branch", "coord"] {
+        let saas = kitty_testkit::FakeSaas::start();
+        let (home, repo) = synced(&saas, topology);
+        let out = run(&home, &repo, &args(&finalize(&[])));
+        out.assert_success();
+        out.diagnostics().assert_none();
+        let events = saas.received_events();
+        let kinds: Vec<(&str, &str)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e["event_type"].as_str().unwrap(),
+                    e["aggregate_id"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("TasksStarted", SLUG),
+                ("WPCreated", "WP02"),
+                ("WPCreated", "WP01"),
+                ("TasksCompleted", SLUG),
+                ("WPStatusChanged", "WP01"),
+                ("WPStatusChanged", "WP02"),
+            ],
+            "{topology}"
+        );
+        let ids: std::collections::BTreeSet<&str> = events
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), events.len(), "one delivery per event");
+        // The seeded transitions cause the status events (in the status surface's log).
+        let log = if topology == "coord" {
+            repo.path()
+                .join(format!(".worktrees/{SLUG}-coord/kitty-specs/{SLUG}"))
+        } else {
+            repo.specs_dir().join(SLUG)
+        };
+        let log = std::fs::read_to_string(log.join("status.events.jsonl")).unwrap();
+        for e in &events[4..] {
+            assert_eq!(e["causation_id"], e["correlation_id"]);
+            assert!(log.contains(e["causation_id"].as_str().unwrap()), "{e}");
+            assert_eq!(e["payload"]["from_lane"], "genesis");
+            assert_eq!(e["payload"]["to_lane"], "planned");
+        }
+        assert_eq!(
+            events[1]["payload"]["depends_on"],
+            serde_json::json!(["WP01"])
+        );
+        assert_eq!(events[3]["payload"]["wp_count"], 2);
+        // Unix-only: the contract validator runs on the reference venv's Python.
+        #[cfg(unix)]
+        saas.assert_received_events_conform(&kitty_testkit::EventContract::require());
+        // Again: nothing new happened, nothing is sent.
+        run(&home, &repo, &args(&finalize(&[]))).assert_success();
+        assert_eq!(saas.received_events().len(), 6, "{topology}");
+        assert!(home.queued_events().is_empty());
+    }
+}
+
+#[test]
+fn without_the_project_s_consent_finalize_queues_nothing() {
+    let saas = kitty_testkit::FakeSaas::start();
+    let home = kitty_testkit::IsolatedHome::builder()
+        .fake_saas(&saas)
+        .sync(true)
+        .build();
+    let (repo, _) = mission(&home, "single_branch");
+    run(&home, &repo, &args(&finalize(&[]))).assert_success();
+    assert!(saas.received_events().is_empty());
+    assert!(home.queued_events().is_empty());
+}
+
+#[test]
+fn a_refused_commit_with_sync_on_queues_nothing() {
+    let saas = kitty_testkit::FakeSaas::start();
+    let (home, repo) = synced(&saas, "coord");
+    repo.install_hook("pre-commit", "echo 'no' >&2; exit 1");
+    let before = full_state(&repo);
+    run(&home, &repo, &args(&finalize(&[]))).assert_code(1);
+    assert_same(&before, &repo);
+    assert!(saas.received_events().is_empty());
+    assert!(home.queued_events().is_empty());
+}

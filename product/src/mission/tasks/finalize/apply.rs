@@ -11,6 +11,7 @@ use super::acceptance;
 use super::coord::Coord;
 use super::events;
 use super::plan::Plan;
+use super::sync::{Queue, Seeded};
 use super::undo::{BranchMark, Journal};
 use crate::env::Env;
 use crate::mission::git::Repo;
@@ -30,6 +31,12 @@ pub struct Applied {
     pub files_committed: Vec<String>,
     /// `planning_commit`.
     pub planning_commit: Value,
+    /// The lifecycle lines this run appended to the mission's log.
+    pub lifecycle: Vec<Value>,
+    /// The transitions it seeded.
+    pub seeded: Vec<Seeded>,
+    /// Events queued for the service.
+    pub queued: usize,
 }
 
 /// The planning commit decision, before anything is written.
@@ -111,6 +118,7 @@ pub fn apply(
     plan: &Plan,
     coord: Option<&Coord>,
     refresh: bool,
+    queue: Option<&Queue>,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Applied, TasksError> {
     let root = repo.top().to_path_buf();
@@ -162,7 +170,9 @@ pub fn apply(
             .map(Path::to_path_buf);
     }
     journal.save(repo)?;
-    match write_all(env, repo, plan, coord, recorded, decided, now) {
+    let done = write_all(env, repo, plan, coord, recorded, decided, now)
+        .and_then(|a| enqueue(repo, &mut journal, plan, a, queue, now));
+    match done {
         Ok(a) => {
             Journal::discard(repo);
             Ok(a)
@@ -172,6 +182,41 @@ pub fn apply(
             Err(e)
         }
     }
+}
+
+/// Queue the run's events, once its commits exist. The journal names them first, so a run
+/// killed before it forgets the journal also takes them back out of the outbox.
+fn enqueue(
+    repo: &Repo,
+    journal: &mut Journal,
+    plan: &Plan,
+    mut applied: Applied,
+    queue: Option<&Queue>,
+    now: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Applied, TasksError> {
+    let Some(q) = queue else {
+        return Ok(applied);
+    };
+    let drafts = super::sync::drafts(
+        &plan.slug,
+        &applied.lifecycle,
+        &applied.seeded,
+        &q.producer,
+        now(),
+    );
+    if drafts.is_empty() {
+        return Ok(applied);
+    }
+    journal.outbox = Some(q.outbox.clone());
+    journal.queued = drafts.iter().map(|d| d.event_id.clone()).collect();
+    journal.save(repo)?;
+    let mut outbox = crate::sync::outbox::Outbox::open(&q.outbox)
+        .map_err(|e| TasksError::Queue(e.to_string()))?;
+    applied.queued = outbox
+        .append_all(drafts)
+        .map_err(|e| TasksError::Queue(e.to_string()))?
+        .len();
+    Ok(applied)
 }
 
 fn write_all(
@@ -192,7 +237,8 @@ fn write_all(
             write_atomic(&w.file.path, text.as_bytes())?;
         }
     }
-    events::record(fd, plan, now)?;
+    let lifecycle = events::record(fd, plan, now)?;
+    let mut seeded = Vec::new();
     // The status surface; a coordination work tree is added by the first status write.
     let mut surface: Option<Surface> = match coord {
         None => Some(Surface {
@@ -249,6 +295,11 @@ fn write_all(
         };
         std::fs::create_dir_all(&s.fd).map_err(|e| crate::mission::MissionError::io(&s.fd, e))?;
         append::append(&s.fd, &t)?;
+        seeded.push(Seeded {
+            wp: wp.clone(),
+            event_id: t.event_id.clone(),
+            at: t.at.clone(),
+        });
         materialize::materialize(&s.fd)?;
         let top = s.repo.top().to_path_buf();
         commit(
@@ -321,6 +372,9 @@ fn write_all(
             commit: None,
             files_committed: Vec::new(),
             planning_commit,
+            lifecycle,
+            seeded,
+            queued: 0,
         });
     }
     // Coordinated: the status files are the coordination branch's; their primary copies are
@@ -345,6 +399,9 @@ fn write_all(
         commit: made,
         files_committed: candidates,
         planning_commit,
+        lifecycle,
+        seeded,
+        queued: 0,
     })
 }
 

@@ -38,6 +38,12 @@ pub struct Journal {
     pub added_worktree: Option<PathBuf>,
     /// A directory the run creates for it (removed on undo when empty).
     pub added_dir: Option<PathBuf>,
+    /// The outbox the run queues its events in.
+    #[serde(default)]
+    pub outbox: Option<PathBuf>,
+    /// The events it queues there (taken back out on undo).
+    #[serde(default)]
+    pub queued: Vec<String>,
 }
 
 fn path(repo: &Repo) -> Result<PathBuf, TasksError> {
@@ -56,6 +62,8 @@ impl Journal {
             branches: Vec::new(),
             added_worktree: None,
             added_dir: None,
+            outbox: None,
+            queued: Vec::new(),
         }
     }
 
@@ -77,6 +85,15 @@ impl Journal {
     /// Put everything back (best effort, each step on its own), then forget the journal.
     pub fn restore(&self, env: &Env, repo: &Repo) {
         let primary = Repo::at(env, &self.top);
+        if let Some(path) = &self.outbox
+            && !self.queued.is_empty()
+        {
+            let taken = crate::sync::outbox::Outbox::open_existing(path)
+                .and_then(|o| o.map_or(Ok(()), |mut o| o.remove(&self.queued)));
+            if let Err(e) = taken {
+                tracing::warn!("taking finalize's events back out of the outbox failed: {e}");
+            }
+        }
         // The branches first (the index files, restored below with the other files, then
         // match them again).
         for b in &self.branches {
