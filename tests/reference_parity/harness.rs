@@ -416,7 +416,7 @@ fn state(side: &Side, norm: &Norm) -> State {
                     "--",
                 ],
             );
-            format!("== {b}\n{}", norm.text(&l))
+            norm.text(&format!("== {b}\n{l}"))
         })
         .collect::<Vec<_>>()
         .join("\n");
