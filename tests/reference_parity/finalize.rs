@@ -23,11 +23,25 @@ fn content(name: &str) -> String {
 /// `tweak` edits the mission directory first. Built the same way on both sides, so directory
 /// order (which the reference's lists follow) is the same too.
 fn mission(tweak: impl Fn(&Path) + Copy) -> impl Fn(&IsolatedHome) -> Repo {
+    shaped("single_branch", tweak)
+}
+
+/// [`mission`] of `topology`; a coordinated one has its coordination branch where create makes
+/// it (at the target branch before the mission's first commit) and no work tree yet.
+fn shaped(topology: &'static str, tweak: impl Fn(&Path) + Copy) -> impl Fn(&IsolatedHome) -> Repo {
     move |home: &IsolatedHome| {
         let repo = home.repo().branch("feat/x").build();
+        let coordinated = topology != "single_branch";
+        if coordinated {
+            repo.git(&["branch", &format!("kitty/mission-{SLUG}")]);
+            // The work trees' directory is ignored, as init's .gitignore has it.
+            std::fs::write(repo.path().join(".gitignore"), ".worktrees/\n").unwrap();
+            repo.git(&["add", ".gitignore"]);
+            repo.git(&["commit", "--quiet", "-m", "ignore work trees"]);
+        }
         let fd = repo.specs_dir().join(SLUG);
         std::fs::create_dir_all(fd.join("tasks")).unwrap();
-        let meta = serde_json::json!({
+        let mut meta = serde_json::json!({
             "created_at": "2026-12-04T21:15:59.722912+00:00",
             "flattened": false,
             "friendly_name": "greeting cli",
@@ -39,8 +53,11 @@ fn mission(tweak: impl Fn(&Path) + Copy) -> impl Fn(&IsolatedHome) -> Repo {
             "purpose_tldr": "greeting cli",
             "slug": SLUG,
             "target_branch": "feat/x",
-            "topology": "single_branch",
+            "topology": topology,
         });
+        if coordinated {
+            meta["coordination_branch"] = format!("kitty/mission-{SLUG}").into();
+        }
         std::fs::write(
             fd.join("meta.json"),
             serde_json::to_string_pretty(&meta).unwrap() + "\n",
@@ -203,4 +220,41 @@ fn the_board_matches_before_and_after_finalize() {
     let (kr, rr) = run_both(&k, &r, &status, &[]);
     assert_parity(&k, &r, &kr, &rr);
     kr.json().assert_eq("/by_lane/planned", 2);
+}
+
+#[test]
+fn a_coordinated_mission_validates_as_the_reference_does_and_writes_nothing() {
+    for topology in ["coord", "lanes_with_coord"] {
+        let (k, r) = pair(shaped(topology, as_is));
+        let (kr, rr) = run_both(&k, &r, &finalize(&["--validate-only"]), &[]);
+        assert_parity(&k, &r, &kr, &rr);
+        kr.assert_success()
+            .json()
+            .assert_eq("/validation/bootstrap_preview/newly_seeded", 2);
+        assert!(!k.repo.path().join(".worktrees").exists());
+    }
+}
+
+#[test]
+fn a_coordinated_mission_is_finalized_on_its_branches_and_work_tree_as_by_the_reference() {
+    for topology in ["coord", "lanes_with_coord"] {
+        let (k, r) = pair(shaped(topology, as_is));
+        let (kr, rr) = run_both(&k, &r, &finalize(&[]), &[]);
+        assert_parity(&k, &r, &kr, &rr);
+        kr.assert_success()
+            .json()
+            .assert_eq("/commit_created", true)
+            .assert_eq("/bootstrap/newly_seeded", 2);
+        let coord = k.repo.path().join(format!(".worktrees/{SLUG}-coord"));
+        assert!(
+            coord
+                .join(format!("kitty-specs/{SLUG}/status.json"))
+                .is_file(),
+            "{topology}"
+        );
+        // Again: the work tree is reused, only the lanes change.
+        let (kr, rr) = run_both(&k, &r, &finalize(&[]), &[]);
+        assert_parity(&k, &r, &kr, &rr);
+        kr.json().assert_eq("/bootstrap/already_initialized", 2);
+    }
 }

@@ -48,7 +48,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "sync_state",
-        "the reference leaves .kittify/sync-state.json (its sync bookkeeping) untracked",
+        "the reference leaves .kittify/sync-state.json (its sync bookkeeping) untracked; with sync on, its finalize-tasks queues each work package's WPCreated twice (the lifecycle payload, then a smaller one after the commit), kitty's once (the lifecycle payload)",
     ),
 ];
 
@@ -288,6 +288,8 @@ impl Norm {
 /// What one side ended with.
 #[derive(Debug, PartialEq)]
 struct State {
+    log: String,
+    worktrees: String,
     files: BTreeMap<String, Value>,
     commits: String,
     head: String,
@@ -327,6 +329,15 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
 fn state(side: &Side, norm: &Norm) -> State {
     let mut paths = Vec::new();
     walk(&side.repo.specs_dir(), side.repo.path(), &mut paths);
+    // The mission directories of the coordination (and any other) work trees too.
+    let worktrees = side.repo.path().join(".worktrees");
+    for e in std::fs::read_dir(&worktrees)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        walk(&e.path().join("kitty-specs"), side.repo.path(), &mut paths);
+    }
     let mut files = BTreeMap::new();
     for rel in paths {
         let name = norm.text(&rel.display().to_string());
@@ -396,7 +407,53 @@ fn state(side: &Side, norm: &Norm) -> State {
     .map(|l| norm.text(l))
     .collect::<Vec<_>>()
     .join("\n");
+    // Every branch's commits (subjects and files, first parent first), every work tree (its
+    // branch and what it has uncommitted).
+    let branches = git(&side.repo, &["branch", "--format=%(refname:short)"]);
+    let log = branches
+        .lines()
+        .map(|b| {
+            let l = git(
+                &side.repo,
+                &[
+                    "log",
+                    "--first-parent",
+                    "--format=%s",
+                    "--name-status",
+                    b,
+                    "--",
+                ],
+            );
+            norm.text(&format!("== {b}\n{l}"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let trees = git(&side.repo, &["worktree", "list", "--porcelain"])
+        .lines()
+        .filter(|l| !l.starts_with("HEAD "))
+        .map(|l| {
+            let wt = l.strip_prefix("worktree ").map(|p| {
+                let status = std::process::Command::new("git")
+                    .args(["status", "--porcelain", "--untracked-files=all"])
+                    .current_dir(p)
+                    .output()
+                    .map(|o| {
+                        String::from_utf8_lossy(&o.stdout)
+                            .lines()
+                            .filter(|s| !REFERENCE_ONLY_FILES.iter().any(|f| s.ends_with(f)))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default();
+                format!("{l}\n{status}")
+            });
+            norm.text(&wt.unwrap_or_else(|| l.to_string()))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     State {
+        log,
+        worktrees: trees,
         files,
         commits: git(&side.repo, &["rev-list", "--count", "--all"]),
         head: norm.text(&git(&side.repo, &["log", "-1", "--format=%s"])),
@@ -491,8 +548,10 @@ fn compare(kitty: &Side, refr: &Side, k: &RunOutput, r: &RunOutput, with_state: 
         return;
     }
     let (ks, rs) = (state(kitty, &kn), state(refr, &rn));
-    let fields: [(&str, &dyn std::fmt::Debug, &dyn std::fmt::Debug); 6] = [
+    let fields: [(&str, &dyn std::fmt::Debug, &dyn std::fmt::Debug); 8] = [
         ("commits", &ks.commits, &rs.commits),
+        ("branch logs", &ks.log, &rs.log),
+        ("work trees", &ks.worktrees, &rs.worktrees),
         ("HEAD subject", &ks.head, &rs.head),
         ("HEAD files", &ks.head_files, &rs.head_files),
         ("git status", &ks.status, &rs.status),

@@ -15,6 +15,12 @@ const CONTENT: &str = concat!(
     "/../tests/lifecycle_parity/content"
 );
 
+/// This suite's own mission content (three work packages, WP03 depending on WP01).
+const OWN_CONTENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/reference_parity/content"
+);
+
 /// Two copies of a reference-initialised repository on `feat/plan` with one mission.
 struct Flow {
     k: Side,
@@ -53,6 +59,16 @@ impl Flow {
         let text = std::fs::read_to_string(Path::new(CONTENT).join(name)).unwrap();
         for side in [&self.k, &self.r] {
             std::fs::write(side.repo.path().join(self.dir()).join(name), &text).unwrap();
+        }
+    }
+
+    /// Write this suite's own `content/<name>` to `<mission>/<dest>` on both sides.
+    fn write_own(&self, name: &str, dest: &str) {
+        let text = std::fs::read_to_string(Path::new(OWN_CONTENT).join(name)).unwrap();
+        for side in [&self.k, &self.r] {
+            let path = side.repo.path().join(self.dir()).join(dest);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, &text).unwrap();
         }
     }
 
@@ -396,4 +412,50 @@ fn record_analysis_writes_and_commits_the_report_as_the_reference_does() {
         std::fs::write(side.repo.path().join("notes.txt"), "x").unwrap();
     }
     step(record("analysis.md"));
+}
+
+#[test]
+fn a_coordinated_planning_pass_to_three_finalized_work_packages_matches_the_reference() {
+    // As the specify prompt creates a PR-bound mission: topology coord, a coordination branch.
+    let f = Flow::new(&["--pr-bound", "--branch-strategy", "already-confirmed"]);
+    let m = f.slug.clone();
+    f.write_own("spec.md", "spec.md");
+    let (spec, meta) = (
+        format!("{}/spec.md", f.dir()),
+        format!("{}/meta.json", f.dir()),
+    );
+    let message = format!("Add spec for {m}");
+    f.step(&[
+        "spec-commit",
+        "--mission",
+        &m,
+        "--message",
+        &message,
+        &spec,
+        &meta,
+    ]);
+    // The scaffold, then the written plan, committed.
+    f.step(&["agent", "mission", "setup-plan", "--mission", &m]);
+    f.write_own("plan.md", "plan.md");
+    f.step(&["agent", "mission", "setup-plan", "--mission", &m]);
+    f.write_own("tasks.md", "tasks.md");
+    for wp in [
+        "WP01-counter.md",
+        "WP02-usage-page.md",
+        "WP03-counter-tests.md",
+    ] {
+        f.write_own(wp, &format!("tasks/{wp}"));
+    }
+    let finalize = ["agent", "mission", "finalize-tasks", "--mission", &m];
+    let mut validate = finalize.to_vec();
+    validate.push("--validate-only");
+    f.step(&validate);
+    f.step(&finalize);
+    f.reads(&[words(&format!("agent tasks status --mission {m}"))]);
+    let lanes: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(f.k.repo.path().join(f.dir()).join("lanes.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(lanes["lanes"].as_array().unwrap().len(), 3, "{lanes}");
+    assert_eq!(lanes["mission_branch"], format!("kitty/mission-{m}"));
 }

@@ -177,7 +177,17 @@ fn differences((a, ra): (&Side, &RunOutput), (b, rb): (&Side, &RunOutput)) -> Ve
         &["log", "--all", "--format=%s %D"][..],
         &["status", "--porcelain", "--untracked-files=all"],
     ] {
-        let (x, y) = (na.text(&a.repo.git(git)), nb.text(&b.repo.git(git)));
+        // Line order is not compared: `git log --all` orders commits made in the same second
+        // by chance.
+        let sorted = |t: String| {
+            let mut lines: Vec<&str> = t.lines().collect();
+            lines.sort_unstable();
+            lines.join("\n")
+        };
+        let (x, y) = (
+            sorted(na.text(&a.repo.git(git))),
+            sorted(nb.text(&b.repo.git(git))),
+        );
         if x != y {
             diffs.push(format!("git {}: {x:?} vs {y:?}", git.join(" ")));
         }

@@ -583,7 +583,8 @@ pub fn run(
                 validate_only: *validate_only,
                 refresh_planning_commit: *refresh_planning_commit,
                 json: cli.json,
-                sync_active: ctx.settings.sync_active,
+                // Filled in by the handler when sync is on.
+                sync: None,
             },
         ),
         Command::Agent(AgentCommand::Tasks(TasksCommand::Status {

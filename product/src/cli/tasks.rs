@@ -16,8 +16,24 @@ fn needs_reference(why: String) -> CommandError {
 /// `spec-kitty agent mission finalize-tasks`.
 pub fn finalize(ctx: &Ctx, req: &Request) -> Result<Report, CommandError> {
     let now = || ctx.clock.now_micros();
-    match finalize::finalize(&ctx.env, &ctx.cwd, req, &now)? {
-        Outcome::Done(doc, human) => Ok(Report::success(serde_json::Value::Object(doc), human)),
+    let mut req = req.clone();
+    if ctx.settings.sync_active && !req.validate_only {
+        req.sync = Some(finalize::sync::Target {
+            root: ctx.root()?,
+            node_fallback: crate::identity::node_id(
+                ctx.identity.hostname(),
+                &crate::identity::user_name(&ctx.env, ctx.identity.uid()),
+            ),
+        });
+    }
+    match finalize::finalize(&ctx.env, &ctx.cwd, &req, &now)? {
+        Outcome::Done(doc, human, queued) => {
+            if queued > 0 {
+                let n = u32::try_from(queued).unwrap_or(u32::MAX);
+                ctx.queued.set(ctx.queued.get().saturating_add(n));
+            }
+            Ok(Report::success(serde_json::Value::Object(doc), human))
+        }
         Outcome::NeedsReference(why) => Err(needs_reference(why)),
     }
 }

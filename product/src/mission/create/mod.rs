@@ -112,7 +112,7 @@ pub fn create(
 
 /// The project's sync consent, as the reference records it (`spec-kitty sync opt-in`): without a
 /// grant nothing is queued, since nothing may be sent. A store that cannot be read grants nothing.
-pub(crate) fn project_consents(root: &RuntimeRoot, project_uuid: &str) -> bool {
+pub fn project_consents(root: &RuntimeRoot, project_uuid: &str) -> bool {
     let store = root.reference_project_store(project_uuid);
     match crate::sync::reference_store::consent(&store, project_uuid) {
         Ok(c) => c == crate::sync::reference_store::Consent::Granted,

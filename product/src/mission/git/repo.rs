@@ -193,6 +193,9 @@ impl Repo {
     pub fn rewind(&self, branch: &str, sha: &str, paths: &[&str]) -> Result<(), MissionError> {
         self.run_ok(&["update-ref", &format!("refs/heads/{branch}"), sha])?;
         *self.head.borrow_mut() = None;
+        if paths.is_empty() {
+            return Ok(());
+        }
         let mut args = vec!["reset", "--quiet", sha, "--"];
         args.extend_from_slice(paths);
         // A path absent at `sha` and in the index is fine to leave to reset's own rule.
@@ -435,6 +438,48 @@ impl Repo {
     /// Delete branch `name` (best effort; used to undo).
     pub fn delete_branch(&self, name: &str) {
         let _ = self.run(&["branch", "--quiet", "-D", name]);
+    }
+
+    /// `git worktree add <path> <branch>`: check the existing `branch` out at `path`.
+    pub fn worktree_add(&self, path: &Path, branch: &str) -> Result<(), MissionError> {
+        let p = path.to_string_lossy();
+        self.run_ok(&["worktree", "add", "--quiet", &p, branch])
+            .map(|_| ())
+    }
+
+    /// Remove the linked work tree at `path` (forced), then forget registrations whose
+    /// directory is gone (best effort; used to undo).
+    pub fn worktree_remove(&self, path: &Path) {
+        let p = path.to_string_lossy();
+        let _ = self.run(&["worktree", "remove", "--force", &p]);
+        if path.exists() {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        let _ = self.run(&["worktree", "prune"]);
+    }
+
+    /// `git worktree list --porcelain`, as `(path, branch ref or None, prunable)` per entry.
+    pub fn worktrees(&self) -> Result<Vec<(PathBuf, Option<String>, bool)>, MissionError> {
+        let out = self.run_ok(&["worktree", "list", "--porcelain"])?;
+        let mut all = Vec::new();
+        for block in out.split("\n\n") {
+            let mut path = None;
+            let mut branch = None;
+            let mut prunable = false;
+            for line in block.lines() {
+                if let Some(p) = line.strip_prefix("worktree ") {
+                    path = Some(PathBuf::from(p));
+                } else if let Some(b) = line.strip_prefix("branch ") {
+                    branch = Some(b.to_string());
+                } else if line.starts_with("prunable") {
+                    prunable = true;
+                }
+            }
+            if let Some(p) = path {
+                all.push((p, branch, prunable));
+            }
+        }
+        Ok(all)
     }
 
     /// Whether `ancestor` is an ancestor of (or equal to) `descendant`.

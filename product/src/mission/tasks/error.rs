@@ -166,6 +166,11 @@ pub enum TasksError {
         /// git's words.
         detail: String,
     },
+    /// The outbox refused the run's events (everything finalize wrote was put back).
+    #[error(
+        "the events could not be queued and nothing was changed: {0}; check the outbox (`spec-kitty sync status`), then run finalize-tasks again"
+    )]
+    Queue(String),
     /// The status log is unreadable.
     #[error(transparent)]
     Status(#[from] StatusError),
@@ -209,6 +214,7 @@ impl TasksError {
             Self::RefuseRefinalize { .. } => "REFINALIZE_REFUSED",
             Self::Refresh { .. } => "PLANNING_COMMIT_REFRESH_REFUSED",
             Self::Commit { .. } => "COMMIT_FAILED",
+            Self::Queue(_) => "EVENT_QUEUE_FAILED",
             Self::Status(e) => e.code(),
             Self::Planning(e) => e.code(),
             Self::Mission(e) => e.code(),

@@ -8,8 +8,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::acceptance;
+use super::coord::Coord;
 use super::events;
 use super::plan::Plan;
+use super::sync::{Queue, Seeded};
+use super::undo::{BranchMark, Journal};
 use crate::env::Env;
 use crate::mission::git::Repo;
 use crate::mission::lanes::manifest::{self, LanesFile};
@@ -28,6 +31,12 @@ pub struct Applied {
     pub files_committed: Vec<String>,
     /// `planning_commit`.
     pub planning_commit: Value,
+    /// The lifecycle lines this run appended to the mission's log.
+    pub lifecycle: Vec<Value>,
+    /// The transitions it seeded.
+    pub seeded: Vec<Seeded>,
+    /// Events queued for the service.
+    pub queued: usize,
 }
 
 /// The planning commit decision, before anything is written.
@@ -85,35 +94,6 @@ pub fn planning_commit(
     }
 }
 
-/// The files finalize may write, with their bytes before (`None`: absent).
-struct Undo {
-    files: Vec<(PathBuf, Option<Vec<u8>>)>,
-    branch: String,
-    head: String,
-    rel: Vec<String>,
-}
-
-impl Undo {
-    fn restore(&self, repo: &Repo) {
-        let rel: Vec<&str> = self.rel.iter().map(String::as_str).collect();
-        if let Err(e) = repo.rewind(&self.branch, &self.head, &rel) {
-            tracing::warn!("undoing finalize's commits failed: {e}");
-        }
-        for (path, bytes) in &self.files {
-            let done = match bytes {
-                Some(b) => write_atomic(path, b).map_err(|e| e.to_string()),
-                None => match std::fs::remove_file(path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
-                    _ => Ok(()),
-                },
-            };
-            if let Err(e) = done {
-                tracing::warn!(path = %path.display(), "restoring a file failed: {e}");
-            }
-        }
-    }
-}
-
 fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root)
         .unwrap_or(p)
@@ -121,12 +101,24 @@ fn rel(root: &Path, p: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Write, seed, compute lanes and commit; undo everything on failure.
+/// Where the transitions and the acceptance matrix are written and committed: the planning
+/// branch in the primary checkout (branch-flat topologies) or the coordination branch in its
+/// work tree.
+struct Surface {
+    repo: Repo,
+    branch: String,
+    fd: PathBuf,
+}
+
+/// Write, seed, compute lanes and commit; undo everything on failure (and after a kill, at the
+/// next run: see [`undo`](super::undo)).
 pub fn apply(
     env: &Env,
     repo: &Repo,
     plan: &Plan,
+    coord: Option<&Coord>,
     refresh: bool,
+    queue: Option<&Queue>,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Applied, TasksError> {
     let root = repo.top().to_path_buf();
@@ -145,37 +137,97 @@ pub fn apply(
     ] {
         touched.push(fd.join(name));
     }
-    let head = repo
-        .rev_parse(&format!("refs/heads/{}", plan.planning_branch))?
-        .unwrap_or_default();
-    let undo = Undo {
-        files: touched
-            .iter()
-            .map(|p| (p.clone(), std::fs::read(p).ok()))
-            .collect(),
+    touched.push(repo.git_dir()?.join("index"));
+    let mut branches = vec![BranchMark {
         branch: plan.planning_branch.clone(),
-        head,
-        rel: touched.iter().map(|p| rel(&root, p)).collect(),
-    };
+        sha: repo
+            .rev_parse(&format!("refs/heads/{}", plan.planning_branch))?
+            .unwrap_or_default(),
+    }];
+    if let Some(c) = coord {
+        if c.exists {
+            for name in [log::FILE, materialize::FILE, acceptance::FILE] {
+                touched.push(c.fd.join(name));
+            }
+            touched.push(Repo::discover(env, &c.worktree)?.git_dir()?.join("index"));
+        }
+        branches.push(BranchMark {
+            branch: c.branch.clone(),
+            sha: repo
+                .rev_parse(&format!("refs/heads/{}", c.branch))?
+                .unwrap_or_default(),
+        });
+    }
     let (recorded, decided) = planning_commit(repo, plan, refresh)?;
-    match write_all(env, repo, plan, recorded, decided, now) {
-        Ok(a) => Ok(a),
+    let mut journal = Journal::capture(&root, &touched);
+    journal.branches = branches;
+    if let Some(c) = coord.filter(|c| !c.exists) {
+        journal.added_worktree = Some(c.worktree.clone());
+        journal.added_dir = c
+            .worktree
+            .parent()
+            .filter(|d| !d.exists())
+            .map(Path::to_path_buf);
+    }
+    journal.save(repo)?;
+    let done = write_all(env, repo, plan, coord, recorded, decided, now)
+        .and_then(|a| enqueue(repo, &mut journal, plan, a, queue, now));
+    match done {
+        Ok(a) => {
+            Journal::discard(repo);
+            Ok(a)
+        }
         Err(e) => {
-            undo.restore(repo);
+            journal.restore(env, repo);
             Err(e)
         }
     }
+}
+
+/// Queue the run's events, once its commits exist. The journal names them first, so a run
+/// killed before it forgets the journal also takes them back out of the outbox.
+fn enqueue(
+    repo: &Repo,
+    journal: &mut Journal,
+    plan: &Plan,
+    mut applied: Applied,
+    queue: Option<&Queue>,
+    now: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Applied, TasksError> {
+    let Some(q) = queue else {
+        return Ok(applied);
+    };
+    let drafts = super::sync::drafts(
+        &plan.slug,
+        &applied.lifecycle,
+        &applied.seeded,
+        &q.producer,
+        now(),
+    );
+    if drafts.is_empty() {
+        return Ok(applied);
+    }
+    journal.outbox = Some(q.outbox.clone());
+    journal.queued = drafts.iter().map(|d| d.event_id.clone()).collect();
+    journal.save(repo)?;
+    let mut outbox = crate::sync::outbox::Outbox::open(&q.outbox)
+        .map_err(|e| TasksError::Queue(e.to_string()))?;
+    applied.queued = outbox
+        .append_all(drafts)
+        .map_err(|e| TasksError::Queue(e.to_string()))?
+        .len();
+    Ok(applied)
 }
 
 fn write_all(
     env: &Env,
     repo: &Repo,
     plan: &Plan,
+    coord: Option<&Coord>,
     recorded: Option<String>,
     decided: Value,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Applied, TasksError> {
-    let root = repo.top().to_path_buf();
     let fd = &plan.fd;
     let branch = plan.planning_branch.as_str();
     // Last listed first: a rename adds a directory entry, and file systems that list the newest
@@ -185,12 +237,44 @@ fn write_all(
             write_atomic(&w.file.path, text.as_bytes())?;
         }
     }
-    events::record(fd, plan, now)?;
-    let status_files = [
-        rel(&root, &plan.status_dir.join(log::FILE)),
-        rel(&root, &plan.status_dir.join(materialize::FILE)),
-    ];
+    let lifecycle = events::record(fd, plan, now)?;
+    let mut seeded = Vec::new();
+    // The status surface; a coordination work tree is added by the first status write.
+    let mut surface: Option<Surface> = match coord {
+        None => Some(Surface {
+            repo: repo.clone(),
+            branch: branch.to_string(),
+            fd: plan.status_dir.clone(),
+        }),
+        Some(c) if c.exists => Some(Surface {
+            repo: Repo::discover(env, &c.worktree)?,
+            branch: c.branch.clone(),
+            fd: c.fd.clone(),
+        }),
+        Some(_) => None,
+    };
+    let surface_for = |surface: &mut Option<Surface>| -> Result<(), TasksError> {
+        if surface.is_none()
+            && let Some(c) = coord
+        {
+            if let Some(dir) = c.worktree.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| crate::mission::MissionError::io(dir, e))?;
+            }
+            repo.worktree_add(&c.worktree, &c.branch)?;
+            *surface = Some(Surface {
+                repo: Repo::discover(env, &c.worktree)?,
+                branch: c.branch.clone(),
+                fd: c.fd.clone(),
+            });
+        }
+        Ok(())
+    };
     for wp in &plan.seed {
+        surface_for(&mut surface)?;
+        let Some(s) = surface.as_ref() else {
+            continue;
+        };
         let t = Transition {
             event_id: crate::ids::ulid(now()),
             mission_slug: plan.slug.clone(),
@@ -209,13 +293,23 @@ fn write_all(
             policy_metadata: None,
             mission_id: plan.mission_id.clone(),
         };
-        append::append(&plan.status_dir, &t)?;
-        materialize::materialize(&plan.status_dir)?;
+        std::fs::create_dir_all(&s.fd).map_err(|e| crate::mission::MissionError::io(&s.fd, e))?;
+        append::append(&s.fd, &t)?;
+        seeded.push(Seeded {
+            wp: wp.clone(),
+            event_id: t.event_id.clone(),
+            at: t.at.clone(),
+        });
+        materialize::materialize(&s.fd)?;
+        let top = s.repo.top().to_path_buf();
         commit(
             env,
-            repo,
-            branch,
-            &status_files,
+            &s.repo,
+            &s.branch,
+            &[
+                rel(&top, &s.fd.join(log::FILE)),
+                rel(&top, &s.fd.join(materialize::FILE)),
+            ],
             &format!("chore(spec-kitty): status transition {wp}"),
         )?;
     }
@@ -246,21 +340,29 @@ fn write_all(
         sha.as_deref(),
     );
     write_atomic(&fd.join(manifest::FILE), file.render().as_bytes())?;
-    let matrix = fd.join(acceptance::FILE);
-    if !matrix.exists() {
-        write_atomic(
-            &matrix,
-            acceptance::scaffold(&plan.slug, &plan.functional).as_bytes(),
-        )?;
-        // The reference carries on when this commit fails; the file then joins the next one.
-        if let Err(e) = commit(
-            env,
-            repo,
-            branch,
-            &[rel(&root, &matrix)],
-            &format!("chore({}): scaffold acceptance-matrix", plan.slug),
-        ) {
-            tracing::warn!("the acceptance matrix was not committed on its own: {e}");
+    // Its home: the status surface (the coordination work tree, added if need be).
+    let home_dir = coord.map_or(plan.status_dir.clone(), |c| c.fd.clone());
+    if !home_dir.join(acceptance::FILE).exists() && !fd.join(acceptance::FILE).exists() {
+        surface_for(&mut surface)?;
+        if let Some(s) = surface.as_ref() {
+            let matrix = s.fd.join(acceptance::FILE);
+            std::fs::create_dir_all(&s.fd)
+                .map_err(|e| crate::mission::MissionError::io(&s.fd, e))?;
+            write_atomic(
+                &matrix,
+                acceptance::scaffold(&plan.slug, &plan.functional).as_bytes(),
+            )?;
+            // The reference carries on when this commit fails; the file then joins the next one
+            // (branch-flat) or stays uncommitted in the work tree (coordinated).
+            if let Err(e) = commit(
+                env,
+                &s.repo,
+                &s.branch,
+                &[rel(s.repo.top(), &matrix)],
+                &format!("chore({}): scaffold acceptance-matrix", plan.slug),
+            ) {
+                tracing::warn!("the acceptance matrix was not committed on its own: {e}");
+            }
         }
     }
     let candidates = candidates(repo, plan)?;
@@ -270,20 +372,46 @@ fn write_all(
             commit: None,
             files_committed: Vec::new(),
             planning_commit,
+            lifecycle,
+            seeded,
+            queued: 0,
         });
     }
+    // Coordinated: the status files are the coordination branch's; their primary copies are
+    // listed but not committed (the reference leaves them as they are).
+    let to_commit: Vec<String> = if coord.is_some() {
+        candidates
+            .iter()
+            .filter(|c| !is_status_partition(c))
+            .cloned()
+            .collect()
+    } else {
+        candidates.clone()
+    };
     let made = commit(
         env,
         repo,
         branch,
-        &candidates,
+        &to_commit,
         &format!("Add tasks for feature {}", plan.slug),
     )?;
     Ok(Applied {
         commit: made,
         files_committed: candidates,
         planning_commit,
+        lifecycle,
+        seeded,
+        queued: 0,
     })
+}
+
+/// The status partition: the files a coordinated mission keeps on its coordination branch.
+fn is_status_partition(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name == log::FILE
+        || name == materialize::FILE
+        || name == acceptance::FILE
+        || name.starts_with("issue-matrix.")
 }
 
 fn commit(

@@ -35,8 +35,12 @@ fn envelope(
     })
 }
 
-/// Append the events not yet in `fd`'s log.
-pub fn record(fd: &Path, plan: &Plan, now: &dyn Fn() -> DateTime<Utc>) -> Result<(), StatusError> {
+/// Append the events not yet in `fd`'s log; returns those appended.
+pub fn record(
+    fd: &Path,
+    plan: &Plan,
+    now: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Vec<Value>, StatusError> {
     let existing: Vec<Value> = std::fs::read_to_string(fd.join(FILE))
         .unwrap_or_default()
         .lines()
@@ -50,17 +54,11 @@ pub fn record(fd: &Path, plan: &Plan, now: &dyn Fn() -> DateTime<Utc>) -> Result
                 && pred(&e["payload"])
         })
     };
-    let mut lines = String::new();
+    let mut added: Vec<Value> = Vec::new();
     if !has("TasksStarted", &|_| true) {
         let at = now();
         let payload = json!({"actor": ACTOR, "at": isoformat_z(at), "mission_number": null, "mission_slug": slug});
-        lines.push_str(&event_line(&envelope(
-            slug,
-            "Mission",
-            "TasksStarted",
-            payload,
-            at,
-        )));
+        added.push(envelope(slug, "Mission", "TasksStarted", payload, at));
     }
     for wp in &plan.wps {
         if has("WPCreated", &|p| p["wp_id"] == wp.id.as_str()) {
@@ -84,13 +82,7 @@ pub fn record(fd: &Path, plan: &Plan, now: &dyn Fn() -> DateTime<Utc>) -> Result
             "wp_path": format!("kitty-specs/{slug}/tasks/{}", names.first().copied().unwrap_or(&wp.file.name)),
             "wp_title": wp.title,
         });
-        lines.push_str(&event_line(&envelope(
-            &wp.id,
-            "WorkPackage",
-            "WPCreated",
-            payload,
-            at,
-        )));
+        added.push(envelope(&wp.id, "WorkPackage", "WPCreated", payload, at));
     }
     let artifact = if plan.has_tasks_md {
         format!("kitty-specs/{slug}/tasks.md")
@@ -115,13 +107,9 @@ pub fn record(fd: &Path, plan: &Plan, now: &dyn Fn() -> DateTime<Utc>) -> Result
             "summary": null,
             "wp_count": plan.wps.len(),
         });
-        lines.push_str(&event_line(&envelope(
-            slug,
-            "Mission",
-            "TasksCompleted",
-            payload,
-            at,
-        )));
+        added.push(envelope(slug, "Mission", "TasksCompleted", payload, at));
     }
-    append_lines(fd, &lines)
+    let lines: String = added.iter().map(event_line).collect();
+    append_lines(fd, &lines)?;
+    Ok(added)
 }
