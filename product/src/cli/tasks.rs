@@ -22,6 +22,18 @@ pub fn finalize(ctx: &Ctx, req: &Request) -> Result<Report, CommandError> {
     }
 }
 
+/// `spec-kitty agent tasks map-requirements`.
+pub fn map_requirements(
+    ctx: &Ctx,
+    req: &crate::mission::tasks::mapping::Request,
+) -> Result<Report, CommandError> {
+    use crate::mission::tasks::mapping::{Outcome, map_requirements};
+    match map_requirements(&ctx.env, &ctx.cwd, req)? {
+        Outcome::Done(doc, human) => Ok(Report::success(serde_json::Value::Object(doc), human)),
+        Outcome::NeedsReference(why) => Err(needs_reference(why)),
+    }
+}
+
 /// `spec-kitty agent tasks status`.
 pub fn status(ctx: &Ctx, mission: Option<&str>) -> Result<Report, CommandError> {
     match board::board(&ctx.cwd, mission)? {
