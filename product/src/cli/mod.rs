@@ -122,7 +122,7 @@ enum AgentCommand {
     Decision(decision::DecisionCommand),
     /// Work packages.
     #[command(subcommand)]
-    Tasks(TasksCommand),
+    Tasks(tasks::TasksCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,46 +138,6 @@ enum CharterCommand {
         /// Do not record the action as loaded.
         #[arg(long)]
         no_mark_loaded: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum TasksCommand {
-    /// The board: every work package's lane, with progress (`--json`: the reference's document).
-    Status {
-        /// The mission (directory name, mission_id or its first 8 characters).
-        #[arg(long)]
-        mission: Option<String>,
-        /// Minutes without a commit before an in-progress work package counts as stale.
-        #[arg(long, default_value_t = 10)]
-        stale_threshold: u64,
-    },
-    /// Record which requirements work packages cover (their `requirement_refs`), and commit it.
-    MapRequirements {
-        /// The work package (with --refs).
-        #[arg(long)]
-        wp: Option<String>,
-        /// Comma-separated requirement ids for --wp (FR-001,NFR-002).
-        #[arg(long)]
-        refs: Option<String>,
-        /// A JSON object of work packages to lists of ids: '{"WP01": ["FR-001"]}'.
-        #[arg(long)]
-        batch: Option<String>,
-        /// Replace the work packages' refs instead of adding to them.
-        #[arg(long)]
-        replace: bool,
-        /// An external tracker ref for --wp (repeatable).
-        #[arg(long = "tracker-ref")]
-        tracker_ref: Vec<String>,
-        /// The mission (directory name, mission_id or its first 8 characters).
-        #[arg(long)]
-        mission: Option<String>,
-        /// Commit the mapping on the mission's branch (default: the project's agents.auto_commit).
-        #[arg(long, overrides_with = "no_auto_commit")]
-        auto_commit: bool,
-        /// Leave the mapping uncommitted.
-        #[arg(long, overrides_with = "auto_commit")]
-        no_auto_commit: bool,
     },
 }
 
@@ -645,37 +605,7 @@ pub fn run(
                 sync_active: ctx.settings.sync_active,
             },
         ),
-        Command::Agent(AgentCommand::Tasks(TasksCommand::Status {
-            mission,
-            stale_threshold: _,
-        })) => tasks::status(&ctx, mission.as_deref()),
-        Command::Agent(AgentCommand::Tasks(TasksCommand::MapRequirements {
-            wp,
-            refs,
-            batch,
-            replace,
-            tracker_ref,
-            mission,
-            auto_commit,
-            no_auto_commit,
-        })) => tasks::map_requirements(
-            &ctx,
-            &crate::mission::tasks::mapping::Request {
-                wp: wp.clone(),
-                refs: refs.clone(),
-                batch: batch.clone(),
-                replace: *replace,
-                tracker_refs: tracker_ref.clone(),
-                mission: mission.clone(),
-                auto_commit: if *auto_commit {
-                    Some(true)
-                } else if *no_auto_commit {
-                    Some(false)
-                } else {
-                    None
-                },
-            },
-        ),
+        Command::Agent(AgentCommand::Tasks(t)) => tasks::run(&ctx, t),
         Command::Agent(AgentCommand::Context(ContextCommand::Resolve {
             action,
             mission,
