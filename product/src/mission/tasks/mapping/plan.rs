@@ -31,13 +31,16 @@ pub fn mode(
     batch: Option<&str>,
     tracker: &[String],
 ) -> Result<Mode, TasksError> {
+    let wp_flag = wp.is_some();
     let (wp, refs, batch) = (given(wp), given(refs), given(batch));
+    // Blank tracker refs are dropped before any rule looks at them.
+    let tracker: Vec<&String> = tracker.iter().filter(|t| !t.trim().is_empty()).collect();
     if batch.is_some() && (wp.is_some() || refs.is_some()) {
         return Err(TasksError::MapMode {
             message: "--batch cannot be combined with --wp/--refs: pass either --batch, or --wp with --refs".into(),
         });
     }
-    if !tracker.is_empty() && (batch.is_some() || wp.is_none()) {
+    if !tracker.is_empty() && (batch.is_some() || !wp_flag) {
         return Err(TasksError::MapMode {
             message: "--tracker-ref needs --wp and cannot be combined with --batch: pass --wp WPnn --tracker-ref <ref>".into(),
         });
