@@ -8,7 +8,7 @@ use kitty_testkit::{IsolatedHome, Repo};
 
 use crate::harness::{assert_parity, pair, run_both};
 
-const SLUG: &str = "greeting-cli-01M91EKY";
+pub(crate) const SLUG: &str = "greeting-cli-01M91EKY";
 const CONTENT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../tests/lifecycle_parity/content"
@@ -22,7 +22,7 @@ fn content(name: &str) -> String {
 /// tasks.md and WP files written but not committed, as an agent leaves them before finalize;
 /// `tweak` edits the mission directory first. Built the same way on both sides, so directory
 /// order (which the reference's lists follow) is the same too.
-fn mission(tweak: impl Fn(&Path) + Copy) -> impl Fn(&IsolatedHome) -> Repo {
+pub(crate) fn mission(tweak: impl Fn(&Path) + Copy) -> impl Fn(&IsolatedHome) -> Repo {
     shaped("single_branch", tweak)
 }
 
@@ -78,9 +78,9 @@ fn shaped(topology: &'static str, tweak: impl Fn(&Path) + Copy) -> impl Fn(&Isol
     }
 }
 
-fn as_is(_: &Path) {}
+pub(crate) fn as_is(_: &Path) {}
 
-fn edit(path: &Path, from: &str, to: &str) {
+pub(crate) fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{} has no {from:?}", path.display());
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();

@@ -43,8 +43,8 @@ pub const ALLOWED: &[(&str, &str)] = &[
         "kitty ships none of the reference's doctrine: `charter context`'s `all_directives` (the bundled directive catalog, which no prompt reads) is empty in kitty's document",
     ),
     (
-        "finalize_writes_nothing_on_refusal",
-        "finalize-tasks refuses before its first write: the reference has already rewritten the WP files when its ownership checks refuse",
+        "writes_nothing_on_refusal",
+        "finalize-tasks and map-requirements refuse before their first write: the reference has already rewritten WP files when finalize's ownership checks, or map-requirements' stale-ref gate or a later WP's invalid frontmatter, refuse; a commit that a hook refuses leaves kitty's map-requirements files as they were (the reference keeps them, uncommitted)",
     ),
     (
         "sync_state",

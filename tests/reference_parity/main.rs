@@ -7,6 +7,7 @@ mod delegation;
 mod finalize;
 mod harness;
 mod init_files;
+mod map_requirements;
 mod planning;
 #[cfg(unix)]
 mod zygote;

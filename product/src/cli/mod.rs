@@ -124,20 +124,7 @@ enum AgentCommand {
     Decision(decision::DecisionCommand),
     /// Work packages.
     #[command(subcommand)]
-    Tasks(TasksCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum TasksCommand {
-    /// The board: every work package's lane, with progress (`--json`: the reference's document).
-    Status {
-        /// The mission (directory name, mission_id or its first 8 characters).
-        #[arg(long)]
-        mission: Option<String>,
-        /// Minutes without a commit before an in-progress work package counts as stale.
-        #[arg(long, default_value_t = 10)]
-        stale_threshold: u64,
-    },
+    Tasks(tasks::TasksCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -587,10 +574,7 @@ pub fn run(
                 sync: None,
             },
         ),
-        Command::Agent(AgentCommand::Tasks(TasksCommand::Status {
-            mission,
-            stale_threshold: _,
-        })) => tasks::status(&ctx, mission.as_deref()),
+        Command::Agent(AgentCommand::Tasks(t)) => tasks::run(&ctx, t),
         Command::Agent(AgentCommand::Context(ContextCommand::Resolve {
             action,
             mission,

@@ -6,6 +6,84 @@ use crate::mission::tasks::board::{self, Board};
 use crate::mission::tasks::finalize::{self, Outcome, Request};
 use crate::output::Report;
 
+/// `agent tasks ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum TasksCommand {
+    /// The board: every work package's lane, with progress (`--json`: the reference's document).
+    Status {
+        /// The mission (directory name, mission_id or its first 8 characters).
+        #[arg(long)]
+        mission: Option<String>,
+        /// Minutes without a commit before an in-progress work package counts as stale.
+        #[arg(long, default_value_t = 10)]
+        stale_threshold: u64,
+    },
+    /// Record which requirements work packages cover (their `requirement_refs`), and commit it.
+    MapRequirements {
+        /// The work package (with --refs).
+        #[arg(long)]
+        wp: Option<String>,
+        /// Comma-separated requirement ids for --wp (FR-001,NFR-002).
+        #[arg(long)]
+        refs: Option<String>,
+        /// A JSON object of work packages to lists of ids: '{"WP01": ["FR-001"]}'.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Replace the work packages' refs instead of adding to them.
+        #[arg(long)]
+        replace: bool,
+        /// An external tracker ref for --wp (repeatable).
+        #[arg(long = "tracker-ref")]
+        tracker_ref: Vec<String>,
+        /// The mission (directory name, mission_id or its first 8 characters).
+        #[arg(long)]
+        mission: Option<String>,
+        /// Commit the mapping on the mission's branch (default: the project's agents.auto_commit).
+        #[arg(long, overrides_with = "no_auto_commit")]
+        auto_commit: bool,
+        /// Leave the mapping uncommitted.
+        #[arg(long, overrides_with = "auto_commit")]
+        no_auto_commit: bool,
+    },
+}
+
+/// Run an `agent tasks` command.
+pub fn run(ctx: &Ctx, cmd: &TasksCommand) -> Result<Report, CommandError> {
+    match cmd {
+        TasksCommand::Status {
+            mission,
+            stale_threshold: _,
+        } => status(ctx, mission.as_deref()),
+        TasksCommand::MapRequirements {
+            wp,
+            refs,
+            batch,
+            replace,
+            tracker_ref,
+            mission,
+            auto_commit,
+            no_auto_commit,
+        } => map_requirements(
+            ctx,
+            &crate::mission::tasks::mapping::Request {
+                wp: wp.clone(),
+                refs: refs.clone(),
+                batch: batch.clone(),
+                replace: *replace,
+                tracker_refs: tracker_ref.clone(),
+                mission: mission.clone(),
+                auto_commit: if *auto_commit {
+                    Some(true)
+                } else if *no_auto_commit {
+                    Some(false)
+                } else {
+                    None
+                },
+            },
+        ),
+    }
+}
+
 fn needs_reference(why: String) -> CommandError {
     CommandError::NeedsReference {
         why,
@@ -34,6 +112,18 @@ pub fn finalize(ctx: &Ctx, req: &Request) -> Result<Report, CommandError> {
             }
             Ok(Report::success(serde_json::Value::Object(doc), human))
         }
+        Outcome::NeedsReference(why) => Err(needs_reference(why)),
+    }
+}
+
+/// `spec-kitty agent tasks map-requirements`.
+pub fn map_requirements(
+    ctx: &Ctx,
+    req: &crate::mission::tasks::mapping::Request,
+) -> Result<Report, CommandError> {
+    use crate::mission::tasks::mapping::{Outcome, map_requirements};
+    match map_requirements(&ctx.env, &ctx.cwd, req)? {
+        Outcome::Done(doc, human) => Ok(Report::success(serde_json::Value::Object(doc), human)),
         Outcome::NeedsReference(why) => Err(needs_reference(why)),
     }
 }

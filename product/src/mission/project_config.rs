@@ -191,6 +191,16 @@ impl ProjectConfig {
         current.or_else(legacy).unwrap_or_default()
     }
 
+    /// Whether commands commit their own changes: `agents.auto_commit`, else a top-level
+    /// `auto_commit`; absent or not a boolean is true (the reference's reading).
+    pub fn auto_commit(&self) -> bool {
+        let value = match self.doc.get("agents").and_then(|a| a.get("auto_commit")) {
+            Some(v) => Some(v),
+            None => self.doc.get("auto_commit"),
+        };
+        value.and_then(Value::as_bool).unwrap_or(true)
+    }
+
     /// `agents.available`.
     pub fn agents(&self) -> Vec<String> {
         self.doc

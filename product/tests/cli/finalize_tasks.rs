@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use kitty_testkit::{DirSnapshot, IsolatedHome, Repo, RunOutput};
 
-const SLUG: &str = "greeting-cli-01M91EKY";
+pub(crate) const SLUG: &str = "greeting-cli-01M91EKY";
 const CONTENT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../tests/lifecycle_parity/content"
@@ -18,7 +18,7 @@ fn content(name: &str) -> String {
 
 /// A repository on `feat/x` with a committed mission of `topology` and its uncommitted
 /// tasks.md and two WP files (WP02 depends on WP01).
-fn mission(home: &IsolatedHome, topology: &str) -> (Repo, PathBuf) {
+pub(crate) fn mission(home: &IsolatedHome, topology: &str) -> (Repo, PathBuf) {
     let repo = home.repo().branch("feat/x").build();
     if topology != "single_branch" {
         // Where create puts the coordination branch; init's .gitignore ignores the work trees.
@@ -49,7 +49,7 @@ fn mission(home: &IsolatedHome, topology: &str) -> (Repo, PathBuf) {
     (repo, fd)
 }
 
-fn run(home: &IsolatedHome, repo: &Repo, args: &[&str]) -> RunOutput {
+pub(crate) fn run(home: &IsolatedHome, repo: &Repo, args: &[&str]) -> RunOutput {
     home.command()
         .current_dir(repo.path())
         .args(args)
@@ -70,7 +70,7 @@ fn args(v: &[String]) -> Vec<&str> {
 }
 
 /// The work tree, the refs and the index's entries: what a user sees of a repository.
-fn state(repo: &Repo) -> (DirSnapshot, String, String, String) {
+pub(crate) fn state(repo: &Repo) -> (DirSnapshot, String, String, String) {
     (
         DirSnapshot::of_filtered(repo.path(), |p| p.starts_with(".git")),
         repo.git(&["for-each-ref"]),

@@ -8,6 +8,7 @@ mod env_files;
 mod event_contract;
 mod final_sync;
 mod finalize_tasks;
+mod map_requirements;
 mod mission_create;
 mod paths;
 mod plugins;

@@ -160,7 +160,7 @@ pub enum TasksError {
     },
     /// A commit failed (everything finalize wrote was put back).
     #[error(
-        "the commit failed and nothing was changed: {detail}; fix the cause (a hook's output is above), then run finalize-tasks again"
+        "the commit failed and nothing was changed: {detail}; every file was put back; fix the cause (a hook's output is above), then run the command again"
     )]
     Commit {
         /// git's words.
@@ -174,6 +174,58 @@ pub enum TasksError {
     /// The status log is unreadable.
     #[error(transparent)]
     Status(#[from] StatusError),
+    /// map-requirements was given no mode, or two.
+    #[error("{message}")]
+    MapMode {
+        /// What was wrong and what to pass.
+        message: String,
+    },
+    /// `--batch` is not a JSON object of lists of refs.
+    #[error("{message}")]
+    BatchInvalid {
+        /// What was wrong and what to pass.
+        message: String,
+    },
+    /// Work packages that have no file in tasks/.
+    #[error("no work package file for {}: map only work packages that have a tasks/WPnn-*.md file", unknown.join(", "))]
+    UnknownWps {
+        /// The ids, sorted.
+        unknown: Vec<String>,
+        /// The ids there are, sorted.
+        available: Vec<String>,
+    },
+    /// Refs that are not FR-NNN, NFR-NNN or C-NNN.
+    #[error("these refs are not requirement ids: {}: write them FR-NNN, NFR-NNN or C-NNN", refs.join(", "))]
+    MalformedRefs {
+        /// The refs, upper-cased, in input order.
+        refs: Vec<String>,
+    },
+    /// Refs spec.md does not declare.
+    #[error("spec.md declares no {}: map only the requirements spec.md declares, or declare them there first", refs.join(", "))]
+    UnknownRefs {
+        /// The refs, sorted.
+        refs: Vec<String>,
+        /// What spec.md declares, sorted.
+        available: Vec<String>,
+    },
+    /// Work packages would keep refs that are malformed or undeclared.
+    #[error("work package frontmatter holds requirement refs that are malformed or not declared in spec.md ({}): nothing was written; correct them with --replace", stale.iter().map(|(w, v)| format!("{w}: {}", v.as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join("; "))]
+    StaleRefs {
+        /// Per work package, the bad raw tokens, sorted.
+        stale: Map<String, Value>,
+        /// Per work package, `malformed` and `unknown_spec_id`.
+        reasons: Map<String, Value>,
+        /// Every id spec.md declares, sorted.
+        parsed: Vec<String>,
+    },
+    /// Auto-commit would commit on a protected branch.
+    #[error(
+        "'{branch}' is protected, so map-requirements will not commit on it: run it from the mission's own branch, or pass --no-auto-commit and commit the mapping yourself"
+    )]
+    ProtectedTarget {
+        /// The branch.
+        branch: String,
+    },
     /// Resolution, branch or git failures.
     #[error(transparent)]
     Planning(#[from] PlanningError),
@@ -215,6 +267,13 @@ impl TasksError {
             Self::Refresh { .. } => "PLANNING_COMMIT_REFRESH_REFUSED",
             Self::Commit { .. } => "COMMIT_FAILED",
             Self::Queue(_) => "EVENT_QUEUE_FAILED",
+            Self::MapMode { .. } => "INVALID_FLAGS",
+            Self::BatchInvalid { .. } => "INVALID_BATCH",
+            Self::UnknownWps { .. } => "UNKNOWN_WP_IDS",
+            Self::MalformedRefs { .. } => "INVALID_REQUIREMENT_REF_FORMAT",
+            Self::UnknownRefs { .. } => "UNKNOWN_REQUIREMENT_REFS",
+            Self::StaleRefs { .. } => "STALE_REQUIREMENT_REFS",
+            Self::ProtectedTarget { .. } => "PROTECTED_BRANCH",
             Self::Status(e) => e.code(),
             Self::Planning(e) => e.code(),
             Self::Mission(e) => e.code(),
@@ -275,6 +334,28 @@ impl TasksError {
             Self::Ownership { errors } => json!({"ownership_errors": errors}),
             Self::LiteralPaths { errors } => json!({"ownership_literal_path_errors": errors}),
             Self::LaneCycle { lanes } => json!({"cycle_path": lanes}),
+            Self::UnknownWps { unknown, available } => json!({
+                "unknown_wps": unknown,
+                "hint": if available.is_empty() { "There are no WP files in tasks/ yet.".to_string() } else { format!("The work packages are {}.", available.join(", ")) },
+            }),
+            Self::MalformedRefs { refs } => json!({
+                "malformed_refs": refs,
+                "hint": "A requirement ref is FR-NNN, NFR-NNN or C-NNN.",
+            }),
+            Self::UnknownRefs { refs, available } => json!({
+                "unknown_refs": refs,
+                "hint": if available.is_empty() { "spec.md declares no requirement ids yet.".to_string() } else { format!("spec.md declares {}.", available.join(", ")) },
+            }),
+            Self::StaleRefs {
+                stale,
+                reasons,
+                parsed,
+            } => json!({
+                "stale_refs": stale,
+                "stale_ref_reasons": reasons,
+                "parsed_spec_ids": parsed,
+                "hint": "Map only ids spec.md declares, written FR-NNN, NFR-NNN or C-NNN; replace a work package's refs with map-requirements --wp WP01 --refs FR-001 --replace.",
+            }),
             Self::Planning(e) => Value::Object(e.details()),
             Self::Mission(e) => Value::Object(e.details()),
             _ => json!({}),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::{Mapping, Value};
 
 use super::TasksError;
+use super::yaml_out::MapsInLists;
 
 /// The keys a work-package frontmatter may hold.
 const ALLOWED: &[&str] = &[
@@ -165,13 +166,13 @@ impl WpFile {
             })?;
         let raw = lines[1..close].join("\n");
         let body = lines[close + 1..].join("\n");
-        let parsed: Value = serde_yaml_ng::from_str(&raw).map_err(|e| TasksError::Frontmatter {
+        let parsed: Value = parse_yaml(&raw).map_err(|e| TasksError::Frontmatter {
             message: format!(
                 "{}: the frontmatter is not valid YAML ({e})",
                 path.display()
             ),
         })?;
-        let meta = match parsed {
+        let meta = match unomap(parsed) {
             Value::Mapping(m) => m,
             Value::Null => Mapping::new(),
             _ => {
@@ -228,6 +229,42 @@ impl WpFile {
             t.strip_prefix(key)
                 .is_some_and(|rest| rest.trim_start().starts_with(':'))
         })
+    }
+}
+
+/// The local tag `!!omap` is read as (the YAML reader drops the standard tags, and with them
+/// the only mark of an ordered map).
+const OMAP_TAG: &str = "!kitty-omap";
+
+/// Parse frontmatter YAML, keeping each `!!omap` tag (as [`OMAP_TAG`]) for [`unomap`].
+pub fn parse_yaml(raw: &str) -> Result<Value, serde_yaml_ng::Error> {
+    static OMAP: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?m)(^|[\s:-])!!omap(\s|$)")
+            .unwrap_or_else(|_| unreachable!("a valid pattern"))
+    });
+    let raw = OMAP.replace_all(raw, format!("${{1}}{OMAP_TAG}${{2}}").as_str());
+    serde_yaml_ng::from_str(&raw)
+}
+
+/// `!!omap` sequences of one-key mappings (the reference's map-requirements writes mappings in
+/// lists so) read back as the mappings they are, at any depth.
+pub fn unomap(v: Value) -> Value {
+    match v {
+        Value::Tagged(t) if t.tag == OMAP_TAG => match t.value {
+            Value::Sequence(items) => {
+                let mut m = Mapping::new();
+                for item in items {
+                    if let Value::Mapping(one) = unomap(item) {
+                        m.extend(one);
+                    }
+                }
+                Value::Mapping(m)
+            }
+            other => unomap(other),
+        },
+        Value::Sequence(items) => Value::Sequence(items.into_iter().map(unomap).collect()),
+        Value::Mapping(m) => Value::Mapping(m.into_iter().map(|(k, v)| (k, unomap(v))).collect()),
+        other => other,
     }
 }
 
@@ -307,6 +344,16 @@ fn validate(path: &Path, mut meta: Mapping) -> Result<Mapping, TasksError> {
 /// The file text the reference's writer makes of `meta` and `body`: nulls dropped, every list
 /// field written, the runtime fields taken from `runtime` (the status log's values), its order.
 pub fn render(meta: &Mapping, body: &str, runtime: &[(&str, Option<Value>)]) -> String {
+    render_with(meta, body, runtime, MapsInLists::Plain)
+}
+
+/// [`render`], with mappings inside lists written as `style` says.
+pub fn render_with(
+    meta: &Mapping,
+    body: &str,
+    runtime: &[(&str, Option<Value>)],
+    style: MapsInLists,
+) -> String {
     let mut all = meta.clone();
     for key in LIST_FIELDS {
         if all.get(key).is_none_or(Value::is_null) {
@@ -336,5 +383,24 @@ pub fn render(meta: &Mapping, body: &str, runtime: &[(&str, Option<Value>)]) -> 
     for (k, v) in rest {
         ordered.insert(s(&k), v);
     }
-    format!("---\n{}---\n{body}", super::yaml_out::to_yaml(&ordered))
+    format!(
+        "---\n{}---\n{body}",
+        super::yaml_out::to_yaml_with(&ordered, style)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_omap_reads_back_as_a_mapping_at_any_depth() {
+        let v = parse_yaml(
+            "history:\n- !!omap\n  - at: x\n  - n: !!omap\n    - a: 1\n  - l:\n    - p\n  - e: !!omap []\n",
+        )
+        .unwrap();
+        let plain: Value =
+            serde_yaml_ng::from_str("history:\n- at: x\n  n: {a: 1}\n  l: [p]\n  e: {}\n").unwrap();
+        assert_eq!(unomap(v), plain);
+    }
 }

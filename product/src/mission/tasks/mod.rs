@@ -4,12 +4,13 @@
 //! `frontmatter` (a WP file read and rewritten) with `yaml_out` (the writer's layout),
 //! `sections` (`tasks.md`), `requirements` (spec ids, refs, the mapping gate), `ownership`
 //! (inference and overlap), `finalize/` (`agent mission finalize-tasks`), `board`
-//! (`agent tasks status`), `error`.
+//! (`agent tasks status`), `mapping/` (`agent tasks map-requirements`), `error`.
 
 pub mod board;
 pub mod error;
 pub mod finalize;
 pub mod frontmatter;
+pub mod mapping;
 pub mod ownership;
 pub mod requirements;
 pub mod sections;

@@ -1,6 +1,9 @@
 //! Frontmatter YAML written as the reference's writer lays it out (**interop**: block style,
 //! sequences at their key's indent, `[]` for empty lists, plain scalars where the reader would
 //! read them back as the same string, single quotes otherwise, double quotes for escapes).
+//! Two flavours of the same layout: [`MapsInLists::Plain`] (finalize-tasks' writer) and
+//! [`MapsInLists::Omap`] (map-requirements' writer, which writes every mapping inside a list as
+//! a `!!omap`: a sequence of one-key mappings, recursively).
 
 use serde_yaml_ng::Value;
 
@@ -155,6 +158,76 @@ fn value_after_key(out: &mut String, v: &Value, indent: usize) {
     }
 }
 
+/// How a mapping inside a list is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapsInLists {
+    /// As a block mapping after the dash.
+    Plain,
+    /// As `!!omap`, a sequence of one-key mappings (and every mapping inside it too).
+    Omap,
+}
+
+/// `m` as `!!omap` entries at `indent` (`- key: value` each).
+fn omap_entries(out: &mut String, m: &serde_yaml_ng::Mapping, indent: usize) {
+    for (k, v) in m {
+        out.push_str(&" ".repeat(indent));
+        out.push_str("- ");
+        out.push_str(&key_text(k));
+        out.push(':');
+        let v = match v {
+            Value::Tagged(t) => &t.value,
+            other => other,
+        };
+        match v {
+            Value::Mapping(inner) if inner.is_empty() => out.push_str(" !!omap []\n"),
+            Value::Mapping(inner) => {
+                out.push_str(" !!omap\n");
+                omap_entries(out, inner, indent + 2);
+            }
+            Value::Sequence(s) if !s.is_empty() => {
+                out.push('\n');
+                omap_sequence(out, s, indent + 2);
+            }
+            other => {
+                let text = leaf(other).unwrap_or_default();
+                if !text.is_empty() {
+                    out.push(' ');
+                    out.push_str(&text);
+                }
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// A list whose mappings are written as `!!omap`, its dashes at `indent`.
+fn omap_sequence(out: &mut String, s: &[Value], indent: usize) {
+    for item in s {
+        let item = match item {
+            Value::Tagged(t) => &t.value,
+            other => other,
+        };
+        out.push_str(&" ".repeat(indent));
+        out.push_str("- ");
+        match item {
+            Value::Mapping(m) if m.is_empty() => out.push_str("!!omap []\n"),
+            Value::Mapping(m) => {
+                out.push_str("!!omap\n");
+                omap_entries(out, m, indent + 2);
+            }
+            Value::Sequence(inner) if !inner.is_empty() => {
+                let mut nested = String::new();
+                omap_sequence(&mut nested, inner, indent + 2);
+                out.push_str(nested.trim_start());
+            }
+            other => {
+                out.push_str(&leaf(other).unwrap_or_default());
+                out.push('\n');
+            }
+        }
+    }
+}
+
 fn sequence(out: &mut String, s: &[Value], indent: usize) {
     for item in s {
         let item = match item {
@@ -181,8 +254,31 @@ fn sequence(out: &mut String, s: &[Value], indent: usize) {
 
 /// The YAML text of a frontmatter mapping (keys in the order given), newline-terminated.
 pub fn to_yaml(m: &serde_yaml_ng::Mapping) -> String {
+    to_yaml_with(m, MapsInLists::Plain)
+}
+
+/// [`to_yaml`] with mappings inside the top-level lists written as `style` says.
+pub fn to_yaml_with(m: &serde_yaml_ng::Mapping, style: MapsInLists) -> String {
     let mut out = String::new();
-    mapping(&mut out, m, 0, false);
+    match style {
+        MapsInLists::Plain => mapping(&mut out, m, 0, false),
+        MapsInLists::Omap => {
+            for (k, v) in m {
+                match v {
+                    Value::Sequence(s) if !s.is_empty() => {
+                        out.push_str(&key_text(k));
+                        out.push_str(":\n");
+                        omap_sequence(&mut out, s, 0);
+                    }
+                    _ => {
+                        let mut one = serde_yaml_ng::Mapping::new();
+                        one.insert(k.clone(), v.clone());
+                        mapping(&mut out, &one, 0, false);
+                    }
+                }
+            }
+        }
+    }
     out
 }
 
