@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use kitty_testkit::{IsolatedHome, ReferenceCli, Repo, RunOutput};
+use kitty_testkit::{IsolatedHome, ReferenceCli, Repo, RunOutput, RunningKitty};
 use serde_json::Value;
 
 /// Every difference the suite tolerates, by name and reason. Printed by `allowed_differences`.
@@ -171,6 +171,17 @@ pub fn run_both(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (RunOutput, RunOutput) {
+    let (k, r) = spawn_both(kitty, refr, args, env);
+    (k.wait(), r.wait())
+}
+
+/// [`run_both`], started: wait for the two runs with `wait()` (several pairs may run at once).
+pub fn spawn_both(
+    kitty: &Side,
+    refr: &Side,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (RunningKitty, RunningKitty) {
     let reference = reference();
     let canary = refr.home.reference_canary();
     assert!(canary.is_clean(), "reference canary:\n{canary}");
@@ -194,8 +205,7 @@ pub fn run_both(
         r = r.env(*n, *v);
     }
     // At once: the two homes share nothing, and the reference takes the longer.
-    let (k, r) = (k.spawn(), r.spawn());
-    (k.wait(), r.wait())
+    (k.spawn(), r.spawn())
 }
 
 /// Replace what legitimately differs (roots, ids) with placeholders.
