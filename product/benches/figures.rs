@@ -440,12 +440,14 @@ fn delegation(home: &IsolatedHome, runs: usize) {
 
 const CONTENT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../tests/lifecycle_parity/content"
+    "/../tests/reference_parity/content"
 );
 
-/// Each planning command on the same repository (a mission with a committed spec and plan),
-/// kitty against the reference, interleaved; then the planning pass (create, spec-commit, two
-/// setup-plans) on fresh missions. Target: at least 30 times faster each.
+/// Each planning command on the same repository (a mission finalized with three work packages,
+/// one depending on another), kitty against the reference run cold (as its users run it),
+/// interleaved; then the whole planning pass (create, spec-commit, two setup-plans,
+/// finalize-tasks --validate-only, finalize-tasks) on fresh missions. Target: at least 30 times
+/// faster each.
 fn planning(bin: &SpecKittyBin, reference: &ReferenceCli) {
     let home = IsolatedHome::builder().binary(bin.clone()).build();
     let repo = home.repo().build_with_reference(reference, "feat/bench");
@@ -456,7 +458,10 @@ fn planning(bin: &SpecKittyBin, reference: &ReferenceCli) {
         let doc: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
         let m = doc["mission_slug"].as_str().unwrap().to_string();
         let dir = repo.path().join("kitty-specs").join(&m);
-        std::fs::copy(Path::new(CONTENT).join("spec.md"), dir.join("spec.md")).unwrap();
+        let copy = |name: &str, dest: &str| {
+            std::fs::copy(Path::new(CONTENT).join(name), dir.join(dest)).unwrap();
+        };
+        copy("spec.md", "spec.md");
         let spec = format!("kitty-specs/{m}/spec.md");
         cli(&[
             "spec-commit",
@@ -468,8 +473,28 @@ fn planning(bin: &SpecKittyBin, reference: &ReferenceCli) {
             "--json",
         ]);
         cli(&["agent", "mission", "setup-plan", "--mission", &m, "--json"]);
-        std::fs::copy(Path::new(CONTENT).join("plan.md"), dir.join("plan.md")).unwrap();
+        copy("plan.md", "plan.md");
         cli(&["agent", "mission", "setup-plan", "--mission", &m, "--json"]);
+        copy("tasks.md", "tasks.md");
+        for wp in [
+            "WP01-counter.md",
+            "WP02-usage-page.md",
+            "WP03-counter-tests.md",
+        ] {
+            copy(wp, &format!("tasks/{wp}"));
+        }
+        let finalize = [
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            &m,
+            "--json",
+        ];
+        let mut validate = finalize.to_vec();
+        validate.push("--validate-only");
+        cli(&validate);
+        cli(&finalize);
         m
     };
     let kitty = |args: &[&str]| {
@@ -556,6 +581,42 @@ fn planning(bin: &SpecKittyBin, reference: &ReferenceCli) {
                 m.clone(),
             ],
         ),
+        (
+            "agent tasks status --json",
+            ["agent", "tasks", "status", "--mission", &m]
+                .map(String::from)
+                .to_vec(),
+        ),
+        (
+            "finalize-tasks --validate-only (finalized)",
+            [
+                "agent",
+                "mission",
+                "finalize-tasks",
+                "--validate-only",
+                "--mission",
+                &m,
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        (
+            "map-requirements --no-auto-commit",
+            [
+                "agent",
+                "tasks",
+                "map-requirements",
+                "--wp",
+                "WP01",
+                "--refs",
+                "FR-001",
+                "--no-auto-commit",
+                "--mission",
+                &m,
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
     ];
     for (name, args) in &commands {
         let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -581,7 +642,7 @@ fn planning(bin: &SpecKittyBin, reference: &ReferenceCli) {
         r.push(t.elapsed());
     }
     faster(
-        "planning pass (create, spec-commit, setup-plan x2), paired",
+        "planning pass (create .. finalize-tasks, 3 WPs), paired",
         median(k),
         median(r),
         Some(30.0),
