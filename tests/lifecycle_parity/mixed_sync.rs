@@ -1,5 +1,5 @@
 //! Sync on, both CLIs at work in one project against a FakeSaas: kitty's create queues (and its
-//! final sync sends) `MissionCreated`, the reference's commands queue their dossier events in its
+//! final sync sends) `MissionCreated`, `SpecifyStarted` and the mission's dossier, the reference's commands queue their dossier events in its
 //! own store; one `spec-kitty sync now` leaves both queues with nothing to send, and the service
 //! holds every event exactly once.
 
@@ -130,7 +130,11 @@ fn a_mixed_run_with_sync_on_delivers_every_event_exactly_once() {
         1,
         "{types:?}"
     );
-    assert_eq!(n as u64, 1 + waiting, "{types:?}");
+    assert_eq!(
+        n as u64,
+        kitty_testkit::EVENTS_PER_CREATE as u64 + waiting,
+        "{types:?}"
+    );
     assert!(
         events
             .iter()
