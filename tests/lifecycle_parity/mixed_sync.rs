@@ -1,7 +1,7 @@
 //! Sync on, both CLIs at work in one project against a FakeSaas: kitty's create queues (and its
-//! final sync sends) `MissionCreated`, `SpecifyStarted` and the mission's dossier, the reference's commands queue their dossier events in its
-//! own store; one `spec-kitty sync now` leaves both queues with nothing to send, and the service
-//! holds every event exactly once.
+//! final sync sends) `MissionCreated`, `SpecifyStarted` and the mission's dossier; the
+//! reference's commands queue their dossier events in its own store; one `spec-kitty sync now`
+//! leaves both queues with nothing to send, and the service holds every event exactly once.
 
 use kitty_testkit::{FakeSaas, IsolatedHome, ReferenceCli, SessionSeed};
 use serde_json::Value;
