@@ -463,3 +463,72 @@ fn a_coordinated_planning_pass_to_three_finalized_work_packages_matches_the_refe
     assert_eq!(lanes["lanes"].as_array().unwrap().len(), 3, "{lanes}");
     assert_eq!(lanes["mission_branch"], format!("kitty/mission-{m}"));
 }
+
+#[test]
+fn a_mixed_planning_pass_ends_as_the_reference_alone_does() {
+    // Kitty's side alternates: the reference runs every other step there; the other side is the
+    // reference alone. After each step the two repositories must agree.
+    let f = Flow::new(&["--pr-bound", "--branch-strategy", "already-confirmed"]);
+    let m = f.slug.clone();
+    let by = |reference_here: bool, args: &[&str]| {
+        let k = if reference_here {
+            f.k.home.reference_command(&reference())
+        } else {
+            f.k.home.command()
+        };
+        let k = k
+            .current_dir(f.k.repo.path())
+            .args(args)
+            .arg("--json")
+            .spawn();
+        let r =
+            f.r.home
+                .reference_command(&reference())
+                .current_dir(f.r.repo.path())
+                .args(args)
+                .arg("--json")
+                .spawn();
+        let (k, r) = (k.wait(), r.wait());
+        assert_parity(&f.k, &f.r, &k, &r);
+    };
+    f.write_own("spec.md", "spec.md");
+    let spec = format!("{}/spec.md", f.dir());
+    by(
+        true,
+        &[
+            "spec-commit",
+            "--mission",
+            &m,
+            "--message",
+            "Add spec",
+            &spec,
+        ],
+    );
+    by(false, &["agent", "mission", "setup-plan", "--mission", &m]);
+    f.write_own("plan.md", "plan.md");
+    by(true, &["agent", "mission", "setup-plan", "--mission", &m]);
+    f.write_own("tasks.md", "tasks.md");
+    for wp in [
+        "WP01-counter.md",
+        "WP02-usage-page.md",
+        "WP03-counter-tests.md",
+    ] {
+        f.write_own(wp, &format!("tasks/{wp}"));
+    }
+    by(
+        true,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--validate-only",
+            "--mission",
+            &m,
+        ],
+    );
+    by(
+        false,
+        &["agent", "mission", "finalize-tasks", "--mission", &m],
+    );
+    by(true, &["agent", "tasks", "status", "--mission", &m]);
+}
