@@ -343,6 +343,24 @@ mod tests {
     }
 
     #[test]
+    fn only_the_technical_context_heading_opens_the_section_and_labels_are_plain() {
+        // Another level-2 heading with real fields is not the Technical Context.
+        let other = "## Summary\n**Language/Version**: Rust\n**Storage**: x\n";
+        assert_eq!(plan_gap(other), Some(PlanGap::NoSection));
+        assert_eq!(
+            bold_fields("**Lang*x**: v\n****: w\n**Ok**: y"),
+            [("Ok".to_string(), "y".to_string())]
+        );
+        for (gap, names) in [
+            (PlanGap::NoSection, "Technical Context"),
+            (PlanGap::NoLanguage, "Language/Version"),
+            (PlanGap::NoPeer, "Primary Dependencies"),
+        ] {
+            assert!(gap.detail().contains(names), "{gap:?}: {}", gap.detail());
+        }
+    }
+
+    #[test]
     fn placeholders_are_removed_whole_and_only_whole() {
         assert_eq!(strip_placeholders("a [NEEDS CLARIFICATION: b] c"), "a  c");
         assert_eq!(

@@ -334,6 +334,7 @@ mod tests {
         assert_eq!(strip_numeric_prefix("083-foo"), "foo");
         assert_eq!(strip_numeric_prefix("83-foo"), "83-foo");
         assert_eq!(strip_numeric_prefix("0834-foo"), "0834-foo");
+        assert_eq!(strip_numeric_prefix("083-"), "083-");
         assert_eq!(without_mid8("a-b-01M913C6"), Some("a-b"));
         assert_eq!(without_mid8("a-b-01m913c6"), None);
         assert_eq!(without_mid8("a-b-01M913C"), None);
