@@ -77,7 +77,7 @@ fn is_upper_alnum(s: &str, len: usize) -> bool {
 /// `083-foo` → `foo`; anything else unchanged.
 pub fn strip_numeric_prefix(name: &str) -> &str {
     let b = name.as_bytes();
-    if b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b'-' {
+    if b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b'-' {
         &name[4..]
     } else {
         name
@@ -164,7 +164,7 @@ impl Index {
         pick(
             all()
                 .filter(|e| {
-                    e.slug.len() > 4
+                    e.slug.len() >= 4
                         && e.slug.as_bytes()[3] == b'-'
                         && e.slug[..3].bytes().all(|b| b.is_ascii_digit())
                         && e.slug[..3] == *handle
@@ -315,6 +315,20 @@ mod tests {
             Some("greeting-cli-01M913C6")
         );
         assert!(index.lenient(specs, "nothing").unwrap().is_none());
+        // The fold applies only when the ladder finds nothing: `old-thing` is 083-old-thing's,
+        // even with an `old-thing-<mid8>` beside it.
+        mission(specs, "old-thing-01ABCDEG", "01ABCDEG00000000000000000B");
+        mission(specs, "084-", "01ABCDEH00000000000000000C");
+        let index = Index::load(specs);
+        assert_eq!(
+            index
+                .lenient(specs, "old-thing")
+                .unwrap()
+                .map(|e| e.slug.clone())
+                .as_deref(),
+            Some("083-old-thing")
+        );
+        assert_eq!(slug(index.resolve("084")), "084-");
         assert!(matches!(
             index.lenient(specs, "01M913C6"),
             Err(PlanningError::MissionAmbiguous { .. })
@@ -334,7 +348,7 @@ mod tests {
         assert_eq!(strip_numeric_prefix("083-foo"), "foo");
         assert_eq!(strip_numeric_prefix("83-foo"), "83-foo");
         assert_eq!(strip_numeric_prefix("0834-foo"), "0834-foo");
-        assert_eq!(strip_numeric_prefix("083-"), "083-");
+        assert_eq!(strip_numeric_prefix("083-"), "");
         assert_eq!(without_mid8("a-b-01M913C6"), Some("a-b"));
         assert_eq!(without_mid8("a-b-01m913c6"), None);
         assert_eq!(without_mid8("a-b-01M913C"), None);
