@@ -337,6 +337,10 @@ mod tests {
             index.lenient(specs, "../etc"),
             Err(PlanningError::UnsafeHandle { .. })
         ));
+        for unsafe_handle in ["a/b", "a\\b", ".."] {
+            assert!(check_segment(unsafe_handle).is_err(), "{unsafe_handle}");
+        }
+        assert!(check_segment("a.b-c_d").is_ok());
         assert!(matches!(
             index.strict("greeting-cli"),
             Err(PlanningError::MissionNotFound { .. })
