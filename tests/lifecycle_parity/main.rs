@@ -31,6 +31,10 @@ pub const ALLOWED: &[(&str, &str)] = &[
         "tasks_readme",
         "with kitty first on PATH the create is kitty's own: tasks/README.md holds kitty's template text (same path)",
     ),
+    (
+        "acceptance_matrix_prose",
+        "with kitty first on PATH finalize-tasks is kitty's own: the placeholder criteria it scaffolds in acceptance-matrix.json carry kitty's sentences (each criterion's `description` and `notes`); every other field, and the criteria's ids, proof types, evidence and verdicts, are compared",
+    ),
 ];
 
 const KITTY_KEYS: &[&str] = &[
@@ -222,6 +226,33 @@ fn without_tasks_readme(contents: &str) -> String {
     out
 }
 
+/// In `acceptance-matrix.json`, each criterion's `description` and `notes` lines as a placeholder
+/// (`acceptance_matrix_prose`).
+fn acceptance_matrix_prose(contents: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in contents.split_inclusive('\n') {
+        if let Some(name) = line.strip_prefix("===== ") {
+            inside = name.trim_end().ends_with("/acceptance-matrix.json");
+        }
+        let key = line.trim_start();
+        match inside && (key.starts_with("\"description\": ") || key.starts_with("\"notes\": ")) {
+            true => {
+                let indent = &line[..line.len() - key.len()];
+                let name = &key[..key.find(':').unwrap_or(0)];
+                let comma = if line.trim_end().ends_with(',') {
+                    ","
+                } else {
+                    ""
+                };
+                out.push_str(&format!("{indent}{name}: \"<PROSE>\"{comma}\n"));
+            }
+            false => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// The reference alone on a reference-initialised repository, computed once per checkout
 /// (under a lock) and kept beside the reference's venv, keyed by this script's own text.
 fn baseline() -> Outcome {
@@ -315,8 +346,8 @@ fn differences(base: &Outcome, other: &Outcome, kitty_create: bool) -> Vec<Strin
     for (k, v) in &base.state {
         let (mut a, mut b) = (v.clone(), other.state.get(k).cloned().unwrap_or_default());
         if kitty_create && k == "tree-head-contents" {
-            a = without_tasks_readme(&a);
-            b = without_tasks_readme(&b);
+            a = acceptance_matrix_prose(&without_tasks_readme(&a));
+            b = acceptance_matrix_prose(&without_tasks_readme(&b));
         }
         if kitty_create {
             // A work package's branch_strategy is a sentence (native_documents).
@@ -411,4 +442,52 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
         r#"{"mission_slug":"m","x":[{"reason":"<PROSE>"}]}"#
     );
     assert_eq!(native_document("plain text\n"), "plain text\n");
+    // The acceptance matrix's placeholder sentences are allowed, its other fields and other
+    // files' descriptions are not.
+    let matrix = |desc: &str, proof: &str, other: &str| Outcome {
+        steps: base.steps.clone(),
+        state: BTreeMap::from([(
+            "tree-head-contents".into(),
+            format!(
+                "\n===== m/acceptance-matrix.json\n  {{\n    \"description\": \"{desc}\",\n    \"proof_type\": \"{proof}\",\n    \"notes\": \"{desc}\"\n  }}\n===== m/meta.json\n  \"description\": \"{other}\"\n"
+            ),
+        )]),
+    };
+    let reference_matrix = matrix("Verify it", "automated_test", "same");
+    assert!(
+        differences(
+            &reference_matrix,
+            &matrix("Show it", "automated_test", "same"),
+            true
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        differences(
+            &reference_matrix,
+            &matrix("Show it", "automated_test", "same"),
+            false
+        )
+        .len(),
+        1,
+        "the matrix's sentences are allowed only for kitty's finalize"
+    );
+    assert_eq!(
+        differences(
+            &reference_matrix,
+            &matrix("Verify it", "manual", "same"),
+            true
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        differences(
+            &reference_matrix,
+            &matrix("Verify it", "automated_test", "other"),
+            true
+        )
+        .len(),
+        1
+    );
 }

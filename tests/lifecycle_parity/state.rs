@@ -24,19 +24,32 @@ pub fn capture(repo: &Path, env: &BTreeMap<String, String>) -> BTreeMap<String, 
         .collect();
     let mut s = BTreeMap::new();
     // Across branches git orders commits by time, which ties within a second: sorted (and no
-    // graph, whose parallel lines are ordered the same way; each branch's own log is below).
+    // graph, whose parallel lines are ordered the same way; each branch's own history is below).
     let mut all: Vec<String> = git(&["log", "--all", "--format=%s"])
         .lines()
         .map(str::to_string)
         .collect();
     all.sort();
     s.insert("log-all-sorted".into(), all.join("\n"));
-    s.insert("log-head".into(), git(&["log", "--format=%s", "HEAD"]));
+    // A branch's own history in order is its first-parent chain (the graph alone decides it);
+    // what else it reaches is compared as a set, since git orders merged lines by commit time,
+    // which ties within a second when the commands are fast.
+    let chain = |rev: &str| git(&["log", "--first-parent", "--format=%s", rev]);
+    let reached = |rev: &str| {
+        let mut v: Vec<String> = git(&["log", "--format=%s", rev])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v.join("\n")
+    };
+    s.insert("log-head".into(), chain("HEAD"));
+    s.insert("log-head-reached-sorted".into(), reached("HEAD"));
     s.insert(
         "log-per-branch".into(),
         branches
             .iter()
-            .map(|b| format!("== {b}\n{}", git(&["log", "--format=%s", b])))
+            .map(|b| format!("== {b}\n{}\n-- reached\n{}\n", chain(b), reached(b)))
             .collect(),
     );
     s.insert("branches".into(), branches.join("\n"));
