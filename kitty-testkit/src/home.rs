@@ -609,6 +609,7 @@ impl IsolatedHome {
     /// assert_eq!(run.stdout(), "hello\n");
     /// ```
     pub fn reference_command(&self, reference: &crate::ReferenceCli) -> KittyCommand {
+        crate::reference_home::seed(self, reference);
         self.program(reference.path())
             .via_reference_zygote(!reference.is_direct())
     }

@@ -220,7 +220,7 @@
 //! **Nothing reaches the real HOME.** [`RealHomeGuard`] compares the top level of the real HOME
 //! before and after (names and modification times only; nothing is read or walked).
 //!
-//! ## 8. The reference CLI, fast: the zygote
+//! ## 8. The reference CLI, fast: the zygote and seeded homes
 //!
 //! [`IsolatedHome::reference_command`] runs the reference CLI (`spec-kitty-cli`, for differential
 //! tests) under the home's exact environment. A fresh interpreter spends about a second importing
@@ -235,6 +235,13 @@
 //! when chasing a difference. A program that runs the reference itself (kitty delegating a
 //! command) gets [`ReferenceCli::for_programs`], a stand-in that does the same. The suite
 //! `tests/reference_parity/zygote.rs` compares zygote runs with direct runs.
+//!
+//! The reference's first run in a new home also writes some 600 files there (its runtime, every
+//! agent's commands and skills), about 0.6 CPU-seconds of its start-up. Before a home's first
+//! reference run they are copied in from a template the reference wrote once in a new home
+//! ([`reference_home`]), so the home is as on a machine where the reference has run before;
+//! `KITTY_REFERENCE_NEW_HOMES=1` (or [`ReferenceCli::unseeded`]) leaves every home new. CI runs
+//! the differential suite once more with both variables set: every run cold, in new homes.
 //!
 //! ```no_run
 //! let home = kitty_testkit::IsolatedHome::new();
@@ -286,6 +293,7 @@ mod poll;
 mod process_env;
 mod real_home;
 mod reference;
+pub mod reference_home;
 mod repo;
 mod rogue;
 mod sandbox_root;

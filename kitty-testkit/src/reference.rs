@@ -40,6 +40,7 @@ pub struct ReferenceMissing {
 pub struct ReferenceCli {
     path: PathBuf,
     direct: bool,
+    new_homes: bool,
 }
 
 impl ReferenceCli {
@@ -48,7 +49,28 @@ impl ReferenceCli {
         Self {
             path: path.into(),
             direct: false,
+            new_homes: false,
         }
+    }
+
+    /// The same reference, finding every home new: its first run in a home does its own start-up
+    /// (as `KITTY_REFERENCE_NEW_HOMES=1` does for every run). By default a home is seeded, before
+    /// its first reference run, with the files the reference's start-up writes into a new home,
+    /// written once by the reference itself (see [`crate::reference_home`]).
+    ///
+    /// ```
+    /// let r = kitty_testkit::ReferenceCli::at("/opt/ref/bin/spec-kitty");
+    /// assert!(r.is_seeded());
+    /// assert!(!r.unseeded().is_seeded());
+    /// ```
+    pub fn unseeded(mut self) -> Self {
+        self.new_homes = true;
+        self
+    }
+
+    /// Whether homes are seeded with the reference's start-up files before its first run there.
+    pub fn is_seeded(&self) -> bool {
+        !self.new_homes
     }
 
     /// The same reference, always run as a direct subprocess, never through the reference zygote
@@ -91,6 +113,7 @@ impl ReferenceCli {
     /// assert_eq!(echo.for_programs(&home), std::path::PathBuf::from("/bin/echo"));
     /// ```
     pub fn for_programs(&self, home: &IsolatedHome) -> PathBuf {
+        crate::reference_home::seed(home, self);
         #[cfg(unix)]
         if !self.direct && crate::process_env::non_empty_var(crate::zygote::DIRECT_VAR).is_none() {
             match crate::zygote_shim::stand_in(&self.path, zygote_env(home)) {

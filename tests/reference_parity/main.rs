@@ -9,6 +9,7 @@ mod harness;
 mod init_files;
 mod map_requirements;
 mod planning;
+mod seeded_homes;
 #[cfg(unix)]
 mod zygote;
 

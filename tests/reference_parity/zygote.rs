@@ -58,7 +58,8 @@ impl Side {
     }
 }
 
-/// The reference, for tests of the zygote: they fail at once, saying why, with the zygote off.
+/// The reference, for tests of the zygote: they fail at once, saying why, with the zygote off;
+/// every home is new.
 #[track_caller]
 fn reference_with_zygote() -> ReferenceCli {
     let off = std::env::var_os(kitty_testkit::zygote::DIRECT_VAR).is_some_and(|v| !v.is_empty());
@@ -67,7 +68,8 @@ fn reference_with_zygote() -> ReferenceCli {
         "{} is set: the reference zygote is off, and this test is about it",
         kitty_testkit::zygote::DIRECT_VAR
     );
-    reference()
+    // New homes: the reference's start-up, which writes into HOME, runs in the zygote's child.
+    reference().unseeded()
 }
 
 /// A direct side and a zygote side made by `setup`.
