@@ -175,6 +175,12 @@ fn ci_script_runs_the_readme_test_command() {
         script.contains("scripts/install-reference"),
         "the test command must install the reference the differential suite needs"
     );
+    // The fast oracle (zygote, seeded homes) is proven against the plain one on every comparison.
+    let cold = "KITTY_REFERENCE_DIRECT=1 KITTY_REFERENCE_NEW_HOMES=1 cargo nextest run";
+    assert!(
+        script.contains(cold) && job(WORKFLOW, "reference-cold").contains(cold),
+        "the test command and CI must run the differential suite with the reference cold"
+    );
 }
 
 #[test]
