@@ -93,7 +93,8 @@
 //! run.diagnostics()
 //!     .assert_exactly_one(SyncDiagnosticCode::DirectIngressMissingPrivateTeam);
 //! run.assert_nowhere("no valid access token");
-//! assert_eq!(home.queued_events().len(), 1);
+//! // The create's events (MissionCreated, SpecifyStarted, the mission's first dossier) wait.
+//! assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
 //! ```
 //!
 //! ## 5. A fake hosted service on loopback
@@ -110,7 +111,8 @@
 //!     .args(["agent", "mission", "create", "shipped", "--json"]).run()
 //!     .assert_success();
 //! assert_eq!(saas.count("/oauth/token"), 1);
-//! assert_eq!(saas.received_events().len(), 2); // the 401'd batch and its retry, gunzipped
+//! // The 401'd batch and its retry, gunzipped: each holds the create's events.
+//! assert_eq!(saas.received_events().len(), 2 * kitty_testkit::EVENTS_PER_CREATE);
 //! assert!(home.queued_events().is_empty());
 //! ```
 //!
