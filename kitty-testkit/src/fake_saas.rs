@@ -69,6 +69,22 @@ pub enum BatchAnswer {
     Body(Value),
 }
 
+/// What the whole service does, over the programmed answers ([`FakeSaas::go_down`],
+/// [`FakeSaas::refuse_every_batch`], [`FakeSaas::come_back`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Availability {
+    /// Answering: programmed answers first, then the defaults.
+    #[default]
+    Up,
+    /// Every request gets `503` until told otherwise (each is recorded all the same); programmed
+    /// answers wait.
+    Down,
+    /// Up, but every batch is answered `200` with each of its events `rejected` (with
+    /// [`FakeSaas::set_rejection_reason`]'s reason, or one of its own); programmed batch answers
+    /// wait.
+    RefusingBatches,
+}
+
 /// The answer to a refresh-token `POST /oauth/token`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshAnswer {
@@ -154,6 +170,7 @@ struct State {
     revoke_status: u16,
     batches: VecDeque<BatchAnswer>,
     default_event_status: String,
+    availability: Availability,
     batch_delay: Duration,
     rejection_reason: Option<String>,
     grant_fields: serde_json::Map<String, Value>,
@@ -203,6 +220,7 @@ impl FakeSaas {
             batch_delay: Duration::ZERO,
             rejection_reason: None,
             grant_fields: serde_json::Map::new(),
+            availability: Availability::Up,
         }));
         let issued = crate::secrets::Secrets::default();
         let server = {
@@ -287,6 +305,43 @@ impl FakeSaas {
     /// The status `/oauth/revoke` answers with (default 200).
     pub fn set_revoke_status(&self, status: u16) {
         self.state().revoke_status = status;
+    }
+
+    /// Stay down until [`come_back`](Self::come_back): every request (batches, `/me`, tokens)
+    /// gets `503`. Sync retries a batch that meets a 5xx: a final sync sends each batch
+    /// [`FINAL_SYNC_ATTEMPTS`](spec_kitty::sync::attempts::FINAL_SYNC_ATTEMPTS) times, `sync now`
+    /// [`SYNC_NOW_ATTEMPTS`](spec_kitty::sync::attempts::SYNC_NOW_ATTEMPTS) times, and the events
+    /// stay queued.
+    ///
+    /// ```
+    /// let saas = kitty_testkit::FakeSaas::start();
+    /// saas.go_down();
+    /// assert_eq!(saas.availability(), kitty_testkit::Availability::Down);
+    /// saas.come_back();
+    /// assert_eq!(saas.availability(), kitty_testkit::Availability::Up);
+    /// ```
+    pub fn go_down(&self) {
+        self.state().availability = Availability::Down;
+    }
+
+    /// Refuse every batch until [`come_back`](Self::come_back): each event `rejected`. Sync sends
+    /// a rejected event again after a back-off
+    /// ([`REJECTION_BACKOFF_MS`](spec_kitty::sync::attempts::REJECTION_BACKOFF_MS)) and parks it
+    /// after [`MAX_REJECTIONS`](spec_kitty::sync::attempts::MAX_REJECTIONS) rejections (`sync now
+    /// --retry-rejected` puts it back).
+    pub fn refuse_every_batch(&self) {
+        self.state().availability = Availability::RefusingBatches;
+    }
+
+    /// Answer again as programmed (after [`go_down`](Self::go_down) or
+    /// [`refuse_every_batch`](Self::refuse_every_batch)).
+    pub fn come_back(&self) {
+        self.state().availability = Availability::Up;
+    }
+
+    /// What the service does now.
+    pub fn availability(&self) -> Availability {
+        self.state().availability
     }
 
     /// Queue answers for the next batches (afterwards every event gets the default status).
@@ -443,6 +498,13 @@ fn route(
     req: &RecordedRequest,
     issued: &crate::secrets::Secrets,
 ) -> (u16, Value, Duration) {
+    if s.availability == Availability::Down {
+        return (
+            503,
+            json!({"detail": "service unavailable (FakeSaas is down)"}),
+            Duration::ZERO,
+        );
+    }
     match (req.method.as_str(), path) {
         ("POST", "/oauth/device") => {
             let code = unique_token("device");
@@ -489,6 +551,17 @@ fn route(
         ("POST", "/api/v1/events/batch/") => {
             let delay = s.batch_delay;
             let events = req.json()["events"].as_array().cloned().unwrap_or_default();
+            if s.availability == Availability::RefusingBatches {
+                let reason = s
+                    .rejection_reason
+                    .as_deref()
+                    .unwrap_or("refused: FakeSaas refuses every batch");
+                return (
+                    200,
+                    results(&events, &["rejected".into()], Some(reason)),
+                    delay,
+                );
+            }
             match s.batches.pop_front() {
                 Some(BatchAnswer::Status(code)) => (code, json!({"detail": "error"}), delay),
                 Some(BatchAnswer::Body(body)) => (200, body, delay),

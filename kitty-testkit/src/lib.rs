@@ -212,7 +212,9 @@
 //!
 //! ```sh
 //! cargo nextest archive --archive-file plugin-tests.tar.zst
-//! # on each runner (a checkout, no build folder), the host shipped beside the archive:
+//! # on each runner (a checkout, no build folder), the host shipped beside the archive
+//! # (nextest extracts only into a directory that exists):
+//! mkdir -p "$RUNNER_TEMP/x"
 //! SPEC_KITTY_BIN="$PWD/spec-kitty" cargo nextest run --archive-file plugin-tests.tar.zst \
 //!     --workspace-remap . --extract-to "$RUNNER_TEMP/x" --partition count:1/3
 //! ```
@@ -324,7 +326,8 @@ pub use contract::{
 pub use diagnostics::{DiagnosticLine, Diagnostics, SyncDiagnosticCode, parse_diagnostics};
 pub use drift::DriftError;
 pub use fake_saas::{
-    BatchAnswer, DevicePoll, FakeSaas, MeAnswer, RecordedRequest, RefreshAnswer, refusing_url,
+    Availability, BatchAnswer, DevicePoll, FakeSaas, MeAnswer, RecordedRequest, RefreshAnswer,
+    refusing_url,
 };
 pub use git_shim::GitStall;
 pub use home::{IsolatedHome, IsolatedHomeBuilder, KEEP_VAR};

@@ -75,7 +75,7 @@ pub fn now(
     let recover = recover_staged(&ctx.env);
     let result = sync_inputs(ctx.services()?, &recover).drain_with(
         Some(std::time::Instant::now() + settings.now_deadline),
-        3,
+        crate::sync::final_sync::SYNC_NOW_ATTEMPTS,
         crate::sync::final_sync::Maintenance::Reclaim,
         &mut |done, total| {
             out.progress(&format!("syncing {done}/{total} events"));

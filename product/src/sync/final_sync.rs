@@ -13,6 +13,14 @@ use crate::services::Services;
 /// as soon as its answer arrives), so this also bounds duplicates after a crash.
 pub const BATCH_SIZE: usize = 500;
 
+/// Requests per batch in the final sync at the end of a command: a batch that meets a transport
+/// error or a 5xx is sent again once (inside the budget). An event the server rejects is not
+/// retried within the final sync's budget unless its back-off has passed (see `drain`).
+pub const FINAL_SYNC_ATTEMPTS: u32 = 2;
+
+/// Requests per batch in `sync now`, on transport errors and 5xx.
+pub const SYNC_NOW_ATTEMPTS: u32 = 3;
+
 /// Free space inside the outbox worth a `VACUUM` after a drain.
 pub const RECLAIM_THRESHOLD: u64 = 1024 * 1024;
 
@@ -190,7 +198,12 @@ pub fn final_sync(inputs: &SyncInputs<'_>) -> Option<SyncError> {
         return None;
     }
     let deadline = Instant::now() + settings.final_budget;
-    let outcome = inputs.drain_with(Some(deadline), 2, Maintenance::Skip, &mut |_, _| {});
+    let outcome = inputs.drain_with(
+        Some(deadline),
+        FINAL_SYNC_ATTEMPTS,
+        Maintenance::Skip,
+        &mut |_, _| {},
+    );
     tracing::debug!(report = ?outcome.report, "final sync done");
     outcome.error
 }

@@ -270,3 +270,83 @@ fn me_without_a_private_team_keeps_the_event_and_never_uses_a_shared_team() {
         Some("team-shared")
     );
 }
+
+#[test]
+fn a_service_that_stays_down_gets_each_batch_as_often_as_the_attempt_counts_say_and_loses_nothing()
+{
+    use spec_kitty::sync::attempts::{FINAL_SYNC_ATTEMPTS, SYNC_NOW_ATTEMPTS};
+    let saas = FakeSaas::start();
+    saas.go_down();
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
+    home.seed(&SessionSeed::with_private_team());
+    let run = create(&home, &repo);
+    run.diagnostics()
+        .assert_exactly_one(Code::ServerUnavailable);
+    let batch = "/api/v1/events/batch/";
+    assert_eq!(saas.count(batch), FINAL_SYNC_ATTEMPTS as usize);
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
+
+    let now = home
+        .command()
+        .current_dir(repo.path())
+        .args(["sync", "now", "--json"])
+        .run();
+    assert_ne!(
+        now.code(),
+        Some(0),
+        "a sync now against a down service fails"
+    );
+    assert_eq!(
+        saas.count(batch),
+        (FINAL_SYNC_ATTEMPTS + SYNC_NOW_ATTEMPTS) as usize
+    );
+    assert_eq!(home.queued_events().len(), kitty_testkit::EVENTS_PER_CREATE);
+
+    saas.come_back();
+    home.command()
+        .current_dir(repo.path())
+        .args(["sync", "now", "--json"])
+        .run()
+        .assert_success();
+    assert!(home.queued_events().is_empty());
+    assert_eq!(
+        saas.received_events().len(),
+        // Every request carried the create's events; only the last one was answered.
+        (FINAL_SYNC_ATTEMPTS + SYNC_NOW_ATTEMPTS + 1) as usize * kitty_testkit::EVENTS_PER_CREATE
+    );
+}
+
+#[test]
+fn a_service_refusing_every_batch_gets_each_event_max_rejections_times_then_it_is_parked() {
+    use spec_kitty::sync::attempts::MAX_REJECTIONS;
+    let saas = FakeSaas::start();
+    saas.refuse_every_batch();
+    let (home, repo) = synced(crate::builder().fake_saas(&saas));
+    home.seed(&SessionSeed::with_private_team());
+    home.command()
+        .sync_queue_only()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "sync-me", "--json"])
+        .run()
+        .assert_success();
+    assert_eq!(saas.count("/api/v1/events/batch/"), 0);
+    let now = home
+        .command()
+        .current_dir(repo.path())
+        .args(["sync", "now", "--json"])
+        .run();
+    assert_eq!(now.code(), Some(1));
+    now.json()
+        .assert_eq("/error_code", "sync.events_rejected")
+        .assert_eq("/rejected_events/0/retry_count", MAX_REJECTIONS);
+    let rounds = usize::try_from(MAX_REJECTIONS).unwrap();
+    assert_eq!(saas.count("/api/v1/events/batch/"), rounds);
+    let parked = home.parked_rejections();
+    assert_eq!(parked.len(), kitty_testkit::EVENTS_PER_CREATE);
+    assert!(
+        parked
+            .iter()
+            .all(|(_, why)| why.as_deref() == Some("refused: FakeSaas refuses every batch")),
+        "{parked:?}"
+    );
+}
