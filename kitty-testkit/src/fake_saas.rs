@@ -609,7 +609,19 @@ fn results(events: &[Value], statuses: &[String], reason: Option<&str>) -> Value
 
 #[cfg(test)]
 mod tests {
-    use super::url_decode;
+    use super::{Availability, FakeSaas, url_decode};
+
+    #[test]
+    fn the_availability_is_what_the_test_last_said() {
+        let saas = FakeSaas::start();
+        assert_eq!(saas.availability(), Availability::Up);
+        saas.go_down();
+        assert_eq!(saas.availability(), Availability::Down);
+        saas.refuse_every_batch();
+        assert_eq!(saas.availability(), Availability::RefusingBatches);
+        saas.come_back();
+        assert_eq!(saas.availability(), Availability::Up);
+    }
 
     #[test]
     fn form_values_are_percent_and_plus_decoded_and_malformed_escapes_kept() {

@@ -375,6 +375,20 @@ mod tests {
     use crate::{IsolatedHome, SessionSeed};
 
     #[test]
+    fn a_program_that_is_no_python_entry_script_is_handed_to_programs_as_it_is() {
+        let home = IsolatedHome::new();
+        let echo = super::ReferenceCli::at("/bin/echo");
+        assert_eq!(
+            echo.for_programs(&home),
+            std::path::PathBuf::from("/bin/echo")
+        );
+        assert_eq!(
+            echo.clone().direct().for_programs(&home),
+            std::path::PathBuf::from("/bin/echo")
+        );
+    }
+
+    #[test]
     fn the_canary_checks_the_root_and_every_seed_against_spec_kitty_home() {
         let home = IsolatedHome::new();
         let clean = home.reference_canary();
