@@ -209,6 +209,7 @@ impl KittyCommand {
     /// run.assert_success();
     /// ```
     #[cfg(unix)]
+    #[track_caller]
     pub fn run_with_terminal_stderr(mut self) -> RunOutput {
         use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
         use std::io::Read;
@@ -260,6 +261,7 @@ impl KittyCommand {
 
     /// Start the process without waiting (for concurrency tests); finish it with
     /// [`RunningKitty::wait`].
+    #[track_caller]
     pub fn spawn(mut self) -> RunningKitty {
         self.ran = true;
         let display = self.display();
@@ -300,6 +302,7 @@ impl KittyCommand {
     }
 
     /// Run to completion and capture everything.
+    #[track_caller]
     pub fn run(self) -> RunOutput {
         self.spawn().wait()
     }
@@ -370,6 +373,7 @@ enum Process {
 
 impl RunningKitty {
     /// Kill the process (SIGKILL on Unix: no clean-up runs) and capture what it wrote.
+    #[track_caller]
     pub fn kill(mut self) -> RunOutput {
         match &mut self.process {
             Process::Child(child, _) => {
@@ -382,6 +386,7 @@ impl RunningKitty {
     }
 
     /// Wait for the process and capture its streams.
+    #[track_caller]
     pub fn wait(self) -> RunOutput {
         let Self {
             process,
@@ -418,6 +423,7 @@ impl RunningKitty {
 
 /// After every run, whatever the test asserts: no session store, outbox or `.kitty.env` in the
 /// sandbox outside where the binary reads.
+#[track_caller]
 fn check_stray(check: Option<&crate::stray::StrayCheck>, run: &RunOutput) {
     let Some(check) = check else { return };
     if let Some(stray) = check.scan(false).first() {
@@ -438,6 +444,7 @@ pub enum Launch {
 
 /// The run result, after the check every run gets whatever the test asserts: no seeded or issued
 /// token on either stream.
+#[track_caller]
 fn checked(
     command: String,
     program: &std::path::Path,
@@ -680,6 +687,41 @@ impl fmt::Debug for RunOutput {
 #[cfg(test)]
 mod tests {
     use super::RunOutput;
+
+    /// Where a panic inside `f` says it happened.
+    fn panic_location(f: impl FnOnce()) -> Option<(String, u32)> {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let hook = std::panic::take_hook();
+        let into = seen.clone();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(l) = info.location() {
+                *into.lock().unwrap() = Some((l.file().to_string(), l.line()));
+            }
+        }));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        std::panic::set_hook(hook);
+        assert!(result.is_err(), "it did not panic");
+        seen.lock().unwrap().clone()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failure_the_run_itself_finds_points_at_the_test_line_not_the_testkit() {
+        let home = crate::IsolatedHome::new();
+        home.treat_as_secret("hunter2-token");
+        let line = line!() + 1;
+        let at = panic_location(|| drop(home.program("/bin/echo").arg("hunter2-token").run()));
+        assert_eq!(at, Some((file!().to_string(), line)));
+        let home = crate::IsolatedHome::new();
+        home.treat_as_secret("hunter2-token");
+        // A spawned run is checked when it is waited for: the wait's line.
+        let line = line!() + 3;
+        let at = panic_location(|| {
+            let running = home.program("/bin/echo").arg("hunter2-token").spawn();
+            drop(running.wait());
+        });
+        assert_eq!(at, Some((file!().to_string(), line)));
+    }
 
     #[test]
     fn a_run_shows_its_command_status_and_both_streams_whole() {

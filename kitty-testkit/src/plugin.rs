@@ -64,6 +64,7 @@ impl IsolatedHome {
     /// let installed = home.install_plugin(&src);
     /// assert_eq!(installed, home.bin_dir().join("spec-kitty-hello"));
     /// ```
+    #[track_caller]
     pub fn install_plugin(&self, path: &Path) -> PathBuf {
         let name = path.file_name().expect("a plugin path names a file");
         let target = self.bin_dir().join(name);
