@@ -596,6 +596,7 @@ impl IsolatedHome {
             self.layout.work.clone(),
             self.secret_sources.clone(),
         )
+        .with_stray_check(self.stray_check())
     }
 
     /// Run the reference CLI (a second implementation) under this home's exact environment: on
@@ -715,9 +716,7 @@ impl IsolatedHome {
         let root = self.try_runtime_root().ok()?;
         Some(crate::stray::StrayCheck {
             sandbox: self.path().to_path_buf(),
-            auth_dir: root.auth_dir(),
-            outbox_db: root.outbox_db(),
-            home_env_file: root.base().join(spec_kitty::env_file::FILE_NAME),
+            files: root.state_files(),
             allowed: self.allowed.clone(),
         })
     }
@@ -732,7 +731,24 @@ impl IsolatedHome {
 }
 
 impl Drop for IsolatedHome {
+    /// The last stray-state check (state put in the wrong place after the last run, or by a test
+    /// that runs nothing), unless the thread is already panicking; then the sandbox goes.
     fn drop(&mut self) {
+        if !std::thread::panicking()
+            && self.dir.is_some()
+            && let Some(stray) = self
+                .stray_check()
+                .and_then(|c| c.scan(false).into_iter().next())
+        {
+            // Removed (or kept) all the same: the panic unwinds past this drop.
+            let keep = self.keep || crate::process_env::non_empty_var(KEEP_VAR).is_some();
+            if let Some(dir) = self.dir.take()
+                && keep
+            {
+                let _ = dir.keep();
+            }
+            panic!("{stray}\n(found when the home was dropped)");
+        }
         if (self.keep || crate::process_env::non_empty_var(KEEP_VAR).is_some())
             && let Some(dir) = self.dir.take()
         {

@@ -12,8 +12,13 @@
 //!   those the harness sets itself: the base directories, `SPEC_KITTY_HOME`, and
 //!   `SPEC_KITTY_POLL_SECOND_MS=10` (device-flow polls in milliseconds, not seconds).
 //!   No `spec-kitty` or `spec-kitty-*` from outside the sandbox can answer on its `PATH`.
-//! - **No stray state.** After every run, a session store, outbox or `.kitty.env` anywhere in the
-//!   sandbox but where the binary reads fails the test with both paths and the fix.
+//! - **No stray state.** After every run of every kind ([`IsolatedHome::command`],
+//!   [`IsolatedHome::program`], [`IsolatedHome::plugin_command`],
+//!   [`IsolatedHome::reference_command`], spawned or not) and when the home is dropped, any file
+//!   the product keeps under its root (the resolver's own list,
+//!   [`RuntimeRoot::state_files`](spec_kitty::paths::RuntimeRoot::state_files): session store,
+//!   outbox, locks, config, `.kitty.env`) found anywhere in the sandbox but where the binary reads
+//!   it fails the test with both paths and the fix.
 //! - **One resolver.** [`IsolatedHome::runtime_root`] is the product's own
 //!   [`RuntimeRoot::resolve`](spec_kitty::paths::RuntimeRoot::resolve) applied to that same map.
 //!   Seeding methods never take a path, and [`IsolatedHome::check_drift`] asks the binary where it
@@ -198,8 +203,8 @@
 //! What fails on its own, with a message that says what to do:
 //!
 //! - a session written by hand anywhere but where the binary reads (the seed note's bug):
-//!   `STRAY STATE: a session store at ...`, at the very next run and in
-//!   [`IsolatedHome::check_drift`];
+//!   `STRAY STATE: a session store at ...`, at the very next run of any kind, when the home is
+//!   dropped, and in [`IsolatedHome::check_drift`];
 //! - a stale copy of the plugin first on `PATH`: [`IsolatedHome::assert_plugin_resolves`];
 //! - a host of another version: [`IsolatedHome::assert_host_matches_testkit`];
 //! - using an internal module of `spec-kitty` (say `spec_kitty::internals::ids`): a compile error in the test

@@ -93,7 +93,11 @@ fn template(reference: &ReferenceCli) -> Result<Option<PathBuf>, String> {
     if path.file_stem().and_then(|s| s.to_str()) != Some("spec-kitty") {
         return Ok(None);
     }
-    let Some(dir) = path.parent().and_then(Path::parent).and_then(Path::parent) else {
+    let Some(venv) = path.parent().and_then(Path::parent) else {
+        return Ok(None);
+    };
+    // Only a reference installed in a venv (`<venv>/bin/spec-kitty`): the template goes beside it.
+    let Some(dir) = venv.parent().filter(|_| venv.join("pyvenv.cfg").is_file()) else {
         return Ok(None);
     };
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;

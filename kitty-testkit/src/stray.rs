@@ -1,6 +1,7 @@
-//! Stray state: a session store, an outbox or a `.kitty.env` inside the sandbox that is not where
-//! the binary reads. The seed note's bug, made by hand, shows up here: checked automatically after
-//! every run, and by the drift canary.
+//! Stray state: a file the product keeps under its root (a session store, an outbox, a lock, a
+//! `.kitty.env`: the resolver's own list) inside the sandbox but not where the binary reads. The
+//! seed note's bug, made by hand, shows up here: checked after every run of every kind, when the
+//! home is dropped, and by the drift canary.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -16,13 +17,13 @@ pub(crate) struct Allowed {
     pub(crate) mis_seeds: Vec<PathBuf>,
 }
 
-/// Everything the per-run check needs, captured when a command is built.
+/// Everything the check needs, captured when a command is built: the sandbox, and every file the
+/// product keeps under its root ([`RuntimeRoot::state_files`](spec_kitty::paths::RuntimeRoot::state_files),
+/// the resolver's own list) where it belongs.
 #[derive(Debug, Clone)]
 pub(crate) struct StrayCheck {
     pub(crate) sandbox: PathBuf,
-    pub(crate) auth_dir: PathBuf,
-    pub(crate) outbox_db: PathBuf,
-    pub(crate) home_env_file: PathBuf,
+    pub(crate) files: Vec<spec_kitty::paths::StateFile>,
     pub(crate) allowed: Arc<Mutex<Allowed>>,
 }
 
@@ -54,37 +55,30 @@ impl StrayCheck {
         let allowed = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
         let mut found = Vec::new();
         walk(&self.sandbox, &mut |path| {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
+            let Some(name) = path.file_name() else { return };
             let parent = path.parent().unwrap_or(Path::new(""));
-            let (what, reads, ok) = match name {
-                "session.json" | "session.salt" => (
-                    "a session store",
-                    &self.auth_dir,
-                    parent == self.auth_dir
-                        || (!include_mis_seeds && allowed.mis_seeds.iter().any(|m| m == parent)),
-                ),
-                "outbox.sqlite3" => (
-                    "an outbox database",
-                    &self.outbox_db,
-                    path == self.outbox_db,
-                ),
-                ".kitty.env" => (
-                    "an operator env file",
-                    &self.home_env_file,
-                    allowed.env_files.iter().any(|e| e == path)
-                        || path == self.home_env_file
-                        || parent.file_name().is_some_and(|n| n == ".kittify"),
-                ),
-                _ => return,
+            let Some(home) = self.files.iter().find(|f| f.path.file_name() == Some(name)) else {
+                return;
             };
+            let ok = path == home.path
+                || match name.to_str().unwrap_or_default() {
+                    // A store the harness seeded elsewhere on purpose (a test of the tests) is
+                    // the canary's to report, with its history.
+                    n if n.starts_with("session.") => {
+                        !include_mis_seeds && allowed.mis_seeds.iter().any(|m| m == parent)
+                    }
+                    // The repository tier and the files the home wrote deliberately.
+                    spec_kitty::paths::KITTY_ENV_FILE => {
+                        allowed.env_files.iter().any(|e| e == path)
+                            || parent.file_name().is_some_and(|n| n == ".kittify")
+                    }
+                    _ => false,
+                };
             if !ok {
                 found.push(Stray {
                     path: path.to_path_buf(),
-                    what,
-                    reads: reads.clone(),
+                    what: home.what,
+                    reads: home.path.clone(),
                 });
             }
         });
@@ -128,9 +122,7 @@ mod tests {
         let kh = sb.join("kitty-home");
         let check = StrayCheck {
             sandbox: sb.to_path_buf(),
-            auth_dir: kh.join("auth"),
-            outbox_db: kh.join("sync/outbox.sqlite3"),
-            home_env_file: kh.join(".kitty.env"),
+            files: spec_kitty::paths::RuntimeRoot::at(&kh).state_files(),
             allowed: Arc::default(),
         };
         // Where the binary reads, and what the home wrote deliberately: never stray.
@@ -160,6 +152,8 @@ mod tests {
         touch(&sb.join("home/.spec-kitty/auth/session.salt"));
         touch(&sb.join("elsewhere/outbox.sqlite3"));
         touch(&sb.join("home/.kitty.env"));
+        // Any file on the resolver's list, not only the stores: a drain lock made by hand.
+        touch(&sb.join("home/.spec-kitty/sync/drain.lock"));
         let mut found = check.scan(true);
         found.sort_by(|a, b| a.path.cmp(&b.path));
         let short: Vec<(String, &str, PathBuf)> = found
@@ -178,17 +172,22 @@ mod tests {
                 (
                     "elsewhere/outbox.sqlite3".to_string(),
                     "an outbox database",
-                    check.outbox_db.clone()
+                    kh.join("sync/outbox.sqlite3")
                 ),
                 (
                     "home/.kitty.env".to_string(),
                     "an operator env file",
-                    check.home_env_file.clone()
+                    kh.join(".kitty.env")
                 ),
                 (
                     "home/.spec-kitty/auth/session.salt".to_string(),
                     "a session store",
-                    check.auth_dir.clone()
+                    kh.join("auth/session.salt")
+                ),
+                (
+                    "home/.spec-kitty/sync/drain.lock".to_string(),
+                    "a drain lock",
+                    kh.join("sync/drain.lock")
                 ),
             ]
         );
@@ -199,9 +198,9 @@ mod tests {
             .unwrap()
             .mis_seeds
             .push(sb.join("home/.spec-kitty/auth"));
-        assert_eq!(check.scan(false).len(), 2);
-        assert_eq!(check.scan(true).len(), 3);
+        assert_eq!(check.scan(false).len(), 3);
+        assert_eq!(check.scan(true).len(), 4);
         let text = found[2].to_string();
-        assert!(text.starts_with(&format!("STRAY STATE: a session store at {}, but spec-kitty reads {} in this home; seed through IsolatedHome::seed", found[2].path.display(), check.auth_dir.display())), "{text}");
+        assert!(text.starts_with(&format!("STRAY STATE: a session store at {}, but spec-kitty reads {} in this home; seed through IsolatedHome::seed", found[2].path.display(), kh.join("auth/session.salt").display())), "{text}");
     }
 }

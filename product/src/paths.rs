@@ -165,6 +165,42 @@ impl RuntimeRoot {
         self.auth_dir().join("refresh.lock")
     }
 
+    /// Every file kitty keeps under this root, where it belongs, and what it is: a file of one of
+    /// these names anywhere else is state put in the wrong place (kitty-testkit's stray-state
+    /// check reads this list, so a file added here is checked the day it is added).
+    ///
+    /// ```
+    /// let root = spec_kitty::paths::RuntimeRoot::at("/srv/kitty");
+    /// let files = root.state_files();
+    /// assert!(files.iter().any(|f| f.path == root.outbox_db()));
+    /// assert!(files.iter().all(|f| f.path.starts_with("/srv/kitty")));
+    /// ```
+    pub fn state_files(&self) -> Vec<StateFile> {
+        let session = SessionFiles::in_dir(&self.auth_dir());
+        let summary = HotPathFiles::in_dir(&self.auth_dir());
+        let outbox = self.outbox_db();
+        let beside = |suffix: &str| {
+            let mut name = outbox.clone().into_os_string();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        let file = |what, path| StateFile { what, path };
+        vec![
+            file("a session store", session.session),
+            file("a session store", session.salt),
+            file("a session store", session.lock),
+            file("a session store", summary.summary),
+            file("a session store", summary.tmp),
+            file("a token refresh lock", self.refresh_lock()),
+            file("an outbox database", outbox.clone()),
+            file("an outbox database", beside("-wal")),
+            file("an outbox database", beside("-shm")),
+            file("a drain lock", self.drain_lock()),
+            file("a config file", self.config_file()),
+            file("an operator env file", self.base.join(KITTY_ENV_FILE)),
+        ]
+    }
+
     /// Every location, in a stable order, as `spec-kitty paths` reports them.
     pub fn locations(&self) -> Vec<Location> {
         vec![
@@ -198,6 +234,15 @@ impl RuntimeRoot {
             },
         ]
     }
+}
+
+/// One file kitty keeps under its root ([`RuntimeRoot::state_files`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateFile {
+    /// What it is, as a stray-state report names it (`an outbox database`).
+    pub what: &'static str,
+    /// Where it belongs.
+    pub path: PathBuf,
 }
 
 /// The files of a session store directory (`<root>/auth`, or the directory a plugin gives

@@ -232,10 +232,11 @@ fn the_fake_saas_fixture_serves_login(
 }
 
 /// The seed note's mistake made by hand (the product's own store at a hand-built
-/// `$HOME/.spec-kitty/auth` while `SPEC_KITTY_HOME` points elsewhere) fails the very next run,
-/// and the canary, naming the stray path, the path the binary reads and the fix.
+/// `$HOME/.spec-kitty/auth` while `SPEC_KITTY_HOME` points elsewhere) fails the very next run of
+/// every kind, the canary, and the home's drop, naming the stray path, the path the binary reads
+/// and the fix.
 #[test]
-fn a_hand_written_wrong_seed_is_stray_state_at_the_next_run() {
+fn a_hand_written_wrong_seed_is_stray_state_at_the_next_run_of_every_kind_and_at_drop() {
     use spec_kitty::auth::store::SessionStore;
     use spec_kitty::identity::MachineIdentity;
     let home = crate::builder().build();
@@ -256,11 +257,42 @@ fn a_hand_written_wrong_seed_is_stray_state_at_the_next_run() {
     assert!(text.contains(".spec-kitty/auth/session"), "{text}");
     assert!(text.contains("kitty-home/auth"), "{text}");
     assert!(text.contains("never a hand-built path"), "{text}");
-    let message = panic_text(|| {
-        let _ = home.command().args(["paths", "--json"]).run();
-    });
+    // Red at the next run of every kind: kitty, another program, a plugin, the reference, a
+    // spawned run; each time naming the stray file, where the binary reads, and the fix.
+    let host = home.host().path().to_path_buf();
+    let reference = kitty_testkit::ReferenceCli::at(&host).unseeded().direct();
+    let runs: [(&str, &dyn Fn()); 5] = [
+        ("command", &|| {
+            drop(home.command().args(["paths", "--json"]).run())
+        }),
+        ("program", &|| {
+            drop(home.program(&host).arg("--version").run())
+        }),
+        ("plugin", &|| {
+            drop(home.plugin_command(&host).arg("--version").run())
+        }),
+        ("reference", &|| {
+            drop(home.reference_command(&reference).arg("--version").run());
+        }),
+        ("spawned", &|| {
+            drop(home.command().arg("--version").spawn().wait())
+        }),
+    ];
+    for (kind, run) in runs {
+        let message = panic_text(run);
+        assert!(
+            message.starts_with("STRAY STATE: a session store at")
+                && message.contains(".spec-kitty/auth/session")
+                && message.contains("kitty-home/auth/session")
+                && message.contains("never a hand-built path"),
+            "{kind}: {message}"
+        );
+    }
+    // And when the home is dropped, even after no run at all.
+    let message = panic_text(move || drop(home));
     assert!(
-        message.starts_with("STRAY STATE: a session store"),
+        message.starts_with("STRAY STATE: a session store")
+            && message.ends_with("(found when the home was dropped)"),
         "{message}"
     );
 }
