@@ -301,6 +301,7 @@ mod plugin;
 mod poll;
 mod process_env;
 mod real_home;
+mod redact;
 mod reference;
 pub mod reference_home;
 mod repo;
@@ -351,6 +352,10 @@ pub use sandbox_root::TMPDIR_VAR;
 pub use seed::{BrokenSeed, SessionSeed, team};
 pub use snapshot::DirSnapshot;
 
+/// insta, for [`assert_json_snapshot!`] (feature `snapshots`).
+#[cfg(feature = "snapshots")]
+pub use insta;
+pub use redact::Redactions;
 /// The product library, re-exported so plugin tests use the same types.
 pub use spec_kitty;
 /// Re-exported: chrono types appear in this API (session seeds' times).

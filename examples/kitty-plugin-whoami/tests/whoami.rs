@@ -69,6 +69,56 @@ fn a_broken_store_is_a_json_error_with_the_fix() {
     let doc = run.json();
     doc.assert_eq("/error_code", "session_store_unreadable");
     assert!(doc.str("/error").contains("chmod 600"), "{run}");
+    // The whole document, pinned in one line: the store's path in the message is under the
+    // sandbox, redacted as `[sandbox]` (tests/snapshots/; review changes with `cargo insta review`).
+    kitty_testkit::assert_json_snapshot!(home.redactions(), doc.value());
+}
+
+/// Set in the environment of a run of [`the_private_team_document_is_pinned_whole`] that must
+/// fail: the document is changed before it is compared.
+const PROBE: &str = "WHOAMI_SNAPSHOT_PROBE";
+
+#[test]
+fn the_private_team_document_is_pinned_whole() {
+    let home = home();
+    home.seed(&SessionSeed::with_private_team());
+    let run = whoami(&home);
+    run.assert_success();
+    let mut doc = run.json().value().clone();
+    if std::env::var_os(PROBE).is_some() {
+        doc["email"] = "changed@example.com".into();
+    }
+    kitty_testkit::assert_json_snapshot!(home.redactions(), &doc);
+}
+
+/// The snapshot can fail: the test above, run again in its own process with its document
+/// changed, fails, and what it prints is insta's diff of the field that changed.
+#[test]
+fn a_changed_document_fails_its_snapshot_with_a_readable_diff() {
+    let home = IsolatedHome::new();
+    let test_binary = std::env::current_exe().expect("the test binary's path");
+    let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let run = home
+        .program(&test_binary)
+        .args([
+            "the_private_team_document_is_pinned_whole",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(PROBE, "1")
+        // Compare only: write no `.snap.new` beside the real snapshot.
+        .env("INSTA_UPDATE", "no")
+        .env("INSTA_WORKSPACE_ROOT", workspace)
+        .env("SPEC_KITTY_BIN", home.host().path().to_string_lossy())
+        .run();
+    assert_ne!(run.code(), Some(0), "the changed document passed: {run}");
+    let out = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        out.contains("Snapshot Summary")
+            && out.contains("\"email\": \"ada@example.com\"")
+            && out.contains("\"email\": \"changed@example.com\""),
+        "{run}"
+    );
 }
 
 #[test]
