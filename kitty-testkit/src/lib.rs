@@ -168,9 +168,22 @@
 //! [`RuntimeRoot::for_plugin`](spec_kitty::paths::RuntimeRoot::for_plugin) (the host passes its
 //! root in `SPEC_KITTY_RUNTIME_ROOT`), the session through
 //! [`SessionStore::read`](spec_kitty::auth::store::SessionStore::read), the queue through
-//! [`spec_kitty::sync::summary`]. Global flags given before the plugin's name arrive as
-//! `SPEC_KITTY_JSON=1` and `SPEC_KITTY_QUIET=1`. A missing plugin is the host's
-//! `plugin_not_found` (exit 127), never your exit code.
+//! [`spec_kitty::sync::summary`], the project's missions and their work packages through
+//! [`spec_kitty::missions`] (read-only). A missing plugin is the host's `plugin_not_found` (exit
+//! 127), never your exit code.
+//!
+//! A plugin gets the host's environment as the host read it (the operator env files, `.kitty.env`,
+//! folded in), plus these variables:
+//!
+//! | variable | value |
+//! |---|---|
+//! | `SPEC_KITTY_BIN` | the host's own executable: run it for anything the plugin needs the CLI to do |
+//! | `SPEC_KITTY_RUNTIME_ROOT` | the host's runtime root ([`RuntimeRoot::for_plugin`](spec_kitty::paths::RuntimeRoot::for_plugin) reads it); removed when the host has none |
+//! | `SPEC_KITTY_JSON` | `1` when `--json` came before the plugin's name |
+//! | `SPEC_KITTY_QUIET` | `1` when `--quiet` came before the plugin's name |
+//!
+//! [`IsolatedHome::plugin_command`] sets `SPEC_KITTY_BIN` and `SPEC_KITTY_RUNTIME_ROOT` the same
+//! way for a plugin run directly.
 //!
 //! The tests (`tests/report.rs`):
 //!

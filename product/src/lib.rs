@@ -17,7 +17,9 @@
 //! - [`paths::RuntimeRoot::for_plugin`]: the root a plugin should use (the host's, when it ran
 //!   the plugin), and [`sync::summary`]: a read-only view of the outbox;
 //! - [`chrono`], re-exported: its types appear in the session model;
-//! - [`sync::diagnostics`]: the diagnostic codes and the stderr line format;
+//! - [`sync::diagnostics`]: the diagnostic codes and the stderr line format, and
+//!   [`sync::attempts`]: how often sync tries;
+//! - [`missions`]: the project's missions and their work packages with their lanes, read-only;
 //! - [`VERSION`].
 //!
 //! ```
@@ -46,6 +48,7 @@ pub mod auth;
 pub mod env;
 pub mod env_file;
 pub mod identity;
+pub mod missions;
 pub mod paths;
 pub mod sync;
 

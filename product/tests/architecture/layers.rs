@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("auth", &["auth"]),
     ("runtime", &["runtime_config", "services"]),
     ("sync", &["sync"]),
-    ("mission", &["mission"]),
+    ("mission", &["mission", "missions"]),
     ("cli", &["cli"]),
     ("root", &["lib", "main"]),
 ];

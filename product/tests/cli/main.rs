@@ -10,6 +10,7 @@ mod final_sync;
 mod finalize_tasks;
 mod map_requirements;
 mod mission_create;
+mod missions_api;
 mod paths;
 mod plugins;
 mod session_interop;
