@@ -175,6 +175,12 @@ fn ci_script_runs_the_readme_test_command() {
         script.contains("scripts/install-reference"),
         "the test command must install the reference the differential suite needs"
     );
+    // The guide's plugin recipe builds outside the workspace from its text alone.
+    assert!(
+        script.contains("bash scripts/outside-crate-check")
+            && job(WORKFLOW, "outside-crate").contains("scripts/outside-crate-check"),
+        "the test command and CI must build the guide's recipe outside the workspace"
+    );
     // The fast oracle (zygote, seeded homes) is proven against the plain one on every comparison.
     let cold = "KITTY_REFERENCE_DIRECT=1 KITTY_REFERENCE_NEW_HOMES=1 cargo nextest run";
     assert!(

@@ -11,8 +11,9 @@ pub const BIN_OVERRIDE_VAR: &str = "SPEC_KITTY_BIN";
 /// process; the `NEXTEST_BIN_EXE_spec-kitty` / `CARGO_BIN_EXE_spec-kitty` variables that nextest and
 /// cargo set for integration tests of the package that builds the binary (so the binary is
 /// always fresh); last, for other packages of the same workspace (plugins), the `spec-kitty` that
-/// the workspace build left next to the test executable. That last one is only as fresh as the
-/// last workspace build: run the whole workspace, or set `SPEC_KITTY_BIN`.
+/// the workspace build left next to the test executable (only as fresh as the last workspace
+/// build: run the whole workspace, or set `SPEC_KITTY_BIN`); last, for a crate outside the
+/// workspace, the first `spec-kitty` on `PATH` that is kitty at this testkit's version.
 ///
 /// ```
 /// use kitty_testkit::SpecKittyBin;
@@ -37,7 +38,23 @@ impl SpecKittyBin {
     /// let _maybe = kitty_testkit::SpecKittyBin::discover();
     /// ```
     pub fn discover() -> Option<Self> {
-        Self::from_vars(|name| std::env::var_os(name)).or_else(Self::workspace_build)
+        Self::from_vars(|name| std::env::var_os(name))
+            .or_else(Self::workspace_build)
+            .or_else(Self::on_path)
+    }
+
+    /// The first `spec-kitty` on `PATH` that is kitty at this testkit's version (its `--version`
+    /// says `spec-kitty <version>`; the reference CLI, or another version, is passed over), looked
+    /// up once per process: the host of a crate outside the workspace.
+    fn on_path() -> Option<Self> {
+        static FOUND: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+        FOUND
+            .get_or_init(|| {
+                let path = std::env::var_os("PATH")?;
+                first_kitty_on(&path, &format!("spec-kitty {}", spec_kitty::VERSION))
+            })
+            .clone()
+            .map(Self::at)
     }
 
     /// The first non-empty binary variable, looked up with `var`.
@@ -78,10 +95,13 @@ impl SpecKittyBin {
     pub fn require() -> Self {
         Self::discover().unwrap_or_else(|| {
             panic!(
-                "kitty-testkit cannot find the spec-kitty binary: set {BIN_OVERRIDE_VAR}=/path/to/spec-kitty, \
-                 or run the test as an integration test of the package that builds `spec-kitty` \
-                 (cargo then sets CARGO_BIN_EXE_spec-kitty), or build the workspace first \
-                 (`cargo build -p spec-kitty`), or pass IsolatedHome::builder().binary(path)"
+                "kitty-testkit cannot find the spec-kitty binary (version {}) to run: set \
+                 {BIN_OVERRIDE_VAR}=/path/to/spec-kitty, or put kitty's spec-kitty {} first on PATH \
+                 (`cargo install --path <kitty checkout>/product`, or `pip install kitty-spec-kitty`), \
+                 or pass IsolatedHome::builder().binary(path); inside the kitty workspace, \
+                 `cargo build -p spec-kitty` is enough",
+                spec_kitty::VERSION,
+                spec_kitty::VERSION
             )
         })
     }
@@ -92,9 +112,50 @@ impl SpecKittyBin {
     }
 }
 
+/// The first `spec-kitty` in the directories of `path` whose `--version` prints exactly `want`.
+fn first_kitty_on(path: &std::ffi::OsStr, want: &str) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(format!("spec-kitty{}", std::env::consts::EXE_SUFFIX)))
+        .filter(|candidate| candidate.is_file())
+        .find(|candidate| {
+            std::process::Command::new(candidate)
+                .arg("--version")
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn on_path_the_first_kitty_of_this_version_is_found_and_the_reference_passed_over() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = |sub: &str, says: &str| {
+            let d = dir.path().join(sub);
+            std::fs::create_dir_all(&d).unwrap();
+            let exe = d.join("spec-kitty");
+            std::fs::write(&exe, format!("#!/bin/sh\necho '{says}'\n")).unwrap();
+            std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+            d
+        };
+        let reference = fake("ref", "spec-kitty-cli version 3.2.7");
+        let older = fake("old", "spec-kitty 0.0.9");
+        let kitty = fake("kitty", "spec-kitty 0.1.0");
+        let path =
+            std::env::join_paths([&reference, &older, &dir.path().join("none"), &kitty]).unwrap();
+        assert_eq!(
+            first_kitty_on(&path, "spec-kitty 0.1.0"),
+            Some(kitty.join("spec-kitty"))
+        );
+        let without = std::env::join_paths([&reference, &older]).unwrap();
+        assert_eq!(first_kitty_on(&without, "spec-kitty 0.1.0"), None);
+    }
 
     fn found(vars: &[(&str, &str)]) -> Option<PathBuf> {
         let lookup = |name: &str| {

@@ -137,17 +137,28 @@
 //!
 //! ## 7. Testing a plugin: a walk-through
 //!
-//! A plugin is an executable `spec-kitty-<name>` that `spec-kitty <name>` runs. Its crate:
+//! A plugin is an executable `spec-kitty-<name>` that `spec-kitty <name>` runs. This recipe is a
+//! whole crate, outside any workspace (CI builds it from this text and runs its tests:
+//! `scripts/outside-crate-check`). Its `Cargo.toml`:
 //!
 //! ```toml
 //! [package]
 //! name = "spec-kitty-report"
+//! version = "0.1.0"
+//! edition = "2024"
 //!
+//! # spec-kitty and kitty-testkit are not on crates.io yet. Take both from a checkout of the
+//! # repository (as here), or from git at a commit:
+//! #   spec-kitty = { git = "https://github.com/spec-kitty/kitty", rev = "<commit>" }
+//! #   kitty-testkit = { git = "https://github.com/spec-kitty/kitty", rev = "<commit>" }
+//! # and, once published, `spec-kitty = "0.1"` and `kitty-testkit = "0.1"`.
 //! [dependencies]
-//! spec-kitty = "0.1"          # the stable plugin API only (no features)
+//! spec-kitty = { path = "../kitty/product" }   # the stable plugin API only (no features)
+//! serde_json = "1"
 //!
 //! [dev-dependencies]
-//! kitty-testkit = "0.1"       # no features: tests see exactly the API release builds see
+//! # No features: tests see exactly the API release builds see.
+//! kitty-testkit = { path = "../kitty/kitty-testkit" }
 //!
 //! # Debug test runs derive the session key (scrypt) many times: optimise the crypto crates, or
 //! # a debug suite is ~16x slower than release.
@@ -161,6 +172,31 @@
 //! opt-level = 3
 //! [profile.dev.package.aes-gcm]
 //! opt-level = 3
+//! ```
+//!
+//! The host the tests run: `SPEC_KITTY_BIN=/path/to/spec-kitty`, else a `spec-kitty` on `PATH`
+//! whose version is this testkit's (an installed kitty: `cargo install --path kitty/product`, or
+//! its wheel), else a workspace build beside the test executable; a test that finds none fails
+//! saying so ([`SpecKittyBin::require`]).
+//!
+//! The plugin (`src/main.rs`): the logged-in user's email, read as the host reads it:
+//!
+//! ```no_run
+//! use spec_kitty::{auth::store::SessionStore, env::Env, identity::MachineIdentity, paths::RuntimeRoot};
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let env = Env::from_process();
+//!     let session = RuntimeRoot::for_plugin(&env)
+//!         .ok()
+//!         .and_then(|root| SessionStore::new(root.auth_dir(), MachineIdentity::current()).read().ok())
+//!         .flatten();
+//!     let (doc, code) = match session {
+//!         Some(s) => (serde_json::json!({"result": "success", "email": s.email}), 0),
+//!         None => (serde_json::json!({"result": "error", "error_code": "not_authenticated"}), 1),
+//!     };
+//!     println!("{doc}");
+//!     std::process::ExitCode::from(code)
+//! }
 //! ```
 //!
 //! In the plugin, read the environment and the root as the host does:
