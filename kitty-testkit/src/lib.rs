@@ -359,6 +359,7 @@ mod sandbox_root;
 mod secrets;
 mod seed;
 mod snapshot;
+mod stages;
 mod stray;
 #[cfg(unix)]
 pub mod zygote;
@@ -409,6 +410,7 @@ pub use redact::Redactions;
 pub use spec_kitty;
 /// Re-exported: chrono types appear in this API (session seeds' times).
 pub use spec_kitty::chrono;
+pub use stages::{MissionStage, StagedMission};
 
 /// The binary cargo built for the calling integration test (`env!("CARGO_BIN_EXE_spec-kitty")`
 /// at the call site), unless `SPEC_KITTY_BIN` overrides it at run time.

@@ -81,3 +81,88 @@ fn outside_a_project_and_with_a_corrupt_log_the_error_says_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn each_lifecycle_fixture_stage_is_what_the_real_commands_leave() {
+    use kitty_testkit::MissionStage;
+    let home = crate::builder().build();
+    let log = |m: &kitty_testkit::StagedMission| m.repo.git(&["log", "--format=%s"]);
+
+    let created = home.mission_at(MissionStage::Created);
+    assert_eq!(created.mission_id.len(), 26);
+    let listed = missions::find(created.repo.path(), &created.slug)
+        .unwrap()
+        .unwrap();
+    assert!(listed.work_packages.is_empty());
+
+    let specified = home.mission_at(MissionStage::Specified);
+    assert!(
+        log(&specified).starts_with("Add the spec\n"),
+        "{}",
+        log(&specified)
+    );
+    assert!(
+        specified
+            .repo
+            .git(&["status", "--porcelain"])
+            .trim()
+            .is_empty()
+    );
+
+    let planned = home.mission_at(MissionStage::Planned);
+    let text = std::fs::read_to_string(planned.dir().join("plan.md")).unwrap();
+    assert!(text.contains("**Language/Version**: POSIX sh"));
+    assert!(
+        planned
+            .repo
+            .git(&[
+                "log",
+                "-1",
+                "--format=%H",
+                "--",
+                &format!("kitty-specs/{}/plan.md", planned.slug)
+            ])
+            .trim()
+            .len()
+            == 40,
+        "the plan is committed: {}",
+        log(&planned)
+    );
+
+    let finalized = home.mission_at(MissionStage::Finalized { work_packages: 3 });
+    let m = missions::find(finalized.repo.path(), &finalized.slug)
+        .unwrap()
+        .unwrap();
+    let wps: Vec<(&str, Option<&str>, Vec<&str>)> = m
+        .work_packages
+        .iter()
+        .map(|w| {
+            (
+                w.id.as_str(),
+                w.lane.as_deref(),
+                w.dependencies.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        wps,
+        [
+            ("WP01", Some("planned"), vec![]),
+            ("WP02", Some("planned"), vec!["WP01"]),
+            ("WP03", Some("planned"), vec!["WP02"]),
+        ]
+    );
+    let board = home
+        .command()
+        .current_dir(finalized.repo.path())
+        .args([
+            "agent",
+            "tasks",
+            "status",
+            "--mission",
+            &finalized.slug,
+            "--json",
+        ])
+        .run();
+    board.assert_success();
+}
