@@ -766,6 +766,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stray_found_at_drop_fails_and_the_sandbox_is_kept_only_when_asked() {
+        let stray = |home: &IsolatedHome| {
+            let wrong = home.home_dir().join(".spec-kitty/sync/drain.lock");
+            std::fs::create_dir_all(wrong.parent().unwrap()).unwrap();
+            std::fs::write(&wrong, "").unwrap();
+        };
+        let home = IsolatedHome::new();
+        stray(&home);
+        let path = home.path().to_path_buf();
+        let message = crate::expect_panic(move || drop(home));
+        assert!(
+            message.starts_with("STRAY STATE: a drain lock at")
+                && message.ends_with("(found when the home was dropped)"),
+            "{message}"
+        );
+        assert!(!path.exists(), "the sandbox is removed all the same");
+        let mut kept = IsolatedHome::new();
+        kept.keep_on_drop();
+        stray(&kept);
+        let path = kept.path().to_path_buf();
+        crate::expect_panic(move || drop(kept));
+        assert!(path.is_dir(), "a kept sandbox is kept");
+        std::fs::remove_dir_all(path).unwrap();
+    }
+
+    #[test]
     fn a_sandbox_is_removed_on_drop_unless_kept() {
         let home = IsolatedHome::new();
         let path = home.path().to_path_buf();

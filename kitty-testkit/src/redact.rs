@@ -177,6 +177,13 @@ mod tests {
                 "plain": "WP01 T001 abc",
             })
         );
+        // An empty sandbox path redacts nothing (it would match between every character).
+        assert_eq!(
+            Redactions::new()
+                .sandbox(std::path::Path::new(""))
+                .text("abc"),
+            "abc"
+        );
         let pinned = Redactions::new()
             .at("/n", "[n]")
             .at("/absent", "[x]")

@@ -23,6 +23,15 @@ fn a_finalized_mission_lists_its_work_packages_with_their_lanes_and_dependencies
             &["agent", "mission", "finalize-tasks", "--mission", SLUG],
         )
         .assert_success();
+        // Only `tasks/WP*.md` are work packages: not a draft with another extension, nor the
+        // README, whatever frontmatter they carry.
+        let wp01 = std::fs::read_to_string(dir.join("tasks/WP01-greeting-tool.md")).unwrap();
+        std::fs::write(
+            dir.join("tasks/WP09-draft.txt"),
+            wp01.replace("WP01", "WP09"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("tasks/README.md"), wp01.replace("WP01", "WP10")).unwrap();
         // From a subdirectory too: the project is found above it.
         let all = missions::list(&dir).unwrap();
         assert_eq!(all.len(), 1, "{topology}");
