@@ -135,55 +135,14 @@ fn agent_files(
 /// The reference's branch-contract keys of a create document (current, target, base, merge
 /// target, in lower and upper case, `runtime_vars` and `branch_context`).
 fn branch_contract(c: &Created) -> serde_json::Map<String, Value> {
-    let cur = &c.current_branch;
-    let target = &c.target_branch;
-    let matches = cur == target;
-    let summary = format!(
-        "Started on {cur}; this mission is planned on {target} and its work merges into {target}."
-    );
-    let now = crate::pyfmt::seconds_z(c.now);
-    let doc = json!({
-        "current_branch": cur,
-        "CURRENT_BRANCH": cur,
-        "target_branch": target,
-        "base_branch": target,
-        "TARGET_BRANCH": target,
-        "BASE_BRANCH": target,
-        "planning_base_branch": target,
-        "PLANNING_BASE_BRANCH": target,
-        "merge_target_branch": target,
-        "MERGE_TARGET_BRANCH": target,
-        "EXPECTED_TARGET_BRANCH": target,
-        "EXPECTED_BASE_BRANCH": target,
-        "branch_matches_target": matches,
-        "BRANCH_MATCHES_TARGET": matches,
-        "branch_strategy_summary": summary,
-        "runtime_vars": {
-            "now_utc_iso": now,
-            "current_branch": cur,
-            "target_branch": target,
-            "base_branch": target,
-            "planning_base_branch": target,
-            "merge_target_branch": target,
-            "branch_matches_target": matches,
-            "branch_strategy_summary": summary,
-        },
-        "NOW_UTC_ISO": now,
-        "branch_context": {
-            "current_branch": cur,
-            "target_branch": target,
-            "base_branch": target,
-            "planning_base_branch": target,
-            "merge_target_branch": target,
-            "expected_checkout_branch": target,
-            "matches_target": matches,
-            "branch_strategy_summary": summary,
-        },
-    });
-    match doc {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
+    crate::mission::planning::branch::Contract {
+        current: &c.current_branch,
+        target: &c.target_branch,
+        matches: c.current_branch == c.target_branch,
+        now: c.now,
+        primary: None,
     }
+    .keys()
 }
 
 /// `spec-kitty agent mission create`.

@@ -5,6 +5,20 @@ use spec_kitty::missions::{self, MissionsError};
 
 use crate::finalize_tasks::{SLUG, mission, run};
 
+/// Each work package as (id, lane, dependencies).
+fn packages(m: &missions::Mission) -> Vec<(&str, Option<&str>, Vec<&str>)> {
+    m.work_packages
+        .iter()
+        .map(|w| {
+            (
+                w.id.as_str(),
+                w.lane.as_deref(),
+                w.dependencies.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn a_finalized_mission_lists_its_work_packages_with_their_lanes_and_dependencies() {
     for topology in ["single_branch", "coord"] {
@@ -40,17 +54,7 @@ fn a_finalized_mission_lists_its_work_packages_with_their_lanes_and_dependencies
         assert_eq!(m.mission_id, "01M91EKYBAA4XY7TBB9N2XES50");
         assert_eq!(m.mission_type.as_deref(), Some("software-dev"));
         assert_eq!(m.dir, dir);
-        let wps: Vec<(&str, Option<&str>, Vec<&str>)> = m
-            .work_packages
-            .iter()
-            .map(|w| {
-                (
-                    w.id.as_str(),
-                    w.lane.as_deref(),
-                    w.dependencies.iter().map(String::as_str).collect(),
-                )
-            })
-            .collect();
+        let wps = packages(m);
         assert_eq!(
             wps,
             [
@@ -142,17 +146,7 @@ fn each_lifecycle_fixture_stage_is_what_the_real_commands_leave() {
     let m = missions::find(finalized.repo.path(), &finalized.slug)
         .unwrap()
         .unwrap();
-    let wps: Vec<(&str, Option<&str>, Vec<&str>)> = m
-        .work_packages
-        .iter()
-        .map(|w| {
-            (
-                w.id.as_str(),
-                w.lane.as_deref(),
-                w.dependencies.iter().map(String::as_str).collect(),
-            )
-        })
-        .collect();
+    let wps = packages(&m);
     assert_eq!(
         wps,
         [
