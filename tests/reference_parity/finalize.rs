@@ -28,7 +28,10 @@ pub(crate) fn mission(tweak: impl Fn(&Path) + Copy) -> impl Fn(&IsolatedHome) ->
 
 /// [`mission`] of `topology`; a coordinated one has its coordination branch where create makes
 /// it (at the target branch before the mission's first commit) and no work tree yet.
-fn shaped(topology: &'static str, tweak: impl Fn(&Path) + Copy) -> impl Fn(&IsolatedHome) -> Repo {
+pub(crate) fn shaped(
+    topology: &'static str,
+    tweak: impl Fn(&Path) + Copy,
+) -> impl Fn(&IsolatedHome) -> Repo {
     move |home: &IsolatedHome| {
         let repo = home.repo().branch("feat/x").build();
         let coordinated = topology != "single_branch";

@@ -4,6 +4,7 @@
 //! differences in `harness::ALLOWED`.
 
 mod delegation;
+mod execution;
 mod finalize;
 mod harness;
 mod init_files;

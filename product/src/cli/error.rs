@@ -60,6 +60,9 @@ pub enum CommandError {
     /// A work-package command failed.
     #[error(transparent)]
     Tasks(Box<crate::mission::tasks::TasksError>),
+    /// An execution command failed.
+    #[error(transparent)]
+    Exec(Box<crate::mission::execution::ExecError>),
     /// The input is one only the reference handles (and it is run instead, when there is one).
     #[error(
         "{why}, which only the reference CLI handles, and none was found ({missing}): install it (`{}`)",
@@ -84,6 +87,12 @@ pub enum CommandError {
 impl From<crate::mission::tasks::TasksError> for CommandError {
     fn from(e: crate::mission::tasks::TasksError) -> Self {
         Self::Tasks(Box::new(e))
+    }
+}
+
+impl From<crate::mission::execution::ExecError> for CommandError {
+    fn from(e: crate::mission::execution::ExecError) -> Self {
+        Self::Exec(Box::new(e))
     }
 }
 
@@ -127,6 +136,7 @@ impl CommandError {
             Self::PluginNotFound(_) => "plugin_not_found",
             Self::Planning(e) => e.code(),
             Self::Tasks(e) => e.code(),
+            Self::Exec(e) => e.code(),
             Self::NeedsReference { .. } => "reference_not_found",
             Self::Coded { code, .. } => code,
         }
@@ -138,6 +148,7 @@ impl CommandError {
             Self::Mission(e) => e.details(),
             Self::Planning(e) => e.details(),
             Self::Tasks(e) => e.details(),
+            Self::Exec(e) => e.details(),
             Self::Sync(crate::sync::error::SyncError::EventsRejected(events)) => {
                 let mut m = serde_json::Map::new();
                 m.insert("rejected_events".into(), serde_json::json!(events));
@@ -159,6 +170,7 @@ impl CommandError {
             Self::PluginNotFound(_) => 127,
             Self::Planning(e) => e.exit_code(),
             Self::Tasks(e) => e.exit_code(),
+            Self::Exec(e) => e.exit_code(),
             _ => 1,
         }
     }

@@ -45,11 +45,48 @@ pub enum TasksCommand {
         #[arg(long, overrides_with = "auto_commit")]
         no_auto_commit: bool,
     },
+    /// Record subtasks done or pending (in the mission's status log; tasks.md is not changed).
+    MarkStatus {
+        /// The subtask ids (T001, or <mission>/T001).
+        #[arg(required = true, value_name = "TASK_IDS")]
+        task_ids: Vec<String>,
+        /// done or pending.
+        #[arg(long)]
+        status: String,
+        /// The mission (directory name, mission_id or its first 8 characters).
+        #[arg(long)]
+        mission: Option<String>,
+        /// An explicit single-branch checkout root.
+        #[arg(long)]
+        owned_checkout: Option<std::path::PathBuf>,
+        /// Accepted for compatibility: mark-status commits nothing.
+        #[arg(long, overrides_with = "no_auto_commit")]
+        auto_commit: bool,
+        /// Accepted for compatibility: mark-status commits nothing.
+        #[arg(long, overrides_with = "auto_commit")]
+        no_auto_commit: bool,
+    },
 }
 
 /// Run an `agent tasks` command.
 pub fn run(ctx: &Ctx, cmd: &TasksCommand) -> Result<Report, CommandError> {
     match cmd {
+        TasksCommand::MarkStatus {
+            task_ids,
+            status,
+            mission,
+            owned_checkout,
+            auto_commit: _,
+            no_auto_commit: _,
+        } => mark_status(
+            ctx,
+            &crate::mission::execution::mark_status::Request {
+                ids: task_ids.clone(),
+                status: status.clone(),
+                mission: mission.clone(),
+                owned_checkout: owned_checkout.is_some(),
+            },
+        ),
         TasksCommand::Status {
             mission,
             stale_threshold: _,
@@ -150,5 +187,45 @@ pub fn status(ctx: &Ctx, mission: Option<&str>) -> Result<Report, CommandError> 
         }
         Board::Empty(line) => Ok(Report::exact(serde_json::json!({}), line)),
         Board::NeedsReference(why) => Err(needs_reference(why)),
+    }
+}
+
+/// `spec-kitty agent tasks mark-status`.
+pub fn mark_status(
+    ctx: &Ctx,
+    req: &crate::mission::execution::mark_status::Request,
+) -> Result<Report, CommandError> {
+    use crate::mission::execution::mark_status::{Outcome, mark_status};
+    let now = || ctx.clock.now_micros();
+    match mark_status(&ctx.env, &ctx.cwd, req, &now)? {
+        Outcome::Done {
+            doc,
+            human,
+            code,
+            mission_dir,
+            recorded,
+        } => {
+            if !recorded.is_empty() {
+                let status = req.status.as_str();
+                let history = recorded
+                    .iter()
+                    .map(|r| {
+                        (
+                            "HistoryAdded",
+                            ("WorkPackage", r.wp_id.clone()),
+                            serde_json::json!({
+                                "wp_id": r.wp_id,
+                                "entry_type": "note",
+                                "entry_content": format!("Subtask(s) {} marked as {status}", r.ids.join(", ")),
+                                "author": "user",
+                            }),
+                        )
+                    })
+                    .collect();
+                super::planning::queue_mission_events(ctx, &mission_dir, history);
+            }
+            Ok(Report::exact(doc, human).with_exit(code))
+        }
+        Outcome::NeedsReference(why) => Err(needs_reference(why)),
     }
 }

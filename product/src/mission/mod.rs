@@ -11,6 +11,7 @@
 pub mod create;
 pub mod dossier;
 pub mod error;
+pub mod execution;
 pub mod git;
 pub mod init;
 pub mod lanes;

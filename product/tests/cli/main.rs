@@ -9,6 +9,7 @@ mod event_contract;
 mod final_sync;
 mod finalize_tasks;
 mod map_requirements;
+mod mark_status;
 mod mission_create;
 mod missions_api;
 mod paths;

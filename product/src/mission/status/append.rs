@@ -64,6 +64,13 @@ pub fn append_lines(dir: &Path, lines: &str) -> Result<(), StatusError> {
         .map_err(|e| StatusError::io("append to", &path, e))
 }
 
+/// The line of an annotation (newline-terminated).
+pub fn annotation_line(a: &super::event::Annotation) -> String {
+    let mut v = a.to_json();
+    sanitise(&mut v);
+    crate::pyfmt::to_python_json(&v).unwrap_or_default() + "\n"
+}
+
 /// Append one transition to `dir`'s log.
 pub fn append(dir: &Path, t: &Transition) -> Result<(), StatusError> {
     append_lines(dir, &line(t))

@@ -193,6 +193,18 @@ fn is_ulid(s: &str) -> bool {
 }
 
 impl Annotation {
+    /// The line as the reference writes it (`kind: annotation`, keys sorted on disk).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "actor": self.actor,
+            "at": self.at,
+            "delta": self.delta,
+            "event_id": self.event_id,
+            "kind": "annotation",
+            "wp_id": self.wp_id,
+        })
+    }
+
     /// Read an annotation line.
     pub fn from_json(o: &Map<String, Value>) -> Result<Self, String> {
         let event_id = text(required(o, "event_id")?);

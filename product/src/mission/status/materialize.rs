@@ -71,12 +71,22 @@ pub fn render(doc: &Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_default() + "\n"
 }
 
-/// Reduce `dir`'s transitions (the reference's `status.json` folds no annotation) and write its
-/// `status.json` (unless already identical). Returns the snapshot.
+/// Reduce `dir`'s transitions (a transition commit's `status.json` folds no annotation) and
+/// write its `status.json` (unless already identical). Returns the snapshot.
 pub fn materialize(dir: &Path) -> Result<Snapshot, StatusError> {
     let mut log = log::read(dir)?;
     log.annotations.clear();
-    let snap = reduce(&log);
+    write(dir, &log)
+}
+
+/// Reduce `dir`'s whole log, annotations folded in (the reference's status writer after an
+/// annotation: subtasks, notes, runtime slots), and write its `status.json`.
+pub fn materialize_annotated(dir: &Path) -> Result<Snapshot, StatusError> {
+    write(dir, &log::read(dir)?)
+}
+
+fn write(dir: &Path, log: &log::Log) -> Result<Snapshot, StatusError> {
+    let snap = reduce(log);
     let bytes = render(&document(&snap, dir));
     let path = dir.join(FILE);
     if std::fs::read(&path).ok().as_deref() == Some(bytes.as_bytes()) {
