@@ -108,10 +108,14 @@ fn main() {
     if let Err(e) = &reference {
         println!("(paired figures against the reference are skipped: {e})");
     }
-    // `KITTY_BENCH_ONLY=planning`: only the planning figures.
-    if std::env::var("KITTY_BENCH_ONLY").is_ok_and(|v| v == "planning") {
+    // `KITTY_BENCH_ONLY=planning` (or `execution`): only those figures.
+    if let Ok(only) = std::env::var("KITTY_BENCH_ONLY") {
         if let Ok(reference) = &reference {
-            planning(&bin, reference);
+            match only.as_str() {
+                "planning" => planning(&bin, reference),
+                "execution" => execution(&bin, reference),
+                other => println!("KITTY_BENCH_ONLY={other}: pass planning or execution"),
+            }
         }
         return;
     }
@@ -186,6 +190,7 @@ fn main() {
     // --- the planning commands and a whole planning pass, paired ------------------------------
     if let Ok(reference) = &reference {
         planning(&bin, reference);
+        execution(&bin, reference);
     }
 
     // --- sync now: 50 000 queued events to FakeSaas, memory flat --------------------------------
@@ -647,4 +652,47 @@ fn planning(bin: &SpecKittyBin, reference: &ReferenceCli) {
         median(r),
         Some(30.0),
     );
+}
+
+/// The commands an agent calls in its loop, on a mission finalized by kitty with three work
+/// packages, kitty against the reference run cold, interleaved. Target: at least 50 times faster.
+fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
+    let home = IsolatedHome::builder().binary(bin.clone()).build();
+    let reference = &reference.clone().direct();
+    let staged = home.mission_at(kitty_testkit::MissionStage::Finalized { work_packages: 3 });
+    let (repo, m) = (&staged.repo, staged.slug.clone());
+    let kitty = |args: &[&str]| home.command().current_dir(repo.path()).args(args).run();
+    let refr = |args: &[&str]| {
+        home.reference_command(reference)
+            .current_dir(repo.path())
+            .args(args)
+            .run()
+    };
+    let commands: Vec<(&str, Vec<&str>)> = vec![(
+        "agent tasks mark-status T001 T002 --status done --json",
+        vec![
+            "agent",
+            "tasks",
+            "mark-status",
+            "T001",
+            "T002",
+            "--status",
+            "done",
+            "--mission",
+            &m,
+            "--json",
+        ],
+    )];
+    for (name, args) in &commands {
+        let (mut k, mut r) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            let t = Instant::now();
+            kitty(args).assert_success();
+            k.push(t.elapsed());
+            let t = Instant::now();
+            refr(args).assert_success();
+            r.push(t.elapsed());
+        }
+        faster(&format!("{name}, paired"), median(k), median(r), Some(50.0));
+    }
 }

@@ -165,3 +165,36 @@ fn with_sync_on_each_work_package_s_marks_are_one_history_added_event_in_the_con
     saas.assert_received_events_conform(&EventContract::require());
     assert_eq!(home.queued_events().len(), 0, "nothing left queued");
 }
+
+#[test]
+fn concurrent_marks_on_one_mission_all_land_in_the_log_and_the_board() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 3 });
+    let runs: Vec<_> = ["T001", "T002", "T003", "T001", "T002", "T003"]
+        .iter()
+        .map(|id| {
+            home.command()
+                .current_dir(m.repo.path())
+                .args(["agent", "tasks", "mark-status", id, "--status", "done"])
+                .args(["--mission", &m.slug, "--json"])
+                .spawn()
+        })
+        .collect();
+    for run in runs {
+        run.wait().assert_success();
+    }
+    let dir = status_dir(&m);
+    let log = std::fs::read_to_string(dir.join("status.events.jsonl")).unwrap();
+    let annotations = log
+        .lines()
+        .filter(|l| l.contains("\"kind\": \"annotation\""))
+        .count();
+    assert_eq!(annotations, 6, "{log}");
+    let board = status_json(&dir);
+    for (wp, t) in [("WP01", "T001"), ("WP02", "T002"), ("WP03", "T003")] {
+        assert_eq!(
+            board["work_packages"][wp]["subtasks"][t], "done",
+            "{board:#}"
+        );
+    }
+}
