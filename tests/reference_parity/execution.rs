@@ -30,9 +30,11 @@ fn mark(ids: &[&'static str], extra: &[&'static str]) -> Vec<&'static str> {
     v
 }
 
+/// Run `args` on both sides and compare; kitty with delegation off, so what it does here it
+/// does natively.
 #[track_caller]
 fn both(k: &Side, r: &Side, args: &[&str]) -> kitty_testkit::RunOutput {
-    let (kr, rr) = run_both(k, r, args, &[]);
+    let (kr, rr) = run_both(k, r, args, &[("SPEC_KITTY_REFERENCE", "")]);
     assert_parity(k, r, &kr, &rr);
     kr
 }
@@ -151,4 +153,80 @@ fn mark_status_on_a_coordinated_mission_writes_the_coordination_worktree_s_log_u
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(status).unwrap()).unwrap();
     assert_eq!(doc["work_packages"]["WP01"]["subtasks"]["T002"], "done");
+}
+
+fn mv(wp: &'static str, to: &'static str, extra: &[&'static str]) -> Vec<&'static str> {
+    let mut v = vec![
+        "agent",
+        "tasks",
+        "move-task",
+        wp,
+        "--to",
+        to,
+        "--mission",
+        SLUG,
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn move_task_claims_then_starts_with_one_commit_per_hop_and_refuses_a_second_claim() {
+    for topology in ["coord", "single_branch"] {
+        let (k, r) = finalized(topology, as_is);
+        both(&k, &r, &mv("WP01", "claimed", &[]))
+            .assert_success()
+            .json()
+            .assert_eq("/new_lane", "claimed");
+        both(&k, &r, &mv("WP01", "claimed", &[]))
+            .assert_code(1)
+            .json()
+            .assert_eq("/code", "invalid_transition");
+        both(
+            &k,
+            &r,
+            &mv(
+                "WP01",
+                "in_progress",
+                &["--agent", "claude", "--note", "started"],
+            ),
+        )
+        .assert_success();
+        // Another agent is refused; the same one passes.
+        both(&k, &r, &mv("WP01", "blocked", &["--agent", "codex"])).assert_code(1);
+        both(&k, &r, &mv("WP01", "blocked", &["--agent", "claude"])).assert_success();
+    }
+}
+
+#[test]
+fn move_task_expands_a_forward_move_into_hops_and_forces_a_backward_one() {
+    let (k, r) = finalized("coord", as_is);
+    both(&k, &r, &mv("WP01", "doing", &[]))
+        .assert_success()
+        .json()
+        .assert_eq("/old_lane", "planned")
+        .assert_eq("/new_lane", "in_progress");
+    both(&k, &r, &mv("WP01", "claimed", &["--note", "wrong package"])).assert_success();
+    both(&k, &r, &mv("WP02", "canceled", &["--note", "not needed"])).assert_success();
+    // canceled is terminal: refused, then forced out of it.
+    both(&k, &r, &mv("WP02", "claimed", &[])).assert_code(1);
+    both(&k, &r, &mv("WP02", "claimed", &["--force"])).assert_success();
+    both(
+        &k,
+        &r,
+        &mv(
+            "WP02",
+            "in_progress",
+            &["--no-auto-commit", "--note", "resumed"],
+        ),
+    )
+    .assert_success();
+}
+
+#[test]
+fn move_task_refuses_an_unknown_lane_and_an_unknown_work_package() {
+    let (k, r) = finalized("coord", as_is);
+    both(&k, &r, &mv("WP01", "bogus", &[])).assert_code(1);
+    both(&k, &r, &mv("WP01", "genesis", &[])).assert_code(1);
+    both(&k, &r, &mv("WP09", "claimed", &[])).assert_code(1);
 }

@@ -45,6 +45,8 @@ pub enum TasksCommand {
         #[arg(long, overrides_with = "auto_commit")]
         no_auto_commit: bool,
     },
+    /// Move a work package to another lane (one recorded transition per lane on the way).
+    MoveTask(Box<MoveTaskArgs>),
     /// Record subtasks done or pending (in the mission's status log; tasks.md is not changed).
     MarkStatus {
         /// The subtask ids (T001, or <mission>/T001).
@@ -68,9 +70,148 @@ pub enum TasksCommand {
     },
 }
 
+/// `agent tasks move-task`'s options (the reference's; those kitty does not implement are
+/// handed to the reference with the whole command).
+#[derive(Debug, clap::Args)]
+pub struct MoveTaskArgs {
+    /// The work package (WP01).
+    #[arg(value_name = "TASK_ID")]
+    pub task_id: String,
+    /// The lane: planned, claimed, in_progress (doing), for_review, in_review, approved, done,
+    /// blocked, canceled.
+    #[arg(long)]
+    pub to: String,
+    /// The mission (directory name, mission_id or its first 8 characters).
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// The agent making the move.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// A note for the work package's history.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Move even where a guard refuses (needs a reason: --note).
+    #[arg(long)]
+    pub force: bool,
+    /// Commit the runtime annotation (default: the project's agents.auto_commit).
+    #[arg(long, overrides_with = "no_auto_commit")]
+    pub auto_commit: bool,
+    /// Leave the runtime annotation uncommitted.
+    #[arg(long, overrides_with = "auto_commit")]
+    pub no_auto_commit: bool,
+    /// Dispatch-resolved model (handled by the reference).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Dispatch-resolved agent profile (handled by the reference).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Dispatch record id (handled by the reference).
+    #[arg(long)]
+    pub invocation_id: Option<String>,
+    /// Assignee (handled by the reference).
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// Shell PID of the claim (handled by the reference).
+    #[arg(long)]
+    pub shell_pid: Option<String>,
+    /// Review feedback file for a rejection (handled by the reference).
+    #[arg(long)]
+    pub review_feedback_file: Option<std::path::PathBuf>,
+    /// Approval reference (handled by the reference).
+    #[arg(long)]
+    pub approval_ref: Option<String>,
+    /// Reviewer name (handled by the reference).
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    /// Self-review fallback (handled by the reference).
+    #[arg(long)]
+    pub self_review_fallback: bool,
+    /// Intended reviewer (handled by the reference).
+    #[arg(long)]
+    pub intended_reviewer: Option<String>,
+    /// Why the intended reviewer failed (handled by the reference).
+    #[arg(long)]
+    pub reviewer_failure_reason: Option<String>,
+    /// Reason to record done without merge ancestry (handled by the reference).
+    #[arg(long)]
+    pub done_override_reason: Option<String>,
+    /// External tracker reference (handled by the reference).
+    #[arg(long = "tracker-ref")]
+    pub tracker_ref: Vec<String>,
+    /// Skip the review artifact check (handled by the reference).
+    #[arg(long)]
+    pub skip_review_artifact_check: bool,
+    /// Skip the pre-review test gate (handled by the reference).
+    #[arg(long)]
+    pub skip_pre_review_gate: bool,
+    /// An explicit single-branch checkout root (handled by the reference).
+    #[arg(long)]
+    pub owned_checkout: Option<std::path::PathBuf>,
+}
+
+impl MoveTaskArgs {
+    /// The options given that kitty leaves to the reference.
+    fn delegated(&self) -> Vec<&'static str> {
+        let flags: [(&'static str, bool); 16] = [
+            ("--model", self.model.is_some()),
+            ("--profile", self.profile.is_some()),
+            ("--invocation-id", self.invocation_id.is_some()),
+            ("--assignee", self.assignee.is_some()),
+            ("--shell-pid", self.shell_pid.is_some()),
+            (
+                "--review-feedback-file",
+                self.review_feedback_file.is_some(),
+            ),
+            ("--approval-ref", self.approval_ref.is_some()),
+            ("--reviewer", self.reviewer.is_some()),
+            ("--self-review-fallback", self.self_review_fallback),
+            ("--intended-reviewer", self.intended_reviewer.is_some()),
+            (
+                "--reviewer-failure-reason",
+                self.reviewer_failure_reason.is_some(),
+            ),
+            (
+                "--done-override-reason",
+                self.done_override_reason.is_some(),
+            ),
+            ("--tracker-ref", !self.tracker_ref.is_empty()),
+            (
+                "--skip-review-artifact-check",
+                self.skip_review_artifact_check,
+            ),
+            ("--skip-pre-review-gate", self.skip_pre_review_gate),
+            ("--owned-checkout", self.owned_checkout.is_some()),
+        ];
+        flags
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(f, _)| *f)
+            .collect()
+    }
+}
+
 /// Run an `agent tasks` command.
 pub fn run(ctx: &Ctx, cmd: &TasksCommand) -> Result<Report, CommandError> {
     match cmd {
+        TasksCommand::MoveTask(a) => move_task(
+            ctx,
+            &crate::mission::execution::move_task::Request {
+                wp: a.task_id.clone(),
+                to: a.to.clone(),
+                mission: a.mission.clone(),
+                note: a.note.clone(),
+                agent: a.agent.clone(),
+                force: a.force,
+                auto_commit: if a.auto_commit {
+                    Some(true)
+                } else if a.no_auto_commit {
+                    Some(false)
+                } else {
+                    None
+                },
+                delegated: a.delegated(),
+            },
+        ),
         TasksCommand::MarkStatus {
             task_ids,
             status,
@@ -225,6 +366,37 @@ pub fn mark_status(
                 super::planning::queue_mission_events(ctx, &mission_dir, history);
             }
             Ok(Report::exact(doc, human).with_exit(code))
+        }
+        Outcome::NeedsReference(why) => Err(needs_reference(why)),
+    }
+}
+
+/// `spec-kitty agent tasks move-task`.
+pub fn move_task(
+    ctx: &Ctx,
+    req: &crate::mission::execution::move_task::Request,
+) -> Result<Report, CommandError> {
+    use crate::mission::execution::move_task::{Outcome, move_task};
+    let now = || ctx.clock.now_micros();
+    match move_task(&ctx.env, &ctx.cwd, req, &now)? {
+        Outcome::Done {
+            doc,
+            human,
+            mission_dir,
+            hops,
+        } => {
+            let changed = hops
+                .iter()
+                .map(|t| {
+                    (
+                        "WPStatusChanged",
+                        ("WorkPackage", t.wp_id.clone()),
+                        crate::mission::execution::transition::status_changed_payload(t),
+                    )
+                })
+                .collect();
+            super::planning::queue_mission_events(ctx, &mission_dir, changed);
+            Ok(Report::exact(doc, human))
         }
         Outcome::NeedsReference(why) => Err(needs_reference(why)),
     }

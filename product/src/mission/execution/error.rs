@@ -38,6 +38,58 @@ pub enum ExecError {
         /// The lock file.
         path: PathBuf,
     },
+    /// `--to` names no lane.
+    #[error(
+        "invalid lane '{to}': pass --to one of planned, claimed, in_progress, for_review, in_review, approved, done, blocked, canceled"
+    )]
+    InvalidLane {
+        /// As given.
+        to: String,
+    },
+    /// The work package has no file.
+    #[error(
+        "work package '{wp}' not found under kitty-specs/{slug}/tasks: check the id against the mission's tasks/WPnn-*.md files"
+    )]
+    WpNotFound {
+        /// As given.
+        wp: String,
+        /// The mission.
+        slug: String,
+    },
+    /// The work package has no transition in the status log.
+    #[error("{wp} has no status in {}: run `spec-kitty agent mission finalize-tasks --mission {slug}` first", dir.display())]
+    Uninitialized {
+        /// The work package.
+        wp: String,
+        /// The mission.
+        slug: String,
+        /// The status directory.
+        dir: PathBuf,
+    },
+    /// Another agent holds the work package.
+    #[error(
+        "agent mismatch: {wp} is assigned to '{current}', not '{requested}': run it as '{current}', or pass --force to take it over"
+    )]
+    AgentMismatch {
+        /// The work package.
+        wp: String,
+        /// Its agent.
+        current: String,
+        /// `--agent`.
+        requested: String,
+    },
+    /// The lane machine refuses a hop (earlier hops of the move stay recorded).
+    #[error(
+        "{message}: check the work package's lane with `spec-kitty agent tasks status`, or pass --force with a --note saying why"
+    )]
+    InvalidTransition {
+        /// The machine's sentence.
+        message: String,
+        /// The lane at the refused hop.
+        current: crate::mission::status::Lane,
+        /// The lane asked for.
+        requested: crate::mission::status::Lane,
+    },
     /// The status log could not be read or written.
     #[error(transparent)]
     Status(#[from] StatusError),
@@ -60,6 +112,11 @@ impl ExecError {
             Self::TasksMdMissing { .. } => "TASKS_MD_MISSING",
             Self::OwnerUnresolved { .. } => "SUBTASK_OWNER_UNRESOLVED",
             Self::StatusLocked { .. } => "STATUS_LOCKED",
+            Self::InvalidLane { .. } => "INVALID_LANE",
+            Self::WpNotFound { .. } => "WP_NOT_FOUND",
+            Self::Uninitialized { .. } => "STATUS_UNINITIALIZED",
+            Self::AgentMismatch { .. } => "AGENT_MISMATCH",
+            Self::InvalidTransition { .. } => "invalid_transition",
             Self::Status(e) => e.code(),
             Self::Tasks(e) => e.code(),
             Self::Planning(e) => e.code(),
@@ -82,6 +139,19 @@ impl ExecError {
             Self::Tasks(e) => e.details(),
             Self::Planning(e) => e.details(),
             Self::Mission(e) => e.details(),
+            Self::InvalidTransition {
+                current, requested, ..
+            } => match serde_json::json!({
+                "code": "invalid_transition",
+                "current_lane": current.as_str(),
+                "requested_lane": requested.as_str(),
+                "verdict_durably_persisted": false,
+                "evidence_ref": null,
+                "destination_ref": null,
+            }) {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
             _ => Map::new(),
         }
     }

@@ -5,9 +5,12 @@
 //! `status_lock` (the per-mission lock shared with the reference), `error`.
 
 pub mod error;
+pub mod fsm;
 pub mod mark_status;
+pub mod move_task;
 pub mod status_lock;
 pub mod subtasks;
+pub mod transition;
 
 pub use error::ExecError;
 

@@ -1,0 +1,371 @@
+//! `agent tasks move-task` (**interop**: the reference's document, its transition rules and
+//! refusals, its status lines and commits): move a work package to another lane, one recorded
+//! hop per lane along the forward order, backward moves forced, runtime changes (`--agent`,
+//! `--note`) as an annotation after the hops.
+//!
+//! Natively: the lanes that need no review machinery — `claimed`, `in_progress`, `blocked`,
+//! `canceled`, `in_review` from `for_review`, and any of them forced. A move into `for_review`,
+//! `approved`, `done` or `planned` (the pre-review test gate, review evidence and cycles,
+//! feedback files), out of a review lane backwards, or with an option kitty does not implement
+//! is handed to the reference whole.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::fsm::{self, Context};
+use super::transition::{Surface, lines};
+use super::{ExecError, Found, status_lock};
+use crate::env::Env;
+use crate::mission::status::event::{Annotation, Transition};
+use crate::mission::status::{Lane, log, reduce};
+
+/// What to move.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The work package (`WP01`).
+    pub wp: String,
+    /// `--to`.
+    pub to: String,
+    /// `--mission`.
+    pub mission: Option<String>,
+    /// `--note`.
+    pub note: Option<String>,
+    /// `--agent`.
+    pub agent: Option<String>,
+    /// `--force`.
+    pub force: bool,
+    /// `--auto-commit` / `--no-auto-commit` (default: the project's).
+    pub auto_commit: Option<bool>,
+    /// Options given that kitty leaves to the reference.
+    pub delegated: Vec<&'static str>,
+}
+
+/// A recorded hop (for the service's `WPStatusChanged`).
+pub type Recorded = Transition;
+
+/// What the command did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The document, the human line, and the hops recorded.
+    Done {
+        /// The success document.
+        doc: Value,
+        /// `✓ Moved ...`.
+        human: String,
+        /// The mission's directory in the primary checkout.
+        mission_dir: PathBuf,
+        /// Every hop, in order.
+        hops: Vec<Recorded>,
+    },
+    /// Input kitty leaves to the reference, and why.
+    NeedsReference(String),
+}
+
+/// The structured actor of a hop that binds a role (claim, review).
+fn bound_actor(role: &str, tool: &str) -> Value {
+    json!({"model": null, "profile": null, "role": role, "tool": tool})
+}
+
+/// The resolved-binding delta with no profile, model or provider resolved.
+fn binding_delta(role: &str) -> Map<String, Value> {
+    let mut d = Map::new();
+    d.insert("agent_profile".into(), "__resolved_profile_absent__".into());
+    d.insert(
+        "agent_profile_version".into(),
+        "__resolved_profile_version_absent__".into(),
+    );
+    d.insert("model".into(), "__resolved_model_absent__".into());
+    d.insert("provider".into(), "__resolved_provider_absent__".into());
+    d.insert("role".into(), role.into());
+    d
+}
+
+fn role_of(lane: Lane) -> Option<&'static str> {
+    match lane {
+        Lane::Claimed => Some("implementer"),
+        Lane::InReview | Lane::Approved | Lane::Done => Some("reviewer"),
+        _ => None,
+    }
+}
+
+/// Why a move is the reference's to make, if it is.
+fn reference_only(old: Lane, target: Lane, force: bool) -> Option<String> {
+    if matches!(
+        target,
+        Lane::ForReview | Lane::Approved | Lane::Done | Lane::Planned
+    ) {
+        return Some(format!(
+            "a move to {} (review gates, evidence and feedback)",
+            target.as_str()
+        ));
+    }
+    if force {
+        return None;
+    }
+    if target == Lane::InReview && old != Lane::ForReview {
+        return Some("a move into in_review through for_review".into());
+    }
+    if fsm::is_backward(old, target)
+        && matches!(old, Lane::ForReview | Lane::InReview | Lane::Approved)
+    {
+        return Some(format!("a rewind out of {}", old.as_str()));
+    }
+    None
+}
+
+/// Run move-task.
+#[allow(clippy::too_many_lines)]
+pub fn move_task(
+    env: &Env,
+    cwd: &std::path::Path,
+    req: &Request,
+    now: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Outcome, ExecError> {
+    let target = Lane::parse_alias(&req.to)
+        .filter(|l| fsm::TARGETS.contains(l))
+        .ok_or_else(|| ExecError::InvalidLane { to: req.to.clone() })?;
+    if let Some(option) = req.delegated.first() {
+        return Ok(Outcome::NeedsReference((*option).to_string()));
+    }
+    if req.agent.as_deref().is_some_and(|a| a.contains(':')) {
+        return Ok(Outcome::NeedsReference(
+            "a compound --agent (tool:model:profile)".into(),
+        ));
+    }
+    let t = match super::target(env, cwd, req.mission.as_deref())? {
+        Found::Target(t) => t,
+        Found::NeedsReference(why) => return Ok(Outcome::NeedsReference(why)),
+    };
+    let current = t.repo.head_branch()?.unwrap_or_default();
+    if crate::mission::planning::commit::protected(env, &t.repo, &current)? {
+        return Ok(Outcome::NeedsReference(format!(
+            "a move from the protected branch '{current}'"
+        )));
+    }
+    let auto_commit = req.auto_commit.unwrap_or_else(|| {
+        crate::mission::project_config::ProjectConfig::load(&t.root)
+            .map(|c| c.auto_commit())
+            .unwrap_or(true)
+    });
+    let slug = t.entry.slug.clone();
+    let wp_path = crate::mission::tasks::wp_files(&t.entry.dir.join("tasks"))
+        .into_iter()
+        .find(|(id, _)| *id == req.wp)
+        .map(|(_, p)| p);
+    let Some(wp_path) = wp_path else {
+        if crate::mission::tasks::wp_files(&t.entry.dir.join("tasks"))
+            .iter()
+            .any(|(id, _)| id.eq_ignore_ascii_case(&req.wp))
+        {
+            return Ok(Outcome::NeedsReference(
+                "a work package id in another case".into(),
+            ));
+        }
+        return Err(ExecError::WpNotFound {
+            wp: req.wp.clone(),
+            slug,
+        });
+    };
+    let surface = Surface::of(env, &t)?;
+    let _lock = status_lock::hold(&t.repo.git_dir()?, &slug)?;
+    let snap = reduce::reduce(&log::read(&surface.dir)?);
+    let Some(state) = snap
+        .work_packages
+        .get(&req.wp)
+        .filter(|s| s.lane != Lane::Uninitialized)
+    else {
+        return Err(ExecError::Uninitialized {
+            wp: req.wp.clone(),
+            slug,
+            dir: surface.dir.clone(),
+        });
+    };
+    let old = state.lane;
+    if let Some(why) = reference_only(old, target, req.force) {
+        return Ok(Outcome::NeedsReference(why));
+    }
+    let current_agent = state
+        .slot("agent")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let (Some(cur), Some(agent)) = (&current_agent, &req.agent)
+        && cur != agent
+        && !req.force
+    {
+        return Err(ExecError::AgentMismatch {
+            wp: req.wp.clone(),
+            current: cur.clone(),
+            requested: agent.clone(),
+        });
+    }
+
+    // The plan: reason, force, review_ref, hops.
+    let note = req
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let mut force = req.force;
+    let review_ref =
+        (old == Lane::ForReview && matches!(target, Lane::InProgress | Lane::Planned) && req.force)
+            .then(|| "force-override".to_string());
+    let mut reason = note.clone().unwrap_or_else(|| {
+        if req.force {
+            format!("Force move to {}", target.as_str())
+        } else {
+            format!("move-task: {} -> {}", old.as_str(), target.as_str())
+        }
+    });
+    if !req.force && fsm::is_backward(old, target) {
+        // Every backward edge kitty moves natively is force-only (not an edge of the machine,
+        // or one the shared event contract requires force for).
+        force = true;
+        let mut parts = vec![format!(
+            "backward rewind: {} -> {}",
+            old.as_str(),
+            target.as_str()
+        )];
+        if !reason.starts_with("move-task: ") {
+            parts.push(reason.clone());
+        }
+        reason = parts.join(": ");
+    }
+    let targets = if force {
+        vec![target]
+    } else {
+        fsm::hops(old, target)
+    };
+
+    let mission_id = t
+        .entry
+        .meta
+        .get("mission_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let message = format!("chore(spec-kitty): status transition {}", req.wp);
+    let mut from = old;
+    let mut recorded: Vec<Recorded> = Vec::new();
+    let mut final_actor = "user".to_string();
+    for hop in targets {
+        let hop_actor = req
+            .agent
+            .clone()
+            .or_else(|| {
+                (from == Lane::InProgress && hop == Lane::ForReview)
+                    .then(|| current_agent.clone())
+                    .flatten()
+            })
+            .unwrap_or_else(|| "user".into());
+        let ctx = Context {
+            force,
+            actor: true,
+            reason: true,
+            workspace: true,
+            review_ref: review_ref.is_some(),
+            review_result: false,
+            evidence: false,
+            work_complete: !force,
+        };
+        if let Err(message) = fsm::check(from, hop, &ctx) {
+            return Err(ExecError::InvalidTransition {
+                message,
+                current: from,
+                requested: target,
+            });
+        }
+        let role = role_of(hop);
+        let actor = role.map_or_else(|| hop_actor.clone().into(), |r| bound_actor(r, &hop_actor));
+        let tr = Transition {
+            event_id: crate::ids::ulid(now()),
+            mission_slug: slug.clone(),
+            wp_id: req.wp.clone(),
+            from_lane: from,
+            to_lane: hop,
+            at: crate::pyfmt::isoformat(now()),
+            actor: actor.clone(),
+            force,
+            execution_mode: "worktree".into(),
+            reason: Some(reason.clone()),
+            reason_source: (hop == Lane::Canceled).then(|| {
+                if note.is_some() {
+                    "operator"
+                } else {
+                    "synthetic"
+                }
+                .to_string()
+            }),
+            review_ref: review_ref.clone(),
+            evidence: None,
+            review_result: None,
+            policy_metadata: None,
+            mission_id: mission_id.clone(),
+        };
+        let annotation = role.map(|r| Annotation {
+            event_id: crate::ids::ulid(now()),
+            wp_id: req.wp.clone(),
+            at: crate::pyfmt::isoformat(now()),
+            actor,
+            delta: binding_delta(r),
+        });
+        surface.record(env, &lines(&tr, annotation.as_ref()), Some(&message))?;
+        from = hop;
+        final_actor = hop_actor;
+        recorded.push(tr);
+    }
+
+    // Runtime changes after the hops: a reassignment and the note.
+    let mut delta = Map::new();
+    if let Some(agent) = &req.agent {
+        delta.insert("agent".into(), agent.clone().into());
+        delta.extend(binding_delta(role_of(target).unwrap_or("implementer")));
+    }
+    if let Some(n) = &note {
+        delta.insert("note".into(), n.clone().into());
+    }
+    if !delta.is_empty() {
+        let a = Annotation {
+            event_id: crate::ids::ulid(now()),
+            wp_id: req.wp.clone(),
+            at: crate::pyfmt::isoformat(now()),
+            actor: final_actor.into(),
+            delta,
+        };
+        // Committed in its own status transaction on a coordination branch only; on a
+        // single-branch mission it stays in the work tree, as the reference leaves it.
+        let message = format!("chore(spec-kitty): inner-state annotation {}", req.wp);
+        let coordinated = t.status_dir != t.entry.dir;
+        surface.record(
+            env,
+            &crate::mission::status::append::annotation_line(&a),
+            (auto_commit && coordinated).then_some(message.as_str()),
+        )?;
+    }
+
+    let last = recorded.last();
+    let doc = json!({
+        "result": "success",
+        "transition_applied": true,
+        "task_id": req.wp,
+        "old_lane": old.as_str(),
+        "new_lane": target.as_str(),
+        "path": wp_path,
+        "event_id": last.map(|t| t.event_id.clone()),
+        "work_package_id": req.wp,
+        "to_lane": last.map_or(target, |t| t.to_lane).as_str(),
+        "status_events_path": surface.log_path(),
+    });
+    Ok(Outcome::Done {
+        doc,
+        human: format!(
+            "✓ Moved {} from {} to {}",
+            req.wp,
+            old.as_str(),
+            target.as_str()
+        ),
+        mission_dir: t.entry.dir.clone(),
+        hops: recorded,
+    })
+}
