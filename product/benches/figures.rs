@@ -695,4 +695,41 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
         }
         faster(&format!("{name}, paired"), median(k), median(r), Some(50.0));
     }
+    // move-task: WP01 started, then moved between in_progress and blocked, kitty and the
+    // reference taking turns (each move one recorded, committed hop).
+    let mv = |to: &str| {
+        vec![
+            "agent".to_string(),
+            "tasks".into(),
+            "move-task".into(),
+            "WP01".into(),
+            "--to".into(),
+            to.into(),
+            "--mission".into(),
+            m.clone(),
+            "--json".into(),
+        ]
+    };
+    let args = mv("in_progress");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    kitty(&args).assert_success();
+    let (mut k, mut r) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let a = mv("blocked");
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let t = Instant::now();
+        kitty(&a).assert_success();
+        k.push(t.elapsed());
+        let a = mv("in_progress");
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let t = Instant::now();
+        refr(&a).assert_success();
+        r.push(t.elapsed());
+    }
+    faster(
+        "agent tasks move-task (one committed hop) --json, paired",
+        median(k),
+        median(r),
+        Some(50.0),
+    );
 }

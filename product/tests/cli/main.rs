@@ -12,6 +12,7 @@ mod map_requirements;
 mod mark_status;
 mod mission_create;
 mod missions_api;
+mod move_task;
 mod paths;
 mod plugins;
 mod session_interop;
