@@ -230,3 +230,25 @@ fn move_task_refuses_an_unknown_lane_and_an_unknown_work_package() {
     both(&k, &r, &mv("WP01", "genesis", &[])).assert_code(1);
     both(&k, &r, &mv("WP09", "claimed", &[])).assert_code(1);
 }
+
+#[test]
+fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_claims_it() {
+    let (k, r) = finalized("coord", as_is);
+    both(&k, &r, &mv("WP01", "in_progress", &["--agent", "claude"])).assert_success();
+    both(&k, &r, &mv("WP01", "for_review", &[]))
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "SUBTASKS_INCOMPLETE");
+    both(&k, &r, &mark(&["T001", "T002"], &["--status", "done"])).assert_success();
+    both(&k, &r, &mv("WP01", "for_review", &[]))
+        .assert_success()
+        .json()
+        .assert_eq("/pre_review_gate/outcome", "no_coverage");
+    both(&k, &r, &mv("WP01", "in_review", &[]))
+        .assert_success()
+        .json()
+        .assert_eq("/old_lane", "for_review");
+    // From planned straight to for_review: three hops, the gate on the last.
+    both(&k, &r, &mark(&["T003", "T004"], &["--status", "done"])).assert_success();
+    both(&k, &r, &mv("WP02", "for_review", &["--no-auto-commit"])).assert_success();
+}

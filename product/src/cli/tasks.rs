@@ -384,7 +384,16 @@ pub fn move_task(
             human,
             mission_dir,
             hops,
+            benign,
         } => {
+            if benign > 0 {
+                // The reference prints this line on stdout, before its document; kitty keeps
+                // stdout for the document alone.
+                ctx.out.notice(&format!(
+                    "Note: {benign} unrelated dirty file(s) ignored (not owned by {})",
+                    req.wp
+                ));
+            }
             let changed = hops
                 .iter()
                 .map(|t| {

@@ -90,6 +90,18 @@ pub enum ExecError {
         /// The lane asked for.
         requested: crate::mission::status::Lane,
     },
+    /// Subtasks of the package are not recorded done (the reference's sentences and commands).
+    #[error("{message}")]
+    SubtasksUnchecked {
+        /// What is unchecked and the mark-status commands that fix it.
+        message: String,
+    },
+    /// The package is not ready for review (the reference's guidance, with the fix).
+    #[error("{message}")]
+    NotReady {
+        /// The guidance.
+        message: String,
+    },
     /// The status log could not be read or written.
     #[error(transparent)]
     Status(#[from] StatusError),
@@ -116,6 +128,8 @@ impl ExecError {
             Self::WpNotFound { .. } => "WP_NOT_FOUND",
             Self::Uninitialized { .. } => "STATUS_UNINITIALIZED",
             Self::AgentMismatch { .. } => "AGENT_MISMATCH",
+            Self::SubtasksUnchecked { .. } => "SUBTASKS_INCOMPLETE",
+            Self::NotReady { .. } => "NOT_READY_FOR_REVIEW",
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::Status(e) => e.code(),
             Self::Tasks(e) => e.code(),

@@ -3,11 +3,12 @@
 //! hop per lane along the forward order, backward moves forced, runtime changes (`--agent`,
 //! `--note`) as an annotation after the hops.
 //!
-//! Natively: the lanes that need no review machinery — `claimed`, `in_progress`, `blocked`,
-//! `canceled`, `in_review` from `for_review`, and any of them forced. A move into `for_review`,
-//! `approved`, `done` or `planned` (the pre-review test gate, review evidence and cycles,
-//! feedback files), out of a review lane backwards, or with an option kitty does not implement
-//! is handed to the reference whole.
+//! Natively: `claimed`, `in_progress`, `blocked`, `canceled`, `in_review` from `for_review`,
+//! `for_review` on a coordinated mission (its readiness checks, the lane-deliverables commit and
+//! the pre-review gate's record where no gate contract governs the edge), and any of them
+//! forced. A move into `approved`, `done` or `planned` (review evidence and cycles, feedback
+//! files), into `for_review` where a test gate could run, out of a review lane backwards, or with
+//! an option kitty does not implement is handed to the reference whole.
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::fsm::{self, Context};
+use super::review_ready;
 use super::transition::{Surface, lines};
 use super::{ExecError, Found, status_lock};
 use crate::env::Env;
@@ -58,6 +60,8 @@ pub enum Outcome {
         mission_dir: PathBuf,
         /// Every hop, in order.
         hops: Vec<Recorded>,
+        /// Dirty planning files the readiness check passed over (a note for the user).
+        benign: usize,
     },
     /// Input kitty leaves to the reference, and why.
     NeedsReference(String),
@@ -92,10 +96,7 @@ fn role_of(lane: Lane) -> Option<&'static str> {
 
 /// Why a move is the reference's to make, if it is.
 fn reference_only(old: Lane, target: Lane, force: bool) -> Option<String> {
-    if matches!(
-        target,
-        Lane::ForReview | Lane::Approved | Lane::Done | Lane::Planned
-    ) {
+    if matches!(target, Lane::Approved | Lane::Done | Lane::Planned) {
         return Some(format!(
             "a move to {} (review gates, evidence and feedback)",
             target.as_str()
@@ -201,6 +202,92 @@ pub fn move_task(
         });
     }
 
+    // A move to for_review: subtasks done, the package ready, the gate's record.
+    let mut gate: Option<Value> = None;
+    let mut benign = 0;
+    if target == Lane::ForReview {
+        let coordinated = t.status_dir != t.entry.dir;
+        let fm = std::fs::read_to_string(&wp_path).unwrap_or_default();
+        if !coordinated
+            || review_gate_configured(&t.root, &fm)
+            || env
+                .get("SPEC_KITTY_PRE_REVIEW_GATE_DISABLE")
+                .is_some_and(|v| !v.trim().is_empty())
+        {
+            return Ok(Outcome::NeedsReference(
+                "a move to for_review where the pre-review test gate may run".into(),
+            ));
+        }
+        if !req.force {
+            let unchecked = unchecked_subtasks(&t.entry.dir, &req.wp, state);
+            if !unchecked.is_empty() {
+                return Err(ExecError::SubtasksUnchecked {
+                    message: subtasks_message(&req.wp, target, &unchecked),
+                });
+            }
+        }
+        let meta = &t.entry.meta;
+        let text = |k: &str| meta.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let place = review_ready::place(&t.root, &t.entry.dir, &slug, &req.wp);
+        let coordination = text("coordination_branch")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("kitty/mission-{slug}"));
+        let planning = text("planning_base_branch").or_else(|| text("target_branch"));
+        let checks = review_ready::Checks {
+            env,
+            root: &t.root,
+            fd: &t.entry.dir,
+            slug: &slug,
+            wp: &req.wp,
+            target: target.as_str(),
+            place: &place,
+            coordination: Some(&coordination),
+            planning,
+            target_branch: text("target_branch").unwrap_or(&current),
+            mission_type: text("mission_type").unwrap_or_default(),
+        };
+        let ready = |benign: &mut usize| -> Result<(), ExecError> {
+            let r = review_ready::check(&checks)?;
+            *benign += r.benign;
+            match r.blocked {
+                Some(g) => Err(ExecError::NotReady {
+                    message: format!(
+                        "Cannot move {} to {}\n\n{}\n\nOr use --force to override (not recommended)",
+                        req.wp,
+                        target.as_str(),
+                        g.join("\n")
+                    ),
+                }),
+                None => Ok(()),
+            }
+        };
+        let defer = auto_commit && !req.force;
+        if !defer && !req.force {
+            ready(&mut benign)?;
+        }
+        let changed = match &place {
+            review_ready::Place::Lane(ws) if ws.path.exists() => {
+                review_ready::lane_changes(env, ws, &current).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        gate = Some(review_ready::gate_no_coverage(&if changed.is_empty() {
+            "no changed files detected for this WP \u{2014} skipping the gate cheaply".to_string()
+        } else {
+            format!(
+                "NO_COVERAGE: no gate contract for (, review) governing edge {}->{}",
+                old.as_str(),
+                target.as_str()
+            )
+        }));
+        if defer {
+            if let review_ready::Place::Lane(ws) = &place {
+                review_ready::commit_deliverables(env, &req.wp, ws);
+            }
+            ready(&mut benign)?;
+        }
+    }
+
     // The plan: reason, force, review_ref, hops.
     let note = req
         .note
@@ -300,7 +387,9 @@ pub fn move_task(
             review_ref: review_ref.clone(),
             evidence: None,
             review_result: None,
-            policy_metadata: None,
+            policy_metadata: (hop == Lane::ForReview)
+                .then(|| gate.clone().map(|g| json!({"pre_review_gate": g})))
+                .flatten(),
             mission_id: mission_id.clone(),
         };
         let annotation = role.map(|r| Annotation {
@@ -345,7 +434,7 @@ pub fn move_task(
     }
 
     let last = recorded.last();
-    let doc = json!({
+    let mut doc = json!({
         "result": "success",
         "transition_applied": true,
         "task_id": req.wp,
@@ -357,6 +446,9 @@ pub fn move_task(
         "to_lane": last.map_or(target, |t| t.to_lane).as_str(),
         "status_events_path": surface.log_path(),
     });
+    if let Some(g) = gate {
+        doc["pre_review_gate"] = g;
+    }
     Ok(Outcome::Done {
         doc,
         human: format!(
@@ -367,5 +459,48 @@ pub fn move_task(
         ),
         mission_dir: t.entry.dir.clone(),
         hops: recorded,
+        benign,
     })
+}
+
+/// Whether the project or the package configures the pre-review test gate (a scope, a test
+/// command or the block): then it may run tests, which is the reference's to do.
+fn review_gate_configured(root: &std::path::Path, wp_file: &str) -> bool {
+    let front = wp_file.split("\n---").next().unwrap_or_default();
+    if front.contains("pre_review_test_scope") {
+        return true;
+    }
+    std::fs::read_to_string(root.join(".kittify/config.yaml")).is_ok_and(|c| {
+        c.contains("pre_review_test_command")
+            || c.contains("fail_on_pre_review_regression")
+    })
+}
+
+/// The roster ids of `wp` not recorded done (every one when none is recorded).
+fn unchecked_subtasks(fd: &std::path::Path, wp: &str, state: &reduce::WpState) -> Vec<String> {
+    let roster = super::subtasks::roster_of(fd, wp).unwrap_or_default();
+    let marks = state.fields.get("subtasks").and_then(Value::as_object);
+    roster
+        .into_iter()
+        .filter(|id| marks.and_then(|m| m.get(id)).and_then(Value::as_str) != Some("done"))
+        .collect()
+}
+
+/// The reference's refusal for unfinished subtasks (it ends with the commands that fix it).
+fn subtasks_message(wp: &str, target: Lane, unchecked: &[String]) -> String {
+    let mut m = format!(
+        "Cannot move {wp} to {} - unchecked subtasks:\n",
+        target.as_str()
+    );
+    for id in unchecked {
+        m.push_str(&format!("  - [ ] {id}\n"));
+    }
+    m.push_str("\nMark these complete first:\n");
+    for id in unchecked.iter().take(3) {
+        m.push_str(&format!(
+            "  spec-kitty agent tasks mark-status {id} --status done\n"
+        ));
+    }
+    m.push_str("\nOr use --force to override (not recommended)");
+    m
 }

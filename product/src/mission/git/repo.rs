@@ -240,6 +240,11 @@ impl Repo {
         &self.top
     }
 
+    /// Run `git args` in this work tree (its output, whatever its status).
+    pub fn output(&self, args: &[&str]) -> Result<Output, MissionError> {
+        self.run(args)
+    }
+
     fn run(&self, args: &[&str]) -> Result<Output, MissionError> {
         git(&self.env, &self.top, args)
     }
