@@ -252,3 +252,160 @@ fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_clai
     both(&k, &r, &mark(&["T003", "T004"], &["--status", "done"])).assert_success();
     both(&k, &r, &mv("WP02", "for_review", &["--no-auto-commit"])).assert_success();
 }
+
+/// Both sides finalized and analysed, WP01 implemented by the reference (kitty hands implement
+/// to it), `bin/greet` committed in each lane and its subtasks marked done: ready for review.
+fn implemented() -> (Side, Side) {
+    implemented_with(true)
+}
+
+/// [`implemented`], with `bin/greet` written and committed in the lanes or not.
+fn implemented_with(code: bool) -> (Side, Side) {
+    let (k, r) = finalized("coord", as_is);
+    // As an initialised project ignores them: the runtime files the reference leaves in
+    // .kittify/ (its sync state, implement's workspace contexts).
+    for side in [&k, &r] {
+        let ignore = side.repo.path().join(".gitignore");
+        let mut text = std::fs::read_to_string(&ignore).unwrap_or_default();
+        text.push_str(".kittify/sync-state.json\n.kittify/workspaces/\n");
+        std::fs::write(&ignore, text).unwrap();
+        side.repo.git(&["add", ".gitignore"]);
+        side.repo
+            .git(&["commit", "--quiet", "-m", "ignore runtime files"]);
+    }
+    let report = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/lifecycle_parity/content/analysis.md")
+        .canonicalize()
+        .unwrap();
+    let report = report.to_str().unwrap();
+    let args = [
+        "agent",
+        "mission",
+        "record-analysis",
+        "--mission",
+        SLUG,
+        "--input-file",
+        report,
+    ];
+    both(&k, &r, &args).assert_success();
+    let implement = [
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--agent",
+        "claude",
+        "--mission",
+        SLUG,
+    ];
+    for side in [&k, &r] {
+        side.home
+            .reference_command(&crate::harness::reference())
+            .current_dir(side.repo.path())
+            .args(implement)
+            .run()
+            .assert_success();
+        if !code {
+            continue;
+        }
+        let lane = lane(side);
+        std::fs::create_dir_all(lane.join("bin")).unwrap();
+        std::fs::write(
+            lane.join("bin/greet"),
+            "#!/bin/sh\necho \"Hello, ${1:-World}!\"\n",
+        )
+        .unwrap();
+        git(&lane, &["add", "bin/greet"]);
+        git(&lane, &["commit", "--quiet", "-m", "feat(WP01): greet"]);
+    }
+    both(&k, &r, &mark(&["T001", "T002"], &["--status", "done"])).assert_success();
+    (k, r)
+}
+
+fn lane(side: &Side) -> std::path::PathBuf {
+    side.repo.path().join(format!(".worktrees/{SLUG}-lane-a"))
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+#[test]
+fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty() {
+    let (k, r) = implemented();
+    let kr = k
+        .home
+        .command()
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(k.repo.path())
+        .args(mv("WP01", "for_review", &[]))
+        .arg("--json")
+        .run();
+    kr.assert_success().json().assert_eq(
+        "/pre_review_gate/reason",
+        "NO_COVERAGE: no gate contract for (, review) governing edge in_progress->for_review",
+    );
+    // The reference refuses: the lane carries the coordination branch's status files (the
+    // `lane_inherits_coordination` difference); its users pass --force (workaround W1).
+    let rr = r
+        .home
+        .reference_command(&crate::harness::reference())
+        .current_dir(r.repo.path())
+        .args(mv("WP01", "for_review", &[]))
+        .arg("--json")
+        .run();
+    rr.assert_code(1);
+    assert!(
+        rr.stdout()
+            .contains("Committed kitty-specs files on this lane branch"),
+        "{rr}"
+    );
+}
+
+#[test]
+fn kitty_still_refuses_a_lane_that_edited_kitty_specs_or_implemented_nothing() {
+    let run = |side: &Side| {
+        side.home
+            .command()
+            .env("SPEC_KITTY_REFERENCE", "")
+            .current_dir(side.repo.path())
+            .args(mv("WP01", "for_review", &[]))
+            .arg("--json")
+            .run()
+    };
+    let (k, _r) = implemented_with(false);
+    let out = run(&k);
+    out.assert_code(1);
+    assert!(
+        out.json()
+            .str("/error")
+            .contains("No implementation commits on lane branch!"),
+        "{out}"
+    );
+    let (k, _r) = implemented();
+    let lane = lane(&k);
+    let spec = lane.join(format!("kitty-specs/{SLUG}/spec.md"));
+    assert!(spec.is_file(), "the lane checks out the spec");
+    std::fs::write(&spec, "# edited on the lane\n").unwrap();
+    git(&lane, &["add", &format!("kitty-specs/{SLUG}/spec.md")]);
+    git(
+        &lane,
+        &["commit", "--quiet", "-m", "edit the spec on the lane"],
+    );
+    let out = run(&k);
+    out.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "NOT_READY_FOR_REVIEW");
+    let error = out.json().str("/error").to_string();
+    assert!(
+        error.contains(&format!(
+            "Committed kitty-specs files on this lane branch:\n  kitty-specs/{SLUG}/spec.md\n\n"
+        )),
+        "only the lane's own edit: {error}"
+    );
+}

@@ -12,7 +12,7 @@ use serde_json::Value;
 pub const ALLOWED: &[(&str, &str)] = &[
     (
         "ids",
-        "mission_id, its 8-character prefix in names, event ids, and the ids of commits (which carry the time of the run) are minted per run",
+        "mission_id, its 8-character prefix in names, event ids, the ids of commits (which carry the time of the run, and implement's base_commit), and the implementing shell's pid and its start time are minted per run",
     ),
     (
         "timestamps",
@@ -45,6 +45,10 @@ pub const ALLOWED: &[(&str, &str)] = &[
     (
         "writes_nothing_on_refusal",
         "finalize-tasks and map-requirements refuse before their first write: the reference has already rewritten WP files when finalize's ownership checks, or map-requirements' stale-ref gate or a later WP's invalid frontmatter, refuse; a commit that a hook refuses leaves kitty's map-requirements files as they were (the reference keeps them, uncommitted)",
+    ),
+    (
+        "lane_inherits_coordination",
+        "a lane made by implement carries the coordination branch's status files, acceptance matrix and implement's WP frontmatter; the reference counts them as kitty-specs edits made on the lane and refuses every unforced for_review (its users pass --force); kitty counts only what the lane changed itself, and counts an implementation only when the lane changed a file outside kitty-specs/ (a new lane's merge commit is not one)",
     ),
     (
         "sync_state",
@@ -85,6 +89,9 @@ const ID_KEYS: &[&str] = &[
     "sha",
     "planning_commit_sha",
     "generated_at",
+    "base_commit",
+    "shell_pid",
+    "shell_pid_created_at",
 ];
 const PROSE_KEYS: &[&str] = &[
     "error",
@@ -271,7 +278,9 @@ impl Norm {
     fn value(&self, key: &str, v: &Value) -> Value {
         match v {
             _ if TIMESTAMP_KEYS.contains(&key) && v.is_string() => Value::String("<TS>".into()),
-            _ if ID_KEYS.contains(&key) && v.is_string() => Value::String("<ID>".into()),
+            _ if ID_KEYS.contains(&key) && (v.is_string() || v.is_number()) => {
+                Value::String("<ID>".into())
+            }
             Value::Array(_) if key == "all_directives" => Value::String("<CATALOG>".into()),
             // A sentence (a code such as `no_op_no_changes` in the same key is compared).
             Value::String(s)
@@ -395,6 +404,8 @@ fn state(side: &Side, norm: &Norm) -> State {
                         .map(|l| {
                             if l.starts_with("branch_strategy: ") {
                                 "branch_strategy: <PROSE>"
+                            } else if l.starts_with("base_commit: ") {
+                                "base_commit: <ID>"
                             } else {
                                 l
                             }

@@ -227,7 +227,11 @@ pub fn move_task(
             }
         }
         let meta = &t.entry.meta;
-        let text = |k: &str| meta.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let text = |k: &str| {
+            meta.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
         let place = review_ready::place(&t.root, &t.entry.dir, &slug, &req.wp);
         let coordination = text("coordination_branch")
             .map(str::to_string)
@@ -471,8 +475,7 @@ fn review_gate_configured(root: &std::path::Path, wp_file: &str) -> bool {
         return true;
     }
     std::fs::read_to_string(root.join(".kittify/config.yaml")).is_ok_and(|c| {
-        c.contains("pre_review_test_command")
-            || c.contains("fail_on_pre_review_regression")
+        c.contains("pre_review_test_command") || c.contains("fail_on_pre_review_regression")
     })
 }
 

@@ -7,7 +7,8 @@
 //! coordination branch, so it carries that branch's status files, acceptance matrix and the
 //! implement commit's frontmatter; the reference counts them as kitty-specs edits made on the
 //! lane and refuses every unforced `for_review`. Kitty counts only what the lane itself changed
-//! (content that differs from both the planning branch and the coordination branch). And an
+//! (content that differs from both the planning branch and what the lane inherited from the
+//! coordination branch; coordination files never count). And an
 //! implementation is a change outside kitty-specs/ on the lane, not any commit beyond its base
 //! (a new lane already has one: its merge of the planning commit).
 
@@ -93,9 +94,8 @@ static WP_TASK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"kitty-specs/[^/]+/tasks/WP\d+-.+\.md$").unwrap());
 static TASKS_MD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"kitty-specs/[^/]+/tasks\.md$").unwrap());
-static KITTY_OPS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|/)kitty-ops/[0-9A-HJKMNP-TV-Z]{26}\.jsonl$").unwrap()
-});
+static KITTY_OPS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|/)kitty-ops/[0-9A-HJKMNP-TV-Z]{26}\.jsonl$").unwrap());
 
 /// A coordination-partition file (status log and snapshot, matrices).
 pub fn is_coord_residue(path: &str) -> bool {
@@ -198,7 +198,11 @@ pub fn check(c: &Checks<'_>) -> Result<Readiness, ExecError> {
     }
     if !blocking.is_empty() {
         let mut g = vec![
-            format!("Blocking: {} uncommitted file(s) owned by {}:", blocking.len(), c.wp),
+            format!(
+                "Blocking: {} uncommitted file(s) owned by {}:",
+                blocking.len(),
+                c.wp
+            ),
             String::new(),
             "Modified files in kitty-specs/:".into(),
         ];
@@ -207,9 +211,15 @@ pub fn check(c: &Checks<'_>) -> Result<Readiness, ExecError> {
             g.push(format!("  ... and {} more", blocking_lines.len() - 5));
         }
         let commit = if c.mission_type == "research" {
-            format!("  git commit -m \"research({}): <describe your research outputs>\"", c.wp)
+            format!(
+                "  git commit -m \"research({}): <describe your research outputs>\"",
+                c.wp
+            )
         } else {
-            format!("  git commit -m \"docs({}): <describe your changes>\"", c.wp)
+            format!(
+                "  git commit -m \"docs({}): <describe your changes>\"",
+                c.wp
+            )
         };
         g.extend([
             String::new(),
@@ -279,7 +289,11 @@ fn worktree(c: &Checks<'_>, ws: &Workspace) -> Result<Option<Vec<String>>, ExecE
         ("REBASE_HEAD", "rebase"),
         ("CHERRY_PICK_HEAD", "cherry-pick"),
     ] {
-        if repo.output(&["rev-parse", "-q", "--verify", r])?.status.success() {
+        if repo
+            .output(&["rev-parse", "-q", "--verify", r])?
+            .status
+            .success()
+        {
             ops.push(label);
         }
     }
@@ -346,13 +360,16 @@ fn worktree(c: &Checks<'_>, ws: &Workspace) -> Result<Option<Vec<String>>, ExecE
             "Commit your work first:".into(),
             cd,
             "  git add <deliverable-path-1> <deliverable-path-2> ...".into(),
-            format!("  git commit -m \"feat({}): <describe implementation>\"", c.wp),
+            format!(
+                "  git commit -m \"feat({}): <describe implementation>\"",
+                c.wp
+            ),
             String::new(),
             retry(c),
         ]);
         return Ok(Some(g));
     }
-    if !has_implementation(&repo, &check_branch)? {
+    if !has_implementation(&repo, c.planning.unwrap_or(&check_branch))? {
         return Ok(Some(vec![
             "No implementation commits on lane branch!".into(),
             String::new(),
@@ -363,7 +380,10 @@ fn worktree(c: &Checks<'_>, ws: &Workspace) -> Result<Option<Vec<String>>, ExecE
             String::new(),
             cd,
             "  git add <deliverable-path-1> <deliverable-path-2> ...".into(),
-            format!("  git commit -m \"feat({}): <describe implementation>\"", c.wp),
+            format!(
+                "  git commit -m \"feat({}): <describe implementation>\"",
+                c.wp
+            ),
             String::new(),
             retry(c),
         ]));
@@ -395,9 +415,10 @@ fn worktree(c: &Checks<'_>, ws: &Workspace) -> Result<Option<Vec<String>>, ExecE
     Ok(Some(g))
 }
 
-/// Whether the lane changed a file outside kitty-specs/ since its merge-base with `base`. (The
-/// reference counts commits beyond `base`, and a new lane already has its merge of the planning
-/// commit: an empty lane passed.)
+/// Whether the lane changed a file outside kitty-specs/ since its merge-base with the planning
+/// branch `base` (what it took from there is not its work). The reference counts commits beyond
+/// the coordination branch, and a new lane already has one, its merge of the planning commit: an
+/// empty lane passed.
 fn has_implementation(repo: &Repo, base: &str) -> Result<bool, ExecError> {
     let mb = repo.output(&["merge-base", "HEAD", base])?;
     if !mb.status.success() {
@@ -435,8 +456,9 @@ fn behind_only_planning(repo: &Repo, branch: &str, slug: &str) -> Result<bool, E
 }
 
 /// The kitty-specs files the lane itself changed: touched since its merge-base with the planning
-/// branch, different from the planning branch's tip, and different from the coordination
-/// branch's tip (what the lane inherited when it was made from it).
+/// branch, different from the planning branch's tip, and different from what the lane inherited
+/// from the coordination branch (their merge-base); the coordination files (status log and
+/// snapshot, matrices) are never the lane's own.
 fn lane_kitty_specs_edits(
     repo: &Repo,
     planning: &str,
@@ -454,8 +476,20 @@ fn lane_kitty_specs_edits(
         "--",
         "kitty-specs/",
     ])?;
+    // What the lane inherited from the coordination branch: their merge-base.
+    let inherited = match coordination {
+        Some(coord) => {
+            let o = repo.output(&["merge-base", "HEAD", coord])?;
+            o.status.success().then(|| text(&o).trim().to_string())
+        }
+        None => None,
+    };
     let mut out = Vec::new();
-    for path in text(&touched).lines().map(str::trim).filter(|p| p.starts_with("kitty-specs/")) {
+    for path in text(&touched)
+        .lines()
+        .map(str::trim)
+        .filter(|p| p.starts_with("kitty-specs/") && !is_coord_residue(p))
+    {
         if out.iter().any(|p: &String| p == path) {
             continue;
         }
@@ -466,8 +500,8 @@ fn lane_kitty_specs_edits(
         if !differs_from(planning)? {
             continue;
         }
-        if let Some(coord) = coordination
-            && !differs_from(coord)?
+        if let Some(base) = &inherited
+            && !differs_from(base)?
         {
             continue;
         }
@@ -540,7 +574,12 @@ pub fn lane_changes(env: &Env, ws: &Workspace, base: &str) -> Option<Vec<String>
         let d = repo
             .output(&["diff", "--name-only", text(&mb).trim(), "HEAD"])
             .ok()?;
-        files.extend(text(&d).lines().filter(|l| !l.is_empty()).map(str::to_string));
+        files.extend(
+            text(&d)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
+        );
     }
     let st = repo.output(&["status", "--porcelain"]).ok()?;
     for l in filter_runtime(&text(&st)) {
