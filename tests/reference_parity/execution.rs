@@ -254,13 +254,8 @@ fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_clai
 }
 
 /// Both sides finalized and analysed, WP01 implemented by the reference (kitty hands implement
-/// to it), `bin/greet` committed in each lane and its subtasks marked done: ready for review.
+/// to it): a lane with nothing in it yet.
 fn implemented() -> (Side, Side) {
-    implemented_with(true)
-}
-
-/// [`implemented`], with `bin/greet` written and committed in the lanes or not.
-fn implemented_with(code: bool) -> (Side, Side) {
     let (k, r) = finalized("coord", as_is);
     // As an initialised project ignores them: the runtime files the reference leaves in
     // .kittify/ (its sync state, implement's workspace contexts).
@@ -305,20 +300,7 @@ fn implemented_with(code: bool) -> (Side, Side) {
             .args(implement)
             .run()
             .assert_success();
-        if !code {
-            continue;
-        }
-        let lane = lane(side);
-        std::fs::create_dir_all(lane.join("bin")).unwrap();
-        std::fs::write(
-            lane.join("bin/greet"),
-            "#!/bin/sh\necho \"Hello, ${1:-World}!\"\n",
-        )
-        .unwrap();
-        git(&lane, &["add", "bin/greet"]);
-        git(&lane, &["commit", "--quiet", "-m", "feat(WP01): greet"]);
     }
-    both(&k, &r, &mark(&["T001", "T002"], &["--status", "done"])).assert_success();
     (k, r)
 }
 
@@ -336,17 +318,39 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 #[test]
-fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty() {
+fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty_once_it_holds_work() {
+    let kitty_in = |side: &Side| {
+        side.home
+            .command()
+            .env("SPEC_KITTY_REFERENCE", "")
+            .current_dir(side.repo.path())
+            .args(mv("WP01", "for_review", &[]))
+            .arg("--json")
+            .run()
+    };
     let (k, r) = implemented();
-    let kr = k
-        .home
-        .command()
-        .env("SPEC_KITTY_REFERENCE", "")
-        .current_dir(k.repo.path())
-        .args(mv("WP01", "for_review", &[]))
-        .arg("--json")
-        .run();
-    kr.assert_success().json().assert_eq(
+    both(&k, &r, &mark(&["T001", "T002"], &["--status", "done"])).assert_success();
+    // A new lane holds only its merge of the planning commit: no implementation.
+    let out = kitty_in(&k);
+    out.assert_code(1);
+    assert!(
+        out.json()
+            .str("/error")
+            .contains("No implementation commits on lane branch!"),
+        "{out}"
+    );
+    for side in [&k, &r] {
+        let lane = lane(side);
+        std::fs::create_dir_all(lane.join("bin")).unwrap();
+        std::fs::write(
+            lane.join("bin/greet"),
+            "#!/bin/sh\necho \"Hello, ${1:-World}!\"\n",
+        )
+        .unwrap();
+        git(&lane, &["add", "bin/greet"]);
+        git(&lane, &["commit", "--quiet", "-m", "feat(WP01): greet"]);
+    }
+    kitty_in(&k).assert_success().json().assert_eq(
         "/pre_review_gate/reason",
         "NO_COVERAGE: no gate contract for (, review) governing edge in_progress->for_review",
     );
@@ -365,30 +369,8 @@ fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty() {
             .contains("Committed kitty-specs files on this lane branch"),
         "{rr}"
     );
-}
-
-#[test]
-fn kitty_still_refuses_a_lane_that_edited_kitty_specs_or_implemented_nothing() {
-    let run = |side: &Side| {
-        side.home
-            .command()
-            .env("SPEC_KITTY_REFERENCE", "")
-            .current_dir(side.repo.path())
-            .args(mv("WP01", "for_review", &[]))
-            .arg("--json")
-            .run()
-    };
-    let (k, _r) = implemented_with(false);
-    let out = run(&k);
-    out.assert_code(1);
-    assert!(
-        out.json()
-            .str("/error")
-            .contains("No implementation commits on lane branch!"),
-        "{out}"
-    );
-    let (k, _r) = implemented();
-    let lane = lane(&k);
+    // A kitty-specs edit the lane made itself is still refused, and it alone is listed.
+    let lane = lane(&r);
     let spec = lane.join(format!("kitty-specs/{SLUG}/spec.md"));
     assert!(spec.is_file(), "the lane checks out the spec");
     std::fs::write(&spec, "# edited on the lane\n").unwrap();
@@ -397,7 +379,7 @@ fn kitty_still_refuses_a_lane_that_edited_kitty_specs_or_implemented_nothing() {
         &lane,
         &["commit", "--quiet", "-m", "edit the spec on the lane"],
     );
-    let out = run(&k);
+    let out = kitty_in(&r);
     out.assert_code(1)
         .json()
         .assert_eq("/error_code", "NOT_READY_FOR_REVIEW");
