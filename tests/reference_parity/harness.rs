@@ -126,6 +126,14 @@ fn home() -> IsolatedHome {
     IsolatedHome::builder().refusing_server().build()
 }
 
+/// One home with a repository made by `setup`, for a scenario where kitty and the reference take
+/// turns on the same repository.
+pub fn single(setup: impl Fn(&IsolatedHome) -> Repo) -> Side {
+    let h = home();
+    let repo = setup(&h);
+    Side { home: h, repo }
+}
+
 /// Two homes, each with a repository made by `setup` (the same on both sides).
 pub fn pair(setup: impl Fn(&IsolatedHome) -> Repo) -> (Side, Side) {
     let k = home();
