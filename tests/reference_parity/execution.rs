@@ -40,8 +40,34 @@ fn both(k: &Side, r: &Side, args: &[&str]) -> kitty_testkit::RunOutput {
 }
 
 #[test]
-fn mark_status_records_pipe_table_subtasks_per_work_package_as_the_reference_does() {
+fn mark_status_records_pipe_table_subtasks_per_work_package_and_refuses_as_the_reference_does() {
     let (k, r) = finalized("single_branch", as_is);
+    // Nothing resolved: the document, and exit 1.
+    let out = both(&k, &r, &mark(&["T099", "wp07"], &["--status", "done"]));
+    out.assert_code(1).json().assert_eq("/summary/updated", 0);
+    both(&k, &r, &mark(&["T001"], &["--status", "finished"])).assert_code(1);
+    both(
+        &k,
+        &r,
+        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
+    )
+    .assert_code(1);
+    both(
+        &k,
+        &r,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            "T001",
+            "--status",
+            "done",
+            "--mission",
+            "nosuch",
+        ],
+    )
+    .assert_code(2);
+
     let out = both(
         &k,
         &r,
@@ -109,48 +135,6 @@ fn mark_status_reads_checkbox_rows_inline_lists_and_authored_rosters_as_the_refe
         .assert_eq("/results/2/format", "authored_roster");
 }
 
-#[test]
-fn mark_status_refuses_nothing_resolved_a_bad_status_a_missing_mission_and_an_unknown_one() {
-    let (k, r) = finalized("single_branch", as_is);
-    // Nothing resolved: the document, and exit 1.
-    let out = both(&k, &r, &mark(&["T099", "wp07"], &["--status", "done"]));
-    out.assert_code(1).json().assert_eq("/summary/updated", 0);
-    both(&k, &r, &mark(&["T001"], &["--status", "finished"])).assert_code(1);
-    both(
-        &k,
-        &r,
-        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
-    )
-    .assert_code(1);
-    both(
-        &k,
-        &r,
-        &[
-            "agent",
-            "tasks",
-            "mark-status",
-            "T001",
-            "--status",
-            "done",
-            "--mission",
-            "nosuch",
-        ],
-    )
-    .assert_code(2);
-}
-
-#[test]
-fn mark_status_on_a_coordinated_mission_writes_the_coordination_worktree_s_log_uncommitted() {
-    let (k, r) = finalized("coord", as_is);
-    both(&k, &r, &mark(&["T001", "T002"], &["--status", "done"])).assert_success();
-    let status = k.repo.path().join(format!(
-        ".worktrees/{SLUG}-coord/kitty-specs/{SLUG}/status.json"
-    ));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(status).unwrap()).unwrap();
-    assert_eq!(doc["work_packages"]["WP01"]["subtasks"]["T002"], "done");
-}
-
 fn mv(wp: &'static str, to: &'static str, extra: &[&'static str]) -> Vec<&'static str> {
     let mut v = vec![
         "agent",
@@ -170,6 +154,20 @@ fn mv(wp: &'static str, to: &'static str, extra: &[&'static str]) -> Vec<&'stati
 fn move_task_claims_then_starts_with_one_commit_per_hop_and_refuses_a_second_claim() {
     for topology in ["coord", "single_branch"] {
         let (k, r) = finalized(topology, as_is);
+        if topology == "single_branch" {
+            // On a single-branch mission the runtime annotation stays uncommitted.
+            both(
+                &k,
+                &r,
+                &mv(
+                    "WP01",
+                    "in_progress",
+                    &["--agent", "claude", "--note", "started"],
+                ),
+            )
+            .assert_success();
+            continue;
+        }
         both(&k, &r, &mv("WP01", "claimed", &[]))
             .assert_success()
             .json()
@@ -228,6 +226,14 @@ fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_clai
         .json()
         .assert_eq("/error_code", "SUBTASKS_INCOMPLETE");
     both(&k, &r, &mark(&["T001", "T002"], &["--status", "done"])).assert_success();
+    // Marked on the coordination worktree's log, uncommitted (compared above), and folded into
+    // its status.json.
+    let status = k.repo.path().join(format!(
+        ".worktrees/{SLUG}-coord/kitty-specs/{SLUG}/status.json"
+    ));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(status).unwrap()).unwrap();
+    assert_eq!(doc["work_packages"]["WP01"]["subtasks"]["T002"], "done");
     both(&k, &r, &mv("WP01", "for_review", &[]))
         .assert_success()
         .json()
