@@ -507,3 +507,92 @@ fn subtasks_message(wp: &str, target: Lane, unchecked: &[String]) -> String {
     m.push_str("\nOr use --force to override (not recommended)");
     m
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn review_moves_and_rewinds_out_of_review_are_the_reference_s_unless_forced() {
+        assert!(reference_only(Lane::InProgress, Lane::Approved, true).is_some());
+        assert!(reference_only(Lane::InProgress, Lane::Done, false).is_some());
+        assert!(reference_only(Lane::InProgress, Lane::Planned, true).is_some());
+        assert!(reference_only(Lane::InProgress, Lane::ForReview, false).is_none());
+        assert!(reference_only(Lane::ForReview, Lane::InReview, false).is_none());
+        assert!(reference_only(Lane::InProgress, Lane::InReview, false).is_some());
+        assert!(reference_only(Lane::InProgress, Lane::InReview, true).is_none());
+        assert!(reference_only(Lane::InReview, Lane::InProgress, false).is_some());
+        assert!(reference_only(Lane::ForReview, Lane::Claimed, false).is_some());
+        assert!(reference_only(Lane::InProgress, Lane::Claimed, false).is_none());
+        assert!(reference_only(Lane::Approved, Lane::InProgress, true).is_none());
+    }
+
+    #[test]
+    fn a_configured_gate_is_the_project_s_or_the_package_s() {
+        let t = tempfile::tempdir().unwrap();
+        assert!(!review_gate_configured(t.path(), "---\ntitle: x\n---\n"));
+        assert!(review_gate_configured(
+            t.path(),
+            "---\npre_review_test_scope: tests/\n---\n"
+        ));
+        // Only in the body: not configured.
+        assert!(!review_gate_configured(
+            t.path(),
+            "---\ntitle: x\n---\npre_review_test_scope: tests/\n"
+        ));
+        std::fs::create_dir_all(t.path().join(".kittify")).unwrap();
+        std::fs::write(
+            t.path().join(".kittify/config.yaml"),
+            "review:\n  fail_on_pre_review_regression: true\n",
+        )
+        .unwrap();
+        assert!(review_gate_configured(t.path(), ""));
+        std::fs::write(
+            t.path().join(".kittify/config.yaml"),
+            "review:\n  pre_review_test_command: pytest\n",
+        )
+        .unwrap();
+        assert!(review_gate_configured(t.path(), ""));
+    }
+
+    #[test]
+    fn the_subtasks_refusal_lists_every_id_and_at_most_three_commands() {
+        let ids: Vec<String> = ["T1", "T2", "T3", "T4"].map(String::from).to_vec();
+        let m = subtasks_message("WP01", Lane::ForReview, &ids);
+        assert!(
+            m.starts_with("Cannot move WP01 to for_review - unchecked subtasks:\n  - [ ] T1\n")
+        );
+        assert!(m.contains("  - [ ] T4\n"));
+        assert_eq!(m.matches("mark-status").count(), 3);
+        assert!(m.ends_with("Or use --force to override (not recommended)"));
+    }
+
+    #[test]
+    fn unchecked_subtasks_are_the_roster_s_ids_not_recorded_done() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("tasks")).unwrap();
+        std::fs::write(
+            t.path().join("tasks/WP01-x.md"),
+            "---\nwork_package_id: WP01\ntitle: x\nsubtasks: [T1, T2, T3]\n---\n",
+        )
+        .unwrap();
+        let mut fields = Map::new();
+        fields.insert(
+            "subtasks".into(),
+            json!({"T1": "done", "T2": "planned", "t3": "done"}),
+        );
+        let state = reduce::WpState {
+            lane: Lane::InProgress,
+            fields,
+        };
+        assert_eq!(unchecked_subtasks(t.path(), "WP01", &state), ["T2", "T3"]);
+        let none = reduce::WpState {
+            lane: Lane::InProgress,
+            fields: Map::new(),
+        };
+        assert_eq!(
+            unchecked_subtasks(t.path(), "WP01", &none),
+            ["T1", "T2", "T3"]
+        );
+    }
+}

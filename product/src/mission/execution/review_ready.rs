@@ -619,6 +619,67 @@ mod tests {
     }
 
     #[test]
+    fn lanes_json_places_a_package_in_its_lane_or_the_repository_and_the_context_gives_its_base() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, fd) = (t.path(), t.path().join("kitty-specs/m"));
+        assert!(matches!(place(root, &fd, "m", "WP01"), Place::Unknown));
+        std::fs::create_dir_all(&fd).unwrap();
+        std::fs::write(
+            fd.join("lanes.json"),
+            r#"{"mission_branch": "kitty/mission-m", "planning_artifact_wps": ["WP09"],
+                "lanes": [{"lane_id": "lane-a", "wp_ids": ["WP01"]}, {"lane_id": "lane-b", "wp_ids": ["WP02", "WP03"]}]}"#,
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join(".kittify/workspaces")).unwrap();
+        std::fs::write(
+            root.join(".kittify/workspaces/m-lane-b.json"),
+            r#"{"base_branch": "kitty/mission-m"}"#,
+        )
+        .unwrap();
+        assert!(matches!(place(root, &fd, "m", "WP09"), Place::RepoRoot));
+        assert!(matches!(place(root, &fd, "m", "WP07"), Place::Unknown));
+        let Place::Lane(a) = place(root, &fd, "m", "WP01") else {
+            panic!("WP01 has a lane")
+        };
+        assert_eq!(a.path, root.join(".worktrees/m-lane-a"));
+        assert_eq!(a.branch, "kitty/mission-m-lane-a");
+        assert_eq!(a.base_branch, None);
+        let Place::Lane(b) = place(root, &fd, "m", "WP03") else {
+            panic!("WP03 has a lane")
+        };
+        assert_eq!(b.branch, "kitty/mission-m-lane-b");
+        assert_eq!(b.base_branch.as_deref(), Some("kitty/mission-m"));
+    }
+
+    #[test]
+    fn only_coordination_files_under_kitty_specs_are_residue() {
+        assert!(is_coord_residue("kitty-specs/m/status.json"));
+        assert!(is_coord_residue("kitty-specs/m/issue-matrix.md"));
+        assert!(!is_coord_residue("status.json"));
+        assert!(!is_coord_residue("kitty-specs/m/spec.md"));
+        assert!(is_benign(
+            "kitty-specs/m/kitty-ops/01M91EKYBAA4XY7TBB9N2XES50.jsonl"
+        ));
+        assert!(is_benign(".kittify/x"));
+        assert!(!is_benign("kitty-specs/m/kitty-ops/notes.jsonl"));
+        assert!(is_dossier_snapshot(
+            "kitty-specs/m/.kittify/dossiers/x/snapshot-latest.json"
+        ));
+        assert!(!is_dossier_snapshot(
+            "kitty-specs/m/.kittify/dossiers/x/other.json"
+        ));
+    }
+
+    #[test]
+    fn the_gate_record_is_no_coverage_with_its_reason() {
+        let g = gate_no_coverage("why");
+        assert_eq!(g["outcome"], "no_coverage");
+        assert_eq!(g["reason"], "why");
+        assert_eq!(g["run_state"], "completed");
+        assert_eq!(g.as_object().unwrap().len(), 13);
+    }
+
+    #[test]
     fn runtime_directories_are_not_uncommitted_work() {
         let kept = filter_runtime(" M src/a.rs\n?? .kittify/x\n?? .spec-kitty/lock\n M b\n");
         assert_eq!(kept, [" M src/a.rs", " M b"]);
