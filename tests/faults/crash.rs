@@ -220,3 +220,62 @@ fn a_refresh_killed_in_flight_leaves_a_usable_session() {
             .contains(&home.read_session().unwrap().access_token)
     );
 }
+
+/// A move-task killed while it records a hop (staging it, or inside its commit) leaves the hop in
+/// the status log or not at all, never half a line; the next move reads the lane the log says,
+/// and its commit takes in what the killed one left, so the coordination worktree ends clean
+/// with each hop recorded once.
+// Unix-only: the kill points (see `KillPoint`).
+#[cfg(unix)]
+#[test]
+fn a_move_killed_while_recording_a_hop_is_completed_by_the_next_move() {
+    use kitty_testkit::MissionStage;
+    for pattern in [" add -- kitty-specs/", " commit --quiet "] {
+        let home = crate::builder().build();
+        let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+        let coord = m.repo.path().join(format!(".worktrees/{}-coord", m.slug));
+        let log_path = coord.join(format!("kitty-specs/{}/status.events.jsonl", m.slug));
+        let stall = home.stall_git_on(pattern);
+        let running = home
+            .command()
+            .current_dir(m.repo.path())
+            .args(["agent", "tasks", "move-task", "WP01", "--to", "claimed"])
+            .args(["--mission", &m.slug, "--json"])
+            .spawn();
+        assert!(
+            stall.wait_until_stalled(Duration::from_secs(20)),
+            "{pattern}: git never got there"
+        );
+        let killed = running.kill();
+        assert_eq!(
+            killed.code(),
+            None,
+            "{pattern}: killed by a signal\n{killed}"
+        );
+        drop(stall);
+        assert!(m.repo.wait_until_idle(Duration::from_secs(20)), "{pattern}");
+        let hops = |to: &str| {
+            std::fs::read_to_string(&log_path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("whole lines"))
+                .filter(|e| e["wp_id"] == "WP01" && e["to_lane"] == to)
+                .count()
+        };
+        assert!(hops("claimed") <= 1, "{pattern}");
+        home.command()
+            .current_dir(m.repo.path())
+            .args(["agent", "tasks", "move-task", "WP01", "--to", "in_progress"])
+            .args(["--mission", &m.slug, "--json"])
+            .run()
+            .assert_success();
+        assert_eq!((hops("claimed"), hops("in_progress")), (1, 1), "{pattern}");
+        let dirty = m
+            .repo
+            .git(&["-C", coord.to_str().unwrap(), "status", "--porcelain"]);
+        assert!(
+            dirty.trim().is_empty(),
+            "{pattern}: left uncommitted:\n{dirty}"
+        );
+    }
+}
