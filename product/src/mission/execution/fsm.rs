@@ -150,6 +150,88 @@ mod tests {
     }
 
     #[test]
+    fn each_guard_refuses_without_its_fact_and_passes_with_it() {
+        let cases: [(Lane, Lane, fn(&mut Context), &str); 10] = [
+            (
+                Lane::Planned,
+                Lane::Claimed,
+                |c| c.actor = true,
+                "actor identity",
+            ),
+            (
+                Lane::ForReview,
+                Lane::InReview,
+                |c| c.actor = true,
+                "actor identity",
+            ),
+            (
+                Lane::Claimed,
+                Lane::InProgress,
+                |c| c.workspace = true,
+                "workspace context",
+            ),
+            (
+                Lane::InProgress,
+                Lane::ForReview,
+                |c| c.work_complete = true,
+                "completed subtasks",
+            ),
+            (
+                Lane::InProgress,
+                Lane::Approved,
+                |c| c.evidence = true,
+                "requires evidence",
+            ),
+            (
+                Lane::Approved,
+                Lane::Done,
+                |c| c.evidence = true,
+                "requires evidence",
+            ),
+            (
+                Lane::InProgress,
+                Lane::Planned,
+                |c| c.reason = true,
+                "requires reason",
+            ),
+            (
+                Lane::Approved,
+                Lane::InProgress,
+                |c| c.review_ref = true,
+                "requires review_ref",
+            ),
+            (
+                Lane::Approved,
+                Lane::Planned,
+                |c| c.review_ref = true,
+                "requires review_ref",
+            ),
+            (
+                Lane::InReview,
+                Lane::Approved,
+                |c| c.review_result = true,
+                "requires review_result",
+            ),
+        ];
+        for (from, to, give, words) in cases {
+            let mut ctx = Context::default();
+            let refused = check(from, to, &ctx).unwrap_err();
+            assert!(refused.contains(words), "{from:?} -> {to:?}: {refused}");
+            give(&mut ctx);
+            assert_eq!(check(from, to, &ctx), Ok(()), "{from:?} -> {to:?}");
+        }
+        // Edges without a guard pass bare.
+        assert_eq!(
+            check(Lane::Planned, Lane::Blocked, &Context::default()),
+            Ok(())
+        );
+        assert_eq!(
+            check(Lane::Blocked, Lane::InProgress, &Context::default()),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn backward_is_against_the_forward_order_only() {
         assert!(is_backward(Lane::Approved, Lane::InProgress));
         assert!(!is_backward(Lane::Claimed, Lane::InProgress));
