@@ -98,7 +98,8 @@ fn rosters(fd: &Path) -> Vec<(String, Vec<String>)> {
     let mut names: Vec<String> = rd
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".md") && !n.eq_ignore_ascii_case("readme.md"))
+        // README.md names no work package: `only_file` never returns it.
+        .filter(|n| n.ends_with(".md"))
         .collect();
     names.sort();
     names
@@ -420,6 +421,14 @@ mod tests {
             Some("WP12")
         );
         assert_eq!(heading_wp("## Work Package 1"), Some("WP01".into()));
+        assert_eq!(heading_wp("## Work Package 3: x").as_deref(), Some("WP03"));
+        assert_eq!(heading_wp("## Work Package 4-x").as_deref(), Some("WP04"));
+        assert_eq!(
+            heading_wp("## Work Package 5\u{2014}x").as_deref(),
+            Some("WP05")
+        );
+        assert_eq!(heading_wp("## Work Package 6\tx").as_deref(), Some("WP06"));
+        assert_eq!(heading_wp("## Work Package 7.x"), None);
         assert_eq!(heading_wp("## Work Package 123"), None);
         assert_eq!(heading_wp("## Work Package 1x"), None);
         assert_eq!(heading_wp("    ## WP01"), None);
