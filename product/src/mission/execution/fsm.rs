@@ -151,7 +151,9 @@ mod tests {
 
     #[test]
     fn each_guard_refuses_without_its_fact_and_passes_with_it() {
-        let cases: [(Lane, Lane, fn(&mut Context), &str); 10] = [
+        /// A hop, the fact that lets it pass, the refusal's words without it.
+        type Case = (Lane, Lane, fn(&mut Context), &'static str);
+        let cases: [Case; 10] = [
             (
                 Lane::Planned,
                 Lane::Claimed,
