@@ -407,6 +407,15 @@ mod tests {
             tasks_md_owner("| T006 | WP04 | x |\n", "T006").as_deref(),
             Some("WP04")
         );
+        // A bare `WP` cell names no work package: the section's does.
+        assert_eq!(
+            tasks_md_owner("## WP03\n| T008 | WP |\n", "T008").as_deref(),
+            Some("WP03")
+        );
+        // The WP column's cell may say more than the id: the header names the column (and a
+        // blank header cell is no column).
+        let md = "## WP02\n| ID |  | Notes | WP |\n|---|---|---|---|\n| T007 | WP08 | WP09 | see WP05 here |\n";
+        assert_eq!(tasks_md_owner(md, "T007").as_deref(), Some("WP05"));
     }
 
     #[test]
