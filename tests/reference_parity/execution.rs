@@ -135,6 +135,24 @@ fn mark_status_reads_checkbox_rows_inline_lists_and_authored_rosters_as_the_refe
         .assert_eq("/results/2/format", "authored_roster");
 }
 
+/// `next --json` (query mode) on both sides: the same document, nothing written, and the same
+/// state, reason and work package (compared outright: `reason` is prose elsewhere). Returns
+/// kitty's `(mission_state, reason, wp_id)`.
+#[track_caller]
+fn next(k: &Side, r: &Side) -> (String, String, String) {
+    let args = ["next", "--agent", "claude", "--mission", SLUG];
+    let (kr, rr) = run_both(k, r, &args, &[("SPEC_KITTY_REFERENCE", "")]);
+    assert_parity(k, r, &kr, &rr);
+    let facts = |out: &kitty_testkit::RunOutput| {
+        let doc = out.json();
+        let text = |p: &str| doc.value().pointer(p).map(|v| v.to_string()).unwrap();
+        (text("/mission_state"), text("/reason"), text("/wp_id"))
+    };
+    assert_eq!(facts(&kr), facts(&rr), "{kr}\n{rr}");
+    assert_eq!(kr.json().value()["kind"], "query");
+    facts(&kr)
+}
+
 fn mv(wp: &'static str, to: &'static str, extra: &[&'static str]) -> Vec<&'static str> {
     let mut v = vec![
         "agent",
@@ -202,6 +220,7 @@ fn move_task_expands_a_forward_move_into_hops_forces_a_backward_one_and_refuses_
         .assert_eq("/new_lane", "in_progress");
     both(&k, &r, &mv("WP01", "claimed", &["--note", "wrong package"])).assert_success();
     both(&k, &r, &mv("WP02", "canceled", &["--note", "not needed"])).assert_success();
+    assert_eq!(next(&k, &r).1, "\"all_wps_in_progress\"");
     // canceled is terminal: refused, then forced out of it.
     both(&k, &r, &mv("WP02", "claimed", &[])).assert_code(1);
     both(&k, &r, &mv("WP02", "claimed", &["--force"])).assert_success();
@@ -220,7 +239,12 @@ fn move_task_expands_a_forward_move_into_hops_forces_a_backward_one_and_refuses_
 #[test]
 fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_claims_it() {
     let (k, r) = finalized("coord", as_is);
+    assert_eq!(
+        next(&k, &r),
+        ("\"implement\"".into(), "null".into(), "\"WP01\"".into())
+    );
     both(&k, &r, &mv("WP01", "in_progress", &["--agent", "claude"])).assert_success();
+    assert_eq!(next(&k, &r).1, "\"dependencies_not_satisfied\"");
     both(&k, &r, &mv("WP01", "for_review", &[]))
         .assert_code(1)
         .json()
@@ -245,6 +269,16 @@ fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_clai
     // From planned straight to for_review: three hops, the gate on the last.
     both(&k, &r, &mark(&["T003", "T004"], &["--status", "done"])).assert_success();
     both(&k, &r, &mv("WP02", "for_review", &["--no-auto-commit"])).assert_success();
+    assert_eq!(next(&k, &r).0, "\"review\"");
+    both(&k, &r, &mv("WP02", "in_review", &[])).assert_success();
+    assert_eq!(
+        next(&k, &r),
+        (
+            "\"blocked\"".into(),
+            "\"review in progress\"".into(),
+            "null".into()
+        )
+    );
 }
 
 /// One repository, finalized and analysed by kitty, WP01 implemented by the reference (kitty
@@ -318,6 +352,8 @@ fn lane(side: &Side) -> std::path::PathBuf {
     side.repo.path().join(format!(".worktrees/{SLUG}-lane-a"))
 }
 
+/// git in `dir`. The test's own commits pass `--no-verify`: they are set-up, not under test, and
+/// the reference's implement installs a pre-commit hook that starts Python (about a second each).
 fn git(dir: &Path, args: &[&str]) {
     let out = std::process::Command::new("git")
         .args(args)
@@ -366,7 +402,16 @@ fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty_once_it_hol
         &lane,
         &["add", "bin/greet", &format!("kitty-specs/{SLUG}/spec.md")],
     );
-    git(&lane, &["commit", "--quiet", "-m", "feat(WP01): greet"]);
+    git(
+        &lane,
+        &[
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-m",
+            "feat(WP01): greet",
+        ],
+    );
     let out = run(false);
     out.assert_code(1)
         .json()
@@ -379,7 +424,16 @@ fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty_once_it_hol
         "only the lane's own edit: {error}"
     );
     std::fs::write(&spec, original).unwrap();
-    git(&lane, &["commit", "--quiet", "-am", "restore the spec"]);
+    git(
+        &lane,
+        &[
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-am",
+            "restore the spec",
+        ],
+    );
     // The reference refuses what is left: the status files and the acceptance matrix the lane
     // inherited from the coordination branch (the `lane_inherits_coordination` difference); its
     // users pass --force (workaround W1). Kitty moves it, unforced.

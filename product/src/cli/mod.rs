@@ -6,6 +6,7 @@ pub mod decision;
 pub mod delegate;
 pub mod error;
 pub mod mission;
+pub mod next;
 pub mod paths;
 pub mod planning;
 pub mod planning_args;
@@ -99,6 +100,9 @@ enum Command {
     /// Send queued events to the hosted service, or inspect the queue.
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// Where a mission stands and what comes next (query mode; `--result` advances, through the
+    /// reference).
+    Next(next::NextArgs),
     /// List the plugins (spec-kitty-<name> executables) found on PATH.
     Plugins,
     /// Print a shell completion script (e.g. `spec-kitty completions bash > ~/.bash_completion.d/spec-kitty`).
@@ -599,6 +603,7 @@ pub fn run(
             discard_quarantined,
         }) => sync::now(&ctx, *retry_rejected, *discard_quarantined),
         Command::Sync(SyncCommand::Status) => sync::status(&ctx),
+        Command::Next(a) => next::next(&ctx, a),
         Command::Plugins => plugins::list(&ctx),
         Command::Completions { shell } => completions(*shell),
         Command::External(_) if delegate::reference_command(&args).is_some() => {
