@@ -13,6 +13,7 @@ mod mark_status;
 mod mission_create;
 mod missions_api;
 mod move_task;
+mod next_query;
 mod paths;
 mod plugins;
 mod session_interop;

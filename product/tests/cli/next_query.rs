@@ -1,0 +1,178 @@
+//! `next --json` in query mode beyond the differential suite: every board state kitty answers
+//! (the accept and done states through lanes seeded in the status log), that it writes nothing,
+//! the unknown mission's document, and what it hands to the reference.
+
+use kitty_testkit::{IsolatedHome, MissionStage, StagedMission};
+use serde_json::Value;
+
+fn status_dir(m: &StagedMission) -> std::path::PathBuf {
+    m.repo
+        .path()
+        .join(format!(".worktrees/{0}-coord/kitty-specs/{0}", m.slug))
+}
+
+/// Append a forced transition of `wp` to `to` to the coordination log (as a move would record
+/// it), keeping status.json as it was: `next` must read the log.
+fn seed_lane(m: &StagedMission, n: usize, wp: &str, to: &str) {
+    let log = status_dir(m).join("status.events.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut line: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["wp_id"] == wp && e.get("to_lane").is_some())
+        .unwrap();
+    line["from_lane"] = "planned".into();
+    line["to_lane"] = to.into();
+    line["force"] = true.into();
+    line["reason"] = "seeded".into();
+    line["event_id"] = format!("01ZZZZZZZZZZZZZZZZZZZZZZ{n:02}").into();
+    std::fs::write(&log, format!("{text}{line}\n")).unwrap();
+}
+
+fn next(home: &IsolatedHome, m: &StagedMission) -> kitty_testkit::RunOutput {
+    home.command()
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(m.repo.path())
+        .args(["next", "--agent", "claude", "--mission", &m.slug, "--json"])
+        .run()
+}
+
+fn tree(m: &StagedMission) -> String {
+    let mut out = m
+        .repo
+        .git(&["status", "--porcelain", "--untracked-files=all"]);
+    for wt in [status_dir(m).join("status.json")] {
+        out.push_str(&std::fs::read_to_string(wt).unwrap_or_default());
+    }
+    out + &m.repo.git(&["rev-list", "--count", "--all"])
+}
+
+#[test]
+fn a_finalized_mission_s_next_step_is_implementing_its_first_claimable_package_and_nothing_is_written()
+ {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
+    let before = tree(&m);
+    let out = next(&home, &m);
+    out.assert_success()
+        .json()
+        .assert_eq("/kind", "query")
+        .assert_eq("/mission_state", "implement")
+        .assert_eq("/preview_step", "implement")
+        .assert_eq("/wp_id", "WP01")
+        .assert_eq("/agent", "claude")
+        .assert_eq("/mission_type", "software-dev")
+        .assert_eq("/is_query", true)
+        .assert_eq("/progress/total_wps", 2)
+        .assert_eq("/progress/planned_wps", 2)
+        .assert_eq("/progress/weighted_percentage", 0.0);
+    assert!(
+        out.stderr()
+            .contains("Warning: project charter is not initialized"),
+        "{out}"
+    );
+    assert_eq!(tree(&m), before, "query mode writes nothing");
+}
+
+#[test]
+fn approved_and_done_packages_make_the_mission_ready_to_accept_then_done() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
+    seed_lane(&m, 1, "WP01", "done");
+    seed_lane(&m, 2, "WP02", "approved");
+    let out = next(&home, &m);
+    out.assert_success()
+        .json()
+        .assert_eq("/mission_state", "accept")
+        .assert_eq("/preview_step", "accept")
+        .assert_eq("/reason", Value::Null)
+        .assert_eq("/progress/done_wps", 1)
+        .assert_eq("/progress/approved_wps", 1)
+        .assert_eq("/progress/weighted_percentage", 90.0);
+    seed_lane(&m, 3, "WP02", "done");
+    next(&home, &m)
+        .assert_success()
+        .json()
+        .assert_eq("/mission_state", "done")
+        .assert_eq("/reason", "All work packages are done")
+        .assert_eq("/preview_step", Value::Null)
+        .assert_eq("/progress/weighted_percentage", 100.0);
+}
+
+#[test]
+fn a_canceled_package_leaves_nothing_actionable_and_blocks() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
+    seed_lane(&m, 1, "WP01", "approved");
+    seed_lane(&m, 2, "WP02", "canceled");
+    next(&home, &m)
+        .assert_success()
+        .json()
+        .assert_eq("/mission_state", "blocked")
+        .assert_eq("/reason", "no actionable wp")
+        .assert_eq("/wp_id", Value::Null);
+}
+
+#[test]
+fn the_human_summary_names_the_state_the_next_step_and_the_progress() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
+    seed_lane(&m, 1, "WP01", "in_progress");
+    let out = home
+        .command()
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(m.repo.path())
+        .args(["next", "--mission", &m.slug])
+        .run();
+    out.assert_success();
+    assert_eq!(
+        out.stdout(),
+        format!(
+            "[QUERY \u{2014} no result provided, state not advanced]\n  Mission: {} @ implement\n  Mission Type: software-dev\n  Next step: implement\n  Reason: dependencies_not_satisfied\n  Progress: 15% (0/2 done)\n",
+            m.slug
+        )
+    );
+}
+
+#[test]
+fn an_unknown_mission_is_the_mission_not_found_document_with_exit_1() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let out = home
+        .command()
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(m.repo.path())
+        .args(["next", "--mission", "nosuch", "--json"])
+        .run();
+    out.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "MISSION_NOT_FOUND")
+        .assert_eq("/handle", "nosuch");
+    assert!(
+        out.json()
+            .str("/next_step")
+            .contains("spec-kitty mission list"),
+        "{out}"
+    );
+}
+
+#[test]
+fn advancing_mode_and_an_unfinalized_mission_are_handed_to_the_reference() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let out = home
+        .command()
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(m.repo.path())
+        .args(["next", "--agent", "claude", "--mission", &m.slug])
+        .args(["--result", "success", "--json"])
+        .run();
+    out.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "reference_not_found");
+    std::fs::remove_file(m.dir().join("tasks.md")).unwrap();
+    next(&home, &m)
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "reference_not_found");
+}
