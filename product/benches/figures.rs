@@ -668,21 +668,27 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
             .args(args)
             .run()
     };
-    let commands: Vec<(&str, Vec<&str>)> = vec![(
-        "agent tasks mark-status T001 T002 --status done --json",
-        vec![
-            "agent",
-            "tasks",
-            "mark-status",
-            "T001",
-            "T002",
-            "--status",
-            "done",
-            "--mission",
-            &m,
-            "--json",
-        ],
-    )];
+    let commands: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "next --agent claude --json (query mode)",
+            vec!["next", "--agent", "claude", "--mission", &m, "--json"],
+        ),
+        (
+            "agent tasks mark-status T001 T002 --status done --json",
+            vec![
+                "agent",
+                "tasks",
+                "mark-status",
+                "T001",
+                "T002",
+                "--status",
+                "done",
+                "--mission",
+                &m,
+                "--json",
+            ],
+        ),
+    ];
     for (name, args) in &commands {
         let (mut k, mut r) = (Vec::new(), Vec::new());
         for _ in 0..3 {
