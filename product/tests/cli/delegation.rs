@@ -80,7 +80,7 @@ fn a_native_command_in_a_form_kitty_lacks_is_delegated_whole() {
             "--json",
         ][..],
         &["--json", "mission", "current"],
-        &["next", "--agent", "claude"],
+        &["merge", "--agent", "claude"],
     ] {
         let run = home
             .command()
@@ -119,11 +119,11 @@ fn without_a_reference_a_command_kitty_lacks_says_how_to_get_one_in_strict_json(
         assert!(msg.contains(words), "{words:?} missing\n{run}");
     }
     // In words without --json, on stderr (a fatal error, so even with --quiet).
-    for args in [&["next"][..], &["--quiet", "next"]] {
+    for args in [&["merge"][..], &["--quiet", "merge"]] {
         let text = home.command().args(args).run();
         text.assert_code(1).assert_stdout_empty();
         assert!(
-            text.stderr().starts_with("error: `spec-kitty next`"),
+            text.stderr().starts_with("error: `spec-kitty merge`"),
             "{text}"
         );
     }
@@ -160,7 +160,7 @@ fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
             "PATH",
             path(&[&links, &copies, Path::new("/usr/bin"), Path::new("/bin")]),
         )
-        .args(["next", "--json"])
+        .args(["merge", "--json"])
         .run();
     alone.assert_code(1);
     alone.json().assert_eq("/error_code", "reference_not_found");
@@ -177,7 +177,7 @@ fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
                 Path::new("/bin"),
             ]),
         )
-        .args(["next"])
+        .args(["merge"])
         .run();
     found.assert_code(7);
     // Named as the reference, kitty refuses it.
@@ -187,7 +187,7 @@ fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
             "SPEC_KITTY_REFERENCE",
             copies.join("spec-kitty").to_str().unwrap(),
         )
-        .args(["next", "--json"])
+        .args(["merge", "--json"])
         .run();
     named.assert_code(1);
     assert!(

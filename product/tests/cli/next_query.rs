@@ -41,9 +41,7 @@ fn tree(m: &StagedMission) -> String {
     let mut out = m
         .repo
         .git(&["status", "--porcelain", "--untracked-files=all"]);
-    for wt in [status_dir(m).join("status.json")] {
-        out.push_str(&std::fs::read_to_string(wt).unwrap_or_default());
-    }
+    out.push_str(&std::fs::read_to_string(status_dir(m).join("status.json")).unwrap_or_default());
     out + &m.repo.git(&["rev-list", "--count", "--all"])
 }
 

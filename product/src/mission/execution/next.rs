@@ -392,8 +392,8 @@ mod tests {
     #[test]
     fn timestamps_are_python_s_isoformat() {
         let t = DateTime::from_timestamp(1_796_442_051, 123_456_000).unwrap();
-        assert_eq!(iso(t), "2026-12-04T06:20:51.123456+00:00");
+        assert_eq!(iso(t), "2026-12-05T03:40:51.123456+00:00");
         let whole = DateTime::from_timestamp(1_796_442_051, 0).unwrap();
-        assert_eq!(iso(whole), "2026-12-04T06:20:51+00:00");
+        assert_eq!(iso(whole), "2026-12-05T03:40:51+00:00");
     }
 }
