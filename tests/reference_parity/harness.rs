@@ -427,15 +427,23 @@ fn state(side: &Side, norm: &Norm) -> State {
         };
         files.insert(name, value);
     }
-    let status = git(
+    // One `git status --branch` gives the checked-out branch and what is uncommitted.
+    let porcelain = git(
         &side.repo,
-        &["status", "--porcelain", "--untracked-files=all"],
-    )
-    .lines()
-    .filter(|l| !REFERENCE_ONLY_FILES.iter().any(|f| l.ends_with(f)))
-    .map(|l| norm.text(l))
-    .collect::<Vec<_>>()
-    .join("\n");
+        &["status", "--porcelain", "--branch", "--untracked-files=all"],
+    );
+    let (header, changes) = porcelain.split_once('\n').unwrap_or((&porcelain, ""));
+    let current = header
+        .strip_prefix("## ")
+        .filter(|h| !h.starts_with("HEAD (no branch)"))
+        .map(|h| h.split("...").next().unwrap_or(h).to_string())
+        .unwrap_or_default();
+    let status = changes
+        .lines()
+        .filter(|l| !REFERENCE_ONLY_FILES.iter().any(|f| l.ends_with(f)))
+        .map(|l| norm.text(l))
+        .collect::<Vec<_>>()
+        .join("\n");
     // Every branch's commits (subjects and files, first parent first), every work tree (its
     // branch and what it has uncommitted).
     let branches = git(&side.repo, &["branch", "--format=%(refname:short)"]);
@@ -480,19 +488,19 @@ fn state(side: &Side, norm: &Norm) -> State {
         })
         .collect::<Vec<_>>()
         .join("\n");
+    // HEAD's subject, then the files it changed.
+    let shown = git(&side.repo, &["show", "--name-only", "--format=%s", "HEAD"]);
+    let (head, head_files) = shown.split_once('\n').unwrap_or((&shown, ""));
     State {
         log,
         worktrees: trees,
         files,
         commits: git(&side.repo, &["rev-list", "--count", "--all"]),
-        head: norm.text(&git(&side.repo, &["log", "-1", "--format=%s"])),
-        head_files: norm.text(&git(
-            &side.repo,
-            &["show", "--name-only", "--format=", "HEAD"],
-        )),
+        head: norm.text(head),
+        head_files: norm.text(head_files.trim_start_matches('\n')),
         status,
-        branches: norm.text(&git(&side.repo, &["branch", "--format=%(refname:short)"])),
-        current: git(&side.repo, &["symbolic-ref", "--quiet", "--short", "HEAD"]),
+        branches: norm.text(&branches),
+        current,
     }
 }
 
