@@ -166,7 +166,7 @@ pub fn query(cwd: &Path, req: &Request, now: DateTime<Utc>) -> Result<Outcome, E
     put("mission_type", json!(mission_type));
     put("mission", json!(mission_type));
     put("mission_state", json!(state));
-    put("timestamp", json!(iso(now)));
+    put("timestamp", json!(crate::pyfmt::isoformat(now)));
     put("action", Value::Null);
     put("wp_id", json!(wp_id));
     put("workspace_path", Value::Null);
@@ -362,15 +362,6 @@ fn number_from_slug(slug: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `datetime.now(timezone.utc).isoformat()`: microseconds unless they are zero, `+00:00`.
-fn iso(t: DateTime<Utc>) -> String {
-    if t.timestamp_subsec_micros() == 0 {
-        t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
-    } else {
-        t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,13 +378,5 @@ mod tests {
         assert_eq!(file_wp_id(Path::new("t/WP01-greet.md")), "WP01");
         assert_eq!(file_wp_id(Path::new("t/WP12.md")), "WP12");
         assert_eq!(file_wp_id(Path::new("t/WPx.md")), "WPx");
-    }
-
-    #[test]
-    fn timestamps_are_python_s_isoformat() {
-        let t = DateTime::from_timestamp(1_796_442_051, 123_456_000).unwrap();
-        assert_eq!(iso(t), "2026-12-05T03:40:51.123456+00:00");
-        let whole = DateTime::from_timestamp(1_796_442_051, 0).unwrap();
-        assert_eq!(iso(whole), "2026-12-05T03:40:51+00:00");
     }
 }
