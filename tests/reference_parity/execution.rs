@@ -458,3 +458,65 @@ fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty_once_it_hol
         (Some("for_review"), Some(false))
     );
 }
+
+fn verdict(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut v = vec!["agent", "mission", "acceptance-verdict", "--mission", SLUG];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn acceptance_verdicts_are_recorded_committed_and_refused_as_the_reference_does() {
+    let (k, r) = finalized("coord", as_is);
+    // The flags' shape first (exit 2), then the criterion.
+    both(&k, &r, &verdict(&[])).assert_code(2);
+    both(
+        &k,
+        &r,
+        &verdict(&["--criterion", "FR-001", "--result", "ok"]),
+    )
+    .assert_code(2);
+    both(
+        &k,
+        &r,
+        &verdict(&["--criterion", "FR-009", "--result", "pass"]),
+    )
+    .assert_code(1);
+    both(
+        &k,
+        &r,
+        &verdict(&["--criterion", "FR-001", "--result", "pass"]),
+    )
+    .assert_success()
+    .json()
+    .assert_eq("/write_status", "committed")
+    .assert_eq("/overall_verdict", "pending");
+    // The same verdict again changes nothing and commits nothing.
+    both(
+        &k,
+        &r,
+        &verdict(&["--criterion", "FR-001", "--result", "pass"]),
+    )
+    .assert_success()
+    .json()
+    .assert_eq("/write_status", "unchanged");
+    both(
+        &k,
+        &r,
+        &verdict(&[
+            "--criterion",
+            "FR-002",
+            "--result",
+            "fail",
+            "--actor",
+            "claude",
+            "--evidence",
+            "tests/test_greet.py",
+            "--verification-method",
+            "manual_qa",
+        ]),
+    )
+    .assert_success()
+    .json()
+    .assert_eq("/overall_verdict", "fail");
+}

@@ -188,6 +188,8 @@ enum MissionCommand {
         #[arg(long)]
         agent: Option<String>,
     },
+    /// Record an acceptance criterion's verdict in the matrix, and commit it.
+    AcceptanceVerdict(Box<tasks::AcceptanceVerdictArgs>),
     /// Scaffold plan.md, or commit it once the spec and the plan have real content.
     SetupPlan {
         /// The mission (default: the only one).
@@ -560,6 +562,9 @@ pub fn run(
             agent.as_deref(),
             cli.json,
         ),
+        Command::Agent(AgentCommand::Mission(MissionCommand::AcceptanceVerdict(a))) => {
+            tasks::acceptance_verdict(&ctx, a)
+        }
         Command::Agent(AgentCommand::Mission(MissionCommand::SetupPlan { mission })) => {
             planning::setup_plan(&ctx, mission.as_deref())
         }

@@ -410,3 +410,63 @@ pub fn move_task(
         Outcome::NeedsReference(why) => Err(needs_reference(why)),
     }
 }
+
+/// `agent mission acceptance-verdict` (the reference's options).
+#[derive(Debug, clap::Args)]
+pub struct AcceptanceVerdictArgs {
+    /// The mission (directory name, mission_id or its first 8 characters).
+    #[arg(long)]
+    pub mission: String,
+    /// The criterion (e.g. FR-001); not with --negative-invariant.
+    #[arg(long)]
+    pub criterion: Option<String>,
+    /// pass, fail or pending (with --criterion).
+    #[arg(long)]
+    pub result: Option<String>,
+    /// How it was verified (the criterion's proof_type).
+    #[arg(long)]
+    pub verification_method: Option<String>,
+    /// Who records the verdict.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// An evidence reference (URL, path, ...).
+    #[arg(long)]
+    pub evidence: Option<String>,
+    /// A negative invariant to register and run (handled by the reference).
+    #[arg(long)]
+    pub negative_invariant: Option<String>,
+    /// The negative invariant's description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// The invariant's grep pattern or command (handled by the reference).
+    #[arg(long)]
+    pub verification_command: Option<String>,
+    /// The invariant's search roots (handled by the reference).
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Run the invariant's check after registering it (handled by the reference).
+    #[arg(long, overrides_with = "no_execute")]
+    pub execute: bool,
+    /// Do not run it.
+    #[arg(long)]
+    pub no_execute: bool,
+}
+
+/// `spec-kitty agent mission acceptance-verdict`.
+pub fn acceptance_verdict(ctx: &Ctx, a: &AcceptanceVerdictArgs) -> Result<Report, CommandError> {
+    use crate::mission::execution::acceptance_verdict::{Outcome, Request, acceptance_verdict};
+    let req = Request {
+        mission: Some(a.mission.clone()),
+        criterion: a.criterion.clone(),
+        result: a.result.clone(),
+        verification_method: a.verification_method.clone(),
+        actor: a.actor.clone(),
+        evidence: a.evidence.clone(),
+        negative_invariant: a.negative_invariant.clone(),
+        description: a.description.clone(),
+    };
+    match acceptance_verdict(&ctx.env, &ctx.cwd, &req, ctx.clock.now_micros())? {
+        Outcome::Done { doc, human, code } => Ok(Report::exact(doc, human).with_exit(code)),
+        Outcome::NeedsReference(why) => Err(needs_reference(why)),
+    }
+}

@@ -4,6 +4,7 @@
 //! `subtasks` (which subtask an id names, which work package owns it), `mark_status`,
 //! `status_lock` (the per-mission lock shared with the reference), `error`.
 
+pub mod acceptance_verdict;
 pub mod error;
 pub mod fsm;
 pub mod mark_status;

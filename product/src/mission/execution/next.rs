@@ -351,7 +351,7 @@ fn claimable(files: &[PathBuf], snap: &Snapshot) -> Result<String, &'static str>
 }
 
 /// The slug's numeric prefix (`034-name` → `34`), or the empty string.
-fn number_from_slug(slug: &str) -> String {
+pub(crate) fn number_from_slug(slug: &str) -> String {
     let digits: String = slug.chars().take_while(char::is_ascii_digit).collect();
     if digits.is_empty() || !slug[digits.len()..].starts_with('-') {
         return String::new();
