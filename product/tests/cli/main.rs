@@ -1,5 +1,6 @@
 //! Subprocess tests of the `spec-kitty` binary, all through kitty-testkit.
 
+mod acceptance_verdict;
 mod auth_login;
 mod auth_session;
 mod delegation;
