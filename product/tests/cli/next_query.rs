@@ -76,8 +76,15 @@ fn a_finalized_mission_s_next_step_is_implementing_its_first_claimable_package_a
 fn approved_and_done_packages_make_the_mission_ready_to_accept_then_done() {
     let home = IsolatedHome::new();
     let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
-    seed_lane(&m, 1, "WP01", "done");
+    seed_lane(&m, 1, "WP01", "approved");
     seed_lane(&m, 2, "WP02", "approved");
+    next(&home, &m)
+        .assert_success()
+        .json()
+        .assert_eq("/mission_state", "accept")
+        .assert_eq("/progress/approved_wps", 2)
+        .assert_eq("/progress/weighted_percentage", 80.0);
+    seed_lane(&m, 3, "WP01", "done");
     let out = next(&home, &m);
     out.assert_success()
         .json()
@@ -87,7 +94,7 @@ fn approved_and_done_packages_make_the_mission_ready_to_accept_then_done() {
         .assert_eq("/progress/done_wps", 1)
         .assert_eq("/progress/approved_wps", 1)
         .assert_eq("/progress/weighted_percentage", 90.0);
-    seed_lane(&m, 3, "WP02", "done");
+    seed_lane(&m, 4, "WP02", "done");
     next(&home, &m)
         .assert_success()
         .json()
@@ -146,6 +153,21 @@ fn an_unknown_mission_is_the_mission_not_found_document_with_exit_1() {
         .json()
         .assert_eq("/error_code", "MISSION_NOT_FOUND")
         .assert_eq("/handle", "nosuch");
+    // In JSON mode the document says it all; in words it is on stderr.
+    assert!(!out.stderr().contains("Mission not found"), "{out}");
+    let words = home
+        .command()
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(m.repo.path())
+        .args(["next", "--mission", "nosuch"])
+        .run();
+    words.assert_code(1).assert_stdout_empty();
+    assert!(
+        words
+            .stderr()
+            .contains("Error: Mission not found: 'nosuch'\nNo mission matching 'nosuch' exists in this repository."),
+        "{words}"
+    );
     assert!(
         out.json()
             .str("/next_step")
@@ -173,4 +195,59 @@ fn advancing_mode_and_an_unfinalized_mission_are_handed_to_the_reference() {
         .assert_code(1)
         .json()
         .assert_eq("/error_code", "reference_not_found");
+}
+
+#[test]
+fn a_package_still_in_progress_keeps_the_mission_implementing() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
+    seed_lane(&m, 1, "WP02", "approved");
+    seed_lane(&m, 2, "WP01", "in_progress");
+    next(&home, &m)
+        .assert_success()
+        .json()
+        .assert_eq("/mission_state", "implement")
+        .assert_eq("/reason", "all_wps_in_progress")
+        .assert_eq("/progress/in_progress_wps", 1)
+        .assert_eq("/progress/approved_wps", 1);
+}
+
+#[test]
+fn a_charter_a_preflight_config_a_runtime_run_or_another_mission_type_go_to_the_reference() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let handed = || {
+        next(&home, &m)
+            .assert_code(1)
+            .json()
+            .assert_eq("/error_code", "reference_not_found");
+    };
+    let root = m.repo.path();
+    let charter = root.join(".kittify/charter");
+    std::fs::create_dir_all(&charter).unwrap();
+    handed();
+    std::fs::remove_dir_all(&charter).unwrap();
+    let config = root.join(".kittify/config.yaml");
+    let original = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{original}preflight:\n  enabled: false\n")).unwrap();
+    handed();
+    std::fs::write(&config, format!("{original}activated_agent_profiles: []\n")).unwrap();
+    handed();
+    std::fs::write(&config, &original).unwrap();
+    next(&home, &m).assert_success();
+    let runs = root.join(".kittify/runtime/feature-runs.json");
+    std::fs::create_dir_all(runs.parent().unwrap()).unwrap();
+    std::fs::write(&runs, format!("{{\"{}\": {{\"run_id\": \"r\"}}}}", m.slug)).unwrap();
+    handed();
+    std::fs::remove_file(&runs).unwrap();
+    let meta_path = m.dir().join("meta.json");
+    let meta = std::fs::read_to_string(&meta_path).unwrap();
+    let mut doc: Value = serde_json::from_str(&meta).unwrap();
+    doc["mission_number"] = 7.into();
+    std::fs::write(&meta_path, doc.to_string()).unwrap();
+    handed();
+    doc["mission_number"] = Value::Null;
+    doc["mission_type"] = "research".into();
+    std::fs::write(&meta_path, doc.to_string()).unwrap();
+    handed();
 }

@@ -440,6 +440,15 @@ mod tests {
     }
 
     #[test]
+    fn a_row_without_a_verdict_is_pending() {
+        let c: Criterion = serde_json::from_value(json!({
+            "criterion_id": "FR-001", "description": "d", "proof_type": "automated_test"
+        }))
+        .unwrap();
+        assert_eq!((c.pass_fail.as_str(), c.evidence), ("pending", None));
+    }
+
+    #[test]
     fn the_matrix_number_is_the_stored_one_else_the_slug_s_prefix() {
         assert_eq!(number_text(Some(&json!(7)), "x"), "7");
         assert_eq!(number_text(Some(&json!(" 12 ")), "x"), "12");

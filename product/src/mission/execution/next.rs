@@ -378,5 +378,78 @@ mod tests {
         assert_eq!(file_wp_id(Path::new("t/WP01-greet.md")), "WP01");
         assert_eq!(file_wp_id(Path::new("t/WP12.md")), "WP12");
         assert_eq!(file_wp_id(Path::new("t/WPx.md")), "WPx");
+        assert_eq!(file_wp_id(Path::new("t/WP123-big.md")), "WP123");
+    }
+
+    fn state(lane: Lane, operator: bool) -> WpState {
+        let mut fields = Map::new();
+        if operator {
+            fields.insert("reason_source".into(), json!("operator"));
+        }
+        WpState { lane, fields }
+    }
+
+    #[test]
+    fn the_claimable_package_waits_on_its_dependencies_and_says_why_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |id: &str, deps: &str| {
+            let p = dir.path().join(format!("{id}-x.md"));
+            std::fs::write(
+                &p,
+                format!("---\nwork_package_id: {id}\ndependencies: {deps}\n---\n# {id}\n"),
+            )
+            .unwrap();
+            p
+        };
+        let files = vec![file("WP01", "[]"), file("WP02", "[WP01]")];
+        let snap = |lanes: &[(&str, WpState)]| Snapshot {
+            work_packages: lanes
+                .iter()
+                .map(|(id, s)| ((*id).to_string(), s.clone()))
+                .collect(),
+            ..Snapshot::default()
+        };
+        // WP02 not in the log yet: not finalized.
+        assert_eq!(
+            claimable(&files, &snap(&[("WP01", state(Lane::Approved, false))])),
+            Err("not_finalized")
+        );
+        let with = |wp01: WpState| {
+            claimable(
+                &files,
+                &snap(&[("WP01", wp01), ("WP02", state(Lane::Planned, false))]),
+            )
+        };
+        assert_eq!(with(state(Lane::Approved, false)), Ok("WP02".into()));
+        assert_eq!(with(state(Lane::Done, false)), Ok("WP02".into()));
+        assert_eq!(with(state(Lane::Canceled, true)), Ok("WP02".into()));
+        assert_eq!(
+            with(state(Lane::Canceled, false)),
+            Err("dependencies_not_satisfied")
+        );
+        assert_eq!(
+            with(state(Lane::ForReview, false)),
+            Err("dependencies_not_satisfied")
+        );
+        assert_eq!(
+            claimable(
+                &files,
+                &snap(&[
+                    ("WP01", state(Lane::InReview, false)),
+                    ("WP02", state(Lane::Approved, false))
+                ])
+            ),
+            Err("all_wps_in_progress")
+        );
+        assert_eq!(
+            claimable(
+                &files,
+                &snap(&[
+                    ("WP01", state(Lane::Done, false)),
+                    ("WP02", state(Lane::Blocked, false))
+                ])
+            ),
+            Err("no_planned_wps")
+        );
     }
 }
