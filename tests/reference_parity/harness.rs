@@ -326,6 +326,30 @@ struct State {
     current: String,
 }
 
+/// A commit's first-parent history (subjects and files changed), read once per test process:
+/// a commit never changes, and a snapshot is taken before and after every step.
+fn history(repo: &Repo, tip: &str) -> String {
+    static SEEN: std::sync::Mutex<BTreeMap<(PathBuf, String), String>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let key = (repo.path().to_path_buf(), tip.to_string());
+    if let Some(h) = SEEN.lock().unwrap().get(&key) {
+        return h.clone();
+    }
+    let h = git(
+        repo,
+        &[
+            "log",
+            "--first-parent",
+            "--format=%s",
+            "--name-status",
+            tip,
+            "--",
+        ],
+    );
+    SEEN.lock().unwrap().insert(key, h.clone());
+    h
+}
+
 fn git(repo: &Repo, args: &[&str]) -> String {
     let out = std::process::Command::new("git")
         .args(args)
@@ -446,42 +470,50 @@ fn state(side: &Side, norm: &Norm) -> State {
         .join("\n");
     // Every branch's commits (subjects and files, first parent first), every work tree (its
     // branch and what it has uncommitted).
-    let branches = git(&side.repo, &["branch", "--format=%(refname:short)"]);
-    let log = branches
+    let tips = git(
+        &side.repo,
+        &[
+            "for-each-ref",
+            "--format=%(refname:short) %(objectname)",
+            "refs/heads",
+        ],
+    );
+    let branches = tips
         .lines()
-        .map(|b| {
-            let l = git(
-                &side.repo,
-                &[
-                    "log",
-                    "--first-parent",
-                    "--format=%s",
-                    "--name-status",
-                    b,
-                    "--",
-                ],
-            );
+        .filter_map(|l| l.rsplit_once(' ').map(|(b, _)| b))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let log = tips
+        .lines()
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(b, tip)| {
+            let l = history(&side.repo, tip);
             norm.text(&format!("== {b}\n{l}"))
         })
         .collect::<Vec<_>>()
         .join("\n");
+    // The first work tree listed is the main one, whose status is already read above.
+    let mut main_tree = true;
     let trees = git(&side.repo, &["worktree", "list", "--porcelain"])
         .lines()
         .filter(|l| !l.starts_with("HEAD "))
         .map(|l| {
             let wt = l.strip_prefix("worktree ").map(|p| {
-                let status = std::process::Command::new("git")
-                    .args(["status", "--porcelain", "--untracked-files=all"])
-                    .current_dir(p)
-                    .output()
-                    .map(|o| {
-                        String::from_utf8_lossy(&o.stdout)
-                            .lines()
-                            .filter(|s| !REFERENCE_ONLY_FILES.iter().any(|f| s.ends_with(f)))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .unwrap_or_default();
+                let output = if std::mem::take(&mut main_tree) {
+                    changes.to_string()
+                } else {
+                    std::process::Command::new("git")
+                        .args(["status", "--porcelain", "--untracked-files=all"])
+                        .current_dir(p)
+                        .output()
+                        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                        .unwrap_or_default()
+                };
+                let status = output
+                    .lines()
+                    .filter(|s| !REFERENCE_ONLY_FILES.iter().any(|f| s.ends_with(f)))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 format!("{l}\n{status}")
             });
             norm.text(&wt.unwrap_or_else(|| l.to_string()))

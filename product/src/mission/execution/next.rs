@@ -198,17 +198,16 @@ pub fn query(cwd: &Path, req: &Request, now: DateTime<Utc>) -> Result<Outcome, E
     if let Some(r) = &reason {
         human.push(format!("  Reason: {r}"));
     }
-    let total = progress["total_wps"].as_u64().unwrap_or(0);
-    if total > 0 {
-        human.push(format!(
-            "  Progress: {}% ({}/{total} done)",
-            progress["weighted_percentage"]
-                .as_f64()
-                .unwrap_or(0.0)
-                .trunc() as i64,
-            progress["done_wps"]
-        ));
-    }
+    // A finalized mission (the only kind answered here) has at least one package.
+    human.push(format!(
+        "  Progress: {}% ({}/{} done)",
+        progress["weighted_percentage"]
+            .as_f64()
+            .unwrap_or(0.0)
+            .trunc() as i64,
+        progress["done_wps"],
+        progress["total_wps"]
+    ));
     Ok(Outcome::Decision {
         doc: Value::Object(doc),
         human: human.join("\n"),
