@@ -237,7 +237,8 @@ fn move_task_expands_a_forward_move_into_hops_forces_a_backward_one_and_refuses_
 }
 
 #[test]
-fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_claims_it() {
+fn move_task_checks_subtasks_records_the_gate_then_review_claims_and_approval_records_the_verdict()
+{
     let (k, r) = finalized("coord", as_is);
     assert_eq!(
         next(&k, &r),
@@ -266,9 +267,31 @@ fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_clai
         .assert_success()
         .json()
         .assert_eq("/old_lane", "for_review");
+    // The approval: its review-cycle artifact committed on the coordination branch (a copy left
+    // in the primary checkout), the verdict on the status line, the note as an annotation.
+    let approved = both(
+        &k,
+        &r,
+        &mv("WP01", "approved", &["--note", "Review passed"]),
+    );
+    approved
+        .assert_success()
+        .json()
+        .assert_eq("/verdict_durably_persisted", true)
+        .assert_eq("/destination_ref", format!("kitty/mission-{SLUG}"));
+    assert!(
+        approved.json().value()["review_feedback"]
+            .as_str()
+            .unwrap()
+            .ends_with("/review-cycle-1.md"),
+        "{approved}"
+    );
+    assert_eq!(next(&k, &r).2, "\"WP02\"");
     // From planned straight to for_review: three hops, the gate on the last.
     both(&k, &r, &mark(&["T003", "T004"], &["--status", "done"])).assert_success();
-    both(&k, &r, &mv("WP02", "for_review", &["--no-auto-commit"])).assert_success();
+    // WP01's approval left its verdict's copy in the primary checkout: the reference refuses
+    // WP02's handoff over it, kitty does not (`verdict_copy`).
+    past_the_verdict_copy(&k, &r, &mv("WP02", "for_review", &["--no-auto-commit"]));
     assert_eq!(next(&k, &r).0, "\"review\"");
     both(&k, &r, &mv("WP02", "in_review", &[])).assert_success();
     assert_eq!(
@@ -279,6 +302,39 @@ fn move_task_to_for_review_checks_subtasks_then_records_the_gate_and_review_clai
             "null".into()
         )
     );
+    // Approved by a named agent, with no note: the verdict names it, the reference is generic.
+    past_the_verdict_copy(&k, &r, &mv("WP02", "approved", &["--agent", "claude"]));
+    assert_eq!(next(&k, &r).0, "\"accept\"");
+}
+
+/// Run `args` where WP01's approval has left its verdict's copy in the primary checkout: the
+/// reference counts the copy as the package's uncommitted work and refuses (its users delete or
+/// commit it, or pass --force); kitty moves it (`verdict_copy`). The reference then runs with the
+/// copy set aside, put back before the comparison, so both sides go on from the same state.
+#[track_caller]
+fn past_the_verdict_copy(k: &Side, r: &Side, args: &[&str]) {
+    let copy = r
+        .repo
+        .path()
+        .join(format!("kitty-specs/{SLUG}/tasks/WP01-greeting-tool"));
+    let refused = r
+        .home
+        .reference_command(&crate::harness::reference())
+        .current_dir(r.repo.path())
+        .args(args)
+        .arg("--json")
+        .run();
+    refused.assert_code(1);
+    assert!(
+        refused.stdout().contains("WP01-greeting-tool/"),
+        "{refused}"
+    );
+    let aside = r.home.path().join("verdict-copy");
+    std::fs::rename(&copy, &aside).unwrap();
+    let (kr, rr) = run_both(k, r, args, &[("SPEC_KITTY_REFERENCE", "")]);
+    std::fs::rename(&aside, &copy).unwrap();
+    assert_parity(k, r, &kr, &rr);
+    kr.assert_success();
 }
 
 /// One repository, finalized and analysed by kitty, WP01 implemented by the reference (kitty

@@ -51,6 +51,10 @@ pub const ALLOWED: &[(&str, &str)] = &[
         "a lane made by implement carries the coordination branch's status files, acceptance matrix and implement's WP frontmatter; the reference counts them as kitty-specs edits made on the lane and refuses every unforced for_review (its users pass --force); kitty counts only what the lane changed itself, and counts an implementation only when the lane changed a file outside kitty-specs/ (a new lane's merge commit is not one)",
     ),
     (
+        "verdict_copy",
+        "an approval writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy as the next package's uncommitted work and refuses its move to for_review (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch holds byte for byte",
+    ),
+    (
         "sync_state",
         "the reference leaves .kittify/sync-state.json (its sync bookkeeping) untracked; with sync on, its finalize-tasks queues each work package's WPCreated twice (the lifecycle payload, then a smaller one after the commit), kitty's once (the lifecycle payload)",
     ),

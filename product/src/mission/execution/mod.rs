@@ -10,6 +10,7 @@ pub mod fsm;
 pub mod mark_status;
 pub mod move_task;
 pub mod next;
+pub mod review_cycle;
 pub mod review_ready;
 pub mod status_lock;
 pub mod subtasks;

@@ -96,10 +96,13 @@ fn role_of(lane: Lane) -> Option<&'static str> {
 
 /// Why a move is the reference's to make, if it is.
 fn reference_only(old: Lane, target: Lane, force: bool) -> Option<String> {
-    if matches!(target, Lane::Approved | Lane::Done | Lane::Planned) {
+    if matches!(target, Lane::Done | Lane::Planned)
+        || (target == Lane::Approved && (force || old != Lane::InReview))
+    {
         return Some(format!(
-            "a move to {} (review gates, evidence and feedback)",
-            target.as_str()
+            "a move to {} from {} (review gates, evidence and feedback)",
+            target.as_str(),
+            old.as_str()
         ));
     }
     if force {
@@ -205,6 +208,15 @@ pub fn move_task(
     // A move to for_review: subtasks done, the package ready, the gate's record.
     let mut gate: Option<Value> = None;
     let mut benign = 0;
+    let readiness = Readiness {
+        env,
+        t: &t,
+        wp: &req.wp,
+        wp_path: &wp_path,
+        target,
+        current: &current,
+        state,
+    };
     if target == Lane::ForReview {
         let coordinated = t.status_dir != t.entry.dir;
         let fm = std::fs::read_to_string(&wp_path).unwrap_or_default();
@@ -219,55 +231,12 @@ pub fn move_task(
             ));
         }
         if !req.force {
-            let unchecked = unchecked_subtasks(&t.entry.dir, &req.wp, state);
-            if !unchecked.is_empty() {
-                return Err(ExecError::SubtasksUnchecked {
-                    message: subtasks_message(&req.wp, target, &unchecked),
-                });
-            }
+            readiness.subtasks()?;
         }
-        let meta = &t.entry.meta;
-        let text = |k: &str| {
-            meta.get(k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let place = review_ready::place(&t.root, &t.entry.dir, &slug, &req.wp);
-        let coordination = text("coordination_branch")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("kitty/mission-{slug}"));
-        let planning = text("planning_base_branch").or_else(|| text("target_branch"));
-        let checks = review_ready::Checks {
-            env,
-            root: &t.root,
-            fd: &t.entry.dir,
-            slug: &slug,
-            wp: &req.wp,
-            target: target.as_str(),
-            place: &place,
-            coordination: Some(&coordination),
-            planning,
-            target_branch: text("target_branch").unwrap_or(&current),
-            mission_type: text("mission_type").unwrap_or_default(),
-        };
-        let ready = |benign: &mut usize| -> Result<(), ExecError> {
-            let r = review_ready::check(&checks)?;
-            *benign += r.benign;
-            match r.blocked {
-                Some(g) => Err(ExecError::NotReady {
-                    message: format!(
-                        "Cannot move {} to {}\n\n{}\n\nOr use --force to override (not recommended)",
-                        req.wp,
-                        target.as_str(),
-                        g.join("\n")
-                    ),
-                }),
-                None => Ok(()),
-            }
-        };
+        let place = readiness.place();
         let defer = auto_commit && !req.force;
         if !defer && !req.force {
-            ready(&mut benign)?;
+            benign += readiness.ready(&place)?;
         }
         let changed = match &place {
             review_ready::Place::Lane(ws) if ws.path.exists() => {
@@ -288,17 +257,37 @@ pub fn move_task(
             if let review_ready::Place::Lane(ws) = &place {
                 review_ready::commit_deliverables(env, &req.wp, ws);
             }
-            ready(&mut benign)?;
+            benign += readiness.ready(&place)?;
+        }
+    }
+
+    // A review's approval: the package ready, then its verdict recorded and committed.
+    let mut verdict: Option<Verdict> = None;
+    if target == Lane::Approved {
+        if let Some(why) = approval_reference_only(&t, &surface, &wp_path, state, auto_commit) {
+            return Ok(Outcome::NeedsReference(why));
+        }
+        readiness.subtasks()?;
+        let place = readiness.place();
+        benign += readiness.ready(&place)?;
+        verdict = Some(record_approval(
+            env,
+            &t,
+            &surface,
+            &wp_path,
+            req,
+            &note_of(req),
+            now,
+        )?);
+        if let review_ready::Place::Lane(ws) = &place {
+            // The review is over: its lock goes (a leftover is harmless, so a failure is not
+            // an error), as the reference releases it.
+            let _ = std::fs::remove_file(ws.path.join(".spec-kitty/review-lock.json"));
         }
     }
 
     // The plan: reason, force, review_ref, hops.
-    let note = req
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_string);
+    let note = note_of(req);
     let mut force = req.force;
     let review_ref =
         (old == Lane::ForReview && matches!(target, Lane::InProgress | Lane::Planned) && req.force)
@@ -350,14 +339,15 @@ pub fn move_task(
                     .flatten()
             })
             .unwrap_or_else(|| "user".into());
+        let approval = verdict.as_ref().filter(|_| hop == Lane::Approved);
         let ctx = Context {
             force,
             actor: true,
             reason: true,
             workspace: true,
             review_ref: review_ref.is_some(),
-            review_result: false,
-            evidence: false,
+            review_result: approval.is_some(),
+            evidence: approval.is_some(),
             work_complete: !force,
         };
         if let Err(message) = fsm::check(from, hop, &ctx) {
@@ -388,12 +378,15 @@ pub fn move_task(
                 }
                 .to_string()
             }),
-            review_ref: review_ref.clone(),
-            evidence: None,
-            review_result: None,
-            policy_metadata: (hop == Lane::ForReview)
-                .then(|| gate.clone().map(|g| json!({"pre_review_gate": g})))
-                .flatten(),
+            review_ref: approval.map_or_else(|| review_ref.clone(), |v| Some(v.pointer.clone())),
+            evidence: approval.map(Verdict::evidence),
+            review_result: approval.map(Verdict::review_result),
+            policy_metadata: match approval {
+                Some(v) => Some(json!({"model": null, "profile": null, "tool": v.tool})),
+                None => (hop == Lane::ForReview)
+                    .then(|| gate.clone().map(|g| json!({"pre_review_gate": g})))
+                    .flatten(),
+            },
             mission_id: mission_id.clone(),
         };
         let annotation = role.map(|r| Annotation {
@@ -453,6 +446,14 @@ pub fn move_task(
     if let Some(g) = gate {
         doc["pre_review_gate"] = g;
     }
+    if let Some(v) = &verdict {
+        doc["review_feedback"] = v.pointer.clone().into();
+        doc["verdict_durably_persisted"] = true.into();
+        doc["durability_classification"] = "durable".into();
+        doc["durability_reason"] = Value::Null;
+        doc["evidence_ref"] = v.evidence_ref.clone().into();
+        doc["destination_ref"] = surface.branch.clone().into();
+    }
     Ok(Outcome::Done {
         doc,
         human: format!(
@@ -464,6 +465,235 @@ pub fn move_task(
         mission_dir: t.entry.dir.clone(),
         hops: recorded,
         benign,
+    })
+}
+
+/// `--note`, trimmed, when it says anything.
+fn note_of(req: &Request) -> Option<String> {
+    req.note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
+/// The review readiness checks of a move to `for_review` or `approved` (the reference's subtask
+/// gate, then its review-currency gate).
+struct Readiness<'a> {
+    env: &'a Env,
+    t: &'a super::Target,
+    wp: &'a str,
+    wp_path: &'a std::path::Path,
+    target: Lane,
+    current: &'a str,
+    state: &'a reduce::WpState,
+}
+
+impl Readiness<'_> {
+    /// Every subtask of the package recorded done.
+    fn subtasks(&self) -> Result<(), ExecError> {
+        let unchecked = unchecked_subtasks(&self.t.entry.dir, self.wp, self.state);
+        if unchecked.is_empty() {
+            return Ok(());
+        }
+        Err(ExecError::SubtasksUnchecked {
+            message: subtasks_message(self.wp, self.target, &unchecked),
+        })
+    }
+
+    /// Where the package's work is (its lane worktree, or the repository).
+    fn place(&self) -> review_ready::Place {
+        review_ready::place(&self.t.root, &self.t.entry.dir, &self.t.entry.slug, self.wp)
+    }
+
+    /// The package ready for review: the dirty planning files passed over, or the refusal.
+    fn ready(&self, place: &review_ready::Place) -> Result<usize, ExecError> {
+        let _ = self.wp_path;
+        let meta = &self.t.entry.meta;
+        let text = |k: &str| {
+            meta.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        let coordination = text("coordination_branch")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("kitty/mission-{}", self.t.entry.slug));
+        let checks = review_ready::Checks {
+            env: self.env,
+            root: &self.t.root,
+            fd: &self.t.entry.dir,
+            slug: &self.t.entry.slug,
+            wp: self.wp,
+            target: self.target.as_str(),
+            place,
+            coordination: Some(&coordination),
+            planning: text("planning_base_branch").or_else(|| text("target_branch")),
+            target_branch: text("target_branch").unwrap_or(self.current),
+            mission_type: text("mission_type").unwrap_or_default(),
+        };
+        let r = review_ready::check(&checks)?;
+        match r.blocked {
+            Some(g) => Err(ExecError::NotReady {
+                message: format!(
+                    "Cannot move {} to {}\n\n{}\n\nOr use --force to override (not recommended)",
+                    self.wp,
+                    self.target.as_str(),
+                    g.join("\n")
+                ),
+            }),
+            None => Ok(r.benign),
+        }
+    }
+}
+
+/// An approval's recorded verdict: what its status line carries and the document reports.
+#[derive(Debug)]
+struct Verdict {
+    /// `review-cycle://...`.
+    pointer: String,
+    /// Who approved (`--agent`, else `user`).
+    reviewer: String,
+    /// The artifact in the primary checkout.
+    feedback_path: PathBuf,
+    /// Its path from the repository's top.
+    evidence_ref: String,
+    /// The reviewer the policy metadata names: git's `user.name`, else `unknown`.
+    tool: String,
+}
+
+impl Verdict {
+    fn evidence(&self) -> Value {
+        json!({"review": {"reference": self.pointer, "reviewer": self.reviewer, "verdict": "approved"}})
+    }
+
+    fn review_result(&self) -> Value {
+        json!({
+            "feedback_path": self.feedback_path,
+            "reference": self.pointer,
+            "reviewer": self.reviewer,
+            "verdict": "approved",
+        })
+    }
+}
+
+/// Why an approval from in_review is the reference's to record, if it is: no coordination
+/// branch to commit its verdict on, auto-commit off (a local-only verdict), an earlier verdict
+/// or review cycle (the reference adopts or supersedes those), or an issue matrix to check.
+fn approval_reference_only(
+    t: &super::Target,
+    surface: &Surface,
+    wp_path: &std::path::Path,
+    state: &reduce::WpState,
+    auto_commit: bool,
+) -> Option<String> {
+    if t.status_dir == t.entry.dir {
+        return Some("an approval on a single-branch mission".into());
+    }
+    if !auto_commit {
+        return Some("an approval without auto-commit (a verdict recorded locally)".into());
+    }
+    if state
+        .fields
+        .get("review_result")
+        .is_some_and(|r| !r.is_null())
+    {
+        return Some("a work package with an earlier review verdict".into());
+    }
+    let stem = wp_path.file_stem().unwrap_or_default();
+    let dirs = [
+        super::review_cycle::dir_of(wp_path),
+        surface.dir.join("tasks").join(stem),
+    ];
+    if dirs
+        .iter()
+        .any(|d| !super::review_cycle::existing(d).is_empty())
+    {
+        return Some("a work package with earlier review cycles".into());
+    }
+    [&t.entry.dir, &surface.dir]
+        .iter()
+        .any(|d| d.join("issue-matrix.md").exists())
+        .then(|| "a mission with an issue matrix".into())
+}
+
+/// Write the approval's review-cycle artifact in the primary checkout and commit it on the
+/// status branch (the reference leaves the primary copy untracked).
+fn record_approval(
+    env: &Env,
+    t: &super::Target,
+    surface: &Surface,
+    wp_path: &std::path::Path,
+    req: &Request,
+    note: &Option<String>,
+    now: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Verdict, ExecError> {
+    use super::review_cycle::{Artifact, dir_of};
+    let slug = &t.entry.slug;
+    let reviewer = req.agent.clone().unwrap_or_else(|| "user".into());
+    let reference = note
+        .clone()
+        .unwrap_or_else(|| format!("approval:{}", req.wp));
+    let artifact = Artifact {
+        cycle: 1,
+        wp_id: req.wp.clone(),
+        mission_slug: slug.clone(),
+        reviewer_agent: reviewer.clone(),
+        reviewed_at: now(),
+        reproduction_command: format!(
+            "spec-kitty agent tasks move-task {} --to approved --mission {slug}",
+            req.wp
+        ),
+        body: format!("Approved by {reviewer}: {reference}\n"),
+    };
+    let stem = wp_path
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let bytes = artifact.render();
+    let primary = dir_of(wp_path).join(artifact.file_name());
+    let coord = surface
+        .dir
+        .join("tasks")
+        .join(&stem)
+        .join(artifact.file_name());
+    for path in [&primary, &coord] {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| crate::mission::MissionError::io(dir, e))?;
+        }
+        crate::mission::planning::write_atomic(path, bytes.as_bytes())?;
+    }
+    let top = surface.repo.top().to_path_buf();
+    let rel = coord
+        .strip_prefix(&top)
+        .unwrap_or(&coord)
+        .to_string_lossy()
+        .replace('\\', "/");
+    crate::mission::planning::commit::commit_on(
+        env,
+        &surface.repo,
+        &surface.branch,
+        &[rel],
+        &artifact.commit_message("approved"),
+    )?;
+    let tool = t
+        .repo
+        .output(&["config", "user.name"])
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    Ok(Verdict {
+        pointer: artifact.pointer(&stem),
+        reviewer,
+        evidence_ref: primary
+            .strip_prefix(&t.root)
+            .unwrap_or(&primary)
+            .to_string_lossy()
+            .replace('\\', "/"),
+        feedback_path: primary,
+        tool,
     })
 }
 
