@@ -1,6 +1,7 @@
 //! Subprocess tests of the `spec-kitty` binary, all through kitty-testkit.
 
 mod acceptance_verdict;
+mod approve;
 mod auth_login;
 mod auth_session;
 mod delegation;

@@ -88,7 +88,8 @@ impl Queue<'_> {
         // Each event a microsecond after the one before: their ids sort in queue order.
         let mut at = now;
         let mut drafts = Vec::new();
-        for (event_type, (agg_type, agg_id), payload) in lifecycle {
+        for (event_type, (agg_type, agg_id), mut payload) in lifecycle {
+            with_repos(&mut payload, &producer);
             drafts.push(EnvelopeDraft::new(
                 at,
                 event_type,
@@ -116,4 +117,27 @@ impl Queue<'_> {
         outbox.append_all(drafts)?;
         Ok(n)
     }
+}
+
+/// A status change's evidence names the repository it was recorded in (**interop**: the
+/// reference's emitter adds `repos` — origin's `owner/repo` or `local`, the branch and `HEAD`,
+/// `unknown` when not known — to evidence that has none; the contract requires it).
+fn with_repos(payload: &mut Value, producer: &crate::sync::envelope::Producer) {
+    let Some(evidence) = payload.get_mut("evidence").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if evidence
+        .get("repos")
+        .is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        return;
+    }
+    evidence.insert(
+        "repos".into(),
+        serde_json::json!([{
+            "repo": producer.repo_slug.as_deref().unwrap_or("local"),
+            "branch": producer.git_branch.as_deref().unwrap_or("unknown"),
+            "commit": producer.head_commit_sha.as_deref().unwrap_or("unknown"),
+        }]),
+    );
 }
