@@ -6,9 +6,11 @@
 //! Natively: `claimed`, `in_progress`, `blocked`, `canceled`, `in_review` from `for_review`,
 //! `for_review` on a coordinated mission (its readiness checks, the lane-deliverables commit and
 //! the pre-review gate's record where no gate contract governs the edge), and any of them
-//! forced. A move into `approved`, `done` or `planned` (review evidence and cycles, feedback
-//! files), into `for_review` where a test gate could run, out of a review lane backwards, or with
-//! an option kitty does not implement is handed to the reference whole.
+//! forced; `approved` from `in_review`, unforced, on a coordinated mission with no earlier
+//! verdict (the readiness checks, then the review-cycle verdict committed: `review_cycle`). A
+//! move into `done` or `planned` (ancestry, feedback files, rollbacks), any other approval, into
+//! `for_review` where a test gate could run, out of a review lane backwards, or with an option
+//! kitty does not implement is handed to the reference whole.
 
 use std::path::PathBuf;
 
@@ -16,9 +18,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::fsm::{self, Context};
-use super::review_ready;
 use super::transition::{Surface, lines};
 use super::{ExecError, Found, status_lock};
+use super::{review_cycle, review_ready};
 use crate::env::Env;
 use crate::mission::status::event::{Annotation, Transition};
 use crate::mission::status::{Lane, log, reduce};
@@ -262,21 +264,23 @@ pub fn move_task(
     }
 
     // A review's approval: the package ready, then its verdict recorded and committed.
-    let mut verdict: Option<Verdict> = None;
+    let mut verdict: Option<review_cycle::Verdict> = None;
     if target == Lane::Approved {
-        if let Some(why) = approval_reference_only(&t, &surface, &wp_path, state, auto_commit) {
+        if let Some(why) =
+            review_cycle::approval_reference_only(&t, &surface, &wp_path, state, auto_commit)
+        {
             return Ok(Outcome::NeedsReference(why));
         }
         readiness.subtasks()?;
         let place = readiness.place();
         benign += readiness.ready(&place)?;
-        verdict = Some(record_approval(
+        verdict = Some(review_cycle::record_approval(
             env,
             &t,
             &surface,
             &wp_path,
-            req,
-            &note_of(req),
+            (&req.wp, req.agent.as_deref()),
+            note_of(req).as_deref(),
             now,
         )?);
         if let review_ready::Place::Lane(ws) = &place {
@@ -379,8 +383,8 @@ pub fn move_task(
                 .to_string()
             }),
             review_ref: approval.map_or_else(|| review_ref.clone(), |v| Some(v.pointer.clone())),
-            evidence: approval.map(Verdict::evidence),
-            review_result: approval.map(Verdict::review_result),
+            evidence: approval.map(review_cycle::Verdict::evidence),
+            review_result: approval.map(review_cycle::Verdict::review_result),
             policy_metadata: match approval {
                 Some(v) => Some(json!({"model": null, "profile": null, "tool": v.tool})),
                 None => (hop == Lane::ForReview)
@@ -544,157 +548,6 @@ impl Readiness<'_> {
             None => Ok(r.benign),
         }
     }
-}
-
-/// An approval's recorded verdict: what its status line carries and the document reports.
-#[derive(Debug)]
-struct Verdict {
-    /// `review-cycle://...`.
-    pointer: String,
-    /// Who approved (`--agent`, else `user`).
-    reviewer: String,
-    /// The artifact in the primary checkout.
-    feedback_path: PathBuf,
-    /// Its path from the repository's top.
-    evidence_ref: String,
-    /// The reviewer the policy metadata names: git's `user.name`, else `unknown`.
-    tool: String,
-}
-
-impl Verdict {
-    fn evidence(&self) -> Value {
-        json!({"review": {"reference": self.pointer, "reviewer": self.reviewer, "verdict": "approved"}})
-    }
-
-    fn review_result(&self) -> Value {
-        json!({
-            "feedback_path": self.feedback_path,
-            "reference": self.pointer,
-            "reviewer": self.reviewer,
-            "verdict": "approved",
-        })
-    }
-}
-
-/// Why an approval from in_review is the reference's to record, if it is: no coordination
-/// branch to commit its verdict on, auto-commit off (a local-only verdict), an earlier verdict
-/// or review cycle (the reference adopts or supersedes those), or an issue matrix to check.
-fn approval_reference_only(
-    t: &super::Target,
-    surface: &Surface,
-    wp_path: &std::path::Path,
-    state: &reduce::WpState,
-    auto_commit: bool,
-) -> Option<String> {
-    if t.status_dir == t.entry.dir {
-        return Some("an approval on a single-branch mission".into());
-    }
-    if !auto_commit {
-        return Some("an approval without auto-commit (a verdict recorded locally)".into());
-    }
-    if state
-        .fields
-        .get("review_result")
-        .is_some_and(|r| !r.is_null())
-    {
-        return Some("a work package with an earlier review verdict".into());
-    }
-    let stem = wp_path.file_stem().unwrap_or_default();
-    let dirs = [
-        super::review_cycle::dir_of(wp_path),
-        surface.dir.join("tasks").join(stem),
-    ];
-    if dirs
-        .iter()
-        .any(|d| !super::review_cycle::existing(d).is_empty())
-    {
-        return Some("a work package with earlier review cycles".into());
-    }
-    [&t.entry.dir, &surface.dir]
-        .iter()
-        .any(|d| d.join("issue-matrix.md").exists())
-        .then(|| "a mission with an issue matrix".into())
-}
-
-/// Write the approval's review-cycle artifact in the primary checkout and commit it on the
-/// status branch (the reference leaves the primary copy untracked).
-fn record_approval(
-    env: &Env,
-    t: &super::Target,
-    surface: &Surface,
-    wp_path: &std::path::Path,
-    req: &Request,
-    note: &Option<String>,
-    now: &dyn Fn() -> DateTime<Utc>,
-) -> Result<Verdict, ExecError> {
-    use super::review_cycle::{Artifact, dir_of};
-    let slug = &t.entry.slug;
-    let reviewer = req.agent.clone().unwrap_or_else(|| "user".into());
-    let reference = note
-        .clone()
-        .unwrap_or_else(|| format!("approval:{}", req.wp));
-    let artifact = Artifact {
-        cycle: 1,
-        wp_id: req.wp.clone(),
-        mission_slug: slug.clone(),
-        reviewer_agent: reviewer.clone(),
-        reviewed_at: now(),
-        reproduction_command: format!(
-            "spec-kitty agent tasks move-task {} --to approved --mission {slug}",
-            req.wp
-        ),
-        body: format!("Approved by {reviewer}: {reference}\n"),
-    };
-    let stem = wp_path
-        .file_stem()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    let bytes = artifact.render();
-    let primary = dir_of(wp_path).join(artifact.file_name());
-    let coord = surface
-        .dir
-        .join("tasks")
-        .join(&stem)
-        .join(artifact.file_name());
-    for path in [&primary, &coord] {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| crate::mission::MissionError::io(dir, e))?;
-        }
-        crate::mission::planning::write_atomic(path, bytes.as_bytes())?;
-    }
-    let top = surface.repo.top().to_path_buf();
-    let rel = coord
-        .strip_prefix(&top)
-        .unwrap_or(&coord)
-        .to_string_lossy()
-        .replace('\\', "/");
-    crate::mission::planning::commit::commit_on(
-        env,
-        &surface.repo,
-        &surface.branch,
-        &[rel],
-        &artifact.commit_message("approved"),
-    )?;
-    let tool = t
-        .repo
-        .output(&["config", "user.name"])
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "unknown".into());
-    Ok(Verdict {
-        pointer: artifact.pointer(&stem),
-        reviewer,
-        evidence_ref: primary
-            .strip_prefix(&t.root)
-            .unwrap_or(&primary)
-            .to_string_lossy()
-            .replace('\\', "/"),
-        feedback_path: primary,
-        tool,
-    })
 }
 
 /// Whether the project or the package configures the pre-review test gate (a scope, a test

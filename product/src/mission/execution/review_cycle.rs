@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use serde_json::{Value, json};
+
+use super::transition::Surface;
+use super::{ExecError, Target};
+use crate::env::Env;
+use crate::mission::status::reduce::WpState;
 use crate::mission::tasks::yaml_out::scalar;
 
 /// One verdict artifact, as the reference writes it.
@@ -87,6 +93,150 @@ pub fn existing(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// An approval's recorded verdict: what its status line carries and the document reports.
+#[derive(Debug)]
+pub struct Verdict {
+    /// `review-cycle://...`.
+    pub pointer: String,
+    /// Who approved (`--agent`, else `user`).
+    pub reviewer: String,
+    /// The artifact in the primary checkout.
+    pub feedback_path: PathBuf,
+    /// Its path from the repository's top.
+    pub evidence_ref: String,
+    /// The reviewer the policy metadata names: git's `user.name`, else `unknown`.
+    pub tool: String,
+}
+
+impl Verdict {
+    /// The `evidence` of the status line.
+    pub fn evidence(&self) -> Value {
+        json!({"review": {"reference": self.pointer, "reviewer": self.reviewer, "verdict": "approved"}})
+    }
+
+    /// The `review_result` of the status line.
+    pub fn review_result(&self) -> Value {
+        json!({
+            "feedback_path": self.feedback_path,
+            "reference": self.pointer,
+            "reviewer": self.reviewer,
+            "verdict": "approved",
+        })
+    }
+}
+
+/// Why an approval from in_review is the reference's to record, if it is: no coordination
+/// branch to commit its verdict on, auto-commit off (a local-only verdict), an earlier verdict
+/// or review cycle (the reference adopts or supersedes those), or an issue matrix to check.
+pub fn approval_reference_only(
+    t: &Target,
+    surface: &Surface,
+    wp_path: &std::path::Path,
+    state: &WpState,
+    auto_commit: bool,
+) -> Option<String> {
+    if t.status_dir == t.entry.dir {
+        return Some("an approval on a single-branch mission".into());
+    }
+    if !auto_commit {
+        return Some("an approval without auto-commit (a verdict recorded locally)".into());
+    }
+    if state
+        .fields
+        .get("review_result")
+        .is_some_and(|r| !r.is_null())
+    {
+        return Some("a work package with an earlier review verdict".into());
+    }
+    let stem = wp_path.file_stem().unwrap_or_default();
+    let dirs = [dir_of(wp_path), surface.dir.join("tasks").join(stem)];
+    if dirs.iter().any(|d| !existing(d).is_empty()) {
+        return Some("a work package with earlier review cycles".into());
+    }
+    [&t.entry.dir, &surface.dir]
+        .iter()
+        .any(|d| d.join("issue-matrix.md").exists())
+        .then(|| "a mission with an issue matrix".into())
+}
+
+/// Write the approval's review-cycle artifact in the primary checkout and commit it on the
+/// status branch (the reference leaves the primary copy untracked).
+pub fn record_approval(
+    env: &Env,
+    t: &Target,
+    surface: &Surface,
+    wp_path: &std::path::Path,
+    (wp, agent): (&str, Option<&str>),
+    note: Option<&str>,
+    now: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Verdict, ExecError> {
+    let slug = &t.entry.slug;
+    let reviewer = agent.unwrap_or("user").to_string();
+    let reference = note.map_or_else(|| format!("approval:{wp}"), str::to_string);
+    let artifact = Artifact {
+        cycle: 1,
+        wp_id: wp.to_string(),
+        mission_slug: slug.clone(),
+        reviewer_agent: reviewer.clone(),
+        reviewed_at: now(),
+        reproduction_command: format!(
+            "spec-kitty agent tasks move-task {} --to approved --mission {slug}",
+            wp
+        ),
+        body: format!("Approved by {reviewer}: {reference}\n"),
+    };
+    let stem = wp_path
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let bytes = artifact.render();
+    let primary = dir_of(wp_path).join(artifact.file_name());
+    let coord = surface
+        .dir
+        .join("tasks")
+        .join(&stem)
+        .join(artifact.file_name());
+    for path in [&primary, &coord] {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| crate::mission::MissionError::io(dir, e))?;
+        }
+        crate::mission::planning::write_atomic(path, bytes.as_bytes())?;
+    }
+    let top = surface.repo.top().to_path_buf();
+    let rel = coord
+        .strip_prefix(&top)
+        .unwrap_or(&coord)
+        .to_string_lossy()
+        .replace('\\', "/");
+    crate::mission::planning::commit::commit_on(
+        env,
+        &surface.repo,
+        &surface.branch,
+        &[rel],
+        &artifact.commit_message("approved"),
+    )?;
+    let tool = t
+        .repo
+        .output(&["config", "user.name"])
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    Ok(Verdict {
+        pointer: artifact.pointer(&stem),
+        reviewer,
+        evidence_ref: primary
+            .strip_prefix(&t.root)
+            .unwrap_or(&primary)
+            .to_string_lossy()
+            .replace('\\', "/"),
+        feedback_path: primary,
+        tool,
+    })
 }
 
 #[cfg(test)]
