@@ -239,6 +239,48 @@ pub fn record_approval(
     })
 }
 
+/// Whether `path` (a file or directory under the mission's `tasks/`, from the primary
+/// checkout's top `root`) holds only review-cycle artifacts that `branch` holds byte for byte:
+/// the copy an approval leaves behind once its verdict is committed on the coordination branch.
+/// The reference counts such a copy as the next package's uncommitted work and refuses its
+/// handoff; kitty passes it by (the `verdict_copy` difference).
+pub fn is_committed_copy(
+    root: &Path,
+    repo: &crate::mission::git::Repo,
+    slug: &str,
+    branch: &str,
+    path: &str,
+) -> bool {
+    if !path.starts_with(&format!("kitty-specs/{slug}/tasks/")) {
+        return false;
+    }
+    let mut files = Vec::new();
+    collect_files(&root.join(path), &mut files);
+    !files.is_empty()
+        && files.iter().all(|f| {
+            let name = f.file_name().unwrap_or_default().to_string_lossy();
+            let rel = f
+                .strip_prefix(root)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .replace('\\', "/");
+            name.starts_with("review-cycle-")
+                && name.ends_with(".md")
+                && std::fs::read(f).ok() == repo.show_file(branch, &rel).ok().flatten()
+        })
+}
+
+/// Every file at or under `path`.
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            collect_files(&e.path(), out);
+        }
+    } else if path.is_file() {
+        out.push(path.to_path_buf());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -253,42 +253,14 @@ pub fn check(c: &Checks<'_>) -> Result<Readiness, ExecError> {
     Ok(r)
 }
 
-/// An untracked copy of review-cycle artifacts that the coordination branch holds byte for
-/// byte (an approval writes its verdict in the primary checkout, commits it on the coordination
-/// branch, and leaves the copy): the record of a finished review, not work of the package.
-/// The reference counts it as the package's uncommitted work and refuses the next handoff;
-/// kitty passes it by (the `verdict_copy` difference).
+/// An untracked copy of review-cycle artifacts the coordination branch holds byte for byte:
+/// the record of a finished review, not the package's work (see [`super::review_cycle`]).
 fn is_recorded_verdict(c: &Checks<'_>, root: &Repo, line: &str) -> bool {
-    let (Some(path), Some(branch)) = (line.strip_prefix("?? "), c.coordination) else {
-        return false;
-    };
-    if !path.starts_with(&format!("kitty-specs/{}/tasks/", c.slug)) {
-        return false;
-    }
-    let mut files = Vec::new();
-    collect_files(&c.root.join(path), &mut files);
-    !files.is_empty()
-        && files.iter().all(|f| {
-            let name = f.file_name().unwrap_or_default().to_string_lossy();
-            let rel = f
-                .strip_prefix(c.root)
-                .unwrap_or(f)
-                .to_string_lossy()
-                .replace('\\', "/");
-            name.starts_with("review-cycle-")
-                && name.ends_with(".md")
-                && std::fs::read(f).ok() == root.show_file(branch, &rel).ok().flatten()
-        })
-}
-
-/// Every file at or under `path`.
-fn collect_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
-    if path.is_dir() {
-        for e in std::fs::read_dir(path).into_iter().flatten().flatten() {
-            collect_files(&e.path(), out);
+    match (line.strip_prefix("?? "), c.coordination) {
+        (Some(path), Some(branch)) => {
+            super::review_cycle::is_committed_copy(c.root, root, c.slug, branch, path)
         }
-    } else if path.is_file() {
-        out.push(path.to_path_buf());
+        _ => false,
     }
 }
 
