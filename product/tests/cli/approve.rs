@@ -59,6 +59,12 @@ fn an_approval_commits_its_verdict_then_the_move_then_the_note_on_the_coordinati
     m.repo.git(&["config", "user.name", "Ann Reviewer"]);
     let out = mv(&home, &m, "WP01", "approved", &["--note", "Looks good"]);
     out.assert_success();
+    // The primary checkout's dirty status files were passed over, and said so once.
+    assert!(
+        out.stderr()
+            .contains("Note: 2 unrelated dirty file(s) ignored (not owned by WP01)"),
+        "{out}"
+    );
     let pointer = format!("review-cycle://{}/WP01-part-1/review-cycle-1.md", m.slug);
     let evidence_ref = format!("kitty-specs/{}/tasks/WP01-part-1/review-cycle-1.md", m.slug);
     out.json()

@@ -329,7 +329,42 @@ fn for_review_needs_every_subtask_done_and_records_the_gate_on_its_hop() {
     // The dirty status files of the primary checkout were passed over, and said so on stderr.
     assert!(
         out.stderr()
-            .contains("unrelated dirty file(s) ignored (not owned by WP01)"),
+            .contains("Note: 2 unrelated dirty file(s) ignored (not owned by WP01)"),
+        "counted once: {out}"
+    );
+}
+
+#[test]
+fn without_auto_commit_for_review_checks_readiness_before_recording_anything() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    home.command()
+        .current_dir(m.repo.path())
+        .args(["agent", "tasks", "mark-status", "T001", "--status", "done"])
+        .args(["--mission", &m.slug, "--json"])
+        .run()
+        .assert_success();
+    let before = coord_log(&m).len();
+    let research = m.dir().join("research.md");
+    std::fs::write(&research, "# notes\n").unwrap();
+    let to_review = || {
+        home.command()
+            .current_dir(m.repo.path())
+            .args(["agent", "tasks", "move-task", "WP01", "--to", "for_review"])
+            .args(["--no-auto-commit", "--mission", &m.slug, "--json"])
+            .run()
+    };
+    to_review()
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "NOT_READY_FOR_REVIEW");
+    assert_eq!(coord_log(&m).len(), before, "nothing recorded");
+    std::fs::remove_file(&research).unwrap();
+    let out = to_review();
+    out.assert_success();
+    assert!(
+        out.stderr()
+            .contains("Note: 2 unrelated dirty file(s) ignored (not owned by WP01)"),
         "{out}"
     );
 }

@@ -214,7 +214,6 @@ pub fn move_task(
         env,
         t: &t,
         wp: &req.wp,
-        wp_path: &wp_path,
         target,
         current: &current,
         state,
@@ -487,7 +486,6 @@ struct Readiness<'a> {
     env: &'a Env,
     t: &'a super::Target,
     wp: &'a str,
-    wp_path: &'a std::path::Path,
     target: Lane,
     current: &'a str,
     state: &'a reduce::WpState,
@@ -512,7 +510,6 @@ impl Readiness<'_> {
 
     /// The package ready for review: the dirty planning files passed over, or the refusal.
     fn ready(&self, place: &review_ready::Place) -> Result<usize, ExecError> {
-        let _ = self.wp_path;
         let meta = &self.t.entry.meta;
         let text = |k: &str| {
             meta.get(k)
