@@ -195,6 +195,23 @@ fn an_approval_waits_for_every_subtask_and_a_clean_planning_tree() {
         &["--force", "--note", "skip"],
     )
     .assert_success();
+    // Out of review and back without a verdict: the empty verdict slot is no earlier verdict.
+    mv(
+        &home,
+        &m,
+        "WP01",
+        "in_progress",
+        &["--force", "--note", "rework"],
+    )
+    .assert_success();
+    mv(
+        &home,
+        &m,
+        "WP01",
+        "in_review",
+        &["--force", "--note", "again"],
+    )
+    .assert_success();
     let refused = mv(&home, &m, "WP01", "approved", &[]);
     refused.assert_code(1).json().assert_eq(
         "/error",
@@ -219,6 +236,12 @@ fn an_approval_waits_for_every_subtask_and_a_clean_planning_tree() {
     // Nothing was recorded by either refusal.
     assert!(!m.dir().join("tasks/WP01-part-1").exists());
     assert_eq!(last_line(&m, "in_review")["to_lane"], "in_review");
+    std::fs::remove_file(m.dir().join("research.md")).unwrap();
+    mv(&home, &m, "WP01", "approved", &[]).assert_success();
+    assert_eq!(
+        last_line(&m, "approved")["reason"],
+        "move-task: in_review -> approved"
+    );
 }
 
 #[test]
