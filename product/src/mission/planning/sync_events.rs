@@ -141,3 +141,41 @@ fn with_repos(payload: &mut Value, producer: &crate::sync::envelope::Producer) {
         }]),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_gets_its_repository_unless_it_names_one_and_nothing_else_is_touched() {
+        let producer = crate::sync::envelope::Producer {
+            git_branch: Some("feat/x".into()),
+            repo_slug: Some("acme/demo".into()),
+            ..Default::default()
+        };
+        let with = |payload: Value| {
+            let mut p = payload;
+            with_repos(&mut p, &producer);
+            p
+        };
+        let added =
+            serde_json::json!([{"repo": "acme/demo", "branch": "feat/x", "commit": "unknown"}]);
+        assert_eq!(
+            with(serde_json::json!({"evidence": {}}))["evidence"]["repos"],
+            added
+        );
+        assert_eq!(
+            with(serde_json::json!({"evidence": {"repos": []}}))["evidence"]["repos"],
+            added
+        );
+        let own = serde_json::json!([{"repo": "o/r", "branch": "b", "commit": "c"}]);
+        assert_eq!(
+            with(serde_json::json!({"evidence": {"repos": own.clone()}}))["evidence"]["repos"],
+            own
+        );
+        assert_eq!(
+            with(serde_json::json!({"evidence": null})),
+            serde_json::json!({"evidence": null})
+        );
+    }
+}
