@@ -166,6 +166,14 @@ impl IsolatedHomeBuilder {
         for d in layout.dirs() {
             std::fs::create_dir_all(d).expect("create sandbox directory");
         }
+        // The sandbox's git (the product's, the reference's, the test's own) never starts
+        // automatic maintenance: a detached process outliving the command that started it, and
+        // work no test needs.
+        std::fs::write(
+            layout.home.join(".gitconfig"),
+            "[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n",
+        )
+        .expect("write the sandbox's git config");
         let env = self.environment(&layout);
         let seeded_secrets = crate::secrets::Secrets::default();
         // Credentials in the service URL are secrets too: user information, its password and

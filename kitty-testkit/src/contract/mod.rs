@@ -14,6 +14,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+mod server;
+
 /// The contract version the suites are written against.
 pub const CONTRACT_VERSION: &str = "6.1.0";
 
@@ -106,29 +108,34 @@ impl EventContract {
     /// The contract's verdict on each envelope, in order. Panics if the validator cannot run.
     #[track_caller]
     pub fn validate(&self, envelopes: &[Value]) -> Vec<Verdict> {
-        let mut child = Command::new(&self.python)
-            .arg("-c")
-            .arg(VALIDATOR_SOURCE)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.python.display()));
+        self.verdicts(envelopes, false)
+    }
+
+    /// [`validate`](Self::validate) in a new interpreter, never by the long-lived validator that
+    /// `validate` asks first (for a difference suspected between the two).
+    #[track_caller]
+    pub fn validate_in_new_interpreter(&self, envelopes: &[Value]) -> Vec<Verdict> {
+        self.verdicts(envelopes, true)
+    }
+
+    #[track_caller]
+    fn verdicts(&self, envelopes: &[Value], fresh: bool) -> Vec<Verdict> {
         let mut input = String::new();
         for e in envelopes {
             input.push_str(&e.to_string());
             input.push('\n');
         }
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-        let out = child.wait_with_output().expect("wait for the validator");
-        let _ = writer.join();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        if out.status.code() == Some(2) {
-            panic!(
-                "the event contract validator cannot run: {stdout}{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+        let served = if fresh {
+            None
+        } else {
+            server::answer(&self.python, &input)
+        };
+        let (code, stdout, stderr) = match served {
+            Some((code, stdout)) => (Some(code), stdout, String::new()),
+            None => self.run_directly(input),
+        };
+        if code == Some(2) {
+            panic!("the event contract validator cannot run: {stdout}{stderr}");
         }
         let verdicts: Vec<Verdict> = stdout
             .lines()
@@ -154,9 +161,30 @@ impl EventContract {
             "the validator answered {} verdicts for {} envelopes\nstdout:\n{stdout}\nstderr:\n{}",
             verdicts.len(),
             envelopes.len(),
-            String::from_utf8_lossy(&out.stderr)
+            stderr
         );
         verdicts
+    }
+
+    /// The validator in a new interpreter: its exit code, stdout and stderr.
+    fn run_directly(&self, input: String) -> (Option<i32>, String, String) {
+        let mut child = Command::new(&self.python)
+            .arg("-c")
+            .arg(VALIDATOR_SOURCE)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.python.display()));
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+        let out = child.wait_with_output().expect("wait for the validator");
+        let _ = writer.join();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     /// Assert that every envelope conforms (and that there is at least one), printing each

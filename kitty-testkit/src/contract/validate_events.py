@@ -5,9 +5,14 @@ Input: JSON Lines on stdin or in the files named as arguments; each line is eith
 validator, strictly (JSON Schema required): as an `Event` envelope, and as its `event_type`'s
 payload. Output: one JSON object per envelope on stdout, then a summary line. Exit status 0 when
 every envelope conforms and there was at least one, 1 otherwise, 2 when the package is missing.
+
+`--serve SOCKET IDLE_SECONDS`: import the package once, then answer on a Unix socket until no
+request came for IDLE_SECONDS. A request is the input lines, then the end of the client's writing;
+the answer is the exit status on its first line, then the output.
 """
 
 import json
+import os
 import sys
 
 try:
@@ -52,9 +57,15 @@ def lines(argv):
             yield "<stdin>", line
 
 
-def main(argv):
+def main(argv, emit=print):
+    if len(argv) == 4 and argv[1] == "--serve":
+        return serve(argv[2], float(argv[3]))
+    return run(lines(argv), emit)
+
+
+def run(inputs, emit):
     total = failed = 0
-    for source, line in lines(argv):
+    for source, line in inputs:
         line = line.strip()
         if not line:
             continue
@@ -66,7 +77,7 @@ def main(argv):
         problems = check(envelope)
         total += 1
         failed += bool(problems)
-        print(json.dumps({
+        emit(json.dumps({
             "source": source,
             "test": test,
             "event_id": envelope.get("event_id") if isinstance(envelope, dict) else None,
@@ -74,13 +85,52 @@ def main(argv):
             "valid": not problems,
             "problems": problems,
         }))
-    print(json.dumps({
+    emit(json.dumps({
         "summary": True,
         "contract": "spec-kitty-events " + getattr(spec_kitty_events, "__version__", "?"),
         "envelopes": total,
         "failed": failed,
     }))
     return 0 if total and not failed else 1
+
+
+def serve(path, idle):
+    import socket
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Bound under another name, then renamed: a client never connects to a half-ready socket.
+    staging = f"{path}.{os.getpid()}"
+    if os.path.exists(staging):
+        os.remove(staging)
+    server.bind(staging)
+    server.listen(64)
+    os.rename(staging, path)
+    own = os.stat(path).st_ino
+    server.settimeout(idle)
+    while True:
+        try:
+            conn, _ = server.accept()
+        except socket.timeout:
+            break
+        with conn:
+            conn.settimeout(60)
+            chunks = []
+            try:
+                while chunk := conn.recv(65536):
+                    chunks.append(chunk)
+                out = []
+                text = b"".join(chunks).decode("utf-8")
+                status = run((("<socket>", l) for l in text.splitlines()), out.append)
+                conn.sendall(("\n".join([str(status), *out]) + "\n").encode("utf-8"))
+            except OSError:
+                continue
+    # Gone only if the socket is still this server's (a successor may have replaced it).
+    try:
+        if os.stat(path).st_ino == own:
+            os.remove(path)
+    except OSError:
+        pass
+    return 0
 
 
 if __name__ == "__main__":

@@ -86,6 +86,21 @@ fn an_event_left_queued_by_a_final_sync_that_is_off_conforms_too() {
     EventContract::require().assert_conforms(&queued);
 }
 
+/// The long-lived validator (which `validate` asks) and a new interpreter give the same verdicts,
+/// on a conforming envelope and a broken one.
+#[cfg(unix)]
+#[test]
+fn the_long_lived_validator_and_a_new_interpreter_agree() {
+    let (_home, _repo, _saas, event) = delivered_mission_created();
+    let mut bad = event.clone();
+    bad["payload"]["wp_count"] = (-1).into();
+    let contract = EventContract::require();
+    let served = contract.validate(&[event.clone(), bad.clone()]);
+    let fresh = contract.validate_in_new_interpreter(&[event, bad]);
+    assert_eq!(served, fresh);
+    assert!(served[0].valid && !served[1].valid, "{served:?}");
+}
+
 /// The check can fail: each corruption of one field of a real envelope is caught, and the
 /// uncorrupted envelope passes in the same run.
 // Unix-only: the validator (see the module docs).
