@@ -11,7 +11,7 @@ use crate::harness::{Side, assert_parity, pair, run_both, single};
 /// Both sides with the mission finalized (`tweak` applied to its directory first), by kitty on
 /// both: `finalize` proves its finalize the reference's, and the reference's own takes a third of
 /// a CPU-second per set-up.
-fn finalized(topology: &'static str, tweak: fn(&Path)) -> (Side, Side) {
+pub(crate) fn finalized(topology: &'static str, tweak: fn(&Path)) -> (Side, Side) {
     let (k, r) = pair(if topology == "single_branch" {
         Box::new(mission(tweak)) as Box<dyn Fn(&kitty_testkit::IsolatedHome) -> kitty_testkit::Repo>
     } else {
@@ -36,7 +36,7 @@ fn finalized(topology: &'static str, tweak: fn(&Path)) -> (Side, Side) {
     (k, r)
 }
 
-fn mark(ids: &[&'static str], extra: &[&'static str]) -> Vec<&'static str> {
+pub(crate) fn mark(ids: &[&'static str], extra: &[&'static str]) -> Vec<&'static str> {
     let mut v = vec!["agent", "tasks", "mark-status"];
     v.extend_from_slice(ids);
     v.extend_from_slice(&["--mission", SLUG]);
@@ -47,7 +47,7 @@ fn mark(ids: &[&'static str], extra: &[&'static str]) -> Vec<&'static str> {
 /// Run `args` on both sides and compare; kitty with delegation off, so what it does here it
 /// does natively.
 #[track_caller]
-fn both(k: &Side, r: &Side, args: &[&str]) -> kitty_testkit::RunOutput {
+pub(crate) fn both(k: &Side, r: &Side, args: &[&str]) -> kitty_testkit::RunOutput {
     let (kr, rr) = run_both(k, r, args, &[("SPEC_KITTY_REFERENCE", "")]);
     assert_parity(k, r, &kr, &rr);
     kr
@@ -167,7 +167,7 @@ fn next(k: &Side, r: &Side) -> (String, String, String) {
     facts(&kr)
 }
 
-fn mv(wp: &'static str, to: &'static str, extra: &[&'static str]) -> Vec<&'static str> {
+pub(crate) fn mv(wp: &'static str, to: &'static str, extra: &[&'static str]) -> Vec<&'static str> {
     let mut v = vec![
         "agent",
         "tasks",

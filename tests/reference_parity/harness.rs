@@ -48,11 +48,11 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "lane_inherits_coordination",
-        "a lane made by implement carries the coordination branch's status files, acceptance matrix and implement's WP frontmatter; the reference counts them as kitty-specs edits made on the lane and refuses every unforced for_review (its users pass --force); kitty counts only what the lane changed itself, and counts an implementation only when the lane changed a file outside kitty-specs/ (a new lane's merge commit is not one)",
+        "a lane made by implement carries the coordination branch's status files, acceptance matrix and implement's WP frontmatter; the reference counts them as kitty-specs edits made on the lane and refuses every unforced for_review (its users pass --force); kitty counts only what the lane changed itself, and counts an implementation only when the lane changed a file outside kitty-specs/ (a new lane's merge commit is not one); the same holds for an unforced approval from such a lane",
     ),
     (
         "verdict_copy",
-        "an approval writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy as the next package's uncommitted work and refuses its move to for_review (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch holds byte for byte",
+        "a verdict writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy (or the package's review directory, when the copy and the review's feedback file are all it holds, as one untracked entry) as uncommitted work and refuses the next package's, or the reworked package's, move to for_review or approved (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch holds byte for byte and, inside such a directory, by files the reference passes by one by one",
     ),
     (
         "sync_state",

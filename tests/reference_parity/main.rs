@@ -10,6 +10,7 @@ mod harness;
 mod init_files;
 mod map_requirements;
 mod planning;
+mod review;
 mod seeded_homes;
 #[cfg(unix)]
 mod zygote;

@@ -114,7 +114,7 @@ pub struct MoveTaskArgs {
     /// Shell PID of the claim (handled by the reference).
     #[arg(long)]
     pub shell_pid: Option<String>,
-    /// Review feedback file for a rejection (handled by the reference).
+    /// Review feedback file for a rejection (`--to planned`).
     #[arg(long)]
     pub review_feedback_file: Option<std::path::PathBuf>,
     /// Approval reference (handled by the reference).
@@ -152,16 +152,12 @@ pub struct MoveTaskArgs {
 impl MoveTaskArgs {
     /// The options given that kitty leaves to the reference.
     fn delegated(&self) -> Vec<&'static str> {
-        let flags: [(&'static str, bool); 16] = [
+        let flags: [(&'static str, bool); 15] = [
             ("--model", self.model.is_some()),
             ("--profile", self.profile.is_some()),
             ("--invocation-id", self.invocation_id.is_some()),
             ("--assignee", self.assignee.is_some()),
             ("--shell-pid", self.shell_pid.is_some()),
-            (
-                "--review-feedback-file",
-                self.review_feedback_file.is_some(),
-            ),
             ("--approval-ref", self.approval_ref.is_some()),
             ("--reviewer", self.reviewer.is_some()),
             ("--self-review-fallback", self.self_review_fallback),
@@ -209,6 +205,7 @@ pub fn run(ctx: &Ctx, cmd: &TasksCommand) -> Result<Report, CommandError> {
                 } else {
                     None
                 },
+                review_feedback_file: a.review_feedback_file.clone(),
                 delegated: a.delegated(),
             },
         ),

@@ -9,7 +9,7 @@ use kitty_testkit::EventContract;
 use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, SessionSeed, StagedMission};
 use serde_json::Value;
 
-fn kitty(home: &IsolatedHome, m: &StagedMission, args: &[&str]) -> RunOutput {
+pub(crate) fn kitty(home: &IsolatedHome, m: &StagedMission, args: &[&str]) -> RunOutput {
     home.command()
         .current_dir(m.repo.path())
         .args(args)
@@ -17,14 +17,20 @@ fn kitty(home: &IsolatedHome, m: &StagedMission, args: &[&str]) -> RunOutput {
         .run()
 }
 
-fn mv(home: &IsolatedHome, m: &StagedMission, wp: &str, to: &str, extra: &[&str]) -> RunOutput {
+pub(crate) fn mv(
+    home: &IsolatedHome,
+    m: &StagedMission,
+    wp: &str,
+    to: &str,
+    extra: &[&str],
+) -> RunOutput {
     let mut args = vec!["agent", "tasks", "move-task", wp, "--to", to];
     args.extend_from_slice(extra);
     kitty(home, m, &args)
 }
 
 /// `wp` (whose one subtask is `subtask`) marked done and moved to in_review.
-fn in_review(home: &IsolatedHome, m: &StagedMission, wp: &str, subtask: &str) {
+pub(crate) fn in_review(home: &IsolatedHome, m: &StagedMission, wp: &str, subtask: &str) {
     kitty(
         home,
         m,
@@ -35,11 +41,11 @@ fn in_review(home: &IsolatedHome, m: &StagedMission, wp: &str, subtask: &str) {
     mv(home, m, wp, "in_review", &[]).assert_success();
 }
 
-fn coord(m: &StagedMission) -> std::path::PathBuf {
+pub(crate) fn coord(m: &StagedMission) -> std::path::PathBuf {
     m.repo.path().join(format!(".worktrees/{}-coord", m.slug))
 }
 
-fn last_line(m: &StagedMission, to_lane: &str) -> Value {
+pub(crate) fn last_line(m: &StagedMission, to_lane: &str) -> Value {
     let log = std::fs::read_to_string(
         coord(m).join(format!("kitty-specs/{}/status.events.jsonl", m.slug)),
     )
@@ -265,10 +271,15 @@ fn approvals_kitty_does_not_record_itself_go_to_the_reference() {
     handed(mv(&home, &m, "WP02", "approved", &[]));
     handed(mv(&home, &m, "WP01", "approved", &["--reviewer", "ann"]));
     handed(mv(&home, &m, "WP01", "approved", &["--no-auto-commit"]));
-    // An earlier review cycle, or an issue matrix to check.
+    // An earlier review cycle that says the same (the reference adopts it), or an issue
+    // matrix to check.
     let cycles = m.dir().join("tasks/WP01-part-1");
     std::fs::create_dir_all(&cycles).unwrap();
-    std::fs::write(cycles.join("review-cycle-1.md"), "---\n---\n").unwrap();
+    std::fs::write(
+        cycles.join("review-cycle-1.md"),
+        "---\nreviewer_agent: user\n---\n\nApproved by user: approval:WP01\n",
+    )
+    .unwrap();
     handed(mv(&home, &m, "WP01", "approved", &[]));
     std::fs::remove_dir_all(&cycles).unwrap();
     std::fs::write(m.dir().join("issue-matrix.md"), "# issues\n").unwrap();

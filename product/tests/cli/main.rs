@@ -18,6 +18,7 @@ mod move_task;
 mod next_query;
 mod paths;
 mod plugins;
+mod reject;
 mod session_interop;
 mod sync_commands;
 mod sync_consent;

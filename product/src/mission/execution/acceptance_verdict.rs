@@ -295,12 +295,7 @@ pub fn acceptance_verdict(
     if bytes != text {
         write_atomically(&path, &bytes)?;
     }
-    let top = surface.repo.top().to_path_buf();
-    let rel = path
-        .strip_prefix(&top)
-        .unwrap_or(&path)
-        .to_string_lossy()
-        .replace('\\', "/");
+    let rel = super::transition::rel(surface.repo.top(), &path);
     let message = format!("chore(acceptance): record {id}={result} for {slug}");
     let (status, hash) = match commit_on(env, &surface.repo, &surface.branch, &[rel], &message)? {
         Committed::Commit(sha) => ("committed", Value::String(sha)),

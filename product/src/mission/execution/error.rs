@@ -102,6 +102,13 @@ pub enum ExecError {
         /// The guidance.
         message: String,
     },
+    /// A rejection's feedback file is missing, unreadable as one, or blank (the reference's
+    /// sentences).
+    #[error("{message}")]
+    FeedbackRefused {
+        /// What is wrong with the file, and the fix.
+        message: String,
+    },
     /// The status log could not be read or written.
     #[error(transparent)]
     Status(#[from] StatusError),
@@ -130,6 +137,7 @@ impl ExecError {
             Self::AgentMismatch { .. } => "AGENT_MISMATCH",
             Self::SubtasksUnchecked { .. } => "SUBTASKS_INCOMPLETE",
             Self::NotReady { .. } => "NOT_READY_FOR_REVIEW",
+            Self::FeedbackRefused { .. } => "REVIEW_FEEDBACK_INVALID",
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::Status(e) => e.code(),
             Self::Tasks(e) => e.code(),

@@ -10,6 +10,8 @@ pub mod fsm;
 pub mod mark_status;
 pub mod move_task;
 pub mod next;
+mod readiness;
+pub mod reject;
 pub mod review_cycle;
 pub mod review_ready;
 pub mod status_lock;

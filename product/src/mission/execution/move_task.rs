@@ -6,11 +6,12 @@
 //! Natively: `claimed`, `in_progress`, `blocked`, `canceled`, `in_review` from `for_review`,
 //! `for_review` on a coordinated mission (its readiness checks, the lane-deliverables commit and
 //! the pre-review gate's record where no gate contract governs the edge), and any of them
-//! forced; `approved` from `in_review`, unforced, on a coordinated mission with no earlier
-//! verdict (the readiness checks, then the review-cycle verdict committed: `review_cycle`). A
-//! move into `done` or `planned` (ancestry, feedback files, rollbacks), any other approval, into
-//! `for_review` where a test gate could run, out of a review lane backwards, or with an option
-//! kitty does not implement is handed to the reference whole.
+//! forced; a review's verdict from `in_review` on a coordinated mission: `approved`, unforced,
+//! over no verdict or a request for changes (the readiness checks first), and `planned` with a
+//! feedback file (`reject`), each recorded as the next review cycle (`review_cycle`). A move
+//! into `done`, any other approval or move to `planned`, into `for_review` where a test gate
+//! could run, out of a review lane backwards otherwise, or with an option kitty does not
+//! implement is handed to the reference whole.
 
 use std::path::PathBuf;
 
@@ -18,9 +19,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::fsm::{self, Context};
+use super::readiness::{Readiness, review_gate_configured};
 use super::transition::{Surface, lines};
 use super::{ExecError, Found, status_lock};
-use super::{review_cycle, review_ready};
+use super::{reject, review_cycle, review_ready};
 use crate::env::Env;
 use crate::mission::status::event::{Annotation, Transition};
 use crate::mission::status::{Lane, log, reduce};
@@ -42,6 +44,8 @@ pub struct Request {
     pub force: bool,
     /// `--auto-commit` / `--no-auto-commit` (default: the project's).
     pub auto_commit: Option<bool>,
+    /// `--review-feedback-file` (a rejection's feedback).
+    pub review_feedback_file: Option<PathBuf>,
     /// Options given that kitty leaves to the reference.
     pub delegated: Vec<&'static str>,
 }
@@ -98,7 +102,8 @@ fn role_of(lane: Lane) -> Option<&'static str> {
 
 /// Why a move is the reference's to make, if it is.
 fn reference_only(old: Lane, target: Lane, force: bool) -> Option<String> {
-    if matches!(target, Lane::Done | Lane::Planned)
+    if target == Lane::Done
+        || (target == Lane::Planned && old != Lane::InReview)
         || (target == Lane::Approved && (force || old != Lane::InReview))
     {
         return Some(format!(
@@ -114,6 +119,7 @@ fn reference_only(old: Lane, target: Lane, force: bool) -> Option<String> {
         return Some("a move into in_review through for_review".into());
     }
     if fsm::is_backward(old, target)
+        && target != Lane::Planned
         && matches!(old, Lane::ForReview | Lane::InReview | Lane::Approved)
     {
         return Some(format!("a rewind out of {}", old.as_str()));
@@ -134,6 +140,11 @@ pub fn move_task(
         .ok_or_else(|| ExecError::InvalidLane { to: req.to.clone() })?;
     if let Some(option) = req.delegated.first() {
         return Ok(Outcome::NeedsReference((*option).to_string()));
+    }
+    if req.review_feedback_file.is_some() && target != Lane::Planned {
+        return Ok(Outcome::NeedsReference(
+            "--review-feedback-file on a move other than a rejection".into(),
+        ));
     }
     if req.agent.as_deref().is_some_and(|a| a.contains(':')) {
         return Ok(Outcome::NeedsReference(
@@ -262,39 +273,75 @@ pub fn move_task(
         }
     }
 
-    // A review's approval: the package ready, then its verdict recorded and committed.
+    // A review's verdict: an approval (the package ready) or a rejection (its feedback), then
+    // recorded and committed.
     let mut verdict: Option<review_cycle::Verdict> = None;
-    if target == Lane::Approved {
-        if let Some(why) =
-            review_cycle::approval_reference_only(&t, &surface, &wp_path, state, auto_commit)
-        {
+    let mut rollback: Option<Vec<String>> = None;
+    let reviewer = req.agent.as_deref().unwrap_or("user");
+    let note = note_of(req);
+    let feedback = if target == Lane::Planned {
+        let home = env.get("HOME").map(PathBuf::from);
+        let given = req.review_feedback_file.as_deref();
+        let f = reject::feedback(cwd, home.as_deref(), &req.wp, given)?;
+        if reject::is_cycle_artifact(&f) {
+            return Ok(Outcome::NeedsReference(
+                "feedback that is a review-cycle artifact".into(),
+            ));
+        }
+        Some(f)
+    } else {
+        None
+    };
+    let decision = match (&feedback, target) {
+        (Some(f), _) => Some(review_cycle::Decision::Rejected { feedback: &f.text }),
+        (None, Lane::Approved) => Some(review_cycle::Decision::Approved {
+            note: note.as_deref(),
+        }),
+        _ => None,
+    };
+    if let Some(decision) = decision {
+        let judging = (decision, reviewer, auto_commit);
+        if let Some(why) = review_cycle::reference_only(&t, &surface, &wp_path, state, judging) {
             return Ok(Outcome::NeedsReference(why));
         }
-        readiness.subtasks()?;
         let place = readiness.place();
-        benign += readiness.ready(&place)?;
-        verdict = Some(review_cycle::record_approval(
+        if target == Lane::Approved {
+            readiness.subtasks()?;
+            benign += readiness.ready(&place)?;
+        } else {
+            rollback = Some(super::subtasks::roster_of(&t.entry.dir, &req.wp).unwrap_or_default());
+        }
+        verdict = Some(review_cycle::record(
             env,
             &t,
             &surface,
             &wp_path,
-            (&req.wp, req.agent.as_deref()),
-            note_of(req).as_deref(),
+            (&req.wp, reviewer),
+            decision,
             now,
         )?);
         if let review_ready::Place::Lane(ws) = &place {
             // The review is over: its lock goes (a leftover is harmless, so a failure is not
             // an error), as the reference releases it.
-            let _ = std::fs::remove_file(ws.path.join(".spec-kitty/review-lock.json"));
+            // Its directory goes too when nothing else is in it.
+            let lock = ws.path.join(".spec-kitty/review-lock.json");
+            let _ = std::fs::remove_file(&lock);
+            if let Some(dir) = lock.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
         }
     }
 
     // The plan: reason, force, review_ref, hops.
-    let note = note_of(req);
     let mut force = req.force;
-    let review_ref =
+    let pointer = verdict
+        .as_ref()
+        .filter(|_| target == Lane::Planned)
+        .map(|v| v.pointer.clone());
+    let review_ref = pointer.clone().or_else(|| {
         (old == Lane::ForReview && matches!(target, Lane::InProgress | Lane::Planned) && req.force)
-            .then(|| "force-override".to_string());
+            .then(|| "force-override".to_string())
+    });
     let mut reason = note.clone().unwrap_or_else(|| {
         if req.force {
             format!("Force move to {}", target.as_str())
@@ -311,6 +358,7 @@ pub fn move_task(
             old.as_str(),
             target.as_str()
         )];
+        parts.extend(pointer);
         if !reason.starts_with("move-task: ") {
             parts.push(reason.clone());
         }
@@ -342,14 +390,15 @@ pub fn move_task(
                     .flatten()
             })
             .unwrap_or_else(|| "user".into());
-        let approval = verdict.as_ref().filter(|_| hop == Lane::Approved);
+        let judged = verdict.as_ref().filter(|_| hop == target);
+        let approval = judged.filter(|v| v.verdict == "approved");
         let ctx = Context {
             force,
             actor: true,
             reason: true,
             workspace: true,
-            review_ref: review_ref.is_some(),
-            review_result: approval.is_some(),
+            review_ref: review_ref.is_some() || judged.is_some(),
+            review_result: judged.is_some(),
             evidence: approval.is_some(),
             work_complete: !force,
         };
@@ -381,9 +430,9 @@ pub fn move_task(
                 }
                 .to_string()
             }),
-            review_ref: approval.map_or_else(|| review_ref.clone(), |v| Some(v.pointer.clone())),
+            review_ref: judged.map_or_else(|| review_ref.clone(), |v| Some(v.pointer.clone())),
             evidence: approval.map(review_cycle::Verdict::evidence),
-            review_result: approval.map(review_cycle::Verdict::review_result),
+            review_result: judged.map(review_cycle::Verdict::review_result),
             policy_metadata: match approval {
                 Some(v) => Some(json!({"model": null, "profile": null, "tool": v.tool})),
                 None => (hop == Lane::ForReview)
@@ -413,6 +462,9 @@ pub fn move_task(
     }
     if let Some(n) = &note {
         delta.insert("note".into(), n.clone().into());
+    }
+    if let Some(roster) = &rollback {
+        delta.extend(reject::rollback_delta(roster));
     }
     if !delta.is_empty() {
         let a = Annotation {
@@ -457,14 +509,22 @@ pub fn move_task(
         doc["evidence_ref"] = v.evidence_ref.clone().into();
         doc["destination_ref"] = surface.branch.clone().into();
     }
+    let mut human = format!(
+        "✓ Moved {} from {} to {}",
+        req.wp,
+        old.as_str(),
+        target.as_str()
+    );
+    if let Some(roster) = &rollback {
+        if let Value::Object(m) = &mut doc {
+            m.extend(reject::rollback_summary(roster));
+        }
+        human.push('\n');
+        human.push_str(&reject::rollback_lines(roster));
+    }
     Ok(Outcome::Done {
         doc,
-        human: format!(
-            "✓ Moved {} from {} to {}",
-            req.wp,
-            old.as_str(),
-            target.as_str()
-        ),
+        human,
         mission_dir: t.entry.dir.clone(),
         hops: recorded,
         benign,
@@ -480,114 +540,6 @@ fn note_of(req: &Request) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The review readiness checks of a move to `for_review` or `approved` (the reference's subtask
-/// gate, then its review-currency gate).
-struct Readiness<'a> {
-    env: &'a Env,
-    t: &'a super::Target,
-    wp: &'a str,
-    target: Lane,
-    current: &'a str,
-    state: &'a reduce::WpState,
-}
-
-impl Readiness<'_> {
-    /// Every subtask of the package recorded done.
-    fn subtasks(&self) -> Result<(), ExecError> {
-        let unchecked = unchecked_subtasks(&self.t.entry.dir, self.wp, self.state);
-        if unchecked.is_empty() {
-            return Ok(());
-        }
-        Err(ExecError::SubtasksUnchecked {
-            message: subtasks_message(self.wp, self.target, &unchecked),
-        })
-    }
-
-    /// Where the package's work is (its lane worktree, or the repository).
-    fn place(&self) -> review_ready::Place {
-        review_ready::place(&self.t.root, &self.t.entry.dir, &self.t.entry.slug, self.wp)
-    }
-
-    /// The package ready for review: the dirty planning files passed over, or the refusal.
-    fn ready(&self, place: &review_ready::Place) -> Result<usize, ExecError> {
-        let meta = &self.t.entry.meta;
-        let text = |k: &str| {
-            meta.get(k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let coordination = text("coordination_branch")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("kitty/mission-{}", self.t.entry.slug));
-        let checks = review_ready::Checks {
-            env: self.env,
-            root: &self.t.root,
-            fd: &self.t.entry.dir,
-            slug: &self.t.entry.slug,
-            wp: self.wp,
-            target: self.target.as_str(),
-            place,
-            coordination: Some(&coordination),
-            planning: text("planning_base_branch").or_else(|| text("target_branch")),
-            target_branch: text("target_branch").unwrap_or(self.current),
-            mission_type: text("mission_type").unwrap_or_default(),
-        };
-        let r = review_ready::check(&checks)?;
-        match r.blocked {
-            Some(g) => Err(ExecError::NotReady {
-                message: format!(
-                    "Cannot move {} to {}\n\n{}\n\nOr use --force to override (not recommended)",
-                    self.wp,
-                    self.target.as_str(),
-                    g.join("\n")
-                ),
-            }),
-            None => Ok(r.benign),
-        }
-    }
-}
-
-/// Whether the project or the package configures the pre-review test gate (a scope, a test
-/// command or the block): then it may run tests, which is the reference's to do.
-fn review_gate_configured(root: &std::path::Path, wp_file: &str) -> bool {
-    let front = wp_file.split("\n---").next().unwrap_or_default();
-    if front.contains("pre_review_test_scope") {
-        return true;
-    }
-    std::fs::read_to_string(root.join(".kittify/config.yaml")).is_ok_and(|c| {
-        c.contains("pre_review_test_command") || c.contains("fail_on_pre_review_regression")
-    })
-}
-
-/// The roster ids of `wp` not recorded done (every one when none is recorded).
-fn unchecked_subtasks(fd: &std::path::Path, wp: &str, state: &reduce::WpState) -> Vec<String> {
-    let roster = super::subtasks::roster_of(fd, wp).unwrap_or_default();
-    let marks = state.fields.get("subtasks").and_then(Value::as_object);
-    roster
-        .into_iter()
-        .filter(|id| marks.and_then(|m| m.get(id)).and_then(Value::as_str) != Some("done"))
-        .collect()
-}
-
-/// The reference's refusal for unfinished subtasks (it ends with the commands that fix it).
-fn subtasks_message(wp: &str, target: Lane, unchecked: &[String]) -> String {
-    let mut m = format!(
-        "Cannot move {wp} to {} - unchecked subtasks:\n",
-        target.as_str()
-    );
-    for id in unchecked {
-        m.push_str(&format!("  - [ ] {id}\n"));
-    }
-    m.push_str("\nMark these complete first:\n");
-    for id in unchecked.iter().take(3) {
-        m.push_str(&format!(
-            "  spec-kitty agent tasks mark-status {id} --status done\n"
-        ));
-    }
-    m.push_str("\nOr use --force to override (not recommended)");
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -597,6 +549,10 @@ mod tests {
         assert!(reference_only(Lane::InProgress, Lane::Approved, true).is_some());
         assert!(reference_only(Lane::InProgress, Lane::Done, false).is_some());
         assert!(reference_only(Lane::InProgress, Lane::Planned, true).is_some());
+        // A rejection from review is kitty's, forced or not.
+        assert!(reference_only(Lane::InReview, Lane::Planned, false).is_none());
+        assert!(reference_only(Lane::InReview, Lane::Planned, true).is_none());
+        assert!(reference_only(Lane::InReview, Lane::Done, true).is_some());
         assert!(reference_only(Lane::InProgress, Lane::ForReview, false).is_none());
         assert!(reference_only(Lane::ForReview, Lane::InReview, false).is_none());
         assert!(reference_only(Lane::InProgress, Lane::InReview, false).is_some());
@@ -605,74 +561,5 @@ mod tests {
         assert!(reference_only(Lane::ForReview, Lane::Claimed, false).is_some());
         assert!(reference_only(Lane::InProgress, Lane::Claimed, false).is_none());
         assert!(reference_only(Lane::Approved, Lane::InProgress, true).is_none());
-    }
-
-    #[test]
-    fn a_configured_gate_is_the_project_s_or_the_package_s() {
-        let t = tempfile::tempdir().unwrap();
-        assert!(!review_gate_configured(t.path(), "---\ntitle: x\n---\n"));
-        assert!(review_gate_configured(
-            t.path(),
-            "---\npre_review_test_scope: tests/\n---\n"
-        ));
-        // Only in the body: not configured.
-        assert!(!review_gate_configured(
-            t.path(),
-            "---\ntitle: x\n---\npre_review_test_scope: tests/\n"
-        ));
-        std::fs::create_dir_all(t.path().join(".kittify")).unwrap();
-        std::fs::write(
-            t.path().join(".kittify/config.yaml"),
-            "review:\n  fail_on_pre_review_regression: true\n",
-        )
-        .unwrap();
-        assert!(review_gate_configured(t.path(), ""));
-        std::fs::write(
-            t.path().join(".kittify/config.yaml"),
-            "review:\n  pre_review_test_command: pytest\n",
-        )
-        .unwrap();
-        assert!(review_gate_configured(t.path(), ""));
-    }
-
-    #[test]
-    fn the_subtasks_refusal_lists_every_id_and_at_most_three_commands() {
-        let ids: Vec<String> = ["T1", "T2", "T3", "T4"].map(String::from).to_vec();
-        let m = subtasks_message("WP01", Lane::ForReview, &ids);
-        assert!(
-            m.starts_with("Cannot move WP01 to for_review - unchecked subtasks:\n  - [ ] T1\n")
-        );
-        assert!(m.contains("  - [ ] T4\n"));
-        assert_eq!(m.matches("mark-status").count(), 3);
-        assert!(m.ends_with("Or use --force to override (not recommended)"));
-    }
-
-    #[test]
-    fn unchecked_subtasks_are_the_roster_s_ids_not_recorded_done() {
-        let t = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(t.path().join("tasks")).unwrap();
-        std::fs::write(
-            t.path().join("tasks/WP01-x.md"),
-            "---\nwork_package_id: WP01\ntitle: x\nsubtasks: [T1, T2, T3]\n---\n",
-        )
-        .unwrap();
-        let mut fields = Map::new();
-        fields.insert(
-            "subtasks".into(),
-            json!({"T1": "done", "T2": "planned", "t3": "done"}),
-        );
-        let state = reduce::WpState {
-            lane: Lane::InProgress,
-            fields,
-        };
-        assert_eq!(unchecked_subtasks(t.path(), "WP01", &state), ["T2", "T3"]);
-        let none = reduce::WpState {
-            lane: Lane::InProgress,
-            fields: Map::new(),
-        };
-        assert_eq!(
-            unchecked_subtasks(t.path(), "WP01", &none),
-            ["T1", "T2", "T3"]
-        );
     }
 }

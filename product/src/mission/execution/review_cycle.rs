@@ -28,8 +28,8 @@ pub struct Artifact {
     pub reviewer_agent: String,
     /// When, to the second.
     pub reviewed_at: DateTime<Utc>,
-    /// The command that reproduces the verdict.
-    pub reproduction_command: String,
+    /// The command that reproduces the verdict (an approval's; a rejection has none).
+    pub reproduction_command: Option<String>,
     /// The body after the frontmatter.
     pub body: String,
 }
@@ -40,19 +40,27 @@ impl Artifact {
         format!("review-cycle-{}.md", self.cycle)
     }
 
-    /// The file's bytes: sorted frontmatter keys, block style, then a blank line and the body.
+    /// The file's bytes: sorted frontmatter keys, block style, then a blank line and the body
+    /// (when there is one).
     pub fn render(&self) -> String {
         let reviewed_at = self.reviewed_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        format!(
-            "---\naffected_files: []\ncycle_number: {}\nmission_slug: {}\nreproduction_command: {}\nreviewed_at: {}\nreviewer_agent: {}\nwp_id: {}\n---\n\n{}",
+        let reproduction = self
+            .reproduction_command
+            .as_deref()
+            .map_or_else(String::new, |c| format!(" {}", scalar(c)));
+        let mut text = format!(
+            "---\naffected_files: []\ncycle_number: {}\nmission_slug: {}\nreproduction_command:{reproduction}\nreviewed_at: {}\nreviewer_agent: {}\nwp_id: {}\n---\n",
             self.cycle,
             scalar(&self.mission_slug),
-            scalar(&self.reproduction_command),
             scalar(&reviewed_at),
             scalar(&self.reviewer_agent),
             scalar(&self.wp_id),
-            self.body
-        )
+        );
+        if !self.body.is_empty() {
+            text.push('\n');
+            text.push_str(&self.body);
+        }
+        text
     }
 
     /// `review-cycle://<slug>/<WP file stem>/review-cycle-N.md`.
@@ -95,12 +103,104 @@ pub fn existing(dir: &Path) -> Vec<String> {
     names
 }
 
-/// An approval's recorded verdict: what its status line carries and the document reports.
+/// The numbers of the `review-cycle-<n>.md` files in `dir`; `Err` names a file the pattern
+/// matches whose number cannot be read (the reference refuses to number the next cycle then).
+pub fn numbers(dir: &Path) -> Result<Vec<u32>, String> {
+    existing(dir)
+        .into_iter()
+        .map(|name| {
+            name.strip_prefix("review-cycle-")
+                .and_then(|n| n.strip_suffix(".md"))
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|n| n.parse().ok())
+                .ok_or(name)
+        })
+        .collect()
+}
+
+/// The next cycle's number: one above the highest in either directory (the primary checkout's
+/// copies, which the reference counts, and the status branch's committed ones, so a deleted
+/// local copy never makes a new verdict overwrite a committed one).
+pub fn next_number(dirs: &[PathBuf]) -> Result<u32, String> {
+    let mut max = 0;
+    for d in dirs {
+        max = numbers(d)?.into_iter().fold(max, u32::max);
+    }
+    Ok(max + 1)
+}
+
+/// Whether a review-cycle file in `dir` already says `body` from `reviewer` (the reference then
+/// adopts it instead of writing a new cycle).
+pub fn would_adopt(dir: &Path, reviewer: &str, body: &str) -> bool {
+    existing(dir).iter().any(|name| {
+        let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+            return false;
+        };
+        let Some((front, rest)) = text
+            .strip_prefix("---\n")
+            .and_then(|t| t.split_once("\n---\n"))
+        else {
+            return false;
+        };
+        front
+            .lines()
+            .any(|l| l.trim_end() == format!("reviewer_agent: {}", scalar(reviewer)))
+            && rest.trim_start_matches('\n') == body
+    })
+}
+
+/// What a review decided, and what its artifact's body says.
+#[derive(Debug, Clone, Copy)]
+pub enum Decision<'a> {
+    /// Approved: the note (else `approval:WPnn`) is its reference.
+    Approved {
+        /// `--note`, trimmed.
+        note: Option<&'a str>,
+    },
+    /// Changes requested: the feedback file's text, as it is.
+    Rejected {
+        /// The feedback.
+        feedback: &'a str,
+    },
+}
+
+impl Decision<'_> {
+    /// The verdict the status line records.
+    pub fn verdict(self) -> &'static str {
+        match self {
+            Self::Approved { .. } => "approved",
+            Self::Rejected { .. } => "changes_requested",
+        }
+    }
+
+    /// The word in the record commit's message.
+    fn word(self) -> &'static str {
+        match self {
+            Self::Approved { .. } => "approved",
+            Self::Rejected { .. } => "rejected",
+        }
+    }
+
+    /// The artifact's body.
+    pub fn body(self, wp: &str, reviewer: &str) -> String {
+        match self {
+            Self::Approved { note } => format!(
+                "Approved by {reviewer}: {}\n",
+                note.map_or_else(|| format!("approval:{wp}"), str::to_string)
+            ),
+            Self::Rejected { feedback } => feedback.to_string(),
+        }
+    }
+}
+
+/// A recorded verdict: what its status line carries and the document reports.
 #[derive(Debug)]
 pub struct Verdict {
+    /// `approved` or `changes_requested`.
+    pub verdict: &'static str,
     /// `review-cycle://...`.
     pub pointer: String,
-    /// Who approved (`--agent`, else `user`).
+    /// Who reviewed (`--agent`, else `user`).
     pub reviewer: String,
     /// The artifact in the primary checkout.
     pub feedback_path: PathBuf,
@@ -113,7 +213,7 @@ pub struct Verdict {
 impl Verdict {
     /// The `evidence` of the status line.
     pub fn evidence(&self) -> Value {
-        json!({"review": {"reference": self.pointer, "reviewer": self.reviewer, "verdict": "approved"}})
+        json!({"review": {"reference": self.pointer, "reviewer": self.reviewer, "verdict": self.verdict}})
     }
 
     /// The `review_result` of the status line.
@@ -122,38 +222,41 @@ impl Verdict {
             "feedback_path": self.feedback_path,
             "reference": self.pointer,
             "reviewer": self.reviewer,
-            "verdict": "approved",
+            "verdict": self.verdict,
         })
     }
 }
 
-/// Why an approval from in_review is the reference's to record, if it is: no coordination
-/// branch to commit its verdict on, auto-commit off (a local-only verdict), an earlier verdict
-/// or review cycle (the reference adopts or supersedes those), or an issue matrix to check.
-pub fn approval_reference_only(
+/// Why a verdict on a package in review is the reference's to record, if it is: no
+/// coordination branch to commit it on, auto-commit off (a local-only verdict), an approval
+/// over a verdict other than a request for changes, a cycle file the reference would adopt or
+/// could not number, or an issue matrix to check.
+pub fn reference_only(
     t: &Target,
     surface: &Surface,
-    wp_path: &std::path::Path,
+    wp_path: &Path,
     state: &WpState,
-    auto_commit: bool,
+    (decision, reviewer, auto_commit): (Decision<'_>, &str, bool),
 ) -> Option<String> {
     if t.status_dir == t.entry.dir {
-        return Some("an approval on a single-branch mission".into());
+        return Some("a verdict on a single-branch mission".into());
     }
     if !auto_commit {
-        return Some("an approval without auto-commit (a verdict recorded locally)".into());
+        return Some("a verdict without auto-commit (recorded locally)".into());
     }
-    if state
-        .fields
-        .get("review_result")
-        .is_some_and(|r| !r.is_null())
+    if let Decision::Approved { .. } = decision
+        && let Some(earlier) = state.fields.get("review_result").filter(|r| !r.is_null())
+        && earlier.get("verdict").and_then(Value::as_str) != Some("changes_requested")
     {
         return Some("a work package with an earlier review verdict".into());
     }
-    let stem = wp_path.file_stem().unwrap_or_default();
-    let dirs = [dir_of(wp_path), surface.dir.join("tasks").join(stem)];
-    if dirs.iter().any(|d| !existing(d).is_empty()) {
-        return Some("a work package with earlier review cycles".into());
+    let wp = state_wp(wp_path);
+    let primary = dir_of(wp_path);
+    if would_adopt(&primary, reviewer, &decision.body(&wp, reviewer)) {
+        return Some("a verdict an earlier review cycle already records".into());
+    }
+    if let Err(name) = next_number(&[primary, coord_dir(surface, wp_path)]) {
+        return Some(format!("a review-cycle file named {name}"));
     }
     [&t.entry.dir, &surface.dir]
         .iter()
@@ -161,31 +264,50 @@ pub fn approval_reference_only(
         .then(|| "a mission with an issue matrix".into())
 }
 
-/// Write the approval's review-cycle artifact in the primary checkout and commit it on the
+/// `WPnn` from the package's file name.
+fn state_wp(wp_path: &Path) -> String {
+    wp_path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .chars()
+        .take(4)
+        .collect()
+}
+
+/// The package's review directory in the status worktree.
+fn coord_dir(surface: &Surface, wp_path: &Path) -> PathBuf {
+    surface
+        .dir
+        .join("tasks")
+        .join(wp_path.file_stem().unwrap_or_default())
+}
+
+/// Write the verdict's next review-cycle artifact in the primary checkout and commit it on the
 /// status branch (the reference leaves the primary copy untracked).
-pub fn record_approval(
+pub fn record(
     env: &Env,
     t: &Target,
     surface: &Surface,
-    wp_path: &std::path::Path,
-    (wp, agent): (&str, Option<&str>),
-    note: Option<&str>,
+    wp_path: &Path,
+    (wp, reviewer): (&str, &str),
+    decision: Decision<'_>,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Verdict, ExecError> {
     let slug = &t.entry.slug;
-    let reviewer = agent.unwrap_or("user").to_string();
-    let reference = note.map_or_else(|| format!("approval:{wp}"), str::to_string);
+    let primary_dir = dir_of(wp_path);
+    let coord_dir = coord_dir(surface, wp_path);
+    let cycle = next_number(&[primary_dir.clone(), coord_dir.clone()]).unwrap_or(1);
     let artifact = Artifact {
-        cycle: 1,
+        cycle,
         wp_id: wp.to_string(),
         mission_slug: slug.clone(),
-        reviewer_agent: reviewer.clone(),
+        reviewer_agent: reviewer.to_string(),
         reviewed_at: now(),
-        reproduction_command: format!(
-            "spec-kitty agent tasks move-task {} --to approved --mission {slug}",
-            wp
-        ),
-        body: format!("Approved by {reviewer}: {reference}\n"),
+        reproduction_command: matches!(decision, Decision::Approved { .. }).then(|| {
+            format!("spec-kitty agent tasks move-task {wp} --to approved --mission {slug}")
+        }),
+        body: decision.body(wp, reviewer),
     };
     let stem = wp_path
         .file_stem()
@@ -193,30 +315,20 @@ pub fn record_approval(
         .to_string_lossy()
         .into_owned();
     let bytes = artifact.render();
-    let primary = dir_of(wp_path).join(artifact.file_name());
-    let coord = surface
-        .dir
-        .join("tasks")
-        .join(&stem)
-        .join(artifact.file_name());
+    let primary = primary_dir.join(artifact.file_name());
+    let coord = coord_dir.join(artifact.file_name());
     for path in [&primary, &coord] {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| crate::mission::MissionError::io(dir, e))?;
         }
         crate::mission::planning::write_atomic(path, bytes.as_bytes())?;
     }
-    let top = surface.repo.top().to_path_buf();
-    let rel = coord
-        .strip_prefix(&top)
-        .unwrap_or(&coord)
-        .to_string_lossy()
-        .replace('\\', "/");
     crate::mission::planning::commit::commit_on(
         env,
         &surface.repo,
         &surface.branch,
-        &[rel],
-        &artifact.commit_message("approved"),
+        &[super::transition::rel(surface.repo.top(), &coord)],
+        &artifact.commit_message(decision.word()),
     )?;
     let tool = t
         .repo
@@ -227,29 +339,28 @@ pub fn record_approval(
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "unknown".into());
     Ok(Verdict {
+        verdict: decision.verdict(),
         pointer: artifact.pointer(&stem),
-        reviewer,
-        evidence_ref: primary
-            .strip_prefix(&t.root)
-            .unwrap_or(&primary)
-            .to_string_lossy()
-            .replace('\\', "/"),
+        reviewer: reviewer.to_string(),
+        evidence_ref: super::transition::rel(&t.root, &primary),
         feedback_path: primary,
         tool,
     })
 }
 
 /// Whether `path` (a file or directory under the mission's `tasks/`, from the primary
-/// checkout's top `root`) holds only review-cycle artifacts that `branch` holds byte for byte:
-/// the copy an approval leaves behind once its verdict is committed on the coordination branch.
-/// The reference counts such a copy as the next package's uncommitted work and refuses its
-/// handoff; kitty passes it by (the `verdict_copy` difference).
-pub fn is_committed_copy(
+/// checkout's top `root`) holds only a review's records: review-cycle artifacts that `branch`
+/// holds byte for byte (the copy a verdict leaves behind once it is committed on the
+/// coordination branch), and files that `benign` passes one by one (the review's feedback
+/// file). The reference counts such a copy, or a directory of them it sees as one untracked
+/// entry, as the package's uncommitted work and refuses its handoff; kitty passes it by (the
+/// `verdict_copy` difference).
+pub fn is_review_record(
     root: &Path,
     repo: &crate::mission::git::Repo,
-    slug: &str,
-    branch: &str,
+    (slug, branch): (&str, &str),
     path: &str,
+    benign: &dyn Fn(&str) -> bool,
 ) -> bool {
     if !path.starts_with(&format!("kitty-specs/{slug}/tasks/")) {
         return false;
@@ -259,14 +370,11 @@ pub fn is_committed_copy(
     !files.is_empty()
         && files.iter().all(|f| {
             let name = f.file_name().unwrap_or_default().to_string_lossy();
-            let rel = f
-                .strip_prefix(root)
-                .unwrap_or(f)
-                .to_string_lossy()
-                .replace('\\', "/");
-            name.starts_with("review-cycle-")
+            let rel = super::transition::rel(root, f);
+            let committed = name.starts_with("review-cycle-")
                 && name.ends_with(".md")
-                && std::fs::read(f).ok() == repo.show_file(branch, &rel).ok().flatten()
+                && std::fs::read(f).ok() == repo.show_file(branch, &rel).ok().flatten();
+            committed || (!name.starts_with("review-cycle-") && benign(&rel))
         })
 }
 
@@ -294,8 +402,10 @@ mod tests {
             reviewed_at: DateTime::parse_from_rfc3339("2026-12-05T11:22:33.456Z")
                 .unwrap()
                 .with_timezone(&Utc),
-            reproduction_command:
-                "spec-kitty agent tasks move-task WP01 --to approved --mission demo-01ABCDEF".into(),
+            reproduction_command: Some(
+                "spec-kitty agent tasks move-task WP01 --to approved --mission demo-01ABCDEF"
+                    .into(),
+            ),
             body: "Approved by user: Review passed\n".into(),
         }
     }
@@ -323,6 +433,63 @@ mod tests {
             dir_of(Path::new("/m/tasks/WP01-greeting.md")),
             Path::new("/m/tasks/WP01-greeting")
         );
+    }
+
+    #[test]
+    fn a_rejection_has_no_reproduction_command_and_the_feedback_as_it_is() {
+        let mut a = artifact();
+        a.reproduction_command = None;
+        a.body = Decision::Rejected {
+            feedback: "**Issue**: x\n\n",
+        }
+        .body("WP01", "user");
+        let text = a.render();
+        assert!(
+            text.contains("\nreproduction_command:\nreviewed_at: '"),
+            "{text}"
+        );
+        assert!(text.ends_with("---\n\n**Issue**: x\n\n"), "{text}");
+        a.body = String::new();
+        assert!(a.render().ends_with("wp_id: WP01\n---\n"));
+        assert_eq!(
+            Decision::Approved { note: None }.body("WP02", "claude"),
+            "Approved by claude: approval:WP02\n"
+        );
+        assert_eq!(
+            Decision::Rejected { feedback: "" }.verdict(),
+            "changes_requested"
+        );
+        assert_eq!(Decision::Approved { note: None }.word(), "approved");
+        assert_eq!(Decision::Rejected { feedback: "" }.word(), "rejected");
+    }
+
+    #[test]
+    fn the_next_cycle_is_one_above_the_highest_in_either_directory() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let dirs = [a.path().to_path_buf(), b.path().to_path_buf()];
+        assert_eq!(next_number(&dirs), Ok(1));
+        std::fs::write(a.path().join("review-cycle-1.md"), "x").unwrap();
+        std::fs::write(b.path().join("review-cycle-3.md"), "x").unwrap();
+        assert_eq!(next_number(&dirs), Ok(4));
+        std::fs::write(a.path().join("review-cycle-x.md"), "x").unwrap();
+        assert_eq!(next_number(&dirs), Err("review-cycle-x.md".into()));
+    }
+
+    #[test]
+    fn an_earlier_cycle_is_adopted_only_with_the_same_reviewer_and_body() {
+        let d = tempfile::tempdir().unwrap();
+        let mut a = artifact();
+        std::fs::write(d.path().join(a.file_name()), a.render()).unwrap();
+        let body = "Approved by user: Review passed\n";
+        assert!(would_adopt(d.path(), "user", body));
+        assert!(!would_adopt(d.path(), "claude", body));
+        assert!(!would_adopt(d.path(), "user", "Approved by user: other\n"));
+        a.body = "\n\nleading blank lines\n".into();
+        a.cycle = 2;
+        std::fs::write(d.path().join(a.file_name()), a.render()).unwrap();
+        assert!(would_adopt(d.path(), "user", "leading blank lines\n"));
+        assert!(!would_adopt(d.path(), "user", "\n\nleading blank lines\n"));
     }
 
     #[test]

@@ -253,12 +253,13 @@ pub fn check(c: &Checks<'_>) -> Result<Readiness, ExecError> {
     Ok(r)
 }
 
-/// An untracked copy of review-cycle artifacts the coordination branch holds byte for byte:
-/// the record of a finished review, not the package's work (see [`super::review_cycle`]).
+/// An untracked copy of review-cycle artifacts the coordination branch holds byte for byte,
+/// with the review's feedback beside it: the record of a finished review, not the package's
+/// work (see [`super::review_cycle::is_review_record`]).
 fn is_recorded_verdict(c: &Checks<'_>, root: &Repo, line: &str) -> bool {
     match (line.strip_prefix("?? "), c.coordination) {
         (Some(path), Some(branch)) => {
-            super::review_cycle::is_committed_copy(c.root, root, c.slug, branch, path)
+            super::review_cycle::is_review_record(c.root, root, (c.slug, branch), path, &is_benign)
         }
         _ => false,
     }

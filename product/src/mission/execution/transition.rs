@@ -79,7 +79,8 @@ fn worktree_top(dir: &Path, _slug: &str) -> PathBuf {
         .map_or_else(|| dir.to_path_buf(), Path::to_path_buf)
 }
 
-fn rel(top: &Path, p: &Path) -> String {
+/// `p` from `top`, with forward slashes (git's path form).
+pub(super) fn rel(top: &Path, p: &Path) -> String {
     p.strip_prefix(top)
         .unwrap_or(p)
         .to_string_lossy()
