@@ -34,6 +34,7 @@ pub(crate) fn shaped(
 ) -> impl Fn(&IsolatedHome) -> Repo {
     move |home: &IsolatedHome| {
         let repo = home.repo().branch("feat/x").build();
+        crate::harness::with_origin_head(&repo);
         let coordinated = topology != "single_branch";
         if coordinated {
             repo.git(&["branch", &format!("kitty/mission-{SLUG}")]);

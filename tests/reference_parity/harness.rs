@@ -178,6 +178,17 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// As a clone has it: `origin/HEAD` names the default branch (`main`), read locally by both
+/// implementations. Without it the reference asks `git remote show origin` (three processes,
+/// failing) at every commit it makes.
+pub fn with_origin_head(repo: &Repo) {
+    repo.git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/main",
+    ]);
+}
+
 /// The reference, or a failure that says how to install it (CI installs it first).
 pub fn reference() -> ReferenceCli {
     ReferenceCli::require()

@@ -31,6 +31,7 @@ struct Flow {
 fn setup(extra: &'static [&'static str]) -> impl Fn(&IsolatedHome) -> Repo {
     move |home: &IsolatedHome| {
         let repo = home.repo().build_with_reference(&reference(), "feat/plan");
+        crate::harness::with_origin_head(&repo);
         let mut args = vec!["agent", "mission", "create", "greeting", "--json"];
         args.extend_from_slice(extra);
         home.command()
