@@ -1,7 +1,7 @@
 //! A review's rejection and the rework after it, through kitty and through the reference on the
 //! same coordinated mission: the feedback's refusal, the rejected verdict's review-cycle artifact
-//! and rollback, then the package implemented again and approved in a second cycle; compared
-//! document, files, commits and events at each step.
+//! and rollback, then the package implemented again and approved in a second cycle, then moved to
+//! done; compared document, files, commits and events at each step.
 
 use crate::execution::{both, finalized, mark, mv};
 use crate::finalize::{SLUG, as_is};
@@ -27,7 +27,8 @@ fn into_review(k: &Side, r: &Side) {
 }
 
 #[test]
-fn a_rejection_records_its_feedback_as_a_verdict_and_the_rework_is_approved_in_a_second_cycle() {
+fn a_rejection_records_its_feedback_the_rework_is_approved_in_a_second_cycle_and_done_needs_its_lane_merged_or_a_reason()
+ {
     let (k, r) = finalized("coord", as_is);
     // As implement leaves it: the package's review directory tracked on the target branch (its
     // baseline test record), so a review's files in it are listed one by one.
@@ -84,4 +85,27 @@ fn a_rejection_records_its_feedback_as_a_verdict_and_the_rework_is_approved_in_a
             .ends_with("/review-cycle-2.md"),
         "{approved}"
     );
+    // Done: refused while the lane branch is not merged (here it was never made), then
+    // recorded with the override's reason in the note and the day's automatic approval.
+    let refused = both(&k, &r, &mv("WP01", "done", &[]));
+    refused.assert_code(1);
+    assert!(
+        refused
+            .json()
+            .str("/error")
+            .contains("Cannot verify merge ancestry"),
+        "{refused}"
+    );
+    both(
+        &k,
+        &r,
+        &mv(
+            "WP01",
+            "done",
+            &["--done-override-reason", "Merged manually"],
+        ),
+    )
+    .assert_success()
+    .json()
+    .assert_eq("/new_lane", "done");
 }

@@ -132,7 +132,7 @@ pub struct MoveTaskArgs {
     /// Why the intended reviewer failed (handled by the reference).
     #[arg(long)]
     pub reviewer_failure_reason: Option<String>,
-    /// Reason to record done without merge ancestry (handled by the reference).
+    /// Reason to record done without merge ancestry.
     #[arg(long)]
     pub done_override_reason: Option<String>,
     /// External tracker reference (handled by the reference).
@@ -152,7 +152,7 @@ pub struct MoveTaskArgs {
 impl MoveTaskArgs {
     /// The options given that kitty leaves to the reference.
     fn delegated(&self) -> Vec<&'static str> {
-        let flags: [(&'static str, bool); 15] = [
+        let flags: [(&'static str, bool); 14] = [
             ("--model", self.model.is_some()),
             ("--profile", self.profile.is_some()),
             ("--invocation-id", self.invocation_id.is_some()),
@@ -165,10 +165,6 @@ impl MoveTaskArgs {
             (
                 "--reviewer-failure-reason",
                 self.reviewer_failure_reason.is_some(),
-            ),
-            (
-                "--done-override-reason",
-                self.done_override_reason.is_some(),
             ),
             ("--tracker-ref", !self.tracker_ref.is_empty()),
             (
@@ -206,6 +202,7 @@ pub fn run(ctx: &Ctx, cmd: &TasksCommand) -> Result<Report, CommandError> {
                     None
                 },
                 review_feedback_file: a.review_feedback_file.clone(),
+                done_override_reason: a.done_override_reason.clone(),
                 delegated: a.delegated(),
             },
         ),

@@ -5,6 +5,7 @@ mod approve;
 mod auth_login;
 mod auth_session;
 mod delegation;
+mod done;
 mod dossier_events;
 mod env_files;
 mod event_contract;

@@ -109,6 +109,13 @@ pub enum ExecError {
         /// What is wrong with the file, and the fix.
         message: String,
     },
+    /// A move to done whose lane is not merged into the target branch, with no override
+    /// reason (the reference's sentences, ending with the commands that fix it).
+    #[error("{message}")]
+    DoneUnmerged {
+        /// Why, and how to proceed.
+        message: String,
+    },
     /// The status log could not be read or written.
     #[error(transparent)]
     Status(#[from] StatusError),
@@ -138,6 +145,7 @@ impl ExecError {
             Self::SubtasksUnchecked { .. } => "SUBTASKS_INCOMPLETE",
             Self::NotReady { .. } => "NOT_READY_FOR_REVIEW",
             Self::FeedbackRefused { .. } => "REVIEW_FEEDBACK_INVALID",
+            Self::DoneUnmerged { .. } => "DONE_NOT_MERGED",
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::Status(e) => e.code(),
             Self::Tasks(e) => e.code(),

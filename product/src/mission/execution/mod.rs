@@ -5,6 +5,7 @@
 //! `status_lock` (the per-mission lock shared with the reference), `error`.
 
 pub mod acceptance_verdict;
+pub mod done;
 pub mod error;
 pub mod fsm;
 pub mod mark_status;

@@ -8,8 +8,9 @@
 //! the pre-review gate's record where no gate contract governs the edge), and any of them
 //! forced; a review's verdict from `in_review` on a coordinated mission: `approved`, unforced,
 //! over no verdict or a request for changes (the readiness checks first), and `planned` with a
-//! feedback file (`reject`), each recorded as the next review cycle (`review_cycle`). A move
-//! into `done`, any other approval or move to `planned`, into `for_review` where a test gate
+//! feedback file (`reject`), each recorded as the next review cycle (`review_cycle`); `done`
+//! from an approval, its lane merged or an override's reason given (`done`). A move into `done`
+//! otherwise, any other approval or move to `planned`, into `for_review` where a test gate
 //! could run, out of a review lane backwards otherwise, or with an option kitty does not
 //! implement is handed to the reference whole.
 
@@ -46,6 +47,8 @@ pub struct Request {
     pub auto_commit: Option<bool>,
     /// `--review-feedback-file` (a rejection's feedback).
     pub review_feedback_file: Option<PathBuf>,
+    /// `--done-override-reason` (done without merge ancestry).
+    pub done_override_reason: Option<String>,
     /// Options given that kitty leaves to the reference.
     pub delegated: Vec<&'static str>,
 }
@@ -102,7 +105,7 @@ fn role_of(lane: Lane) -> Option<&'static str> {
 
 /// Why a move is the reference's to make, if it is.
 fn reference_only(old: Lane, target: Lane, force: bool) -> Option<String> {
-    if target == Lane::Done
+    if (target == Lane::Done && old != Lane::Approved)
         || (target == Lane::Planned && old != Lane::InReview)
         || (target == Lane::Approved && (force || old != Lane::InReview))
     {
@@ -144,6 +147,11 @@ pub fn move_task(
     if req.review_feedback_file.is_some() && target != Lane::Planned {
         return Ok(Outcome::NeedsReference(
             "--review-feedback-file on a move other than a rejection".into(),
+        ));
+    }
+    if req.done_override_reason.is_some() && target != Lane::Done {
+        return Ok(Outcome::NeedsReference(
+            "--done-override-reason on a move other than to done".into(),
         ));
     }
     if req.agent.as_deref().is_some_and(|a| a.contains(':')) {
@@ -278,7 +286,7 @@ pub fn move_task(
     let mut verdict: Option<review_cycle::Verdict> = None;
     let mut rollback: Option<Vec<String>> = None;
     let reviewer = req.agent.as_deref().unwrap_or("user");
-    let note = note_of(req);
+    let mut note = note_of(req);
     let feedback = if target == Lane::Planned {
         let home = env.get("HOME").map(PathBuf::from);
         let given = req.review_feedback_file.as_deref();
@@ -332,6 +340,52 @@ pub fn move_task(
         }
     }
 
+    // A move to done: the package still ready, its lane merged into the target (or an
+    // override's reason recorded in the note).
+    let mut overridden = false;
+    let user_note = note.clone();
+    if target == Lane::Done {
+        if let Some(why) = done_reference_only(&t, &surface, state) {
+            return Ok(Outcome::NeedsReference(why));
+        }
+        let place = readiness.place();
+        if matches!(place, review_ready::Place::Unknown) {
+            return Ok(Outcome::NeedsReference(
+                "a work package lanes.json does not place".into(),
+            ));
+        }
+        if !req.force {
+            readiness.subtasks()?;
+            benign += readiness.ready(&place)?;
+        }
+        let target_branch = t
+            .entry
+            .meta
+            .get("target_branch")
+            .and_then(Value::as_str)
+            .filter(|b| !b.is_empty())
+            .unwrap_or(&current);
+        let merged = match super::done::ancestry(env, &t.root, &place, target_branch) {
+            Some((false, why))
+                if req
+                    .done_override_reason
+                    .as_deref()
+                    .is_none_or(|r| r.trim().is_empty()) =>
+            {
+                return Err(super::done::unmerged(&req.wp, &why));
+            }
+            Some((merged, _)) => merged,
+            None => true,
+        };
+        let (effective, applied) = super::done::effective_note(
+            note.as_deref(),
+            req.done_override_reason.as_deref(),
+            merged,
+        );
+        note = effective;
+        overridden = applied;
+    }
+
     // The plan: reason, force, review_ref, hops.
     let mut force = req.force;
     let pointer = verdict
@@ -377,6 +431,11 @@ pub fn move_task(
         .and_then(Value::as_str)
         .map(str::to_string);
     let message = format!("chore(spec-kitty): status transition {}", req.wp);
+    let done_tool = if target == Lane::Done {
+        review_cycle::reviewer_name(&t)
+    } else {
+        String::new()
+    };
     let mut from = old;
     let mut recorded: Vec<Recorded> = Vec::new();
     let mut final_actor = "user".to_string();
@@ -399,7 +458,7 @@ pub fn move_task(
             workspace: true,
             review_ref: review_ref.is_some() || judged.is_some(),
             review_result: judged.is_some(),
-            evidence: approval.is_some(),
+            evidence: approval.is_some() || hop == Lane::Done,
             work_complete: !force,
         };
         if let Err(message) = fsm::check(from, hop, &ctx) {
@@ -431,10 +490,17 @@ pub fn move_task(
                 .to_string()
             }),
             review_ref: judged.map_or_else(|| review_ref.clone(), |v| Some(v.pointer.clone())),
-            evidence: approval.map(review_cycle::Verdict::evidence),
+            evidence: approval.map(review_cycle::Verdict::evidence).or_else(|| {
+                (hop == Lane::Done).then(|| {
+                    super::done::evidence(user_note.as_deref(), &req.wp, &done_tool, now())
+                })
+            }),
             review_result: judged.map(review_cycle::Verdict::review_result),
             policy_metadata: match approval {
                 Some(v) => Some(json!({"model": null, "profile": null, "tool": v.tool})),
+                None if hop == Lane::Done => {
+                    Some(json!({"model": null, "profile": null, "tool": done_tool}))
+                }
                 None => (hop == Lane::ForReview)
                     .then(|| gate.clone().map(|g| json!({"pre_review_gate": g})))
                     .flatten(),
@@ -509,7 +575,12 @@ pub fn move_task(
         doc["evidence_ref"] = v.evidence_ref.clone().into();
         doc["destination_ref"] = surface.branch.clone().into();
     }
-    let mut human = format!(
+    let mut human = if overridden {
+        format!("{}\n", super::done::OVERRIDE_WARNING)
+    } else {
+        String::new()
+    };
+    human += &format!(
         "✓ Moved {} from {} to {}",
         req.wp,
         old.as_str(),
@@ -529,6 +600,31 @@ pub fn move_task(
         hops: recorded,
         benign,
     })
+}
+
+/// Why a move from approved to done is the reference's, if it is: no coordination branch, a
+/// verdict other than an approval (the reference records a new cycle then), or an issue matrix
+/// to check.
+fn done_reference_only(
+    t: &super::Target,
+    surface: &super::transition::Surface,
+    state: &reduce::WpState,
+) -> Option<String> {
+    if t.status_dir == t.entry.dir {
+        return Some("a move to done on a single-branch mission".into());
+    }
+    let verdict = state
+        .fields
+        .get("review_result")
+        .and_then(|r| r.get("verdict"))
+        .and_then(Value::as_str);
+    if verdict != Some("approved") {
+        return Some("a move to done without an approving review verdict".into());
+    }
+    [&t.entry.dir, &surface.dir]
+        .iter()
+        .any(|d| d.join("issue-matrix.md").exists())
+        .then(|| "a mission with an issue matrix".into())
 }
 
 /// `--note`, trimmed, when it says anything.

@@ -330,14 +330,7 @@ pub fn record(
         &[super::transition::rel(surface.repo.top(), &coord)],
         &artifact.commit_message(decision.word()),
     )?;
-    let tool = t
-        .repo
-        .output(&["config", "user.name"])
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "unknown".into());
+    let tool = reviewer_name(t);
     Ok(Verdict {
         verdict: decision.verdict(),
         pointer: artifact.pointer(&stem),
@@ -346,6 +339,18 @@ pub fn record(
         feedback_path: primary,
         tool,
     })
+}
+
+/// The reviewer an approval's policy metadata names: git's `user.name`, else `unknown` (the
+/// reference's detection).
+pub fn reviewer_name(t: &Target) -> String {
+    t.repo
+        .output(&["config", "user.name"])
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Whether `path` (a file or directory under the mission's `tasks/`, from the primary
