@@ -221,6 +221,68 @@ fn a_refresh_killed_in_flight_leaves_a_usable_session() {
     );
 }
 
+/// An approval killed while it commits its verdict (the review-cycle file written, not yet
+/// committed, no move recorded) is completed by the next approval: the same verdict adopted and
+/// committed once, then the move; nothing recorded twice.
+// Unix-only: the kill points (see `KillPoint`).
+#[cfg(unix)]
+#[test]
+fn an_approval_killed_while_committing_its_verdict_is_completed_by_the_next_one() {
+    use kitty_testkit::MissionStage;
+    let home = crate::builder().build();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let coord = m.repo.path().join(format!(".worktrees/{}-coord", m.slug));
+    let kitty = |args: &[&str]| {
+        home.command()
+            .current_dir(m.repo.path())
+            .args(args)
+            .args(["--mission", &m.slug, "--json"])
+            .run()
+            .assert_success();
+    };
+    kitty(&["agent", "tasks", "mark-status", "T001", "--status", "done"]);
+    kitty(&["agent", "tasks", "move-task", "WP01", "--to", "for_review"]);
+    kitty(&["agent", "tasks", "move-task", "WP01", "--to", "in_review"]);
+    let approve = ["agent", "tasks", "move-task", "WP01", "--to", "approved"];
+    let stall = home.stall_git_on(" chore: Record review-cycle-1 ");
+    let running = home
+        .command()
+        .current_dir(m.repo.path())
+        .args(approve)
+        .args(["--mission", &m.slug, "--json"])
+        .spawn();
+    assert!(
+        stall.wait_until_stalled(Duration::from_secs(20)),
+        "git never got to the verdict's commit"
+    );
+    assert_eq!(running.kill().code(), None, "killed by a signal");
+    drop(stall);
+    assert!(m.repo.wait_until_idle(Duration::from_secs(20)));
+    let branch = format!("kitty/mission-{}", m.slug);
+    let subjects = || m.repo.git(&["log", "--format=%s", &branch]);
+    assert!(!subjects().contains("Record review-cycle"), "not committed");
+    kitty(&approve);
+    let log = subjects();
+    assert_eq!(
+        log.matches("Record review-cycle-1 (approved)").count(),
+        1,
+        "{log}"
+    );
+    assert!(!m.dir().join("tasks/WP01-part-1/review-cycle-2.md").exists());
+    let events =
+        std::fs::read_to_string(coord.join(format!("kitty-specs/{}/status.events.jsonl", m.slug)))
+            .unwrap();
+    assert_eq!(
+        events.matches("\"to_lane\": \"approved\"").count(),
+        1,
+        "{events}"
+    );
+    let dirty = m
+        .repo
+        .git(&["-C", coord.to_str().unwrap(), "status", "--porcelain"]);
+    assert!(dirty.trim().is_empty(), "left uncommitted:\n{dirty}");
+}
+
 /// A move-task killed while it records a hop (staging it, or inside its commit) leaves the hop in
 /// the status log or not at all, never half a line; the next move reads the lane the log says,
 /// and its commit takes in what the killed one left, so the coordination worktree ends clean

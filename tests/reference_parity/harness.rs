@@ -52,7 +52,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "verdict_copy",
-        "a verdict writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy (or the package's review directory, when the copy and the review's feedback file are all it holds, as one untracked entry) as uncommitted work and refuses the next package's, or the reworked package's, move to for_review or approved (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch holds byte for byte and, inside such a directory, by files the reference passes by one by one",
+        "a verdict writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy (or the package's review directory, when the copy and the review's feedback file are all it holds, as one untracked entry) as uncommitted work and refuses the next package's, or the reworked package's, move to for_review or approved (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch (or, for a verdict whose commit was interrupted, the coordination worktree) holds byte for byte and, inside such a directory, by files the reference passes by one by one",
     ),
     (
         "sync_state",

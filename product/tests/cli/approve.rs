@@ -271,17 +271,7 @@ fn approvals_kitty_does_not_record_itself_go_to_the_reference() {
     handed(mv(&home, &m, "WP02", "approved", &[]));
     handed(mv(&home, &m, "WP01", "approved", &["--reviewer", "ann"]));
     handed(mv(&home, &m, "WP01", "approved", &["--no-auto-commit"]));
-    // An earlier review cycle that says the same (the reference adopts it), or an issue
-    // matrix to check.
-    let cycles = m.dir().join("tasks/WP01-part-1");
-    std::fs::create_dir_all(&cycles).unwrap();
-    std::fs::write(
-        cycles.join("review-cycle-1.md"),
-        "---\nreviewer_agent: user\n---\n\nApproved by user: approval:WP01\n",
-    )
-    .unwrap();
-    handed(mv(&home, &m, "WP01", "approved", &[]));
-    std::fs::remove_dir_all(&cycles).unwrap();
+    // An issue matrix to check.
     std::fs::write(m.dir().join("issue-matrix.md"), "# issues\n").unwrap();
     handed(mv(&home, &m, "WP01", "approved", &[]));
     std::fs::remove_file(m.dir().join("issue-matrix.md")).unwrap();

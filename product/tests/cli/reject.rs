@@ -215,23 +215,47 @@ fn rejections_kitty_does_not_record_itself_go_to_the_reference() {
     let copy = format!("kitty-specs/{}/tasks/WP01-part-1/copy.md", m.slug);
     handed(reject(&home, &m, &copy, &[]));
     std::fs::remove_file(cycles.join("copy.md")).unwrap();
-    // An earlier cycle that says the same (the reference adopts it), or one it cannot number.
-    std::fs::write(
-        cycles.join("review-cycle-1.md"),
-        "---\nreviewer_agent: user\n---\n\n**Issue**: x\n",
-    )
-    .unwrap();
-    handed(reject(&home, &m, "fb.md", &[]));
-    std::fs::rename(
-        cycles.join("review-cycle-1.md"),
-        cycles.join("review-cycle-a.md"),
-    )
-    .unwrap();
+    // An earlier cycle file it cannot number.
+    std::fs::write(cycles.join("review-cycle-a.md"), "---\n---\n").unwrap();
     handed(reject(&home, &m, "fb.md", &[]));
     std::fs::remove_dir_all(&cycles).unwrap();
     // None of them wrote anything; the same rejection then records natively.
     assert_eq!(last_line(&m, "in_review")["wp_id"], "WP01");
     reject(&home, &m, "fb.md", &[]).assert_success();
+}
+
+#[test]
+fn the_same_feedback_from_the_same_reviewer_again_adopts_its_cycle() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    std::fs::write(m.repo.path().join("fb.md"), "**Issue**: x\n").unwrap();
+    let branch = format!("kitty/mission-{}", m.slug);
+    let records = || {
+        m.repo
+            .git(&["log", "--format=%s", &branch])
+            .lines()
+            .filter(|l| l.starts_with("chore: Record review-cycle"))
+            .count()
+    };
+    in_review(&home, &m, "WP01", "T001");
+    reject(&home, &m, "fb.md", &[]).assert_success();
+    mv(&home, &m, "WP01", "in_progress", &["--agent", "claude"]).assert_success();
+    in_review(&home, &m, "WP01", "T001");
+    let again = reject(&home, &m, "fb.md", &[]);
+    again.assert_success().json().assert_eq(
+        "/review_feedback",
+        format!("review-cycle://{}/WP01-part-1/review-cycle-1.md", m.slug).as_str(),
+    );
+    // No second file, no second record: the rewind and its rollback only.
+    assert!(!m.dir().join("tasks/WP01-part-1/review-cycle-2.md").exists());
+    assert_eq!(records(), 1);
+    // Other feedback is a new cycle.
+    std::fs::write(m.repo.path().join("fb.md"), "**Issue**: y\n").unwrap();
+    mv(&home, &m, "WP01", "in_progress", &["--agent", "claude"]).assert_success();
+    in_review(&home, &m, "WP01", "T001");
+    reject(&home, &m, "fb.md", &[]).assert_success();
+    assert_eq!(records(), 2);
+    assert!(m.dir().join("tasks/WP01-part-1/review-cycle-2.md").exists());
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod fsm;
 pub mod mark_status;
 pub mod move_task;
 pub mod next;
+pub mod place;
 mod readiness;
 pub mod reject;
 pub mod review_cycle;

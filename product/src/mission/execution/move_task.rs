@@ -308,7 +308,7 @@ pub fn move_task(
         _ => None,
     };
     if let Some(decision) = decision {
-        let judging = (decision, reviewer, auto_commit);
+        let judging = (decision, auto_commit);
         if let Some(why) = review_cycle::reference_only(&t, &surface, &wp_path, state, judging) {
             return Ok(Outcome::NeedsReference(why));
         }

@@ -129,23 +129,26 @@ pub fn next_number(dirs: &[PathBuf]) -> Result<u32, String> {
     Ok(max + 1)
 }
 
-/// Whether a review-cycle file in `dir` already says `body` from `reviewer` (the reference then
-/// adopts it instead of writing a new cycle).
-pub fn would_adopt(dir: &Path, reviewer: &str, body: &str) -> bool {
-    existing(dir).iter().any(|name| {
-        let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
-            return false;
-        };
-        let Some((front, rest)) = text
+/// The number of a review-cycle file in `dir` that already says `body` from `reviewer`: the
+/// verdict is adopted (recorded again under that cycle) instead of written as a new one, as the
+/// reference does. A verdict whose recording was interrupted after its file was written is
+/// completed this way by the next run.
+pub fn adoptable(dir: &Path, reviewer: &str, body: &str) -> Option<u32> {
+    existing(dir).iter().find_map(|name| {
+        let n: u32 = name
+            .strip_prefix("review-cycle-")?
+            .strip_suffix(".md")?
+            .parse()
+            .ok()?;
+        let text = std::fs::read_to_string(dir.join(name)).ok()?;
+        let (front, rest) = text
             .strip_prefix("---\n")
-            .and_then(|t| t.split_once("\n---\n"))
-        else {
-            return false;
-        };
-        front
+            .and_then(|t| t.split_once("\n---\n"))?;
+        (front
             .lines()
             .any(|l| l.trim_end() == format!("reviewer_agent: {}", scalar(reviewer)))
-            && rest.trim_start_matches('\n') == body
+            && rest.trim_start_matches('\n') == body)
+            .then_some(n)
     })
 }
 
@@ -229,14 +232,14 @@ impl Verdict {
 
 /// Why a verdict on a package in review is the reference's to record, if it is: no
 /// coordination branch to commit it on, auto-commit off (a local-only verdict), an approval
-/// over a verdict other than a request for changes, a cycle file the reference would adopt or
-/// could not number, or an issue matrix to check.
+/// over a verdict other than a request for changes, a cycle file the reference could not
+/// number, or an issue matrix to check.
 pub fn reference_only(
     t: &Target,
     surface: &Surface,
     wp_path: &Path,
     state: &WpState,
-    (decision, reviewer, auto_commit): (Decision<'_>, &str, bool),
+    (decision, auto_commit): (Decision<'_>, bool),
 ) -> Option<String> {
     if t.status_dir == t.entry.dir {
         return Some("a verdict on a single-branch mission".into());
@@ -250,29 +253,13 @@ pub fn reference_only(
     {
         return Some("a work package with an earlier review verdict".into());
     }
-    let wp = state_wp(wp_path);
-    let primary = dir_of(wp_path);
-    if would_adopt(&primary, reviewer, &decision.body(&wp, reviewer)) {
-        return Some("a verdict an earlier review cycle already records".into());
-    }
-    if let Err(name) = next_number(&[primary, coord_dir(surface, wp_path)]) {
+    if let Err(name) = next_number(&[dir_of(wp_path), coord_dir(surface, wp_path)]) {
         return Some(format!("a review-cycle file named {name}"));
     }
     [&t.entry.dir, &surface.dir]
         .iter()
         .any(|d| d.join("issue-matrix.md").exists())
         .then(|| "a mission with an issue matrix".into())
-}
-
-/// `WPnn` from the package's file name.
-fn state_wp(wp_path: &Path) -> String {
-    wp_path
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .chars()
-        .take(4)
-        .collect()
 }
 
 /// The package's review directory in the status worktree.
@@ -284,7 +271,8 @@ fn coord_dir(surface: &Surface, wp_path: &Path) -> PathBuf {
 }
 
 /// Write the verdict's next review-cycle artifact in the primary checkout and commit it on the
-/// status branch (the reference leaves the primary copy untracked).
+/// status branch (the reference leaves the primary copy untracked); a cycle that already says
+/// the same is adopted instead (committed if it is not yet).
 pub fn record(
     env: &Env,
     t: &Target,
@@ -297,7 +285,12 @@ pub fn record(
     let slug = &t.entry.slug;
     let primary_dir = dir_of(wp_path);
     let coord_dir = coord_dir(surface, wp_path);
-    let cycle = next_number(&[primary_dir.clone(), coord_dir.clone()]).unwrap_or(1);
+    let body = decision.body(wp, reviewer);
+    let adopted = adoptable(&primary_dir, reviewer, &body);
+    let cycle = match adopted {
+        Some(n) => n,
+        None => next_number(&[primary_dir.clone(), coord_dir.clone()]).unwrap_or(1),
+    };
     let artifact = Artifact {
         cycle,
         wp_id: wp.to_string(),
@@ -307,21 +300,28 @@ pub fn record(
         reproduction_command: matches!(decision, Decision::Approved { .. }).then(|| {
             format!("spec-kitty agent tasks move-task {wp} --to approved --mission {slug}")
         }),
-        body: decision.body(wp, reviewer),
+        body,
     };
     let stem = wp_path
         .file_stem()
         .unwrap_or_default()
         .to_string_lossy()
         .into_owned();
-    let bytes = artifact.render();
     let primary = primary_dir.join(artifact.file_name());
     let coord = coord_dir.join(artifact.file_name());
+    let bytes = match adopted {
+        Some(_) => {
+            std::fs::read(&primary).map_err(|e| crate::mission::MissionError::io(&primary, e))?
+        }
+        None => artifact.render().into_bytes(),
+    };
     for path in [&primary, &coord] {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| crate::mission::MissionError::io(dir, e))?;
         }
-        crate::mission::planning::write_atomic(path, bytes.as_bytes())?;
+        if std::fs::read(path).ok().as_deref() != Some(bytes.as_slice()) {
+            crate::mission::planning::write_atomic(path, &bytes)?;
+        }
     }
     crate::mission::planning::commit::commit_on(
         env,
@@ -356,14 +356,15 @@ pub fn reviewer_name(t: &Target) -> String {
 /// Whether `path` (a file or directory under the mission's `tasks/`, from the primary
 /// checkout's top `root`) holds only a review's records: review-cycle artifacts that `branch`
 /// holds byte for byte (the copy a verdict leaves behind once it is committed on the
-/// coordination branch), and files that `benign` passes one by one (the review's feedback
-/// file). The reference counts such a copy, or a directory of them it sees as one untracked
+/// coordination branch) or that the coordination worktree `pending` holds byte for byte (a
+/// verdict whose commit was interrupted: the next verdict adopts and commits it), and files
+/// that `benign` passes one by one (the review's feedback file). The reference counts such a copy, or a directory of them it sees as one untracked
 /// entry, as the package's uncommitted work and refuses its handoff; kitty passes it by (the
 /// `verdict_copy` difference).
 pub fn is_review_record(
     root: &Path,
     repo: &crate::mission::git::Repo,
-    (slug, branch): (&str, &str),
+    (slug, branch, pending): (&str, &str, &Path),
     path: &str,
     benign: &dyn Fn(&str) -> bool,
 ) -> bool {
@@ -376,10 +377,13 @@ pub fn is_review_record(
         && files.iter().all(|f| {
             let name = f.file_name().unwrap_or_default().to_string_lossy();
             let rel = super::transition::rel(root, f);
-            let committed = name.starts_with("review-cycle-")
-                && name.ends_with(".md")
-                && std::fs::read(f).ok() == repo.show_file(branch, &rel).ok().flatten();
-            committed || (!name.starts_with("review-cycle-") && benign(&rel))
+            let recorded = name.starts_with("review-cycle-") && name.ends_with(".md") && {
+                let bytes = std::fs::read(f).ok();
+                bytes.is_some()
+                    && (bytes == repo.show_file(branch, &rel).ok().flatten()
+                        || bytes == std::fs::read(pending.join(&rel)).ok())
+            };
+            recorded || (!name.starts_with("review-cycle-") && benign(&rel))
         })
 }
 
@@ -487,14 +491,23 @@ mod tests {
         let mut a = artifact();
         std::fs::write(d.path().join(a.file_name()), a.render()).unwrap();
         let body = "Approved by user: Review passed\n";
-        assert!(would_adopt(d.path(), "user", body));
-        assert!(!would_adopt(d.path(), "claude", body));
-        assert!(!would_adopt(d.path(), "user", "Approved by user: other\n"));
+        assert_eq!(adoptable(d.path(), "user", body), Some(1));
+        assert_eq!(adoptable(d.path(), "claude", body), None);
+        assert_eq!(
+            adoptable(d.path(), "user", "Approved by user: other\n"),
+            None
+        );
         a.body = "\n\nleading blank lines\n".into();
         a.cycle = 2;
         std::fs::write(d.path().join(a.file_name()), a.render()).unwrap();
-        assert!(would_adopt(d.path(), "user", "leading blank lines\n"));
-        assert!(!would_adopt(d.path(), "user", "\n\nleading blank lines\n"));
+        assert_eq!(
+            adoptable(d.path(), "user", "leading blank lines\n"),
+            Some(2)
+        );
+        assert_eq!(
+            adoptable(d.path(), "user", "\n\nleading blank lines\n"),
+            None
+        );
     }
 
     #[test]

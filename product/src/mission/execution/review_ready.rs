@@ -12,7 +12,7 @@
 //! implementation is a change outside kitty-specs/ on the lane, not any commit beyond its base
 //! (a new lane already has one: its merge of the planning commit).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -22,73 +22,7 @@ use super::ExecError;
 use crate::env::Env;
 use crate::mission::git::Repo;
 
-/// A work package's lane worktree, as lanes.json and implement's workspace context name it.
-#[derive(Debug, Clone)]
-pub struct Workspace {
-    /// `.worktrees/<slug>-<lane>`.
-    pub path: PathBuf,
-    /// `<mission branch>-<lane>`.
-    pub branch: String,
-    /// The base recorded by implement (`.kittify/workspaces/<slug>-<lane>.json`), if any.
-    pub base_branch: Option<String>,
-}
-
-/// Where a work package is implemented.
-#[derive(Debug, Clone)]
-pub enum Place {
-    /// A planning-artifact package: in the repository itself.
-    RepoRoot,
-    /// A lane worktree (which may not exist yet).
-    Lane(Workspace),
-    /// lanes.json is missing, unreadable or does not name the package.
-    Unknown,
-}
-
-/// The place of `wp` in mission `slug` of the project at `root`.
-pub fn place(root: &Path, fd: &Path, slug: &str, wp: &str) -> Place {
-    let Some(lanes) = std::fs::read_to_string(fd.join("lanes.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-    else {
-        return Place::Unknown;
-    };
-    let listed = |key: &str| {
-        lanes[key]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(wp)))
-    };
-    if listed("planning_artifact_wps") {
-        return Place::RepoRoot;
-    }
-    let Some(lane) = lanes["lanes"].as_array().and_then(|ls| {
-        ls.iter().find(|l| {
-            l["wp_ids"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(wp)))
-        })
-    }) else {
-        return Place::Unknown;
-    };
-    let lane_id = lane["lane_id"].as_str().unwrap_or_default();
-    let mission_branch = lanes["mission_branch"]
-        .as_str()
-        .map_or_else(|| format!("kitty/mission-{slug}"), str::to_string);
-    let context: Option<Value> = std::fs::read_to_string(
-        root.join(".kittify/workspaces")
-            .join(format!("{slug}-{lane_id}.json")),
-    )
-    .ok()
-    .and_then(|t| serde_json::from_str(&t).ok());
-    Place::Lane(Workspace {
-        path: root.join(".worktrees").join(format!("{slug}-{lane_id}")),
-        branch: format!("{mission_branch}-{lane_id}"),
-        base_branch: context
-            .as_ref()
-            .and_then(|c| c["base_branch"].as_str())
-            .filter(|b| !b.is_empty())
-            .map(str::to_string),
-    })
-}
+pub use super::place::{Place, Workspace, place};
 
 static WP_TASK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"kitty-specs/[^/]+/tasks/WP\d+-.+\.md$").unwrap());
@@ -259,7 +193,14 @@ pub fn check(c: &Checks<'_>) -> Result<Readiness, ExecError> {
 fn is_recorded_verdict(c: &Checks<'_>, root: &Repo, line: &str) -> bool {
     match (line.strip_prefix("?? "), c.coordination) {
         (Some(path), Some(branch)) => {
-            super::review_cycle::is_review_record(c.root, root, (c.slug, branch), path, &is_benign)
+            let coord = c.root.join(".worktrees").join(format!("{}-coord", c.slug));
+            super::review_cycle::is_review_record(
+                c.root,
+                root,
+                (c.slug, branch, &coord),
+                path,
+                &is_benign,
+            )
         }
         _ => false,
     }
