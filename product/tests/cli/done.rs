@@ -58,9 +58,23 @@ fn done_waits_for_the_lane_to_be_merged_into_the_target_then_records_the_approva
         "approved",
         "nothing recorded"
     );
-    // Merged: done, with the day's automatic approval by git's user.
+    // Merged, but a planning file left uncommitted: refused unforced (the readiness checks),
+    // while a forced move skips them.
     m.repo.git(&["merge", "--quiet", "--no-edit", &branch]);
+    std::fs::write(m.dir().join("research.md"), "# notes\n").unwrap();
+    mv(&home, &m, "WP01", "done", &[])
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "NOT_READY_FOR_REVIEW");
+    std::fs::remove_file(m.dir().join("research.md")).unwrap();
+    // Done, with the day's automatic approval by git's user; the dirty status files passed
+    // over are said once.
     let out = mv(&home, &m, "WP01", "done", &[]);
+    assert!(
+        out.stderr()
+            .contains("Note: 3 unrelated dirty file(s) ignored (not owned by WP01)"),
+        "{out}"
+    );
     out.assert_success()
         .json()
         .assert_eq("/old_lane", "approved")
@@ -83,6 +97,27 @@ fn done_waits_for_the_lane_to_be_merged_into_the_target_then_records_the_approva
         line.get("review_result").is_none_or(Value::is_null),
         "{line}"
     );
+}
+
+#[test]
+fn a_forced_done_skips_the_readiness_checks_and_an_empty_target_in_meta_is_the_current_branch() {
+    let home = IsolatedHome::new();
+    let m = approved(&home);
+    let branch = lane_branch(&m);
+    m.repo.git(&["branch", &branch]);
+    // meta.json names no target: the branch checked out is the target (the lane is in it).
+    let meta_path = m.dir().join("meta.json");
+    let mut meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["target_branch"] = "".into();
+    std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
+    std::fs::write(m.dir().join("research.md"), "# notes\n").unwrap();
+    let out = mv(&home, &m, "WP01", "done", &["--force", "--note", "shipped"]);
+    out.assert_success();
+    let line = last_line(&m, "done");
+    assert_eq!(line["force"], true);
+    // Merged, so no override was folded in.
+    assert_eq!(line["reason"], "shipped");
 }
 
 #[test]

@@ -133,6 +133,26 @@ fn subjects(m: &kitty_testkit::StagedMission) -> Vec<String> {
 }
 
 #[test]
+fn only_a_forced_move_out_of_for_review_back_to_work_carries_the_force_override_reference() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let review_ref = |args: &[&str]| {
+        run_move(&home, &m, args);
+        coord_log(&m)
+            .iter()
+            .rfind(|e| e.get("to_lane").is_some())
+            .unwrap()["review_ref"]
+            .clone()
+    };
+    let forced = |to: &'static str| ["WP01", "--to", to, "--force", "--note", "x"];
+    assert_eq!(review_ref(&forced("for_review")), serde_json::Value::Null);
+    assert_eq!(review_ref(&forced("blocked")), serde_json::Value::Null);
+    assert_eq!(review_ref(&forced("in_progress")), serde_json::Value::Null);
+    assert_eq!(review_ref(&forced("for_review")), serde_json::Value::Null);
+    assert_eq!(review_ref(&forced("in_progress")), "force-override");
+}
+
+#[test]
 fn each_hop_its_binding_and_the_runtime_change_are_written_line_by_line_as_the_reference_does() {
     let home = IsolatedHome::new();
     let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });

@@ -456,7 +456,7 @@ pub fn move_task(
             actor: true,
             reason: true,
             workspace: true,
-            review_ref: review_ref.is_some() || judged.is_some(),
+            review_ref: review_ref.is_some(),
             review_result: judged.is_some(),
             evidence: approval.is_some() || hop == Lane::Done,
             work_complete: !force,

@@ -481,6 +481,9 @@ mod tests {
         std::fs::write(a.path().join("review-cycle-1.md"), "x").unwrap();
         std::fs::write(b.path().join("review-cycle-3.md"), "x").unwrap();
         assert_eq!(next_number(&dirs), Ok(4));
+        std::fs::write(b.path().join("review-cycle-+5.md"), "x").unwrap();
+        assert_eq!(next_number(&dirs), Err("review-cycle-+5.md".into()));
+        std::fs::remove_file(b.path().join("review-cycle-+5.md")).unwrap();
         std::fs::write(a.path().join("review-cycle-x.md"), "x").unwrap();
         assert_eq!(next_number(&dirs), Err("review-cycle-x.md".into()));
     }
