@@ -41,6 +41,14 @@ pub(crate) fn in_review(home: &IsolatedHome, m: &StagedMission, wp: &str, subtas
     mv(home, m, wp, "in_review", &[]).assert_success();
 }
 
+/// A run kitty handed to the reference (none is installed in these homes).
+#[track_caller]
+pub(crate) fn handed(out: RunOutput) {
+    out.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "reference_not_found");
+}
+
 pub(crate) fn coord(m: &StagedMission) -> std::path::PathBuf {
     m.repo.path().join(format!(".worktrees/{}-coord", m.slug))
 }
@@ -255,11 +263,6 @@ fn approvals_kitty_does_not_record_itself_go_to_the_reference() {
     let home = IsolatedHome::new();
     let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
     in_review(&home, &m, "WP01", "T001");
-    let handed = |out: RunOutput| {
-        out.assert_code(1)
-            .json()
-            .assert_eq("/error_code", "reference_not_found");
-    };
     // Forced, from another lane, with an option kitty leaves to it, without auto-commit.
     handed(mv(
         &home,

@@ -9,7 +9,7 @@ use kitty_testkit::EventContract;
 use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, SessionSeed, StagedMission};
 use serde_json::Value;
 
-use crate::approve::{coord, in_review, kitty, last_line, mv};
+use crate::approve::{coord, handed, in_review, kitty, last_line, mv};
 
 fn reject(home: &IsolatedHome, m: &StagedMission, feedback: &str, extra: &[&str]) -> RunOutput {
     let mut args = vec!["--review-feedback-file", feedback];
@@ -187,11 +187,6 @@ fn rejections_kitty_does_not_record_itself_go_to_the_reference() {
     let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
     in_review(&home, &m, "WP01", "T001");
     std::fs::write(m.repo.path().join("fb.md"), "**Issue**: x\n").unwrap();
-    let handed = |out: RunOutput| {
-        out.assert_code(1)
-            .json()
-            .assert_eq("/error_code", "reference_not_found");
-    };
     // From a lane other than in_review, without auto-commit, with the feedback on another move.
     handed(mv(
         &home,

@@ -621,10 +621,7 @@ fn done_reference_only(
     if verdict != Some("approved") {
         return Some("a move to done without an approving review verdict".into());
     }
-    [&t.entry.dir, &surface.dir]
-        .iter()
-        .any(|d| d.join("issue-matrix.md").exists())
-        .then(|| "a mission with an issue matrix".into())
+    review_cycle::issue_matrix(t, surface)
 }
 
 /// `--note`, trimmed, when it says anything.

@@ -256,6 +256,12 @@ pub fn reference_only(
     if let Err(name) = next_number(&[dir_of(wp_path), coord_dir(surface, wp_path)]) {
         return Some(format!("a review-cycle file named {name}"));
     }
+    issue_matrix(t, surface)
+}
+
+/// Why a verdict is the reference's when the mission has an issue matrix (in either checkout):
+/// it checks the matrix before approving.
+pub fn issue_matrix(t: &Target, surface: &Surface) -> Option<String> {
     [&t.entry.dir, &surface.dir]
         .iter()
         .any(|d| d.join("issue-matrix.md").exists())
