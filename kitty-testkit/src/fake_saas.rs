@@ -422,6 +422,16 @@ impl FakeSaas {
             .collect()
     }
 
+    /// The received events (see [`Self::received_events`]) of one `event_type`, from the
+    /// `since`-th on (a count taken before the step under test).
+    pub fn received_events_of(&self, event_type: &str, since: usize) -> Vec<Value> {
+        self.received_events()
+            .into_iter()
+            .skip(since)
+            .filter(|e| e["event_type"] == event_type)
+            .collect()
+    }
+
     /// Every token this fake issued (for leak checks).
     pub fn issued_tokens(&self) -> Vec<String> {
         self.issued.all()

@@ -415,6 +415,19 @@ impl IsolatedHome {
         IsolatedHomeBuilder::default()
     }
 
+    /// A home whose commands queue and send their events to `saas`: sync on, consent granted,
+    /// and a session with a private team seeded where the product reads it (what every
+    /// "with sync on, this queues that event" test needs).
+    pub fn syncing_to(saas: &crate::FakeSaas) -> Self {
+        let home = Self::builder()
+            .fake_saas(saas)
+            .sync(true)
+            .sync_consent()
+            .build();
+        home.seed(&crate::SessionSeed::with_private_team());
+        home
+    }
+
     /// The sandbox directory (everything the test touches is below it).
     pub fn path(&self) -> &Path {
         &self.layout.base

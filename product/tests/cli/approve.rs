@@ -6,7 +6,7 @@
 
 #[cfg(unix)]
 use kitty_testkit::EventContract;
-use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, SessionSeed, StagedMission};
+use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, StagedMission};
 use serde_json::Value;
 
 pub(crate) fn kitty(home: &IsolatedHome, m: &StagedMission, args: &[&str]) -> RunOutput {
@@ -286,22 +286,13 @@ fn approvals_kitty_does_not_record_itself_go_to_the_reference() {
 #[test]
 fn with_sync_on_an_approval_queues_one_status_changed_event_with_its_evidence_in_the_contract() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder()
-        .fake_saas(&saas)
-        .sync(true)
-        .sync_consent()
-        .build();
-    home.seed(&SessionSeed::with_private_team());
+    let home = IsolatedHome::syncing_to(&saas);
     let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
     in_review(&home, &m, "WP01", "T001");
     let before = saas.received_events().len();
     mv(&home, &m, "WP01", "approved", &["--note", "ok"]).assert_success();
-    let events = saas.received_events()[before..].to_vec();
-    let changed: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "WPStatusChanged")
-        .collect();
-    assert_eq!(changed.len(), 1, "{events:?}");
+    let changed = saas.received_events_of("WPStatusChanged", before);
+    assert_eq!(changed.len(), 1, "{changed:?}");
     let p = &changed[0]["payload"];
     assert_eq!(
         (&p["from_lane"], &p["to_lane"]),

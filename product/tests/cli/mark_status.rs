@@ -4,7 +4,7 @@
 
 #[cfg(unix)]
 use kitty_testkit::EventContract;
-use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, SessionSeed};
+use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage};
 use serde_json::Value;
 
 /// Where the mission's status lives: its coordination worktree's copy (create on a feature branch
@@ -127,12 +127,7 @@ fn the_human_text_names_what_was_marked_and_what_was_not_found() {
 #[test]
 fn with_sync_on_each_work_package_s_marks_are_one_history_added_event_in_the_contract() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder()
-        .fake_saas(&saas)
-        .sync(true)
-        .sync_consent()
-        .build();
-    home.seed(&SessionSeed::with_private_team());
+    let home = IsolatedHome::syncing_to(&saas);
     let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
     let before = saas.received_events().len();
     home.command()
@@ -149,12 +144,8 @@ fn with_sync_on_each_work_package_s_marks_are_one_history_added_event_in_the_con
         .args(["--mission", &m.slug, "--json"])
         .run()
         .assert_success();
-    let events = saas.received_events()[before..].to_vec();
-    let history: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "HistoryAdded")
-        .collect();
-    assert_eq!(history.len(), 2, "{events:#?}");
+    let history = saas.received_events_of("HistoryAdded", before);
+    assert_eq!(history.len(), 2, "{history:#?}");
     assert_eq!(history[0]["aggregate_type"], "WorkPackage");
     assert_eq!(history[0]["aggregate_id"], "WP01");
     assert_eq!(

@@ -4,7 +4,7 @@
 
 #[cfg(unix)]
 use kitty_testkit::EventContract;
-use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, SessionSeed};
+use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage};
 use serde_json::Value;
 
 fn coord_log(m: &kitty_testkit::StagedMission) -> Vec<Value> {
@@ -65,12 +65,7 @@ fn two_agents_claiming_one_work_package_at_once_exactly_one_wins() {
 #[test]
 fn with_sync_on_each_hop_is_one_status_changed_event_in_the_contract() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder()
-        .fake_saas(&saas)
-        .sync(true)
-        .sync_consent()
-        .build();
-    home.seed(&SessionSeed::with_private_team());
+    let home = IsolatedHome::syncing_to(&saas);
     let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
     let before = saas.received_events().len();
     home.command()
@@ -85,10 +80,9 @@ fn with_sync_on_each_hop_is_one_status_changed_event_in_the_contract() {
         .args(["--mission", &m.slug, "--json"])
         .run()
         .assert_success();
-    let events = saas.received_events()[before..].to_vec();
-    let changed: Vec<(String, String, String)> = events
+    let changed: Vec<(String, String, String)> = saas
+        .received_events_of("WPStatusChanged", before)
         .iter()
-        .filter(|e| e["event_type"] == "WPStatusChanged")
         .map(|e| {
             let p = &e["payload"];
             (

@@ -6,7 +6,7 @@
 
 #[cfg(unix)]
 use kitty_testkit::EventContract;
-use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, SessionSeed, StagedMission};
+use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, StagedMission};
 use serde_json::Value;
 
 use crate::approve::{coord, handed, in_review, kitty, last_line, mv};
@@ -256,23 +256,14 @@ fn the_same_feedback_from_the_same_reviewer_again_adopts_its_cycle() {
 #[test]
 fn with_sync_on_a_rejection_queues_one_status_changed_event_in_the_contract() {
     let saas = FakeSaas::start();
-    let home = IsolatedHome::builder()
-        .fake_saas(&saas)
-        .sync(true)
-        .sync_consent()
-        .build();
-    home.seed(&SessionSeed::with_private_team());
+    let home = IsolatedHome::syncing_to(&saas);
     let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
     in_review(&home, &m, "WP01", "T001");
     std::fs::write(m.repo.path().join("fb.md"), "**Issue**: x\n").unwrap();
     let before = saas.received_events().len();
     reject(&home, &m, "fb.md", &[]).assert_success();
-    let events = saas.received_events()[before..].to_vec();
-    let changed: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "WPStatusChanged")
-        .collect();
-    assert_eq!(changed.len(), 1, "{events:?}");
+    let changed = saas.received_events_of("WPStatusChanged", before);
+    assert_eq!(changed.len(), 1, "{changed:?}");
     let p = &changed[0]["payload"];
     assert_eq!(
         (&p["from_lane"], &p["to_lane"], &p["force"]),
