@@ -123,6 +123,110 @@ pub fn seconds_z(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Python's `repr()` of a JSON value (`'yes'`, `0`, `True`, `None`, `['a']`, `{'k': 1}`): how the
+/// reference quotes a malformed value in its messages.
+///
+/// ```
+/// use spec_kitty::internals::pyfmt::python_repr;
+/// assert_eq!(python_repr(&serde_json::json!("yes")), "'yes'");
+/// assert_eq!(python_repr(&serde_json::json!("it's")), "\"it's\"");
+/// assert_eq!(python_repr(&serde_json::json!([1, "a", null, true])), "[1, 'a', None, True]");
+/// assert_eq!(python_repr(&serde_json::json!({"a": {"b": 1.5}})), "{'a': {'b': 1.5}}");
+/// ```
+pub fn python_repr(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
+            let mut out = String::from(quote);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if c == quote => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                        out.push_str(&format!("\\x{:02x}", c as u32));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push(quote);
+            out
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    python_repr(&Value::String(k.clone())),
+                    python_repr(v)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Python's name for a JSON value's type (`list`, `str`, `NoneType`, ...).
+pub fn python_type(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Python's `json` words for a parse error of `raw` (`Expecting value: line 1 column 1 (char 0)`).
+pub fn python_json_error(e: &serde_json::Error, raw: &str) -> String {
+    let what = e.to_string();
+    let head = if what.starts_with("key must be a string") {
+        "Expecting property name enclosed in double quotes"
+    } else if what.starts_with("expected `,` or `}`") {
+        "Expecting ',' delimiter"
+    } else if what.starts_with("expected `:`") {
+        "Expecting ':' delimiter"
+    } else if what.starts_with("trailing characters") {
+        "Extra data"
+    } else if what.starts_with("EOF while parsing a string") {
+        "Unterminated string starting at"
+    } else {
+        "Expecting value"
+    };
+    let line = e.line().max(1);
+    let col = e.column().max(1);
+    let before: usize = raw
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(|l| l.chars().count())
+        .sum();
+    format!(
+        "{head}: line {line} column {col} (char {})",
+        before + col - 1
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ mod finalize;
 mod harness;
 mod init_files;
 mod map_requirements;
+mod merge;
 mod planning;
 mod review;
 mod seeded_homes;

@@ -5,6 +5,7 @@ pub mod context;
 pub mod decision;
 pub mod delegate;
 pub mod error;
+pub mod merge;
 pub mod mission;
 pub mod next;
 pub mod paths;
@@ -103,6 +104,9 @@ enum Command {
     /// Where a mission stands and what comes next (query mode; `--result` advances, through the
     /// reference).
     Next(next::NextArgs),
+    /// Merge a mission's lanes into its target (`--dry-run`: what the merge would do, native;
+    /// the merge itself, `--resume` and `--abort` through the reference).
+    Merge(Box<merge::MergeArgs>),
     /// List the plugins (spec-kitty-<name> executables) found on PATH.
     Plugins,
     /// Print a shell completion script (e.g. `spec-kitty completions bash > ~/.bash_completion.d/spec-kitty`).
@@ -609,6 +613,7 @@ pub fn run(
         }) => sync::now(&ctx, *retry_rejected, *discard_quarantined),
         Command::Sync(SyncCommand::Status) => sync::status(&ctx),
         Command::Next(a) => next::next(&ctx, a),
+        Command::Merge(a) => merge::merge(&ctx, a),
         Command::Plugins => plugins::list(&ctx),
         Command::Completions { shell } => completions(*shell),
         Command::External(_) if delegate::reference_command(&args).is_some() => {

@@ -16,6 +16,7 @@ pub mod git;
 pub mod init;
 pub mod lanes;
 pub mod list;
+pub mod merge;
 pub mod meta;
 pub mod planning;
 pub mod project_config;

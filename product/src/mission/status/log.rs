@@ -38,7 +38,7 @@ pub fn parse(text: &str) -> Result<Log, StatusError> {
         }
         let value: Value = serde_json::from_str(raw).map_err(|e| StatusError::InvalidJson {
             line,
-            detail: python_message(&e, raw),
+            detail: crate::pyfmt::python_json_error(&e, raw),
         })?;
         let Value::Object(o) = value else {
             return Err(StatusError::InvalidStructure {
@@ -75,27 +75,6 @@ pub fn parse(text: &str) -> Result<Log, StatusError> {
         log.transitions.push(t);
     }
     Ok(log)
-}
-
-/// Python's words for the common JSON errors (`Expecting value: line 1 column 1 (char 0)`).
-fn python_message(e: &serde_json::Error, raw: &str) -> String {
-    let col = e.column().max(1);
-    let what = e.to_string();
-    let head = if what.starts_with("key must be a string") {
-        "Expecting property name enclosed in double quotes"
-    } else if what.starts_with("expected `,` or `}`") {
-        "Expecting ',' delimiter"
-    } else if what.starts_with("expected `:`") {
-        "Expecting ':' delimiter"
-    } else if what.starts_with("trailing characters") {
-        "Extra data"
-    } else if what.starts_with("EOF while parsing a string") {
-        "Unterminated string starting at"
-    } else {
-        "Expecting value"
-    };
-    let _ = raw;
-    format!("{head}: line 1 column {col} (char {})", col - 1)
 }
 
 /// Read `dir`'s log (absent: empty).

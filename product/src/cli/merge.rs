@@ -1,0 +1,119 @@
+//! `spec-kitty merge`: the merge's forecast (`--dry-run`) native; the merge itself, `--resume` and
+//! `--abort` are the reference's.
+
+use super::context::Ctx;
+use super::error::CommandError;
+use crate::mission::merge::forecast::{Outcome, Request, Retention, Strategy, forecast};
+use crate::output::Report;
+
+/// `spec-kitty merge` (the reference's options).
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// How the mission branch goes into the target: merge, squash or rebase (default: the
+    /// project's merge config, else squash).
+    #[arg(long, value_enum)]
+    pub strategy: Option<Strategy>,
+    /// Delete the lane branches after the merge (default: the mission's retention policy, else
+    /// delete).
+    #[arg(long, overrides_with = "keep_branch")]
+    pub delete_branch: bool,
+    /// Keep the lane branches.
+    #[arg(long, overrides_with = "delete_branch")]
+    pub keep_branch: bool,
+    /// Remove the lane worktrees after the merge (default: the mission's retention policy, else
+    /// remove).
+    #[arg(long, overrides_with = "keep_worktree")]
+    pub remove_worktree: bool,
+    /// Keep the lane worktrees.
+    #[arg(long, overrides_with = "remove_worktree")]
+    pub keep_worktree: bool,
+    /// Push the target to origin after the merge.
+    #[arg(long)]
+    pub push: bool,
+    /// The target branch (default: the mission's).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Say what the merge would do; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The mission (directory name, mission_id, its first 8 characters or its number).
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Resume an interrupted merge (handled by the reference).
+    #[arg(long)]
+    pub resume: bool,
+    /// Abort an interrupted merge (handled by the reference).
+    #[arg(long)]
+    pub abort: bool,
+    /// Unused (the reference's compatibility flag).
+    #[arg(long = "context", hide = true)]
+    pub context_token: Option<String>,
+    /// Unused (the reference's compatibility flag).
+    #[arg(long, hide = true)]
+    pub keep_workspace: bool,
+    /// Proceed despite legacy sparse-checkout state (handled by the reference).
+    #[arg(long)]
+    pub allow_sparse_checkout: bool,
+    /// Proceed after merge warnings without prompts (handled by the reference).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Bypass the review-artifact gate, with --note (handled by the reference).
+    #[arg(long)]
+    pub skip_review_artifact_check: bool,
+    /// The reason recorded with --skip-review-artifact-check (handled by the reference).
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+impl MergeArgs {
+    /// Tri-state flags: `None` when neither form was given.
+    fn pick(yes: bool, no: bool) -> Option<bool> {
+        match (yes, no) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+
+    fn request(&self) -> Request {
+        let mut delegated = Vec::new();
+        for (given, name) in [
+            (!self.dry_run, "a merge (not --dry-run)"),
+            (self.resume, "--resume"),
+            (self.abort, "--abort"),
+            (self.allow_sparse_checkout, "--allow-sparse-checkout"),
+            (
+                self.skip_review_artifact_check,
+                "--skip-review-artifact-check",
+            ),
+            (self.note.is_some(), "--note"),
+        ] {
+            if given {
+                delegated.push(name);
+            }
+        }
+        Request {
+            mission: self.mission.clone(),
+            target: self.target.clone(),
+            strategy: self.strategy,
+            retention: Retention {
+                delete_branch: Self::pick(self.delete_branch, self.keep_branch),
+                remove_worktree: Self::pick(self.remove_worktree, self.keep_worktree),
+            },
+            push: self.push,
+            delegated,
+        }
+    }
+}
+
+/// `spec-kitty merge`.
+pub fn merge(ctx: &Ctx, args: &MergeArgs) -> Result<Report, CommandError> {
+    match forecast(&ctx.env, &ctx.cwd, &args.request())? {
+        Outcome::Forecast { doc, human } => Ok(Report::exact(doc, human)),
+        Outcome::Refused { doc, human, code } => Ok(Report::exact(doc, human).with_exit(code)),
+        Outcome::NeedsReference(why) => Err(CommandError::NeedsReference {
+            why,
+            missing: String::new(),
+        }),
+    }
+}
