@@ -32,7 +32,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "stdout_only",
-        "stdout is the document alone: the reference prints some errors (an unknown --mission for context resolve) on stderr, and move-task's `Note: N unrelated dirty file(s) ignored` line on stdout before its document; kitty prints every document on stdout, with the same exit code, and that note on stderr",
+        "stdout is the document alone: the reference prints some errors (an unknown --mission for context resolve) on stderr, and move-task's `Note: N unrelated dirty file(s) ignored` line on stdout before its document; kitty prints every document on stdout, with the same exit code, and that note on stderr; merge --dry-run's refusals the reference prints as text (run from inside a worktree; an unsafe --mission) or as a traceback (an invalid merge.strategy, a mission_number that is not a number, a deleted coordination branch whose worktree is gone, a broken status line) are JSON documents with the reference's sentence (or kitty's, where it has none)",
     ),
     (
         "kitty_error_codes",

@@ -34,7 +34,7 @@ use planning_args::{CharterCommand, ContextCommand, SpecCommitArgs, TopMissionCo
     allow_external_subcommands = true,
     version,
     about = "Spec-driven development: missions, a durable outbox, and sync.",
-    after_help = "Every command listed here is kitty's own (native). Every other command of the reference CLI (spec-kitty-cli 3.2.7: `next --result`, `agent action implement`, `merge`, ...), and a native command given an option kitty lacks, runs through the reference; `spec-kitty paths` says which one is found.\n\nRun `spec-kitty env` to list every environment variable spec-kitty reads."
+    after_help = "Every command listed here is kitty's own (native). Every other command of the reference CLI (spec-kitty-cli 3.2.7: `next --result`, `agent action implement`, `merge` without --dry-run, ...), and a native command given an option kitty lacks, runs through the reference; `spec-kitty paths` says which one is found.\n\nRun `spec-kitty env` to list every environment variable spec-kitty reads."
 )]
 struct Cli {
     /// Print exactly one JSON document on stdout (also `--json=true|false`).

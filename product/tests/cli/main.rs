@@ -13,6 +13,7 @@ mod final_sync;
 mod finalize_tasks;
 mod map_requirements;
 mod mark_status;
+mod merge;
 mod mission_create;
 mod missions_api;
 mod move_task;
