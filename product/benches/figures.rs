@@ -674,6 +674,10 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
             vec!["next", "--agent", "claude", "--mission", &m, "--json"],
         ),
         (
+            "merge --dry-run --json (the forecast)",
+            vec!["merge", "--mission", &m, "--dry-run", "--json"],
+        ),
+        (
             "agent tasks mark-status T001 T002 --status done --json",
             vec![
                 "agent",

@@ -203,7 +203,7 @@ pub fn python_json_error(e: &serde_json::Error, raw: &str) -> String {
     let what = e.to_string();
     let head = if what.starts_with("key must be a string") {
         "Expecting property name enclosed in double quotes"
-    } else if what.starts_with("expected `,` or `}`") {
+    } else if what.starts_with("expected `,` or `}`") || what.starts_with("expected `,` or `]`") {
         "Expecting ',' delimiter"
     } else if what.starts_with("expected `:`") {
         "Expecting ':' delimiter"
@@ -232,6 +232,40 @@ mod tests {
     use super::*;
     use crate::clock::at;
     use serde_json::json;
+
+    #[test]
+    fn repr_quotes_and_escapes_strings_as_python_does() {
+        let r = |s: &str| python_repr(&json!(s));
+        assert_eq!(r("yes"), "'yes'");
+        assert_eq!(r("it's"), "\"it's\"");
+        assert_eq!(r("both ' and \""), "'both \\' and \"'");
+        assert_eq!(r("a\tb\nc\\"), "'a\\tb\\nc\\\\'");
+        assert_eq!(r("\u{1}\u{7f}é"), "'\\x01\\x7fé'");
+        assert_eq!(
+            python_repr(&json!([1, "a", null, false])),
+            "[1, 'a', None, False]"
+        );
+        assert_eq!(python_type(&json!(1.5)), "float");
+        assert_eq!(python_type(&json!({})), "dict");
+        assert_eq!(python_type(&json!(1)), "int");
+    }
+
+    #[test]
+    fn json_errors_name_python_s_line_column_and_offset() {
+        let e = |raw: &str| {
+            let err = serde_json::from_str::<serde_json::Value>(raw).unwrap_err();
+            python_json_error(&err, raw)
+        };
+        assert_eq!(
+            e("{\n  \"a\": 1,\n  bad}"),
+            "Expecting property name enclosed in double quotes: line 3 column 3 (char 14)"
+        );
+        assert_eq!(e(""), "Expecting value: line 1 column 1 (char 0)");
+        assert_eq!(
+            e("[1,\n2 3]"),
+            "Expecting ',' delimiter: line 2 column 3 (char 6)"
+        );
+    }
 
     #[test]
     fn timestamps_are_written_as_python_isoformat() {

@@ -170,3 +170,187 @@ fn a_merge_a_resume_an_abort_and_a_skipped_gate_are_the_reference_s_to_run() {
     }
     assert_eq!(git_state(&m), before);
 }
+
+#[test]
+fn the_flags_win_over_the_mission_s_retention_policy_and_the_config_s_strategy_over_squash() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let config = m.repo.path().join(".kittify/config.yaml");
+    let original = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{original}merge:\n  strategy: rebase\n")).unwrap();
+    let meta = m.dir().join("meta.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    v["retain_branches"] = true.into();
+    v["retain_worktrees"] = "yes".into();
+    std::fs::write(&meta, v.to_string()).unwrap();
+    let forecast = |extra: &[&str]| {
+        let mut args = vec!["--dry-run", "--json"];
+        args.extend_from_slice(extra);
+        let out = merge(&home, &m, &args);
+        out.assert_success();
+        out.json().value().clone()
+    };
+    let doc = forecast(&[]);
+    assert_eq!(doc["strategy"], "rebase");
+    assert_eq!(
+        (&doc["delete_branch"], &doc["remove_worktree"]),
+        (&false.into(), &false.into())
+    );
+    assert_eq!(
+        doc["retention"],
+        serde_json::json!({
+            "branch_source": "meta",
+            "worktree_source": "meta",
+            "warnings": [
+                "retention honored for branches (source: meta.json)",
+                "malformed retain_worktrees value in meta.json ('yes'); treated as retaining (fail-closed)",
+            ],
+        })
+    );
+    let pick = |extra: &[&str]| {
+        let doc = forecast(extra);
+        (
+            doc["delete_branch"].as_bool().unwrap(),
+            doc["remove_worktree"].as_bool().unwrap(),
+            doc["retention"]["branch_source"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    };
+    assert_eq!(
+        pick(&["--delete-branch", "--keep-worktree"]),
+        (true, false, "cli".into())
+    );
+    assert_eq!(
+        pick(&["--keep-branch", "--remove-worktree"]),
+        (false, true, "cli".into())
+    );
+    // The last of the two forms wins.
+    assert!(
+        pick(&["--keep-branch", "--delete-branch"]).0,
+        "the later --delete-branch wins"
+    );
+    assert_eq!(forecast(&["--strategy", "squash"])["strategy"], "squash");
+}
+
+#[test]
+fn a_target_must_exist_here_or_on_the_origin_and_the_refusal_says_where_it_came_from() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let refusal = |extra: &[&str], mission: &str| {
+        let out = home
+            .command()
+            .current_dir(m.repo.path())
+            .args(["merge", "--mission", mission, "--dry-run", "--json"])
+            .args(extra)
+            .run();
+        out.assert_code(1)
+            .json()
+            .assert_eq("/error_code", "TARGET_BRANCH_NOT_FOUND")
+            .str("/error")
+            .to_string()
+    };
+    assert_eq!(
+        refusal(&["--target", "nosuch"], &m.slug),
+        "Target branch 'nosuch' does not exist locally or on origin."
+    );
+    // Only on the origin: enough.
+    let head = m.repo.git(&["rev-parse", "HEAD"]);
+    m.repo
+        .git(&["update-ref", "refs/remotes/origin/release", head.trim()]);
+    merge(&home, &m, &["--dry-run", "--json", "--target", "release"])
+        .assert_success()
+        .json()
+        .assert_eq("/target_branch", "release");
+    // The mission's own target, gone.
+    let meta = m.dir().join("meta.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    v["target_branch"] = "gone".into();
+    std::fs::write(&meta, v.to_string()).unwrap();
+    assert_eq!(
+        refusal(&[], &m.slug),
+        format!(
+            "Target branch 'gone' (from meta.json) does not exist locally or on origin. Check kitty-specs/{}/meta.json.",
+            m.slug
+        )
+    );
+    // No target recorded: the origin's default branch (its last path component), here missing.
+    m.repo.git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/team/trunk",
+    ]);
+    assert_eq!(
+        refusal(&[], "nosuch"),
+        "Target branch 'trunk' (resolved as primary branch) does not exist locally or on origin. Check kitty-specs/nosuch/meta.json."
+    );
+}
+
+#[test]
+fn a_missing_or_malformed_lanes_manifest_is_refused_in_the_reference_s_words() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let lanes = m.dir().join("lanes.json");
+    let refusal = |code: &str| {
+        merge(&home, &m, &["--dry-run", "--json"])
+            .assert_code(1)
+            .json()
+            .assert_eq("/error_code", code)
+            .str("/error")
+            .to_string()
+    };
+    std::fs::write(&lanes, "[]").unwrap();
+    assert_eq!(
+        refusal("LANES_CORRUPT"),
+        format!(
+            "lanes.json at {} is corrupt or malformed: list indices must be integers or slices, not str",
+            lanes.display()
+        )
+    );
+    std::fs::remove_file(&lanes).unwrap();
+    // Unreadable (a directory) is malformed, not missing.
+    std::fs::create_dir(&lanes).unwrap();
+    refusal("LANES_CORRUPT");
+    std::fs::remove_dir(&lanes).unwrap();
+    assert_eq!(
+        refusal("LANES_MISSING"),
+        format!(
+            "lanes.json is required for {}. Run the task-finalization step to compute execution lanes.",
+            m.dir().display()
+        )
+    );
+}
+
+#[test]
+fn the_mission_is_found_by_its_slug_without_the_id_and_an_unreadable_meta_is_refused() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let short = m.slug.rsplit_once('-').unwrap().0.to_string();
+    home.command()
+        .current_dir(m.repo.path())
+        .args(["merge", "--mission", &short, "--dry-run", "--json"])
+        .run()
+        .assert_success()
+        .json()
+        .assert_eq("/mission_slug", m.slug.as_str());
+    let meta = m.dir().join("meta.json");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    std::fs::remove_file(&meta).unwrap();
+    std::fs::create_dir(&meta).unwrap();
+    let out = merge(&home, &m, &["--dry-run", "--json"]);
+    let e = out
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "META_UNREADABLE")
+        .str("/error")
+        .to_string();
+    assert!(
+        e.starts_with("Cannot resolve the merge target branch: Cannot read "),
+        "{e}"
+    );
+    std::fs::remove_dir(&meta).unwrap();
+    std::fs::write(&meta, text).unwrap();
+}

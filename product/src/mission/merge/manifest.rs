@@ -124,6 +124,12 @@ mod tests {
         let base = json!({"mission_slug": "s", "version": 1, "mission_branch": "b",
             "target_branch": "t", "lanes": [{"lane_id": "lane-a"}]});
         assert_eq!(m(base), "'wp_ids'");
+        // The collapse report's events are checked first; a null report is none.
+        let report = json!({"mission_slug": "s",
+            "collapse_report": {"events": [{"wp_a": "WP01"}]}});
+        assert_eq!(m(report), "'wp_b'");
+        let null = json!({"mission_slug": "s", "collapse_report": null});
+        assert_eq!(m(null), "'version'");
         let whole = json!({"mission_slug": "s", "version": 1, "mission_branch": "b",
             "target_branch": "t", "lanes": [{"lane_id": "lane-a", "wp_ids": "WP01", "x": 1}],
             "computed_at": "", "computed_from": ""});

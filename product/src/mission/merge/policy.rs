@@ -135,6 +135,71 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn state(lane: Lane, fields: Value) -> reduce::WpState {
+        reduce::WpState {
+            lane,
+            fields: fields.as_object().unwrap().clone(),
+        }
+    }
+
+    #[test]
+    fn only_a_terminal_package_whose_last_verdict_asks_for_changes_blocks_unless_overridden() {
+        let asked = json!({"reviewer": "r", "verdict": "changes_requested", "reference": "x"});
+        let found = rejected_but_terminal(
+            "WP01",
+            &state(Lane::Approved, json!({"review_result": asked})),
+        )
+        .unwrap();
+        assert_eq!(found["branch_or_work_package"], "WP01");
+        assert_eq!(found["lane"], "approved");
+        assert!(
+            rejected_but_terminal("WP01", &state(Lane::Done, json!({"review_result": asked})))
+                .is_some()
+        );
+        // Not terminal, approved, incomplete, or overridden: no finding.
+        for (lane, fields) in [
+            (Lane::InReview, json!({"review_result": asked})),
+            (
+                Lane::Approved,
+                json!({"review_result": {"reviewer": "r", "verdict": "approved", "reference": "x"}}),
+            ),
+            (
+                Lane::Approved,
+                json!({"review_result": {"reviewer": "r", "verdict": "changes_requested"}}),
+            ),
+            (Lane::Approved, json!({"review_result": null})),
+            (
+                Lane::Approved,
+                json!({"review_result": asked,
+                    "review": {"actor": "a", "at": "t", "reason": "why", "wp_id": "WP01"}}),
+            ),
+        ] {
+            assert_eq!(
+                rejected_but_terminal("WP01", &state(lane, fields.clone())),
+                None,
+                "{fields}"
+            );
+        }
+        // An override with a part missing or empty overrides nothing.
+        for review in [
+            json!({"actor": "a", "at": "t", "reason": "", "wp_id": "WP01"}),
+            json!({"actor": "a", "at": "t", "wp_id": "WP01"}),
+            json!({"actor": null, "at": "t", "reason": "why", "wp_id": "WP01"}),
+        ] {
+            assert!(
+                rejected_but_terminal(
+                    "WP01",
+                    &state(
+                        Lane::Approved,
+                        json!({"review_result": asked, "review": review})
+                    )
+                )
+                .is_some(),
+                "{review}"
+            );
+        }
+    }
+
     #[test]
     fn mission_numbers_are_coerced_as_the_reference_does() {
         assert_eq!(mission_number(None), Ok(None));

@@ -238,6 +238,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_config_s_strategy_is_read_and_an_unknown_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(configured_strategy(dir.path()), Ok(Strategy::Squash));
+        std::fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        let with = |yaml: &str| {
+            std::fs::write(dir.path().join(".kittify/config.yaml"), yaml).unwrap();
+            configured_strategy(dir.path())
+        };
+        assert_eq!(with("merge:\n  strategy: merge\n"), Ok(Strategy::Merge));
+        assert_eq!(with("merge:\n  strategy: squash\n"), Ok(Strategy::Squash));
+        assert_eq!(with("merge:\n  strategy: rebase\n"), Ok(Strategy::Rebase));
+        assert_eq!(with("merge:\n  strategy: null\n"), Ok(Strategy::Squash));
+        assert_eq!(with("merge: [1]\n"), Ok(Strategy::Squash));
+        assert_eq!(with(": not yaml: ["), Ok(Strategy::Squash));
+        let e = with("merge:\n  strategy: fast\n").unwrap_err();
+        assert!(
+            e.starts_with("Invalid merge.strategy 'fast' in .kittify/config.yaml."),
+            "{e}"
+        );
+        let e = with("merge:\n  strategy: true\n").unwrap_err();
+        assert!(e.contains("'True'"), "{e}");
+    }
+
+    #[test]
     fn a_branch_names_its_mission_as_the_reference_reads_it() {
         let s = |b: &str| slug_of_branch(b);
         assert_eq!(
