@@ -3,6 +3,7 @@
 //! and the two must agree on exit code, document, files, commits and branches, up to the named
 //! differences in `harness::ALLOWED`.
 
+mod accept;
 mod delegation;
 mod execution;
 mod finalize;

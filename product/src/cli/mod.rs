@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. Handlers return values; `output` prints them.
 
+pub mod accept;
 pub mod auth;
 pub mod context;
 pub mod decision;
@@ -107,6 +108,8 @@ enum Command {
     /// Merge a mission's lanes into its target (`--dry-run`: what the merge would do, native;
     /// the merge itself, `--resume` and `--abort` through the reference).
     Merge(Box<merge::MergeArgs>),
+    /// Check that a mission is ready to merge, and record its acceptance.
+    Accept(Box<accept::TopAcceptArgs>),
     /// List the plugins (spec-kitty-<name> executables) found on PATH.
     Plugins,
     /// Print a shell completion script (e.g. `spec-kitty completions bash > ~/.bash_completion.d/spec-kitty`).
@@ -194,6 +197,8 @@ enum MissionCommand {
     },
     /// Record an acceptance criterion's verdict in the matrix, and commit it.
     AcceptanceVerdict(Box<tasks::AcceptanceVerdictArgs>),
+    /// Check that a mission is ready to merge, and record its acceptance.
+    Accept(Box<accept::AcceptArgs>),
     /// Scaffold plan.md, or commit it once the spec and the plan have real content.
     SetupPlan {
         /// The mission (default: the only one).
@@ -569,6 +574,9 @@ pub fn run(
         Command::Agent(AgentCommand::Mission(MissionCommand::AcceptanceVerdict(a))) => {
             tasks::acceptance_verdict(&ctx, a)
         }
+        Command::Agent(AgentCommand::Mission(MissionCommand::Accept(a))) => {
+            accept::agent_accept(&ctx, a)
+        }
         Command::Agent(AgentCommand::Mission(MissionCommand::SetupPlan { mission })) => {
             planning::setup_plan(&ctx, mission.as_deref())
         }
@@ -614,6 +622,7 @@ pub fn run(
         Command::Sync(SyncCommand::Status) => sync::status(&ctx),
         Command::Next(a) => next::next(&ctx, a),
         Command::Merge(a) => merge::merge(&ctx, a),
+        Command::Accept(a) => accept::top_accept(&ctx, a),
         Command::Plugins => plugins::list(&ctx),
         Command::Completions { shell } => completions(*shell),
         Command::External(_) if delegate::reference_command(&args).is_some() => {

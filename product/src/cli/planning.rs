@@ -346,3 +346,26 @@ pub fn queue_mission_events(
         Err(e) => tracing::warn!("the mission's events were not queued: {e}"),
     }
 }
+
+/// Queue the reference's `ErrorLogged` for a failed command (sync on and consent given;
+/// otherwise nothing). A failure to queue is logged, not reported.
+pub fn queue_error_logged(ctx: &Ctx, message: &str) {
+    let Some(project) = crate::mission::planning::project::locate(&ctx.cwd) else {
+        return;
+    };
+    let Ok(root) = ctx.root() else { return };
+    let queue = crate::mission::planning::sync_events::Queue {
+        env: &ctx.env,
+        identity: &ctx.identity,
+        root: &root,
+    };
+    let event = (
+        "ErrorLogged",
+        ("Mission", "error".to_string()),
+        serde_json::json!({"error_type": "runtime", "error_message": message}),
+    );
+    match queue.events(&project.root, vec![event], ctx.clock.now_micros()) {
+        Ok(n) => ctx.queued.set(ctx.queued.get() + n),
+        Err(e) => tracing::warn!("the error was not queued: {e}"),
+    }
+}

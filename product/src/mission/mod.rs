@@ -8,6 +8,7 @@
 //! reducer), `tasks` (work packages and their frontmatter), `lanes` (lane computation and
 //! worktrees, with `git`), `merge`.
 
+pub mod accept;
 pub mod create;
 pub mod dossier;
 pub mod error;

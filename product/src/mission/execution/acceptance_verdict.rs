@@ -22,7 +22,7 @@ use crate::mission::tasks::finalize::acceptance::FILE;
 pub const VERDICTS: [&str; 3] = ["fail", "pass", "pending"];
 
 /// The description of the reference's empty scaffold row.
-const SCAFFOLD: &str = "TODO: replace with a real acceptance criterion";
+pub(crate) const SCAFFOLD: &str = "TODO: replace with a real acceptance criterion";
 
 /// What was asked.
 #[derive(Debug, Clone, Default)]
@@ -64,20 +64,20 @@ pub enum Outcome {
 /// One criterion row, in the reference's key order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Criterion {
-    criterion_id: String,
-    description: String,
-    proof_type: String,
+pub(crate) struct Criterion {
+    pub(crate) criterion_id: String,
+    pub(crate) description: String,
+    pub(crate) proof_type: String,
     #[serde(default)]
-    evidence: Option<String>,
+    pub(crate) evidence: Option<String>,
     #[serde(default = "pending")]
-    pass_fail: String,
+    pub(crate) pass_fail: String,
     #[serde(default)]
-    verified_by: Option<String>,
+    pub(crate) verified_by: Option<String>,
     #[serde(default)]
-    verified_at: Option<String>,
+    pub(crate) verified_at: Option<String>,
     #[serde(default)]
-    notes: Option<String>,
+    pub(crate) notes: Option<String>,
 }
 
 fn pending() -> String {
@@ -87,19 +87,19 @@ fn pending() -> String {
 /// The matrix file (no negative invariants, no extra keys: those are the reference's).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MatrixIn {
-    mission_slug: String,
+pub(crate) struct MatrixIn {
+    pub(crate) mission_slug: String,
     #[serde(default)]
-    mission_number: Option<Value>,
+    pub(crate) mission_number: Option<Value>,
     #[serde(default)]
-    mission_type: Option<String>,
+    pub(crate) mission_type: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
     overall_verdict: Option<Value>,
     #[serde(default)]
-    criteria: Vec<Criterion>,
+    pub(crate) criteria: Vec<Criterion>,
     #[serde(default)]
-    negative_invariants: Vec<Value>,
+    pub(crate) negative_invariants: Vec<Value>,
 }
 
 #[derive(Serialize)]
@@ -114,7 +114,7 @@ struct MatrixOut<'a> {
 
 /// The matrix's verdict from its criteria (no invariants): `fail` on a failed or unknown
 /// verdict, `pending` while a real criterion (or, with none, any) is pending, else `pass`.
-fn overall(criteria: &[Criterion]) -> &'static str {
+pub(crate) fn overall(criteria: &[Criterion]) -> &'static str {
     if criteria.is_empty() {
         return "pending";
     }
@@ -283,15 +283,12 @@ pub fn acceptance_verdict(
     } else {
         (matrix.mission_number.clone(), matrix.mission_type.clone())
     };
-    let out = MatrixOut {
-        mission_slug: &slug,
-        mission_number: number_text(number.as_ref(), &slug),
-        mission_type: mission_type.unwrap_or_default().trim().to_string(),
-        overall_verdict: verdict,
-        criteria: &matrix.criteria,
-        negative_invariants: [],
-    };
-    let bytes = crate::pyfmt::to_python_json_pretty(&out).unwrap_or_default() + "\n";
+    let bytes = render(
+        &slug,
+        number.as_ref(),
+        mission_type.as_deref(),
+        &matrix.criteria,
+    );
     if bytes != text {
         write_atomically(&path, &bytes)?;
     }
@@ -319,6 +316,25 @@ pub fn acceptance_verdict(
     })
 }
 
+/// The matrix file's bytes (the reference's layout): the mission's identity, the verdict its
+/// criteria give, the criteria, no invariants.
+pub(crate) fn render(
+    slug: &str,
+    number: Option<&Value>,
+    mission_type: Option<&str>,
+    criteria: &[Criterion],
+) -> String {
+    let out = MatrixOut {
+        mission_slug: slug,
+        mission_number: number_text(number, slug),
+        mission_type: mission_type.unwrap_or_default().trim().to_string(),
+        overall_verdict: overall(criteria),
+        criteria,
+        negative_invariants: [],
+    };
+    crate::pyfmt::to_python_json_pretty(&out).unwrap_or_default() + "\n"
+}
+
 /// `mission_number` as the matrix writes it: the stored number as text, else the slug's
 /// numeric prefix, else empty.
 fn number_text(n: Option<&Value>, slug: &str) -> String {
@@ -334,7 +350,7 @@ fn number_text(n: Option<&Value>, slug: &str) -> String {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &str) -> Result<(), ExecError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &str) -> Result<(), ExecError> {
     let tmp = path.with_extension("json.tmp");
     let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     written.map_err(|e| {

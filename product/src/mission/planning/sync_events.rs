@@ -41,6 +41,26 @@ impl Queue<'_> {
         lifecycle: Vec<Lifecycle>,
         now: DateTime<Utc>,
     ) -> Result<u32, MissionError> {
+        self.queue(top, Some(dir), lifecycle, now)
+    }
+
+    /// Queue `lifecycle` alone (no dossier): an `ErrorLogged`, say.
+    pub fn events(
+        &self,
+        top: &Path,
+        lifecycle: Vec<Lifecycle>,
+        now: DateTime<Utc>,
+    ) -> Result<u32, MissionError> {
+        self.queue(top, None, lifecycle, now)
+    }
+
+    fn queue(
+        &self,
+        top: &Path,
+        dossier_of: Option<&Path>,
+        lifecycle: Vec<Lifecycle>,
+        now: DateTime<Utc>,
+    ) -> Result<u32, MissionError> {
         if !crate::settings::Settings::from_env(self.env).sync_active {
             return Ok(0);
         }
@@ -62,29 +82,6 @@ impl Queue<'_> {
             (repo.head_branch()?, repo.head_commit()?),
             repo.origin_url().as_deref(),
         );
-        let meta: Value = std::fs::read_to_string(dir.join("meta.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or(Value::Null);
-        let mission_slug = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let text = |k: &str| {
-            meta.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let mission_type = Some(text("mission_type"))
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| "software-dev".into());
-        let ns = Namespace {
-            mission_slug: &mission_slug,
-            mission_type: &mission_type,
-            project_uuid: uuid,
-            target_branch: &text("target_branch"),
-        };
         // Each event a microsecond after the one before: their ids sort in queue order.
         let mut at = now;
         let mut drafts = Vec::new();
@@ -99,18 +96,43 @@ impl Queue<'_> {
             ));
             at += chrono::Duration::microseconds(1);
         }
-        let snapshot = crate::ids::uuid4();
-        for (event_type, agg_id, payload) in
-            dossier::events(&ns, &dossier::scan(dir), now, &snapshot)
-        {
-            drafts.push(EnvelopeDraft::new(
-                at,
-                event_type,
-                ("MissionDossier", &agg_id),
-                &producer,
-                payload,
-            ));
-            at += chrono::Duration::microseconds(1);
+        if let Some(dir) = dossier_of {
+            let meta: Value = std::fs::read_to_string(dir.join("meta.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or(Value::Null);
+            let mission_slug = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = |k: &str| {
+                meta.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let mission_type = Some(text("mission_type"))
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "software-dev".into());
+            let ns = Namespace {
+                mission_slug: &mission_slug,
+                mission_type: &mission_type,
+                project_uuid: uuid,
+                target_branch: &text("target_branch"),
+            };
+            let snapshot = crate::ids::uuid4();
+            for (event_type, agg_id, payload) in
+                dossier::events(&ns, &dossier::scan(dir), now, &snapshot)
+            {
+                drafts.push(EnvelopeDraft::new(
+                    at,
+                    event_type,
+                    ("MissionDossier", &agg_id),
+                    &producer,
+                    payload,
+                ));
+                at += chrono::Duration::microseconds(1);
+            }
         }
         let n = drafts.len() as u32;
         let mut outbox = crate::sync::outbox::Outbox::open(&self.root.outbox_db())?;
