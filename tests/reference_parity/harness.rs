@@ -32,7 +32,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "stdout_only",
-        "stdout is the document alone: the reference prints some errors (an unknown --mission for context resolve) on stderr, and move-task's `Note: N unrelated dirty file(s) ignored` line on stdout before its document; kitty prints every document on stdout, with the same exit code, and that note on stderr; merge --dry-run's refusals the reference prints as text (run from inside a worktree; an unsafe --mission) or as a traceback (an invalid merge.strategy, a mission_number that is not a number, a deleted coordination branch whose worktree is gone, a broken status line) are JSON documents with the reference's sentence (or kitty's, where it has none)",
+        "stdout is the document alone: the reference prints some errors (an unknown --mission for context resolve) on stderr, and move-task's `Note: N unrelated dirty file(s) ignored` line on stdout before its document; kitty prints every document on stdout, with the same exit code, and that note on stderr; accept's unknown --mission, which the reference prints on stderr, is on stdout; merge --dry-run's refusals the reference prints as text (run from inside a worktree; an unsafe --mission) or as a traceback (an invalid merge.strategy, a mission_number that is not a number, a deleted coordination branch whose worktree is gone, a broken status line) are JSON documents with the reference's sentence (or kitty's, where it has none)",
     ),
     (
         "kitty_error_codes",
@@ -52,7 +52,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "verdict_copy",
-        "a verdict writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy (or the package's review directory, when the copy and the review's feedback file are all it holds, as one untracked entry) as uncommitted work and refuses the next package's, or the reworked package's, move to for_review or approved (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch (or, for a verdict whose commit was interrupted, the coordination worktree) holds byte for byte and, inside such a directory, by files the reference passes by one by one",
+        "a verdict writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy (or the package's review directory, when the copy and the review's feedback file are all it holds, as one untracked entry) as uncommitted work and refuses the next package's, or the reworked package's, move to for_review or approved (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch (or, for a verdict whose commit was interrupted, the coordination worktree) holds byte for byte and, inside such a directory, by files the reference passes by one by one; accept's count of uncommitted work (its `git_dirty`) lists the copy's directory in the reference and refuses the acceptance, kitty's passes by a directory of copies the coordination branch holds byte for byte",
     ),
     (
         "sync_state",

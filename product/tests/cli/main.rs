@@ -1,5 +1,6 @@
 //! Subprocess tests of the `spec-kitty` binary, all through kitty-testkit.
 
+mod accept;
 mod acceptance_verdict;
 mod approve;
 mod auth_login;

@@ -1,0 +1,459 @@
+//! `agent mission accept` and `accept` beyond the differential suite: the recorded acceptance
+//! and its commits, a crash between the meta.json write and its commit repaired by the next run,
+//! the refusals (their findings, the error logged with sync on, exit codes), the diagnosis that
+//! writes nothing, the verdict copy that is not work, and the input kitty hands to the reference.
+
+#[cfg(unix)]
+use kitty_testkit::EventContract;
+use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, StagedMission};
+use serde_json::Value;
+
+use crate::approve::{coord, handed, in_review, kitty, mv};
+
+/// A two-package mission (its worktrees ignored, as `init` has it) with both packages claimed by
+/// `claude`, reviewed and approved.
+fn approved(home: &IsolatedHome) -> StagedMission {
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
+    ignore_worktrees(&m);
+    for (wp, subtask) in [("WP01", "T001"), ("WP02", "T002")] {
+        mv(home, &m, wp, "in_progress", &["--agent", "claude"]).assert_success();
+        in_review(home, &m, wp, subtask);
+        mv(home, &m, wp, "approved", &[]).assert_success();
+    }
+    m
+}
+
+/// And every acceptance criterion passed, the software-dev layout committed.
+fn ready(home: &IsolatedHome) -> StagedMission {
+    let m = approved(home);
+    let matrix: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            coord(&m).join(format!("kitty-specs/{}/acceptance-matrix.json", m.slug)),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for c in matrix["criteria"].as_array().unwrap() {
+        kitty(
+            home,
+            &m,
+            &[
+                "agent",
+                "mission",
+                "acceptance-verdict",
+                "--criterion",
+                c["criterion_id"].as_str().unwrap(),
+                "--result",
+                "pass",
+            ],
+        )
+        .assert_success();
+    }
+    let contracts = format!("kitty-specs/{}/contracts", m.slug);
+    for d in ["src", "tests", "docs", contracts.as_str()] {
+        std::fs::create_dir_all(m.repo.path().join(d)).unwrap();
+        std::fs::write(m.repo.path().join(d).join(".keep"), "").unwrap();
+        m.repo.git(&["add", d]);
+    }
+    m.repo.git(&["commit", "-q", "-m", "layout"]);
+    m
+}
+
+fn ignore_worktrees(m: &StagedMission) {
+    let path = m.repo.path().join(".gitignore");
+    let before = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, format!("{before}.worktrees/\n")).unwrap();
+    m.repo.git(&["add", ".gitignore"]);
+    m.repo.git(&["commit", "-q", "-m", "ignore worktrees"]);
+}
+
+fn accept(home: &IsolatedHome, m: &StagedMission, extra: &[&str]) -> RunOutput {
+    let mut args = vec!["agent", "mission", "accept"];
+    args.extend_from_slice(extra);
+    kitty(home, m, &args)
+}
+
+fn subjects(m: &StagedMission, n: usize) -> Vec<String> {
+    m.repo
+        .git(&["log", "--format=%s", &format!("-{n}")])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn meta(m: &StagedMission) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(m.dir().join("meta.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_ready_mission_is_accepted_in_three_commits_and_meta_json_records_who_when_and_from_where() {
+    let home = IsolatedHome::new();
+    let m = ready(&home);
+    let parent = m.repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let out = accept(&home, &m, &[]);
+    let doc = out.assert_success().json();
+    doc.assert_eq("/commit_created", true)
+        .assert_eq("/mode", "local")
+        .assert_eq("/parent_commit", parent.as_str())
+        .assert_eq("/summary/ok", true)
+        .assert_eq("/approved_wps/1", "WP02")
+        .assert_eq("/merge_pending_wps/0", "WP01");
+    let slug = &m.slug;
+    assert_eq!(
+        subjects(&m, 3),
+        [
+            format!("Finalize acceptance artifacts for {slug}"),
+            format!("Record acceptance commit for {slug}"),
+            format!("Accept {slug}"),
+        ]
+    );
+    let accept_commit = doc.str("/accept_commit");
+    assert_eq!(
+        m.repo.git(&["rev-parse", "HEAD~2"]).trim(),
+        accept_commit,
+        "{out}"
+    );
+    let meta = meta(&m);
+    assert_eq!(meta["accept_commit"], accept_commit);
+    assert_eq!(meta["accepted_from_commit"], parent.as_str());
+    assert_eq!(meta["acceptance_mode"], "local");
+    assert_eq!(meta["status_phase"], "1");
+    assert_eq!(meta["acceptance_history"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        meta["acceptance_history"][0]["accept_commit"],
+        accept_commit
+    );
+    assert!(
+        m.repo
+            .git(&["status", "--porcelain", "--untracked-files=no"])
+            .trim()
+            .is_empty(),
+        "everything recorded is committed"
+    );
+    // Again, top-level, with an actor, a validation command and a remote (pr mode): the
+    // history grows, two commits (the stamp is already there).
+    m.repo
+        .git(&["remote", "add", "origin", "https://example.invalid/x.git"]);
+    let again = home
+        .command()
+        .current_dir(m.repo.path())
+        .args([
+            "accept",
+            "--mission",
+            &m.slug,
+            "--actor",
+            " bob ",
+            "--test",
+            "make check",
+            "--json",
+        ])
+        .run();
+    let doc = again.assert_success().json();
+    doc.assert_eq("/accepted_by", "bob")
+        .assert_eq("/mode", "pr");
+    assert_eq!(
+        doc.at("/notes").as_array().unwrap().last().unwrap(),
+        "  - make check"
+    );
+    assert_eq!(
+        doc.at("/instructions/0"),
+        &Value::String(
+            "Acceptance recorded on integration branch `feat/work`. Push and open a pull request if needed."
+                .into()
+        )
+    );
+    assert_eq!(
+        subjects(&m, 2),
+        [
+            format!("Record acceptance commit for {slug}"),
+            format!("Accept {slug}"),
+        ]
+    );
+    assert_eq!(
+        self::meta(&m)["acceptance_history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn an_acceptance_killed_before_its_commit_is_recorded_by_the_next_one() {
+    let home = IsolatedHome::new();
+    let m = ready(&home);
+    // The state a kill -9 between the meta.json write and the commit leaves: meta.json written,
+    // not committed. It is not uncommitted work to the next accept, which records it.
+    let path = m.dir().join("meta.json");
+    let mut v = meta(&m);
+    v["accepted_by"] = "interrupted".into();
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+    let out = accept(&home, &m, &[]);
+    out.assert_success()
+        .json()
+        .assert_eq("/summary/git_dirty", serde_json::json!([]));
+    assert_eq!(meta(&m)["accepted_by"], "system");
+    assert!(
+        m.repo
+            .git(&["status", "--porcelain", "--untracked-files=no"])
+            .trim()
+            .is_empty(),
+        "everything recorded is committed"
+    );
+}
+
+#[test]
+fn no_commit_and_checklist_record_nothing_and_the_diagnosis_writes_nothing_at_all() {
+    let home = IsolatedHome::new();
+    let m = ready(&home);
+    let head = m.repo.git(&["rev-parse", "HEAD"]);
+    accept(&home, &m, &["--no-commit"])
+        .assert_success()
+        .json()
+        .assert_eq("/commit_created", false)
+        .assert_eq("/accept_commit", Value::Null)
+        .assert_eq("/parent_commit", Value::Null)
+        .assert_eq("/notes", serde_json::json!([]));
+    accept(&home, &m, &["--mode", "CHECKLIST"])
+        .assert_success()
+        .json()
+        .assert_eq("/ok", true)
+        .assert_eq("/accepted_wps/0", "WP01");
+    let diag = accept(&home, &m, &["--diagnose"]);
+    diag.assert_success().json().assert_eq("/diagnose", true);
+    assert_eq!(
+        m.repo.git(&["rev-parse", "HEAD"]),
+        head,
+        "nothing committed"
+    );
+    assert!(meta(&m).get("accepted_at").is_none());
+    // Human form.
+    let human = home
+        .command()
+        .current_dir(m.repo.path())
+        .args([
+            "agent",
+            "mission",
+            "accept",
+            "--mission",
+            &m.slug,
+            "--no-commit",
+        ])
+        .run();
+    assert!(
+        human
+            .assert_success()
+            .stdout()
+            .contains(&format!("Mission {} accepted (local).", m.slug)),
+        "{human}"
+    );
+}
+
+#[test]
+fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is_logged() {
+    let saas = FakeSaas::start();
+    let home = IsolatedHome::syncing_to(&saas);
+    let m = approved(&home);
+    // The matrix is pending, the layout is missing, and a note sits beside a verdict's copy in
+    // its review directory (the copy alone is not work).
+    let review_dir = m.dir().join("tasks/WP01-part-1");
+    assert!(
+        review_dir.join("review-cycle-1.md").is_file(),
+        "the verdict's copy"
+    );
+    let before = saas.received_events().len();
+    let clean = accept(&home, &m, &[]);
+    let doc = clean.assert_code(1).json();
+    doc.assert_eq("/ok", false)
+        .assert_eq("/all_done", true)
+        .assert_eq("/error_code", "ACCEPTANCE_CHECKS_FAILED")
+        .assert_eq("/git_dirty", serde_json::json!([]));
+    let fixes: Vec<&str> = doc
+        .at("/recommended_fix_order")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fixes,
+        [
+            "Resolve pending or failing acceptance matrix criteria and negative invariants.",
+            "Fix mission path convention violations."
+        ]
+    );
+    assert!(
+        doc.str("/path_violations/0")
+            .contains("Software Dev Kitty expects workspace path: src/ (not found)"),
+        "{clean}"
+    );
+    let logged = saas.received_events_of("ErrorLogged", before);
+    assert_eq!(logged.len(), 1, "{logged:#?}");
+    assert_eq!(
+        logged[0]["payload"],
+        serde_json::json!({"error_type": "runtime", "error_message": "Outstanding acceptance issues detected"})
+    );
+    assert_eq!(logged[0]["aggregate_id"], "error");
+    #[cfg(unix)]
+    saas.assert_received_events_conform(&EventContract::require());
+    std::fs::write(review_dir.join("notes.md"), "mine").unwrap();
+    let dirty = accept(&home, &m, &["--lenient"]);
+    dirty
+        .assert_code(1)
+        .json()
+        .assert_eq(
+            "/git_dirty/0",
+            format!("?? kitty-specs/{}/tasks/WP01-part-1/", m.slug).as_str(),
+        )
+        .assert_eq("/path_violations", serde_json::json!([]))
+        .assert_eq(
+            "/recommended_fix_order/0",
+            "Commit, stash, or discard working tree changes before acceptance.",
+        );
+    // --allow-fail: the same refusal, nothing logged.
+    let before = saas.received_events().len();
+    home.command()
+        .current_dir(m.repo.path())
+        .args(["accept", "--mission", &m.slug, "--allow-fail", "--json"])
+        .run()
+        .assert_code(1);
+    assert!(saas.received_events_of("ErrorLogged", before).is_empty());
+}
+
+#[test]
+fn packages_not_yet_approved_are_named_with_their_lane_and_missing_metadata() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
+    ignore_worktrees(&m);
+    mv(&home, &m, "WP01", "in_progress", &["--agent", "claude"]).assert_success();
+    let out = accept(&home, &m, &[]);
+    let doc = out.assert_code(1).json();
+    doc.assert_eq("/all_done", false)
+        .assert_eq("/lanes/in_progress/0", "WP01")
+        .assert_eq("/lanes/planned/0", "WP02")
+        .assert_eq("/failed_checks/0/check", "not_done")
+        .assert_eq("/failed_checks/0/detail", "WP02");
+    let metadata: Vec<&str> = doc
+        .at("/metadata_issues")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        metadata,
+        [
+            "WP01: missing assignee in canonical runtime state",
+            "WP01: missing shell_pid in canonical runtime state",
+            "WP02: missing agent in canonical runtime state",
+        ]
+    );
+    assert!(
+        doc.at("/activity_issues")
+            .as_array()
+            .unwrap()
+            .contains(&Value::String(
+                "WP01: canonical lane is 'in_progress', expected 'approved' or 'done'".into()
+            )),
+        "{out}"
+    );
+    // Lenient: no metadata findings.
+    accept(&home, &m, &["--lenient"])
+        .assert_code(1)
+        .json()
+        .assert_eq("/metadata_issues", serde_json::json!([]));
+}
+
+#[test]
+fn without_a_mission_or_with_an_unknown_one_the_document_says_so_with_exit_2() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    home.command()
+        .current_dir(m.repo.path())
+        .args(["agent", "mission", "accept", "--json"])
+        .run()
+        .assert_code(2)
+        .json()
+        .assert_eq("/error", "--mission <slug> is required")
+        .assert_eq("/error_code", "MISSION_REQUIRED");
+    let unknown = home
+        .command()
+        .current_dir(m.repo.path())
+        .args(["agent", "mission", "accept", "--mission", "nosuch"])
+        .run();
+    assert!(
+        unknown
+            .assert_code(2)
+            .stdout()
+            .contains("No mission found for handle \"nosuch\""),
+        "{unknown}"
+    );
+    let outside = home.work_dir().join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    home.command()
+        .current_dir(&outside)
+        .args(["agent", "mission", "accept", "--mission", "x", "--json"])
+        .run()
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "PROJECT_ROOT_NOT_FOUND");
+    // No tasks directory: the reference's error, logged.
+    std::fs::remove_dir_all(m.dir().join("tasks")).unwrap();
+    kitty(&home, &m, &["agent", "mission", "accept"])
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "TASKS_DIR_MISSING");
+}
+
+#[test]
+fn input_kitty_does_not_model_goes_to_the_reference() {
+    let home = IsolatedHome::new();
+    let m = ready(&home);
+    // The repair the top-level command offers.
+    handed(
+        home.command()
+            .current_dir(m.repo.path())
+            .args([
+                "accept",
+                "--mission",
+                &m.slug,
+                "--normalize-encoding",
+                "--json",
+            ])
+            .run(),
+    );
+    // A planning file that is not UTF-8.
+    let spec = m.dir().join("spec.md");
+    let text = std::fs::read(&spec).unwrap();
+    std::fs::write(&spec, [text.as_slice(), b"\x93quoted\x94\n"].concat()).unwrap();
+    handed(accept(&home, &m, &[]));
+    std::fs::write(&spec, &text).unwrap();
+    // Runtime state in a package's frontmatter the reference would seed into the log.
+    let wp = m.dir().join("tasks/WP01-part-1.md");
+    let original = std::fs::read_to_string(&wp).unwrap();
+    std::fs::write(
+        &wp,
+        original.replacen("---\n", "---\nassignee: \"ann\"\n", 1),
+    )
+    .unwrap();
+    m.repo.git(&["commit", "-qam", "assignee"]);
+    handed(accept(&home, &m, &[]));
+    // ...which does not matter when nothing is recorded.
+    accept(&home, &m, &["--no-commit"]).assert_success();
+    std::fs::write(&wp, &original).unwrap();
+    m.repo.git(&["commit", "-qam", "no assignee"]);
+    // A protected branch (only when the acceptance would be committed there).
+    let config = m.repo.path().join(".kittify/config.yaml");
+    let before = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{before}protection:\n  protected_branches: [feat/work]\n"),
+    )
+    .unwrap();
+    m.repo.git(&["commit", "-qam", "protect"]);
+    handed(accept(&home, &m, &[]));
+    accept(&home, &m, &["--diagnose"]).assert_success();
+    // Another branch than the mission's target.
+    m.repo.git(&["switch", "-q", "-c", "other"]);
+    handed(accept(&home, &m, &["--diagnose"]));
+}
