@@ -81,6 +81,9 @@ enum Front {
 struct Outcome {
     steps: Vec<(String, Option<i32>, String)>,
     state: BTreeMap<String, String>,
+    /// The steps kitty handed to the reference (not compared: the reference hands nothing).
+    #[serde(default)]
+    handed: Vec<String>,
 }
 
 fn kitty_bin() -> PathBuf {
@@ -158,7 +161,17 @@ fn run_variant(init: Init, front: Front) -> Outcome {
         .into_iter()
         .map(|(k, v)| (k, norm.text(&v)))
         .collect();
-    Outcome { steps, state }
+    let handed = run
+        .records
+        .iter()
+        .filter(|r| r.stderr.contains("handed to the reference"))
+        .map(|r| r.name.clone())
+        .collect();
+    Outcome {
+        steps,
+        state,
+        handed,
+    }
 }
 
 #[cfg(unix)]
@@ -367,6 +380,12 @@ fn the_reference_s_lifecycle_with_kitty_first_on_path_ends_as_with_the_reference
     let ours = run_variant(Init::Reference, Front::Kitty);
     let diff = differences(&base, &ours, true);
     assert!(diff.is_empty(), "{}", diff.join("\n\n"));
+    // The steps kitty runs natively ran natively: the acceptance among them.
+    assert!(
+        !ours.handed.iter().any(|s| s == "accept"),
+        "accept was handed to the reference: {:?}",
+        ours.handed
+    );
     // The run went through kitty and ended merged: it did something to compare.
     assert!(
         ours.steps.iter().all(|(_, code, _)| *code == Some(0)),
@@ -398,6 +417,7 @@ fn the_reference_s_lifecycle_on_a_kitty_initialised_repository_ends_as_on_its_ow
 #[test]
 fn the_comparison_reports_a_changed_code_document_or_file() {
     let base = Outcome {
+        handed: Vec::new(),
         steps: vec![("merge".into(), Some(0), "{}".into())],
         state: BTreeMap::from([(
             "tree-head-contents".into(),
@@ -405,6 +425,7 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
         )]),
     };
     let same = Outcome {
+        handed: Vec::new(),
         steps: base.steps.clone(),
         state: BTreeMap::from([(
             "tree-head-contents".into(),
@@ -420,16 +441,19 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
     let mut code = same.steps.clone();
     code[0].1 = Some(1);
     let changed = Outcome {
+        handed: Vec::new(),
         steps: code,
         state: base.state.clone(),
     };
     assert!(differences(&base, &changed, true)[0].contains("exit Some(1)"));
     let doc = Outcome {
+        handed: Vec::new(),
         steps: vec![("merge".into(), Some(0), json!({"x": 1}).to_string())],
         state: base.state.clone(),
     };
     assert!(differences(&base, &doc, true)[0].contains("stdout differs"));
     let file = Outcome {
+        handed: Vec::new(),
         steps: base.steps.clone(),
         state: BTreeMap::from([("tree-head-contents".into(), "\n===== b.txt\nother\n".into())]),
     };
@@ -445,6 +469,7 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
     // The acceptance matrix's placeholder sentences are allowed, its other fields and other
     // files' descriptions are not.
     let matrix = |desc: &str, proof: &str, other: &str| Outcome {
+        handed: Vec::new(),
         steps: base.steps.clone(),
         state: BTreeMap::from([(
             "tree-head-contents".into(),

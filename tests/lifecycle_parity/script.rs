@@ -19,6 +19,8 @@ pub struct StepRecord {
     pub name: String,
     pub code: Option<i32>,
     pub stdout: String,
+    /// What kitty logged (at `info`: whether it handed the step to the reference).
+    pub stderr: String,
 }
 
 /// How `spec-kitty` is found in one run: the program to call and the PATH git's merge drivers see.
@@ -46,6 +48,7 @@ impl Run<'_> {
             .env("SPEC_KITTY_NO_UPGRADE_CHECK", "1")
             .env("COLUMNS", "200")
             .env("NO_COLOR", "1")
+            .env("SPEC_KITTY_LOG", "info")
             .env("TMPDIR", tmp.to_str().unwrap())
             .current_dir(self.repo.path())
             .args(args)
@@ -55,6 +58,7 @@ impl Run<'_> {
             name: name.to_string(),
             code: run.code(),
             stdout: stdout.clone(),
+            stderr: run.stderr().to_string(),
         });
         serde_json::from_str(stdout.trim()).unwrap_or(Value::Null)
     }

@@ -651,6 +651,7 @@ pub fn run(
     // Input only the reference handles: hand the whole command line to it.
     let outcome = match outcome {
         Err(error::CommandError::NeedsReference { why, .. }) => {
+            tracing::info!("handed to the reference: {why}");
             let me = std::env::current_exe().ok();
             match delegate::find(&ctx.env, me.as_deref()) {
                 Ok(reference) => match delegate::run(&reference, &args) {
