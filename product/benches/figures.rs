@@ -674,6 +674,18 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
             vec!["next", "--agent", "claude", "--mission", &m, "--json"],
         ),
         (
+            "agent mission accept --diagnose --json (the acceptance summary)",
+            vec![
+                "agent",
+                "mission",
+                "accept",
+                "--mission",
+                &m,
+                "--diagnose",
+                "--json",
+            ],
+        ),
+        (
             "merge --dry-run --json (the forecast)",
             vec!["merge", "--mission", &m, "--dry-run", "--json"],
         ),

@@ -214,11 +214,62 @@ fn no_commit_and_checklist_record_nothing_and_the_diagnosis_writes_nothing_at_al
         .assert_eq("/accept_commit", Value::Null)
         .assert_eq("/parent_commit", Value::Null)
         .assert_eq("/notes", serde_json::json!([]));
-    accept(&home, &m, &["--mode", "CHECKLIST"])
+    let checklist = accept(&home, &m, &["--mode", "CHECKLIST"]);
+    checklist
         .assert_success()
         .json()
         .assert_eq("/ok", true)
         .assert_eq("/accepted_wps/0", "WP01");
+    assert!(
+        checklist.json().value().get("error_code").is_none(),
+        "{checklist}"
+    );
+    // Who accepts: --actor, else $USER, else $USERNAME (an empty one skipped), else system.
+    for (env, who) in [
+        (&[("USER", "ann")][..], "ann"),
+        (&[("USER", ""), ("USERNAME", "bo")][..], "bo"),
+        (&[("USER", ""), ("USERNAME", "")][..], "system"),
+    ] {
+        let mut cmd = home.command().current_dir(m.repo.path());
+        for (k, v) in env {
+            cmd = cmd.env(*k, *v);
+        }
+        cmd.args([
+            "agent",
+            "mission",
+            "accept",
+            "--mission",
+            &m.slug,
+            "--no-commit",
+            "--json",
+        ])
+        .run()
+        .assert_success()
+        .json()
+        .assert_eq("/accepted_by", who);
+    }
+    // From a subdirectory: the reference reads it as the checkout to remove after the merge.
+    let sub = home
+        .command()
+        .current_dir(m.repo.path().join("src"))
+        .args([
+            "agent",
+            "mission",
+            "accept",
+            "--mission",
+            &m.slug,
+            "--no-commit",
+            "--json",
+        ])
+        .run();
+    sub.assert_success().json().assert_eq(
+        "/cleanup_instructions/0",
+        format!(
+            "After merging, remove the worktree: `git worktree remove {}`",
+            std::fs::canonicalize(m.repo.path()).unwrap().display()
+        )
+        .as_str(),
+    );
     let diag = accept(&home, &m, &["--diagnose"]);
     diag.assert_success().json().assert_eq("/diagnose", true);
     assert_eq!(
@@ -261,9 +312,28 @@ fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is
         review_dir.join("review-cycle-1.md").is_file(),
         "the verdict's copy"
     );
+    // A matrix another tool wrote compactly: a diagnosis leaves it, a check rewrites it in the
+    // reference's layout (uncommitted, as the reference leaves it on a refusal).
+    let matrix = coord(&m).join(format!("kitty-specs/{}/acceptance-matrix.json", m.slug));
+    let compact = serde_json::from_str::<Value>(&std::fs::read_to_string(&matrix).unwrap())
+        .unwrap()
+        .to_string();
+    std::fs::write(&matrix, &compact).unwrap();
+    accept(&home, &m, &["--diagnose"]).assert_success();
+    assert_eq!(std::fs::read_to_string(&matrix).unwrap(), compact);
     let before = saas.received_events().len();
     let clean = accept(&home, &m, &[]);
+    assert!(
+        std::fs::read_to_string(&matrix)
+            .unwrap()
+            .starts_with("{\n  \"mission_slug\""),
+        "rewritten"
+    );
     let doc = clean.assert_code(1).json();
+    accept(&home, &m, &["--mode", "checklist"])
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "ACCEPTANCE_CHECKS_FAILED");
     doc.assert_eq("/ok", false)
         .assert_eq("/all_done", true)
         .assert_eq("/error_code", "ACCEPTANCE_CHECKS_FAILED")
@@ -456,4 +526,50 @@ fn input_kitty_does_not_model_goes_to_the_reference() {
     // Another branch than the mission's target.
     m.repo.git(&["switch", "-q", "-c", "other"]);
     handed(accept(&home, &m, &["--diagnose"]));
+}
+
+#[test]
+fn missions_and_projects_kitty_does_not_model_go_to_the_reference_even_for_a_diagnosis() {
+    let home = IsolatedHome::new();
+    let m = approved(&home);
+    let diagnose = || accept(&home, &m, &["--diagnose"]);
+    diagnose().assert_success();
+    let edit = |path: std::path::PathBuf, change: &dyn Fn(String) -> String| {
+        let before = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, change(before.clone())).unwrap();
+        before
+    };
+    let undo = |path: std::path::PathBuf, before: String| std::fs::write(path, before).unwrap();
+    // Another mission type.
+    let meta_path = m.dir().join("meta.json");
+    let before = edit(meta_path.clone(), &|t| {
+        t.replace("\"software-dev\"", "\"research\"")
+    });
+    handed(diagnose());
+    undo(meta_path, before);
+    // The project's own path conventions, and its own missions.
+    let config = m.repo.path().join(".kittify/config.yaml");
+    let before = edit(config.clone(), &|t| {
+        format!("{t}project:\n  path_conventions:\n    workspace: lib/\n")
+    });
+    handed(diagnose());
+    undo(config, before);
+    let missions = m.repo.path().join(".kittify/missions");
+    std::fs::create_dir_all(&missions).unwrap();
+    handed(diagnose());
+    std::fs::remove_dir_all(&missions).unwrap();
+    // A pre-3.0 lane directory.
+    let legacy = m.dir().join("tasks/planned/WP09.md");
+    edit(legacy.clone(), &|_| "---\n---\n".into());
+    handed(diagnose());
+    std::fs::remove_dir_all(legacy.parent().unwrap()).unwrap();
+    // A review-cycle file carrying a verdict in its frontmatter.
+    let cycle = m.dir().join("tasks/WP01-part-1/review-cycle-1.md");
+    let before = edit(cycle.clone(), &|t| {
+        t.replacen("---\n", "---\nverdict: approved\n", 1)
+    });
+    handed(diagnose());
+    undo(cycle, before);
+    diagnose().assert_success();
 }

@@ -214,6 +214,147 @@ mod tests {
         );
     }
 
+    fn setup(lanes: Option<Value>, matrix: Option<&str>) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        if let Some(l) = lanes {
+            std::fs::write(t.path().join("lanes.json"), l.to_string()).unwrap();
+        }
+        if let Some(m) = matrix {
+            std::fs::write(t.path().join(FILE), m).unwrap();
+        }
+        t
+    }
+
+    fn lanes(ids: &[&str]) -> Value {
+        json!({
+            "mission_slug": "m", "target_branch": "main", "mission_branch": "kitty/mission-m",
+            "lanes": ids.iter().map(|i| json!({"lane_id": i})).collect::<Vec<_>>()
+        })
+    }
+
+    fn run(t: &tempfile::TempDir, meta: Value, mutate: bool) -> Gated {
+        check("m", t.path(), t.path(), &meta, mutate)
+    }
+
+    fn gate(g: Gated) -> Gate {
+        match g {
+            Gated::Gate(g) => g,
+            Gated::NeedsReference(why) => panic!("handed over: {why}"),
+        }
+    }
+
+    fn handed(g: Gated) -> String {
+        match g {
+            Gated::NeedsReference(why) => why,
+            Gated::Gate(g) => panic!("not handed over: {g:?}"),
+        }
+    }
+
+    const META: &str = r#"{"target_branch": "main", "mission_type": "software-dev"}"#;
+
+    fn meta() -> Value {
+        serde_json::from_str(META).unwrap()
+    }
+
+    fn matrix(rows: Value) -> String {
+        json!({"mission_slug": "m", "criteria": rows}).to_string()
+    }
+
+    #[test]
+    fn without_lanes_json_there_is_no_gate_and_planning_only_lanes_skip_the_matrix() {
+        let g = gate(run(&setup(None, None), meta(), true));
+        assert!(g.activity.is_empty() && g.skipped.is_empty() && g.rewrite.is_none());
+        let g = gate(run(
+            &setup(Some(lanes(&["lane-planning"])), None),
+            meta(),
+            true,
+        ));
+        assert_eq!(g.skipped.len(), 4);
+        assert!(g.activity.is_empty() && g.blocked.is_empty());
+        assert!(
+            g.skipped[3].detail.ends_with(
+                ": planning_artifact-only missions do not produce acceptance-matrix.json"
+            )
+        );
+    }
+
+    #[test]
+    fn a_missing_matrix_blocks_and_skips_the_three_checks_after_presence() {
+        let g = gate(run(&setup(Some(lanes(&["lane-a"])), None), meta(), true));
+        assert_eq!(g.activity.len(), 1);
+        assert!(
+            g.activity[0].ends_with("finalize-tasks --mission m"),
+            "{g:?}"
+        );
+        assert_eq!(g.blocked[0].check, "acceptance_matrix");
+        assert_eq!(g.skipped.len(), 3);
+        assert_eq!(g.skipped[0].check, "acceptance_matrix_evidence");
+    }
+
+    #[test]
+    fn what_kitty_does_not_model_is_handed_over() {
+        let t = setup(Some(lanes(&["lane-a"])), Some("{}"));
+        assert!(handed(run(&t, meta(), true)).contains("does not model"));
+        let t = setup(Some(json!({"target_branch": "main"})), None);
+        assert!(handed(run(&t, meta(), true)).contains("lanes.json"));
+        let t = setup(Some(lanes(&["lane-a"])), None);
+        assert!(handed(run(&t, json!({"target_branch": "dev"}), true)).contains("target"));
+        let t = setup(
+            Some(lanes(&["lane-a"])),
+            Some(
+                &json!({"mission_slug": "m", "criteria": [], "negative_invariants": [{}]})
+                    .to_string(),
+            ),
+        );
+        assert!(handed(run(&t, meta(), true)).contains("negative invariants"));
+        let review = matrix(
+            json!([{"criterion_id": "FR-1", "description": "d", "proof_type": "code_review"}]),
+        );
+        let t = setup(Some(lanes(&["lane-a"])), Some(&review));
+        assert!(handed(run(&t, meta(), true)).contains("code_review"));
+        // A diagnosis derives nothing: it reports the pending verdict.
+        let g = gate(run(&t, meta(), false));
+        assert!(g.activity[0].starts_with("Acceptance matrix verdict is 'pending'"));
+    }
+
+    #[test]
+    fn the_matrix_is_rewritten_in_the_reference_s_layout_and_judged_by_its_verdict() {
+        let rows = json!([
+            {"criterion_id": "FR-1", "description": "d", "proof_type": "automated_test", "pass_fail": "pass"},
+            {"criterion_id": "FR-2", "description": "d", "proof_type": "automated_test", "pass_fail": "fail"}
+        ]);
+        let t = setup(Some(lanes(&["lane-a"])), Some(&matrix(rows.clone())));
+        let g = gate(run(&t, meta(), true));
+        let (path, bytes) = g.rewrite.expect("a compact matrix is rewritten");
+        assert_eq!(path, t.path().join(FILE));
+        assert!(bytes.contains("\"overall_verdict\": \"fail\""), "{bytes}");
+        assert_eq!(
+            g.activity,
+            [
+                "Acceptance matrix verdict is 'fail' \u{2014} negative invariants or criteria not satisfied"
+            ]
+        );
+        // Written as accept writes it: nothing to rewrite; read-only: never.
+        std::fs::write(t.path().join(FILE), &bytes).unwrap();
+        assert!(gate(run(&t, meta(), true)).rewrite.is_none());
+        std::fs::write(t.path().join(FILE), matrix(rows)).unwrap();
+        assert!(gate(run(&t, meta(), false)).rewrite.is_none());
+        // Passed: no finding.
+        let pass = matrix(
+            json!([{"criterion_id": "FR-1", "description": "d", "proof_type": "automated_test", "pass_fail": "pass"}]),
+        );
+        std::fs::write(t.path().join(FILE), pass).unwrap();
+        assert!(gate(run(&t, meta(), true)).activity.is_empty());
+        // Evidence findings come before the verdict.
+        let qa = matrix(
+            json!([{"criterion_id": "FR-1", "description": "d", "proof_type": "manual_qa", "pass_fail": "pass"}]),
+        );
+        std::fs::write(t.path().join(FILE), qa).unwrap();
+        let g = gate(run(&t, meta(), true));
+        assert_eq!(g.activity.len(), 3);
+        assert!(g.activity[0].starts_with("Evidence: FR-1: manual QA requires evidence"));
+    }
+
     #[test]
     fn the_skips_name_each_check_and_the_reason() {
         let s = skipped(1, "why");

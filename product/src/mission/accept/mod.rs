@@ -686,3 +686,61 @@ fn human_summary(s: &Summary) -> String {
     }
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mission::status::Lane;
+
+    fn file(keys: &[(&str, &str)]) -> summary::WpFile {
+        summary::WpFile {
+            id: "WP01".into(),
+            title: String::new(),
+            rel: String::new(),
+            keys: keys
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        }
+    }
+
+    fn state(fields: Value) -> reduce::WpState {
+        reduce::WpState {
+            lane: Lane::Approved,
+            fields: match fields {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn only_runtime_state_the_log_lacks_would_be_seeded() {
+        let held = state(json!({"agent": "claude", "shell_pid": 42}));
+        // The log holds the same claim: nothing to seed.
+        assert!(!would_seed(
+            &file(&[("agent", "claude"), ("shell_pid", "42")]),
+            Some(&held)
+        ));
+        // Another value, or none in the log: seeded.
+        assert!(would_seed(&file(&[("agent", "codex")]), Some(&held)));
+        assert!(would_seed(&file(&[("shell_pid", "7")]), Some(&held)));
+        assert!(would_seed(&file(&[("agent", "claude")]), None));
+        // Empty values and a shell_pid that is not a number are not legacy state.
+        for v in ["", "null", "~", "[]"] {
+            assert!(!would_seed(&file(&[("assignee", v)]), None), "{v:?}");
+        }
+        assert!(!would_seed(&file(&[("shell_pid", "abc")]), None));
+        // Values it always seeds.
+        assert!(would_seed(&file(&[("assignee", "ann")]), Some(&held)));
+        assert!(would_seed(
+            &file(&[("review_artifact_override_reason", "x")]),
+            Some(&held)
+        ));
+        // Static fields are not runtime state.
+        assert!(!would_seed(
+            &file(&[("title", "x"), ("dependencies", "[WP00]")]),
+            None
+        ));
+    }
+}
