@@ -90,6 +90,8 @@ registry! {
     SPEC_KITTY_DISABLE_SESSION_HOT_PATH = "SPEC_KITTY_DISABLE_SESSION_HOT_PATH", "When exactly 1, never read or write auth/session.hot-path.json (always decrypt the session)", "the summary is used", Cleared;
     /// Minimal-import switch (the reference's): sync off.
     SPEC_KITTY_SYNC_MINIMAL_IMPORT = "SPEC_KITTY_SYNC_MINIMAL_IMPORT", "Turns sync off when truthy, as in the reference (which then skips its sync machinery)", "off", Cleared;
+    /// Temporary files.
+    TMPDIR = "TMPDIR", "Where review prompt files are written (under spec-kitty-review-prompts/)", "/tmp", SetByHarness;
     /// Executable search path.
     PATH = "PATH", "Where git, plugins and the reference CLI are found", "inherited", SetByHarness;
     /// The reference CLI commands kitty does not implement run through.

@@ -639,7 +639,41 @@ fn compare(kitty: &Side, refr: &Side, k: &RunOutput, r: &RunOutput, with_state: 
         );
         return;
     }
-    let (ks, rs) = (state(kitty, &kn), state(refr, &rn));
+    diffs.extend(state_diffs(kitty, refr, &kn, &rn));
+    assert!(
+        diffs.is_empty(),
+        "kitty and the reference differ:\n  {}\n\n--- kitty ---\n{k}\n--- reference ---\n{r}",
+        diffs.join("\n  ")
+    );
+}
+
+/// Compare the two runs' exit codes and the two repositories, for a command that prints text
+/// (no document): files, commits, branches and work trees.
+#[track_caller]
+pub fn assert_state_parity(kitty: &Side, refr: &Side, k: &RunOutput, r: &RunOutput) {
+    let mut diffs = Vec::new();
+    if k.code() != r.code() {
+        diffs.push(format!(
+            "exit code: kitty {:?}, reference {:?}",
+            k.code(),
+            r.code()
+        ));
+    }
+    let (kn, rn) = (
+        Norm::new(kitty, &Value::Null),
+        Norm::new(refr, &Value::Null),
+    );
+    diffs.extend(state_diffs(kitty, refr, &kn, &rn));
+    assert!(
+        diffs.is_empty(),
+        "kitty and the reference differ:\n  {}\n\n--- kitty ---\n{k}\n--- reference ---\n{r}",
+        diffs.join("\n  ")
+    );
+}
+
+fn state_diffs(kitty: &Side, refr: &Side, kn: &Norm, rn: &Norm) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let (ks, rs) = (state(kitty, kn), state(refr, rn));
     let fields: [(&str, &dyn std::fmt::Debug, &dyn std::fmt::Debug); 8] = [
         ("commits", &ks.commits, &rs.commits),
         ("branch logs", &ks.log, &rs.log),
@@ -662,9 +696,5 @@ fn compare(kitty: &Side, refr: &Side, k: &RunOutput, r: &RunOutput, with_state: 
             (a, b) => diffs.push(format!("file {n}: kitty {a:?}, reference {b:?}")),
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "kitty and the reference differ:\n  {}\n\n--- kitty ---\n{k}\n--- reference ---\n{r}",
-        diffs.join("\n  ")
-    );
+    diffs
 }

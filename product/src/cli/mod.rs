@@ -127,6 +127,10 @@ enum AgentCommand {
     /// Missions.
     #[command(subcommand)]
     Mission(MissionCommand),
+    /// A work package's implementation and review (`review` native; `implement` through the
+    /// reference).
+    #[command(subcommand)]
+    Action(ActionCommand),
     /// Where an action runs.
     #[command(subcommand)]
     Context(ContextCommand),
@@ -205,6 +209,13 @@ enum MissionCommand {
         #[arg(long)]
         mission: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ActionCommand {
+    /// Claim a work package waiting for review: in_review, the lane brought up to date, the
+    /// review prompt written, the commands that record the verdict printed.
+    Review(tasks::ReviewArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -596,6 +607,7 @@ pub fn run(
             },
         ),
         Command::Agent(AgentCommand::Tasks(t)) => tasks::run(&ctx, t),
+        Command::Agent(AgentCommand::Action(ActionCommand::Review(a))) => tasks::review(&ctx, a),
         Command::Agent(AgentCommand::Context(ContextCommand::Resolve {
             action,
             mission,
