@@ -24,7 +24,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "templates",
-        "the spec.md and plan.md scaffolds and tasks/README.md hold kitty's own template text (same paths; once filled in, compared)",
+        "the spec.md and plan.md scaffolds and tasks/README.md hold kitty's own template text (same paths; once filled in, compared); the review prompt `agent action review` writes (same place, same frontmatter keys in the same order) states its facts in kitty's words",
     ),
     (
         "kitty_keys",

@@ -571,5 +571,37 @@ fn missions_and_projects_kitty_does_not_model_go_to_the_reference_even_for_a_dia
     });
     handed(diagnose());
     undo(cycle, before);
+    // ...but not another file of the review directory carrying one.
+    let notes = m.dir().join("tasks/WP01-part-1/notes.md");
+    edit(notes.clone(), &|_| "---\nverdict: approved\n---\n".into());
+    diagnose().assert_success();
+    std::fs::remove_file(&notes).unwrap();
+    // A work package file that is not UTF-8.
+    let wp = m.dir().join("tasks/WP02-part-2.md");
+    let text = std::fs::read(&wp).unwrap();
+    std::fs::write(&wp, [text.as_slice(), b"\x93\n"].concat()).unwrap();
+    handed(diagnose());
+    std::fs::write(&wp, &text).unwrap();
+    // A mission directory without an identity.
+    std::fs::create_dir_all(m.repo.path().join("kitty-specs/bare")).unwrap();
+    let mut a = vec![
+        "agent",
+        "mission",
+        "accept",
+        "--diagnose",
+        "--json",
+        "--mission",
+        "bare",
+    ];
+    handed(home.command().current_dir(m.repo.path()).args(&a).run());
+    a.pop();
+    a.push("nosuch");
+    home.command()
+        .current_dir(m.repo.path())
+        .args(&a)
+        .run()
+        .assert_code(2)
+        .json()
+        .assert_eq("/error", "mission_not_found");
     diagnose().assert_success();
 }

@@ -293,3 +293,35 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
     mv(&home, &m, "WP01", "in_progress", &["--force"]).assert_success();
     handed(review(&home, &m, &["--agent", "claude", "--json"]));
 }
+
+#[test]
+fn two_reviewers_claiming_at_once_leave_exactly_one_claim() {
+    let home = IsolatedHome::new();
+    let m = waiting(&home);
+    let spawn = |agent: &str| {
+        home.command()
+            .current_dir(m.repo.path())
+            .args(["agent", "action", "review", "WP01", "--agent", agent])
+            .args(["--mission", &m.slug, "--json"])
+            .spawn()
+    };
+    let (a, b) = (spawn("claude"), spawn("codex"));
+    let (a, b) = (a.wait(), b.wait());
+    let won: Vec<&RunOutput> = [&a, &b]
+        .into_iter()
+        .filter(|o| o.code() == Some(0))
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one claim\n{a}\n{b}");
+    let log = std::fs::read_to_string(
+        coord(&m).join(format!("kitty-specs/{}/status.events.jsonl", m.slug)),
+    )
+    .unwrap();
+    let claims = log
+        .lines()
+        .filter(|l| l.contains("\"to_lane\": \"in_review\""))
+        .count();
+    assert_eq!(claims, 1, "{log}");
+    // The other was the reference's to refuse (a claim already made).
+    let lost = if a.code() == Some(0) { b } else { a };
+    handed(lost);
+}
