@@ -12,6 +12,7 @@ mod harness;
 mod init_files;
 mod map_requirements;
 mod merge;
+mod merge_drivers;
 mod planning;
 mod review;
 mod seeded_homes;

@@ -110,6 +110,16 @@ enum Command {
     Merge(Box<merge::MergeArgs>),
     /// Check that a mission is ready to merge, and record its acceptance.
     Accept(Box<accept::TopAcceptArgs>),
+    /// Git's merge driver for `status.events.jsonl` (`%O %A %B`): the union of the events.
+    #[command(name = "merge-driver-event-log", hide = true)]
+    MergeDriverEventLog(DriverArgs),
+    /// Git's merge driver for `traces/*.md`: each line once.
+    #[command(name = "merge-driver-traces", hide = true)]
+    MergeDriverTraces(DriverArgs),
+    /// Git's merge driver for `meta.json`: planning keys from the mission, acceptance from the
+    /// target.
+    #[command(name = "merge-driver-meta", hide = true)]
+    MergeDriverMeta(DriverArgs),
     /// List the plugins (spec-kitty-<name> executables) found on PATH.
     Plugins,
     /// Print a shell completion script (e.g. `spec-kitty completions bash > ~/.bash_completion.d/spec-kitty`).
@@ -209,6 +219,20 @@ enum MissionCommand {
         #[arg(long)]
         mission: Option<String>,
     },
+}
+
+/// The three files git hands a merge driver.
+#[derive(Debug, clap::Args)]
+struct DriverArgs {
+    /// The common ancestor's version (`%O`).
+    #[arg(value_name = "BASE")]
+    base: String,
+    /// Ours (`%A`): the merged result is written here.
+    #[arg(value_name = "OURS")]
+    ours: String,
+    /// Theirs (`%B`).
+    #[arg(value_name = "THEIRS")]
+    theirs: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -440,6 +464,25 @@ fn is_native(path: &str) -> bool {
     true
 }
 
+use crate::mission::merge_drivers::Driver;
+
+/// A merge driver: the merged file written to `%A` (nothing on stdout, as git expects).
+fn merge_driver(
+    driver: Driver,
+    a: &DriverArgs,
+) -> Result<crate::output::Report, error::CommandError> {
+    crate::mission::merge_drivers::run(driver, &a.base, &a.ours, &a.theirs).map_err(|e| {
+        error::CommandError::Coded {
+            code: "merge_driver_refused",
+            message: e.0,
+        }
+    })?;
+    Ok(crate::output::Report::exact(
+        serde_json::json!({"result": "success"}),
+        String::new(),
+    ))
+}
+
 /// Run the CLI with explicit inputs and return the exit code.
 pub fn run(
     args: Vec<OsString>,
@@ -635,6 +678,9 @@ pub fn run(
         Command::Next(a) => next::next(&ctx, a),
         Command::Merge(a) => merge::merge(&ctx, a),
         Command::Accept(a) => accept::top_accept(&ctx, a),
+        Command::MergeDriverEventLog(a) => merge_driver(Driver::EventLog, a),
+        Command::MergeDriverTraces(a) => merge_driver(Driver::Traces, a),
+        Command::MergeDriverMeta(a) => merge_driver(Driver::Meta, a),
         Command::Plugins => plugins::list(&ctx),
         Command::Completions { shell } => completions(*shell),
         Command::External(_) if delegate::reference_command(&args).is_some() => {

@@ -18,6 +18,7 @@ pub mod init;
 pub mod lanes;
 pub mod list;
 pub mod merge;
+pub mod merge_drivers;
 pub mod meta;
 pub mod planning;
 pub mod project_config;
