@@ -99,10 +99,9 @@ fn events(text: &str, source: &Path) -> Result<Vec<Map<String, Value>>, DriverEr
                 n + 1
             )));
         };
-        if !m
-            .get("event_id")
+        if m.get("event_id")
             .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty())
+            .is_none_or(|s| s.trim().is_empty())
         {
             return Err(DriverError(format!(
                 "{}: line {} is missing a valid event_id",
@@ -174,9 +173,7 @@ pub fn union_traces(ours: &str, theirs: &str) -> String {
     let mut seen = HashSet::new();
     let mut out: Vec<&str> = Vec::new();
     for line in ours.lines().chain(theirs.lines()) {
-        if line.trim().is_empty() {
-            out.push(line);
-        } else if seen.insert(line) {
+        if line.trim().is_empty() || seen.insert(line) {
             out.push(line);
         }
     }
@@ -305,7 +302,7 @@ mod tests {
     #[test]
     fn an_event_log_merge_refuses_bad_lines_and_two_payloads_under_one_id() {
         let n = [p("O"), p("A"), p("B")];
-        let names = [&n[0], &n[1], &n[2]];
+        let names = [n[0].as_path(), n[1].as_path(), n[2].as_path()];
         let err = |sides: [&str; 3]| merge_event_logs(sides, names).unwrap_err().0;
         assert_eq!(
             err([
@@ -353,7 +350,10 @@ mod tests {
         assert_eq!(v["acceptance_history"].as_array().unwrap().len(), 2);
         assert_eq!(v["acceptance_history"][0]["accepted_by"], "m");
         assert!(merged.contains("\"née\""), "non-ASCII kept: {merged}");
-        assert!(merged.starts_with("{\n  \"accepted_at\""), "{merged}");
+        assert!(
+            merged.starts_with("{\n  \"acceptance_history\""),
+            "{merged}"
+        );
         assert_eq!(
             merge_meta("[]", "{}", [&p("A"), &p("B")]).unwrap_err().0,
             "A: meta.json is not a JSON object"

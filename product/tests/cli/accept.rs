@@ -357,6 +357,28 @@ fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is
             .contains("Software Dev Kitty expects workspace path: src/ (not found)"),
         "{clean}"
     );
+    // Strict: contracts/ is a missing path, not also a missing optional artifact.
+    let optional = |d: &kitty_testkit::JsonDoc| -> Vec<String> {
+        d.at("/optional_missing")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let strict_optional = optional(&doc);
+    assert!(
+        strict_optional.contains(&"data-model.md".to_string()),
+        "{clean}"
+    );
+    assert!(
+        !strict_optional.contains(&"contracts".to_string()),
+        "{clean}"
+    );
+    assert!(
+        !strict_optional.contains(&"checklists".to_string())
+            || !m.dir().join("checklists").exists()
+    );
     let logged = saas.received_events_of("ErrorLogged", before);
     assert_eq!(logged.len(), 1, "{logged:#?}");
     assert_eq!(
@@ -376,6 +398,7 @@ fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is
             format!("?? kitty-specs/{}/tasks/WP01-part-1/", m.slug).as_str(),
         )
         .assert_eq("/path_violations", serde_json::json!([]))
+        .assert_eq("/optional_missing/1", "contracts")
         .assert_eq(
             "/recommended_fix_order/0",
             "Commit, stash, or discard working tree changes before acceptance.",
