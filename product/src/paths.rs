@@ -33,6 +33,14 @@ pub enum PathError {
 /// repository's `.kittify/` (the repository tier); `env_file` reads both.
 pub const KITTY_ENV_FILE: &str = ".kitty.env";
 
+/// A lane worktree's review lock, relative to the worktree (**interop**: the reference's).
+pub const REVIEW_LOCK: &str = ".spec-kitty/review-lock.json";
+
+/// The review lock of the lane worktree `worktree`.
+pub fn review_lock(worktree: &Path) -> PathBuf {
+    worktree.join(REVIEW_LOCK)
+}
+
 /// The directory under which spec-kitty keeps all of its state.
 ///
 /// ```

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod context;
 pub mod decision;
 pub mod delegate;
+pub mod drivers;
 pub mod error;
 pub mod merge;
 pub mod mission;
@@ -16,6 +17,8 @@ pub mod plugins;
 pub mod reference_commands;
 pub mod sync;
 pub mod tasks;
+
+use crate::mission::merge_drivers::Driver;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -112,14 +115,14 @@ enum Command {
     Accept(Box<accept::TopAcceptArgs>),
     /// Git's merge driver for `status.events.jsonl` (`%O %A %B`): the union of the events.
     #[command(name = "merge-driver-event-log", hide = true)]
-    MergeDriverEventLog(DriverArgs),
+    MergeDriverEventLog(drivers::DriverArgs),
     /// Git's merge driver for `traces/*.md`: each line once.
     #[command(name = "merge-driver-traces", hide = true)]
-    MergeDriverTraces(DriverArgs),
+    MergeDriverTraces(drivers::DriverArgs),
     /// Git's merge driver for `meta.json`: planning keys from the mission, acceptance from the
     /// target.
     #[command(name = "merge-driver-meta", hide = true)]
-    MergeDriverMeta(DriverArgs),
+    MergeDriverMeta(drivers::DriverArgs),
     /// List the plugins (spec-kitty-<name> executables) found on PATH.
     Plugins,
     /// Print a shell completion script (e.g. `spec-kitty completions bash > ~/.bash_completion.d/spec-kitty`).
@@ -140,7 +143,7 @@ enum AgentCommand {
     /// A work package's implementation and review (`review` native; `implement` through the
     /// reference).
     #[command(subcommand)]
-    Action(ActionCommand),
+    Action(tasks::ActionCommand),
     /// Where an action runs.
     #[command(subcommand)]
     Context(ContextCommand),
@@ -219,27 +222,6 @@ enum MissionCommand {
         #[arg(long)]
         mission: Option<String>,
     },
-}
-
-/// The three files git hands a merge driver.
-#[derive(Debug, clap::Args)]
-struct DriverArgs {
-    /// The common ancestor's version (`%O`).
-    #[arg(value_name = "BASE")]
-    base: String,
-    /// Ours (`%A`): the merged result is written here.
-    #[arg(value_name = "OURS")]
-    ours: String,
-    /// Theirs (`%B`).
-    #[arg(value_name = "THEIRS")]
-    theirs: String,
-}
-
-#[derive(Debug, Subcommand)]
-enum ActionCommand {
-    /// Claim a work package waiting for review: in_review, the lane brought up to date, the
-    /// review prompt written, the commands that record the verdict printed.
-    Review(tasks::ReviewArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -464,25 +446,6 @@ fn is_native(path: &str) -> bool {
     true
 }
 
-use crate::mission::merge_drivers::Driver;
-
-/// A merge driver: the merged file written to `%A` (nothing on stdout, as git expects).
-fn merge_driver(
-    driver: Driver,
-    a: &DriverArgs,
-) -> Result<crate::output::Report, error::CommandError> {
-    crate::mission::merge_drivers::run(driver, &a.base, &a.ours, &a.theirs).map_err(|e| {
-        error::CommandError::Coded {
-            code: "merge_driver_refused",
-            message: e.0,
-        }
-    })?;
-    Ok(crate::output::Report::exact(
-        serde_json::json!({"result": "success"}),
-        String::new(),
-    ))
-}
-
 /// Run the CLI with explicit inputs and return the exit code.
 pub fn run(
     args: Vec<OsString>,
@@ -650,7 +613,9 @@ pub fn run(
             },
         ),
         Command::Agent(AgentCommand::Tasks(t)) => tasks::run(&ctx, t),
-        Command::Agent(AgentCommand::Action(ActionCommand::Review(a))) => tasks::review(&ctx, a),
+        Command::Agent(AgentCommand::Action(tasks::ActionCommand::Review(a))) => {
+            tasks::review(&ctx, a)
+        }
         Command::Agent(AgentCommand::Context(ContextCommand::Resolve {
             action,
             mission,
@@ -678,9 +643,9 @@ pub fn run(
         Command::Next(a) => next::next(&ctx, a),
         Command::Merge(a) => merge::merge(&ctx, a),
         Command::Accept(a) => accept::top_accept(&ctx, a),
-        Command::MergeDriverEventLog(a) => merge_driver(Driver::EventLog, a),
-        Command::MergeDriverTraces(a) => merge_driver(Driver::Traces, a),
-        Command::MergeDriverMeta(a) => merge_driver(Driver::Meta, a),
+        Command::MergeDriverEventLog(a) => drivers::run(Driver::EventLog, a),
+        Command::MergeDriverTraces(a) => drivers::run(Driver::Traces, a),
+        Command::MergeDriverMeta(a) => drivers::run(Driver::Meta, a),
         Command::Plugins => plugins::list(&ctx),
         Command::Completions { shell } => completions(*shell),
         Command::External(_) if delegate::reference_command(&args).is_some() => {

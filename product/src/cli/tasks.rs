@@ -465,6 +465,14 @@ pub fn acceptance_verdict(ctx: &Ctx, a: &AcceptanceVerdictArgs) -> Result<Report
     }
 }
 
+/// `agent action` (`review` native; `implement` through the reference).
+#[derive(Debug, clap::Subcommand)]
+pub enum ActionCommand {
+    /// Claim a work package waiting for review: in_review, the lane brought up to date, the
+    /// review prompt written, the commands that record the verdict printed.
+    Review(ReviewArgs),
+}
+
 /// `agent action review` (the reference's options).
 #[derive(Debug, clap::Args)]
 pub struct ReviewArgs {

@@ -50,14 +50,20 @@ fn a_command_kitty_lacks_runs_the_reference_with_everything_as_given() {
         .current_dir(&dir)
         .stdin("the agent's input")
         .args([
-            "agent", "action", "review", "WP01", "--agent", "claude", "--json",
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--agent",
+            "claude",
+            "--json",
         ])
         .run();
     run.assert_code(7);
     assert_eq!(
         run.stdout(),
         format!(
-            "argv: [agent] [action] [review] [WP01] [--agent] [claude] [--json]\ncwd: {}\nmarker: passed through\nstdin: the agent's input\n",
+            "argv: [agent] [action] [implement] [WP01] [--agent] [claude] [--json]\ncwd: {}\nmarker: passed through\nstdin: the agent's input\n",
             dir.display()
         )
     );
@@ -102,7 +108,13 @@ fn without_a_reference_a_command_kitty_lacks_says_how_to_get_one_in_strict_json(
     let run = home
         .command()
         .args([
-            "agent", "action", "review", "WP01", "--agent", "claude", "--json",
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--agent",
+            "claude",
+            "--json",
         ])
         .run();
     run.assert_code(1);
@@ -111,7 +123,7 @@ fn without_a_reference_a_command_kitty_lacks_says_how_to_get_one_in_strict_json(
         .assert_eq("/error_code", "reference_not_found");
     let msg = doc.str("/error");
     for words in [
-        "`spec-kitty agent action review`",
+        "`spec-kitty agent action implement`",
         "does not implement natively",
         "pip install spec-kitty-cli==3.2.7",
         "SPEC_KITTY_REFERENCE",

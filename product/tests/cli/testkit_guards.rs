@@ -122,6 +122,7 @@ fn the_environment_is_exact() {
             "SPEC_KITTY_HOME",
             "SPEC_KITTY_LOG",
             "SPEC_KITTY_POLL_SECOND_MS",
+            "TMPDIR",
         ];
         if !allowed.contains(&spec.name) {
             assert!(
@@ -132,6 +133,11 @@ fn the_environment_is_exact() {
         }
     }
     assert_eq!(env["HOME"], home.home_dir().to_str().unwrap());
+    assert!(
+        std::path::Path::new(&env["TMPDIR"]).starts_with(home.path()),
+        "temporary files stay in the home: {}",
+        env["TMPDIR"]
+    );
     assert_eq!(
         env["GIT_CEILING_DIRECTORIES"],
         home.path().to_str().unwrap()

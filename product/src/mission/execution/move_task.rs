@@ -332,7 +332,7 @@ pub fn move_task(
             // The review is over: its lock goes (a leftover is harmless, so a failure is not
             // an error), as the reference releases it.
             // Its directory goes too when nothing else is in it.
-            let lock = ws.path.join(".spec-kitty/review-lock.json");
+            let lock = crate::paths::review_lock(&ws.path);
             let _ = std::fs::remove_file(&lock);
             if let Some(dir) = lock.parent() {
                 let _ = std::fs::remove_dir(dir);

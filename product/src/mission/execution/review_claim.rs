@@ -314,7 +314,7 @@ pub fn review(
     let _ = lane_repo.output(&["sparse-checkout", "reapply"]);
 
     // The review lock, and the directory the review's feedback goes in.
-    let lock_path = ws.path.join(".spec-kitty").join("review-lock.json");
+    let lock_path = crate::paths::review_lock(&ws.path);
     let lock = json!({
         "worktree_path": ws.path.display().to_string(),
         "wp_id": wp,
@@ -486,10 +486,14 @@ pub struct Facts<'a> {
 /// conflict, a live review lock), if it is not.
 fn lane_unready(lane: &Repo, ws: &Workspace, coord: &str) -> Result<Option<String>, ExecError> {
     let status = lane.status_porcelain()?;
-    if status
-        .lines()
-        .any(|l| !l.trim().is_empty() && !l.ends_with(".spec-kitty/"))
-    {
+    let lock_dir = Path::new(crate::paths::REVIEW_LOCK)
+        .parent()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if status.lines().any(|l| {
+        !l.trim().is_empty()
+            && l.get(3..).map(|p| p.trim_end_matches('/')) != Some(lock_dir.as_str())
+    }) {
         return Ok(Some("a lane worktree with uncommitted changes".into()));
     }
     let Some(head) = lane.head_branch()? else {
@@ -504,7 +508,7 @@ fn lane_unready(lane: &Repo, ws: &Workspace, coord: &str) -> Result<Option<Strin
             "a lane that would not merge its coordination branch cleanly".into(),
         ));
     }
-    let lock = ws.path.join(".spec-kitty").join("review-lock.json");
+    let lock = crate::paths::review_lock(&ws.path);
     if let Some(pid) = std::fs::read_to_string(&lock)
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
