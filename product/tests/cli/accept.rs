@@ -367,6 +367,10 @@ fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is
             .collect()
     };
     let strict_optional = optional(&doc);
+    assert_eq!(
+        doc.str("/warnings/0"),
+        format!("Optional artifacts missing: {}", strict_optional.join(", "))
+    );
     assert!(
         strict_optional.contains(&"data-model.md".to_string()),
         "{clean}"
@@ -388,6 +392,30 @@ fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is
     assert_eq!(logged[0]["aggregate_id"], "error");
     #[cfg(unix)]
     saas.assert_received_events_conform(&EventContract::require());
+    // Human form: the findings, then the reference's closing sentence.
+    let human = home
+        .command()
+        .current_dir(m.repo.path())
+        .args(["agent", "mission", "accept", "--mission", &m.slug])
+        .run();
+    let text = human.assert_code(1).stdout().to_string();
+    assert!(
+        text.starts_with(&format!(
+            "Acceptance of {}: not ready\n  approved: WP01, WP02\n",
+            m.slug
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("  [path_violations] Path Convention Errors:"),
+        "{text}"
+    );
+    assert!(text.contains("  1. Resolve pending or failing"), "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("rerun with --allow-fail for a checklist-only report."),
+        "{text}"
+    );
     std::fs::write(review_dir.join("notes.md"), "mine").unwrap();
     let dirty = accept(&home, &m, &["--lenient"]);
     dirty
@@ -549,6 +577,28 @@ fn input_kitty_does_not_model_goes_to_the_reference() {
     // Another branch than the mission's target.
     m.repo.git(&["switch", "-q", "-c", "other"]);
     handed(accept(&home, &m, &["--diagnose"]));
+}
+
+#[test]
+fn the_mission_number_is_read_as_a_number_from_a_number_or_its_text() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let path = m.dir().join("meta.json");
+    let original = std::fs::read_to_string(&path).unwrap();
+    for (stored, read) in [
+        (serde_json::json!(7), serde_json::json!(7)),
+        (serde_json::json!("042"), serde_json::json!(42)),
+        (serde_json::json!("n/a"), Value::Null),
+        (Value::Null, Value::Null),
+    ] {
+        let mut v: Value = serde_json::from_str(&original).unwrap();
+        v["mission_number"] = stored;
+        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        accept(&home, &m, &["--diagnose"])
+            .assert_success()
+            .json()
+            .assert_eq("/mission_number", read);
+    }
 }
 
 #[test]
