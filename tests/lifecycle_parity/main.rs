@@ -518,3 +518,12 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
         1
     );
 }
+
+/// A commit the text names is a placeholder whatever its letters; a word of hex letters is not.
+#[test]
+fn a_named_commit_is_normalised_even_without_a_digit() {
+    let norm = Normaliser::new(Path::new("/nowhere"), "demo");
+    assert_eq!(norm.text("  Commit: abafffc"), "  Commit: <sha>");
+    assert_eq!(norm.text("  Commit: 1234abc"), "  Commit: <sha>");
+    assert_eq!(norm.text("defaced"), "defaced");
+}

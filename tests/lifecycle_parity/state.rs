@@ -148,6 +148,9 @@ impl Normaliser {
         for (from, to) in prefixes {
             out = out.replace(from, to);
         }
+        // A hash the line names as a commit, whatever its letters (one in 2,000 has no digit).
+        let named = Regex::new(r"\b(Commit: )[0-9a-f]{7,40}\b").unwrap();
+        out = named.replace_all(&out, "${1}<sha>").into_owned();
         // Short commit hashes in prose ("Commit: afea22b"), which may be all digits: 7 to 12 hex
         // characters with at least one digit (words such as "defaced" stay).
         let short = Regex::new(r"\b[0-9a-f]{7,12}\b").unwrap();
