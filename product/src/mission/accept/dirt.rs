@@ -185,7 +185,7 @@ mod tests {
     fn bookkeeping_is_not_dirt_and_work_is() {
         let s = "demo-01ABCDEF";
         let porcelain = format!(
-            " M kitty-specs/{s}/spec.md\n?? notes.txt\n?? other/\n?? kitty-ops/\n M kitty-ops/lifecycle.jsonl\n M other/meta.json\n?? kitty-ops/01ARZ3NDEKTSV4RRFFQ69G5FAV.jsonl\n M kitty-specs/{s}/status.events.jsonl\n?? kitty-specs/{s}/status.json\n?? kitty-specs/{s}/tasks/WP01-x/review-cycle-1.md\n M kitty-specs/{s}/acceptance-matrix.json\n D kitty-specs/{s}/lanes.json\nR  a.txt -> kitty-specs/{s}/meta.json\n M kitty-specs/{s}/traces/a.json\n M kitty-specs/other/status.json\n?? kitty-specs/{s}/tasks/WP01-x/notes.md\n?? kitty-specs/{s}/tasks/WP01-x/review-cycle-1.txt\n"
+            " M kitty-specs/{s}/spec.md\n?? notes.txt\n?? other/\n?? kitty-ops/\n M kitty-ops/lifecycle.jsonl\n M other/meta.json\n?? kitty-ops/01ARZ3NDEKTSV4RRFFQ69G5FAV.jsonl\n M kitty-specs/{s}/status.events.jsonl\n?? kitty-specs/{s}/status.json\n?? kitty-specs/{s}/tasks/WP01-x/review-cycle-1.md\n M kitty-specs/{s}/acceptance-matrix.json\n D kitty-specs/{s}/lanes.json\nR  a.txt -> kitty-specs/{s}/meta.json\n M kitty-specs/{s}/traces/a.json\n M kitty-specs/other/status.json\n?? kitty-specs/{s}/tasks/WP01-x/notes.md\n?? kitty-specs/{s}/tasks/WP01-x/review-cycle-1.txt\n?? kitty-specs/{s}/tasks/review-cycle-9.md\n"
         );
         assert_eq!(
             git_dirty(&porcelain, s, true),
@@ -199,6 +199,7 @@ mod tests {
                 " M kitty-specs/other/status.json".into(),
                 format!("?? kitty-specs/{s}/tasks/WP01-x/notes.md"),
                 format!("?? kitty-specs/{s}/tasks/WP01-x/review-cycle-1.txt"),
+                format!("?? kitty-specs/{s}/tasks/review-cycle-9.md"),
             ]
         );
         // A flat mission's log and review copies are work.
