@@ -1,4 +1,4 @@
-//! The git merge drivers kitty runs itself (event log, traces, meta.json), through kitty and
+//! The git merge drivers kitty runs itself (event log, traces, meta.json, review cycles), through kitty and
 //! through the reference on the same three files: the exit code and the merged file's bytes.
 
 use kitty_testkit::{IsolatedHome, RunOutput};
@@ -74,4 +74,17 @@ fn the_event_log_traces_and_meta_drivers_merge_as_the_reference_s() {
     let merged = same(&home, "merge-driver-meta", ["{}", meta_ours, meta_theirs]);
     assert!(merged.contains("\"mission_number\": 4"), "{merged}");
     same(&home, "merge-driver-meta", ["", "[1]", "{}"]);
+    // Two renders of one review cycle: kept whole; the same render: no conflict.
+    let render = "---\ncycle_number: 1\n---\n\nApproved.\n";
+    same(&home, "merge-driver-review-cycle", ["", render, render]);
+    let merged = same(
+        &home,
+        "merge-driver-review-cycle",
+        [
+            "",
+            render,
+            "---\ncycle_number: 1\n---\n\nChanges requested.\n",
+        ],
+    );
+    assert!(merged.starts_with("<<<<<<< ours\n"), "{merged}");
 }

@@ -18,8 +18,6 @@ pub mod reference_commands;
 pub mod sync;
 pub mod tasks;
 
-use crate::mission::merge_drivers::Driver;
-
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -113,16 +111,9 @@ enum Command {
     Merge(Box<merge::MergeArgs>),
     /// Check that a mission is ready to merge, and record its acceptance.
     Accept(Box<accept::TopAcceptArgs>),
-    /// Git's merge driver for `status.events.jsonl` (`%O %A %B`): the union of the events.
-    #[command(name = "merge-driver-event-log", hide = true)]
-    MergeDriverEventLog(drivers::DriverArgs),
-    /// Git's merge driver for `traces/*.md`: each line once.
-    #[command(name = "merge-driver-traces", hide = true)]
-    MergeDriverTraces(drivers::DriverArgs),
-    /// Git's merge driver for `meta.json`: planning keys from the mission, acceptance from the
-    /// target.
-    #[command(name = "merge-driver-meta", hide = true)]
-    MergeDriverMeta(drivers::DriverArgs),
+    /// Git's merge drivers (hidden; named by `.gitattributes`).
+    #[command(flatten)]
+    Driver(drivers::DriverCommand),
     /// List the plugins (spec-kitty-<name> executables) found on PATH.
     Plugins,
     /// Print a shell completion script (e.g. `spec-kitty completions bash > ~/.bash_completion.d/spec-kitty`).
@@ -643,9 +634,7 @@ pub fn run(
         Command::Next(a) => next::next(&ctx, a),
         Command::Merge(a) => merge::merge(&ctx, a),
         Command::Accept(a) => accept::top_accept(&ctx, a),
-        Command::MergeDriverEventLog(a) => drivers::run(Driver::EventLog, a),
-        Command::MergeDriverTraces(a) => drivers::run(Driver::Traces, a),
-        Command::MergeDriverMeta(a) => drivers::run(Driver::Meta, a),
+        Command::Driver(d) => drivers::dispatch(d),
         Command::Plugins => plugins::list(&ctx),
         Command::Completions { shell } => completions(*shell),
         Command::External(_) if delegate::reference_command(&args).is_some() => {

@@ -1,8 +1,8 @@
 //! The git merge drivers a project's `.gitattributes` names for mission bookkeeping
-//! (**interop**: the reference's `merge-driver-event-log`, `merge-driver-traces` and
-//! `merge-driver-meta` — git passes `%O %A %B`, the result goes to `%A`, exit 0; their
-//! reconciliation rules and the bytes they write). The row-aware acceptance-matrix, issue-matrix
-//! and review-cycle drivers are the reference's.
+//! (**interop**: the reference's `merge-driver-event-log`, `merge-driver-traces`,
+//! `merge-driver-meta` and `merge-driver-review-cycle` — git passes `%O %A %B`, the result goes
+//! to `%A`, exit 0; their reconciliation rules and the bytes they write). The row-aware
+//! acceptance-matrix and issue-matrix drivers are the reference's.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -249,17 +249,51 @@ pub enum Driver {
     Traces,
     /// `meta.json`.
     Meta,
+    /// `tasks/<wp>/review-cycle-*.md`.
+    ReviewCycle,
 }
 
-/// Run `driver` on git's three files: the merged result written to `ours`.
-pub fn run(driver: Driver, base: &str, ours: &str, theirs: &str) -> Result<(), DriverError> {
+/// Two review-cycle renders under one name: the same text is no conflict; two texts are both
+/// kept, verbatim, between conflict markers (a verdict's prose is not merged), and the merge
+/// goes on. Returns the merged text and, for a collision, what to tell the user.
+pub fn review_cycle(ours: &str, theirs: &str, name: &str) -> (String, Option<String>) {
+    if ours == theirs {
+        return (ours.to_string(), None);
+    }
+    (
+        ["<<<<<<< ours", ours, "=======", theirs, ">>>>>>> theirs"].join("\n"),
+        Some(format!(
+            "review-cycle verdict collision at {name}: two distinct renders of one review cycle; both kept verbatim between conflict markers (the file is prose, the verdict lives in the status log), and the merge goes on"
+        )),
+    )
+}
+
+/// Run `driver` on git's three files: the merged result written to `ours`; what to tell the
+/// user, if anything.
+pub fn run(
+    driver: Driver,
+    base: &str,
+    ours: &str,
+    theirs: &str,
+) -> Result<Option<String>, DriverError> {
     let [b, o, t] = paths(base, ours, theirs)?;
+    let mut said = None;
     let merged = match driver {
         Driver::EventLog => merge_event_logs([&read(&b)?, &read(&o)?, &read(&t)?], [&b, &o, &t])?,
         Driver::Traces => union_traces(&read(&o)?, &read(&t)?),
         Driver::Meta => merge_meta(&read(&o)?, &read(&t)?, [&o, &t])?,
+        Driver::ReviewCycle => {
+            let name = o
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let (text, message) = review_cycle(&read(&o)?, &read(&t)?, &name);
+            said = message;
+            text
+        }
     };
-    write(&o, &merged)
+    write(&o, &merged)?;
+    Ok(said)
 }
 
 #[cfg(test)]
@@ -365,6 +399,20 @@ mod tests {
                 .starts_with("A: malformed meta.json (")
         );
         assert_eq!(merge_meta(" ", "", [&p("A"), &p("B")]).unwrap(), "{}\n");
+    }
+
+    #[test]
+    fn review_cycle_renders_are_kept_whole_on_a_collision() {
+        assert_eq!(
+            review_cycle("a\n", "a\n", "r.md"),
+            ("a\n".to_string(), None)
+        );
+        let (text, said) = review_cycle("a\n", "b\n", "review-cycle-1.md");
+        assert_eq!(text, "<<<<<<< ours\na\n\n=======\nb\n\n>>>>>>> theirs");
+        assert!(
+            said.unwrap()
+                .starts_with("review-cycle verdict collision at review-cycle-1.md: ")
+        );
     }
 
     #[test]
