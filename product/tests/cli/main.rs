@@ -16,6 +16,7 @@ mod finalize_tasks;
 mod map_requirements;
 mod mark_status;
 mod merge;
+mod merge_drivers;
 mod mission_create;
 mod missions_api;
 mod move_task;

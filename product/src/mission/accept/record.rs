@@ -137,13 +137,15 @@ fn modified(repo: &Repo, slug: &str) -> Result<Vec<String>, MissionError> {
     Ok(repo
         .status_porcelain()?
         .split('\n')
-        .filter(|l| l.len() > 3 && !l.starts_with("??"))
-        .map(|l| {
-            let raw = l[3..].trim();
-            raw.rsplit_once(" -> ")
-                .map_or(raw, |(_, to)| to)
-                .trim_matches('"')
-                .to_string()
+        .filter(|l| !l.starts_with("??"))
+        .filter_map(|l| {
+            let raw = l.get(3..)?.trim();
+            Some(
+                raw.rsplit_once(" -> ")
+                    .map_or(raw, |(_, to)| to)
+                    .trim_matches('"')
+                    .to_string(),
+            )
         })
         .filter(|p| p.starts_with(&prefix))
         .collect())

@@ -325,4 +325,9 @@ fn frontmatter_keys_are_top_level_and_unquoted() {
         ]
     );
     assert!(frontmatter("no frontmatter\n").is_empty());
+    // A quote on one side only is part of the value.
+    let k = frontmatter("---\na: \"open\nb: shut'\nc: '\n---\n");
+    assert_eq!(k[0].1, "\"open");
+    assert_eq!(k[1].1, "shut'");
+    assert_eq!(k[2].1, "'");
 }

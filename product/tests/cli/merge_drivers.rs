@@ -1,0 +1,80 @@
+//! The merge drivers as git runs them: three files in one directory, the merge written to the
+//! second, nothing on stdout unless a review cycle collided; a refusal on stderr with exit 1.
+
+use kitty_testkit::{IsolatedHome, RunOutput};
+
+fn driver(home: &IsolatedHome, name: &str, sides: [&str; 3]) -> (RunOutput, String) {
+    let dir = home.work_dir().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (n, text) in ["O", "A", "B"].iter().zip(sides) {
+        std::fs::write(dir.join(n), text).unwrap();
+    }
+    let out = home
+        .command()
+        .current_dir(&dir)
+        .args([name, "O", "A", "B"])
+        .run();
+    (out, std::fs::read_to_string(dir.join("A")).unwrap())
+}
+
+#[test]
+fn each_driver_writes_its_merge_to_ours_and_says_nothing() {
+    let home = IsolatedHome::new();
+    let (out, merged) = driver(&home, "merge-driver-traces", ["", "a\nb\n", "b\nc\n"]);
+    out.assert_success().assert_stdout_empty();
+    assert_eq!(merged, "a\nb\nc\n");
+    let (out, merged) = driver(
+        &home,
+        "merge-driver-event-log",
+        [
+            "",
+            "{\"event_id\": \"2\", \"at\": \"b\"}\n",
+            "{\"event_id\": \"1\", \"at\": \"a\"}\n",
+        ],
+    );
+    out.assert_success().assert_stdout_empty();
+    assert_eq!(
+        merged,
+        "{\"at\": \"a\", \"event_id\": \"1\"}\n{\"at\": \"b\", \"event_id\": \"2\"}\n"
+    );
+    let (out, merged) = driver(
+        &home,
+        "merge-driver-meta",
+        [
+            "",
+            "{\"accepted_by\": \"t\", \"slug\": \"x\"}",
+            "{\"slug\": \"y\"}",
+        ],
+    );
+    out.assert_success().assert_stdout_empty();
+    assert_eq!(
+        merged,
+        "{\n  \"accepted_by\": \"t\",\n  \"slug\": \"y\"\n}\n"
+    );
+}
+
+#[test]
+fn a_review_cycle_collision_is_kept_and_said_and_a_refusal_leaves_ours() {
+    let home = IsolatedHome::new();
+    let (out, merged) = driver(&home, "merge-driver-review-cycle", ["", "a\n", "b\n"]);
+    assert!(
+        out.assert_success()
+            .stdout()
+            .starts_with("review-cycle verdict collision at A: "),
+        "{out}"
+    );
+    assert!(merged.starts_with("<<<<<<< ours\na\n"), "{merged}");
+    let clash = [
+        "",
+        "{\"event_id\": \"1\", \"a\": 1}\n",
+        "{\"event_id\": \"1\", \"a\": 2}\n",
+    ];
+    let (out, merged) = driver(&home, "merge-driver-event-log", clash);
+    out.assert_code(1);
+    assert!(
+        out.stderr()
+            .contains("Conflicting payloads found for event_id '1'"),
+        "{out}"
+    );
+    assert_eq!(merged, clash[1], "ours untouched");
+}
