@@ -364,6 +364,43 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_or_null_time_gives_way_to_the_timestamp_as_python_s_truthiness_says() {
+        use serde_json::json;
+        for (v, t) in [
+            (json!(""), false),
+            (json!("x"), true),
+            (json!([]), false),
+            (json!([1]), true),
+            (json!({}), false),
+            (json!({"a": 1}), true),
+            (json!(0), false),
+            (json!(0.0), false),
+            (json!(2), true),
+            (json!(null), false),
+            (json!(false), false),
+            (json!(true), true),
+        ] {
+            assert_eq!(truthy(&v), t, "{v}");
+        }
+        let n = [p("O"), p("A"), p("B")];
+        let names = [n[0].as_path(), n[1].as_path(), n[2].as_path()];
+        let log = "{\"event_id\": \"1\", \"at\": \"\", \"timestamp\": \"b\"}\n{\"event_id\": \"2\", \"at\": \"a\"}\n";
+        let merged = merge_event_logs(["", log, ""], names).unwrap();
+        assert!(merged.starts_with("{\"at\": \"a\""), "{merged}");
+    }
+
+    #[test]
+    fn a_missing_side_is_empty_and_an_unreadable_one_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let f = |n: &str| t.path().join(n).display().to_string();
+        std::fs::write(t.path().join("A"), "x\n").unwrap();
+        run(Driver::Traces, &f("O"), &f("A"), &f("B")).unwrap();
+        assert_eq!(std::fs::read_to_string(t.path().join("A")).unwrap(), "x\n");
+        std::fs::create_dir(t.path().join("D")).unwrap();
+        assert!(run(Driver::Traces, &f("O"), &f("A"), &f("D")).is_err());
+    }
+
+    #[test]
     fn traces_keep_each_line_once_and_every_blank_line() {
         assert_eq!(
             union_traces("# T\n\na\nb\n", "# T\n\nb\nc\n"),
