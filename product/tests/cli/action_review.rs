@@ -174,6 +174,10 @@ fn a_claim_records_the_reviewer_commits_twice_and_merges_the_coordination_branch
 fn without_a_package_the_first_waiting_for_review_is_claimed_and_the_text_names_the_next_steps() {
     let home = IsolatedHome::new();
     let m = waiting(&home);
+    // A lock an earlier review left behind (its process gone) is neither work nor a live review.
+    let lock = lane_dir(&m, "WP01").join(".spec-kitty/review-lock.json");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, r#"{"pid": 4000000000, "wp_id": "WP01"}"#).unwrap();
     let out = review(&home, &m, &["--agent", "codex"]);
     let text = out.assert_success().stdout().to_string();
     let lines: Vec<&str> = text.lines().collect();

@@ -92,6 +92,12 @@ fn the_board_files_packages_by_lane_and_names_what_is_missing() {
     assert!(b.all_done && b.all_acceptable);
     assert!(b.activity_issues.is_empty() && b.metadata_issues.is_empty());
     // No log: one finding, no readiness lines; no packages: done.
+    let b = board("m", &files[..1], &Snapshot::default(), true, true);
+    assert_eq!(
+        b.activity_issues.len(),
+        1,
+        "a log with no package is no state"
+    );
     let b = board("m", &files[..1], &Snapshot::default(), false, true);
     assert_eq!(b.activity_issues.len(), 1);
     assert!(b.activity_issues[0].starts_with("No canonical state found for feature 'm'."));
@@ -218,6 +224,20 @@ fn the_failed_checks_and_fixes_come_in_the_reference_s_order() {
         ]
     );
     assert!(!is_ok(&s));
+    // Only the blocked checks named trigger their fixes.
+    s.blocked_checks = vec![Check::new("acceptance_matrix", "m")];
+    let fixes = fix_order(&s);
+    assert!(
+        fixes.contains(
+            &"Create or restore kitty-specs/<mission>/acceptance-matrix.json.".to_string()
+        )
+    );
+    assert!(
+        !fixes
+            .iter()
+            .any(|f| f.starts_with("Switch to the mission branch"))
+    );
+    assert!(!fixes.iter().any(|f| f.starts_with("Restore or regenerate")));
     // An operator's cancellation is no blocker, and a mission of them delivered nothing.
     let snap = snapshot(vec![(
         "WP01",
@@ -309,6 +329,11 @@ fn unchecked_rows_skip_fences_checked_rows_and_rows_without_an_id() {
 fn a_marker_counts_only_with_a_decision_id_comment_after_it() {
     let t = "a [NEEDS CLARIFICATION: x] <!-- decision_id: D1 more -->\nb [NEEDS CLARIFICATION: y]\nc <!-- decision_id: D3 --> [NEEDS CLARIFICATION: z]\nd [NEEDS CLARIFICATION: w] <!-- other -->\n";
     assert_eq!(clarification_ids(t), vec!["D1"]);
+    // The comment's end is looked for after its start.
+    assert_eq!(
+        clarification_ids("e [NEEDS CLARIFICATION: v] --><!-- decision_id: D9 -->\n"),
+        vec!["D9"]
+    );
 }
 
 #[test]
