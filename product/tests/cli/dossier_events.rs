@@ -83,6 +83,12 @@ fn setup_plan_and_record_analysis_send_the_mission_dossier_once_in_the_contract(
     );
     let snapshot = of_type(&events, "MissionDossierSnapshotComputed");
     assert_eq!(snapshot.len(), 1, "{events:?}");
+    // Queued a microsecond apart, in order.
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = events
+        .iter()
+        .map(|e| chrono::DateTime::parse_from_rfc3339(e["timestamp"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
     assert_eq!(snapshot[0]["payload"]["artifact_count"], 5);
     assert_eq!(
         snapshot[0]["payload"]["context_diagnostics"]["required_artifacts"],

@@ -82,7 +82,7 @@ impl Queue<'_> {
             (repo.head_branch()?, repo.head_commit()?),
             repo.origin_url().as_deref(),
         );
-        // Each event a microsecond after the one before: their ids sort in queue order.
+        // Each event a microsecond after the one before: their times follow the queue order.
         let mut at = now;
         let mut drafts = Vec::new();
         for (event_type, (agg_type, agg_id), mut payload) in lifecycle {
