@@ -192,6 +192,13 @@ fn without_a_package_the_first_waiting_for_review_is_claimed_and_the_text_names_
     );
     assert!(
         text.contains(&format!(
+            "   Lane workspace: {} (shared by WP01",
+            lane_of(&m, "WP01")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
             "spec-kitty agent tasks move-task WP01 --to approved --mission {} --note \"Review passed\"",
             m.slug
         )),
@@ -296,6 +303,31 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
     // No package waiting for review.
     mv(&home, &m, "WP01", "in_progress", &["--force"]).assert_success();
     handed(review(&home, &m, &["--agent", "claude", "--json"]));
+}
+
+#[test]
+fn only_packages_that_depend_on_the_reviewed_one_and_are_not_done_are_named() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 3 });
+    lane_with_work(&m, "WP01");
+    mv(&home, &m, "WP01", "in_progress", &["--agent", "claude"]).assert_success();
+    kitty(
+        &home,
+        &m,
+        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
+    )
+    .assert_success();
+    mv(&home, &m, "WP01", "for_review", &[]).assert_success();
+    let out = review(&home, &m, &["WP01", "--agent", "claude", "--json"]);
+    let doc = out.assert_success().json();
+    doc.assert_eq("/dependents_not_done", serde_json::json!(["WP02"]));
+    assert!(
+        doc.at("/lane_wp_ids")
+            .as_array()
+            .unwrap()
+            .contains(&Value::String("WP01".into())),
+        "{out}"
+    );
 }
 
 #[test]

@@ -437,7 +437,7 @@ fn clarification_ids(text: &str) -> Vec<String> {
         let Some(close) = line[open + 4..].find("-->").map(|i| i + open + 4) else {
             continue;
         };
-        let body = &line[open + 4..close];
+        let body = line[open..close].strip_prefix("<!--").unwrap_or_default();
         if let Some(at) = body.find("decision_id:")
             && let Some(id) = body[at + "decision_id:".len()..].split_whitespace().next()
         {

@@ -98,6 +98,7 @@ fn the_board_files_packages_by_lane_and_names_what_is_missing() {
         1,
         "a log with no package is no state"
     );
+    assert!(b.activity_issues[0].starts_with("No canonical state found"));
     let b = board("m", &files[..1], &Snapshot::default(), false, true);
     assert_eq!(b.activity_issues.len(), 1);
     assert!(b.activity_issues[0].starts_with("No canonical state found for feature 'm'."));
