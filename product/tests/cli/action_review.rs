@@ -115,6 +115,21 @@ fn a_claim_records_the_reviewer_commits_twice_and_merges_the_coordination_branch
         line["policy_metadata"]["shell_pid"],
         doc.at("/shell_pid").clone()
     );
+    // The reviewing shell is kitty's parent (here, this test), with its start time.
+    assert_eq!(line["policy_metadata"]["shell_pid"], std::process::id());
+    #[cfg(target_os = "linux")]
+    {
+        let started: f64 = line["policy_metadata"]["shell_pid_created_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!(started > 1.0e9 && started <= now + 1.0, "{started}");
+    }
     let log = std::fs::read_to_string(
         coord(&m).join(format!("kitty-specs/{}/status.events.jsonl", m.slug)),
     )
