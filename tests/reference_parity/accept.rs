@@ -224,6 +224,8 @@ fn a_ready_mission_is_accepted_recorded_in_meta_and_committed_as_the_reference_d
         let out = std::process::Command::new("git")
             .args(["log", "--format=%s", "-4"])
             .current_dir(side.repo.path())
+            .env_clear()
+            .envs(side.home.env_map())
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()

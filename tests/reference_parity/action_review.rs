@@ -27,10 +27,13 @@ fn kitty_on_both(k: &Side, r: &Side, args: &[&str]) {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) {
+/// git in `dir` with the side's environment (its identity and config, nothing of the machine's).
+fn git(side: &Side, dir: &Path, args: &[&str]) {
     let out = std::process::Command::new("git")
         .args(args)
         .current_dir(dir)
+        .env_clear()
+        .envs(side.home.env_map())
         .output()
         .unwrap();
     assert!(
@@ -47,6 +50,7 @@ fn lane_with_work(side: &Side) {
     let cb = format!("kitty/mission-{SLUG}");
     let lane = root.join(format!(".worktrees/{SLUG}-lane-a"));
     git(
+        side,
         root,
         &[
             "worktree",
@@ -58,8 +62,9 @@ fn lane_with_work(side: &Side) {
             &cb,
         ],
     );
-    git(&lane, &["sparse-checkout", "init", "--no-cone"]);
+    git(side, &lane, &["sparse-checkout", "init", "--no-cone"]);
     git(
+        side,
         &lane,
         &[
             "sparse-checkout",
@@ -72,8 +77,8 @@ fn lane_with_work(side: &Side) {
     );
     std::fs::create_dir_all(lane.join("bin")).unwrap();
     std::fs::write(lane.join("bin/greet"), "#!/bin/sh\necho hello\n").unwrap();
-    git(&lane, &["add", "bin/greet"]);
-    git(&lane, &["commit", "-q", "-m", "feat(WP01): greet"]);
+    git(side, &lane, &["add", "bin/greet"]);
+    git(side, &lane, &["commit", "-q", "-m", "feat(WP01): greet"]);
 }
 
 /// Both sides with WP01 implemented in its lane and moved to for_review.

@@ -31,10 +31,13 @@ fn lane_dir(m: &StagedMission, wp: &str) -> std::path::PathBuf {
         .join(format!(".worktrees/{}-{}", m.slug, lane_of(m, wp)))
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
+/// git in `dir` with the home's environment (its identity and config, nothing of the machine's).
+fn git(home: &IsolatedHome, dir: &std::path::Path, args: &[&str]) -> String {
     let out = std::process::Command::new("git")
         .args(args)
         .current_dir(dir)
+        .env_clear()
+        .envs(home.env_map())
         .output()
         .unwrap();
     assert!(
@@ -46,10 +49,11 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 }
 
 /// `wp`'s lane worktree as implement makes it, with a commit of work in it.
-fn lane_with_work(m: &StagedMission, wp: &str) {
+fn lane_with_work(home: &IsolatedHome, m: &StagedMission, wp: &str) {
     let cb = format!("kitty/mission-{}", m.slug);
     let lane = lane_dir(m, wp);
     git(
+        home,
         m.repo.path(),
         &[
             "worktree",
@@ -62,14 +66,14 @@ fn lane_with_work(m: &StagedMission, wp: &str) {
         ],
     );
     std::fs::write(lane.join("work.txt"), "done\n").unwrap();
-    git(&lane, &["add", "work.txt"]);
-    git(&lane, &["commit", "-q", "-m", "feat: work"]);
+    git(home, &lane, &["add", "work.txt"]);
+    git(home, &lane, &["commit", "-q", "-m", "feat: work"]);
 }
 
 /// A two-package mission (WP02 depends on WP01) with WP01 implemented and waiting for review.
 fn waiting(home: &IsolatedHome) -> StagedMission {
     let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
-    lane_with_work(&m, "WP01");
+    lane_with_work(home, &m, "WP01");
     mv(home, &m, "WP01", "in_progress", &["--agent", "claude"]).assert_success();
     kitty(
         home,
@@ -141,20 +145,20 @@ fn a_claim_records_the_reviewer_commits_twice_and_merges_the_coordination_branch
     assert_eq!(annotation["delta"]["model"], "__resolved_model_absent__");
     // The two commits on the coordination branch, the package's file on it.
     let cb = format!("kitty/mission-{}", m.slug);
-    let subjects = git(m.repo.path(), &["log", "--format=%s", "-2", &cb]);
+    let subjects = git(&home, m.repo.path(), &["log", "--format=%s", "-2", &cb]);
     assert_eq!(
         subjects,
         "chore: Start WP01 review [claude]\nchore(spec-kitty): status transition WP01\n"
     );
     let wp_file = format!("kitty-specs/{}/tasks/WP01-part-1.md", m.slug);
     assert_eq!(
-        git(m.repo.path(), &["show", &format!("{cb}:{wp_file}")]),
+        git(&home, m.repo.path(), &["show", &format!("{cb}:{wp_file}")]),
         std::fs::read_to_string(m.repo.path().join(&wp_file)).unwrap()
     );
     // The lane merged the coordination branch; the lock; the feedback directory; the prompt.
     let lane = lane_dir(&m, "WP01");
     assert_eq!(
-        git(&lane, &["log", "--format=%s", "-1"]).trim(),
+        git(&home, &lane, &["log", "--format=%s", "-1"]).trim(),
         format!("Merge branch '{cb}' into {cb}-{}", lane_of(&m, "WP01"))
     );
     let lock: Value = serde_json::from_str(
@@ -230,7 +234,7 @@ fn packages_not_waiting_for_review_and_claims_without_an_agent_are_refused_befor
  {
     let home = IsolatedHome::new();
     let m = waiting(&home);
-    let before = git(m.repo.path(), &["rev-list", "--count", "--all"]);
+    let before = git(&home, m.repo.path(), &["rev-list", "--count", "--all"]);
     let refused = |args: &[&str], code: &str, first: &str| {
         let mut a = args.to_vec();
         a.push("--json");
@@ -258,7 +262,7 @@ fn packages_not_waiting_for_review_and_claims_without_an_agent_are_refused_befor
         ),
     );
     mv(&home, &m, "WP02", "in_progress", &["--agent", "codex"]).assert_success();
-    let before_in_progress = git(m.repo.path(), &["rev-list", "--count", "--all"]);
+    let before_in_progress = git(&home, m.repo.path(), &["rev-list", "--count", "--all"]);
     refused(
         &["WP02", "--agent", "claude"],
         "WP_NOT_READY_FOR_REVIEW",
@@ -266,7 +270,7 @@ fn packages_not_waiting_for_review_and_claims_without_an_agent_are_refused_befor
     );
     assert_ne!(before, before_in_progress);
     assert_eq!(
-        git(m.repo.path(), &["rev-list", "--count", "--all"]),
+        git(&home, m.repo.path(), &["rev-list", "--count", "--all"]),
         before_in_progress,
         "a refusal writes nothing"
     );
@@ -305,11 +309,12 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
     let lane = lane_dir(&m, "WP01");
     std::fs::write(lane.join("work.txt"), "changed\n").unwrap();
     handed(review(&home, &m, &["WP01", "--agent", "claude", "--json"]));
-    git(&lane, &["checkout", "work.txt"]);
+    git(&home, &lane, &["checkout", "work.txt"]);
     // A re-review of a package already claimed.
     review(&home, &m, &["WP01", "--agent", "claude", "--json"]).assert_success();
     handed(review(&home, &m, &["WP01", "--agent", "claude", "--json"]));
     git(
+        &home,
         m.repo.path(),
         &["worktree", "remove", "--force", lane.to_str().unwrap()],
     );
@@ -324,7 +329,7 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
 fn only_packages_that_depend_on_the_reviewed_one_and_are_not_done_are_named() {
     let home = IsolatedHome::new();
     let m = home.mission_at(MissionStage::Finalized { work_packages: 3 });
-    lane_with_work(&m, "WP01");
+    lane_with_work(&home, &m, "WP01");
     mv(&home, &m, "WP01", "in_progress", &["--agent", "claude"]).assert_success();
     kitty(
         &home,
