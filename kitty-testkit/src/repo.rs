@@ -277,9 +277,25 @@ impl Repo {
     /// Run git here under the home's exact environment; panics on failure; returns trimmed stdout.
     #[track_caller]
     pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.path, args)
+    }
+
+    /// Run git in `dir` (a worktree of this repository, or any directory) under the home's exact
+    /// environment, never the machine's identity or config; panics on failure; returns trimmed
+    /// stdout.
+    ///
+    /// ```
+    /// let home = kitty_testkit::IsolatedHome::new();
+    /// let repo = home.repo().build();
+    /// let sub = repo.path().join("sub");
+    /// std::fs::create_dir(&sub).unwrap();
+    /// assert_eq!(repo.git_in(&sub, &["rev-parse", "--show-prefix"]), "sub/");
+    /// ```
+    #[track_caller]
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
         let out = Command::new("git")
             .args(args)
-            .current_dir(&self.path)
+            .current_dir(dir)
             .env_clear()
             .envs(&self.env)
             .output()

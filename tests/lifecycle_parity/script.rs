@@ -74,21 +74,6 @@ impl Run<'_> {
             .success()
     }
 
-    fn git_in(&self, dir: &Path, args: &[&str]) {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env_clear()
-            .envs(self.home.env_map())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
     /// The lifecycle, from the first prompt's checks to the merge. The reference needs five
     /// workarounds to finish (W1..W5, each said where it is used); they are part of the script.
     pub fn lifecycle(&mut self) {
@@ -296,8 +281,8 @@ impl Run<'_> {
             let file = lane.join(dst);
             std::fs::create_dir_all(file.parent().unwrap()).unwrap();
             std::fs::copy(content(&format!("code/{src}")), &file).unwrap();
-            self.git_in(&lane, &["add", dst]);
-            self.git_in(&lane, &["commit", "-q", "-m", msg]);
+            self.repo.git_in(&lane, &["add", dst]);
+            self.repo.git_in(&lane, &["commit", "-q", "-m", msg]);
             let mut mark = vec!["agent", "tasks", "mark-status"];
             mark.extend(subtasks);
             mark.extend(["--status", "done", "--mission", &m, "--json"]);
@@ -375,9 +360,10 @@ impl Run<'_> {
             );
         }
         // W4: implement leaves the work packages' frontmatter uncommitted in the checkout.
-        self.git_in(&top, &["add", "-u", &format!("{fd}/tasks")]);
+        self.repo
+            .git_in(&top, &["add", "-u", &format!("{fd}/tasks")]);
         if !self.git_ok(&top, &["diff", "--cached", "--quiet"]) {
-            self.git_in(
+            self.repo.git_in(
                 &top,
                 &["commit", "-q", "-m", "chore: record WP workspace metadata"],
             );

@@ -4,24 +4,10 @@
 //! acceptance (meta.json, the commits), compared document, files, commits and events; each
 //! refusal's sentence compared word for word.
 
-use crate::execution::{finalized, mark, mv};
+use crate::execution::{finalized, kitty_on_both, mark, mv};
 use crate::finalize::{SLUG, as_is};
 use crate::harness::{Side, assert_parity, run_both};
 use kitty_testkit::RunOutput;
-
-/// Run `args` with kitty on both sides (native commands proven elsewhere): a shared set-up step.
-fn kitty_on_both(k: &Side, r: &Side, args: &[&str]) {
-    for side in [k, r] {
-        side.home
-            .command()
-            .env("SPEC_KITTY_REFERENCE", "")
-            .current_dir(side.repo.path())
-            .args(args)
-            .arg("--json")
-            .run()
-            .assert_success();
-    }
-}
 
 /// Both sides finalized with WP01 and WP02 approved (each reviewed in one cycle).
 fn approved() -> (Side, Side) {

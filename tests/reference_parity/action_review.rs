@@ -5,43 +5,11 @@
 //! Compared exit code, files, commits, branches and work trees; the text line by line, the
 //! prompt's path and the shell's pid read as placeholders.
 
-use std::path::Path;
-
 use kitty_testkit::RunOutput;
 
-use crate::execution::{finalized, mark, mv};
+use crate::execution::{finalized, kitty_on_both, mark, mv};
 use crate::finalize::{SLUG, as_is};
 use crate::harness::{Side, assert_state_parity, reference};
-
-/// Run `args` with kitty on both sides (native commands proven elsewhere): a shared set-up step.
-fn kitty_on_both(k: &Side, r: &Side, args: &[&str]) {
-    for side in [k, r] {
-        side.home
-            .command()
-            .env("SPEC_KITTY_REFERENCE", "")
-            .current_dir(side.repo.path())
-            .args(args)
-            .arg("--json")
-            .run()
-            .assert_success();
-    }
-}
-
-/// git in `dir` with the side's environment (its identity and config, nothing of the machine's).
-fn git(side: &Side, dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(side.home.env_map())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// WP01's lane worktree as implement makes it (branched from the coordination branch, sparse:
 /// without the status files), with a commit of work in it.
@@ -49,8 +17,7 @@ fn lane_with_work(side: &Side) {
     let root = side.repo.path();
     let cb = format!("kitty/mission-{SLUG}");
     let lane = root.join(format!(".worktrees/{SLUG}-lane-a"));
-    git(
-        side,
+    side.repo.git_in(
         root,
         &[
             "worktree",
@@ -62,9 +29,9 @@ fn lane_with_work(side: &Side) {
             &cb,
         ],
     );
-    git(side, &lane, &["sparse-checkout", "init", "--no-cone"]);
-    git(
-        side,
+    side.repo
+        .git_in(&lane, &["sparse-checkout", "init", "--no-cone"]);
+    side.repo.git_in(
         &lane,
         &[
             "sparse-checkout",
@@ -77,8 +44,9 @@ fn lane_with_work(side: &Side) {
     );
     std::fs::create_dir_all(lane.join("bin")).unwrap();
     std::fs::write(lane.join("bin/greet"), "#!/bin/sh\necho hello\n").unwrap();
-    git(side, &lane, &["add", "bin/greet"]);
-    git(side, &lane, &["commit", "-q", "-m", "feat(WP01): greet"]);
+    side.repo.git_in(&lane, &["add", "bin/greet"]);
+    side.repo
+        .git_in(&lane, &["commit", "-q", "-m", "feat(WP01): greet"]);
 }
 
 /// Both sides with WP01 implemented in its lane and moved to for_review.

@@ -36,6 +36,21 @@ pub(crate) fn finalized(topology: &'static str, tweak: fn(&Path)) -> (Side, Side
     (k, r)
 }
 
+/// Kitty (never the reference) runs `args --json` on both sides, successfully: the set-up steps
+/// that bring both repositories to the same state before the command under test.
+pub(crate) fn kitty_on_both(k: &Side, r: &Side, args: &[&str]) {
+    for side in [k, r] {
+        side.home
+            .command()
+            .env("SPEC_KITTY_REFERENCE", "")
+            .current_dir(side.repo.path())
+            .args(args)
+            .arg("--json")
+            .run()
+            .assert_success();
+    }
+}
+
 pub(crate) fn mark(ids: &[&'static str], extra: &[&'static str]) -> Vec<&'static str> {
     let mut v = vec!["agent", "tasks", "mark-status"];
     v.extend_from_slice(ids);
@@ -422,17 +437,8 @@ fn lane(side: &Side) -> std::path::PathBuf {
     side.repo.path().join(format!(".worktrees/{SLUG}-lane-a"))
 }
 
-/// git in `dir`. The test's own commits pass `--no-verify`: they are set-up, not under test, and
-/// the reference's implement installs a pre-commit hook that starts Python (about a second each).
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
-
+/// The test's own commits pass `--no-verify`: they are set-up, not under test, and the reference's
+/// implement installs a pre-commit hook that starts Python (about a second each).
 #[test]
 fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty_once_it_holds_work() {
     let side = implemented();
@@ -468,11 +474,11 @@ fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty_once_it_hol
     assert!(spec.is_file(), "the lane checks out the spec");
     let original = std::fs::read_to_string(&spec).unwrap();
     std::fs::write(&spec, "# edited on the lane\n").unwrap();
-    git(
+    side.repo.git_in(
         &lane,
         &["add", "bin/greet", &format!("kitty-specs/{SLUG}/spec.md")],
     );
-    git(
+    side.repo.git_in(
         &lane,
         &[
             "commit",
@@ -494,7 +500,7 @@ fn a_lane_made_by_implement_goes_to_review_without_force_under_kitty_once_it_hol
         "only the lane's own edit: {error}"
     );
     std::fs::write(&spec, original).unwrap();
-    git(
+    side.repo.git_in(
         &lane,
         &[
             "commit",

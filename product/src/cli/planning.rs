@@ -327,6 +327,21 @@ pub fn queue_mission_events(
     mission_dir: &std::path::Path,
     lifecycle: Vec<crate::mission::planning::sync_events::Lifecycle>,
 ) {
+    with_queue(ctx, "the mission's events", |queue, project| {
+        queue.mission_events(project, mission_dir, lifecycle, ctx.clock.now_micros())
+    });
+}
+
+/// Run `queue_them` with the project's top and a queue under the runtime root (no project or no
+/// root: nothing), counting what it queued; a failure to queue `what` is logged, not reported.
+fn with_queue<E: std::fmt::Display>(
+    ctx: &Ctx,
+    what: &str,
+    queue_them: impl FnOnce(
+        &crate::mission::planning::sync_events::Queue<'_>,
+        &std::path::Path,
+    ) -> Result<u32, E>,
+) {
     let Some(project) = crate::mission::planning::project::locate(&ctx.cwd) else {
         return;
     };
@@ -336,36 +351,21 @@ pub fn queue_mission_events(
         identity: &ctx.identity,
         root: &root,
     };
-    match queue.mission_events(
-        &project.root,
-        mission_dir,
-        lifecycle,
-        ctx.clock.now_micros(),
-    ) {
+    match queue_them(&queue, &project.root) {
         Ok(n) => ctx.queued.set(ctx.queued.get() + n),
-        Err(e) => tracing::warn!("the mission's events were not queued: {e}"),
+        Err(e) => tracing::warn!("{what} were not queued: {e}"),
     }
 }
 
 /// Queue the reference's `ErrorLogged` for a failed command (sync on and consent given;
 /// otherwise nothing). A failure to queue is logged, not reported.
 pub fn queue_error_logged(ctx: &Ctx, message: &str) {
-    let Some(project) = crate::mission::planning::project::locate(&ctx.cwd) else {
-        return;
-    };
-    let Ok(root) = ctx.root() else { return };
-    let queue = crate::mission::planning::sync_events::Queue {
-        env: &ctx.env,
-        identity: &ctx.identity,
-        root: &root,
-    };
     let event = (
         "ErrorLogged",
         ("Mission", "error".to_string()),
         serde_json::json!({"error_type": "runtime", "error_message": message}),
     );
-    match queue.events(&project.root, vec![event], ctx.clock.now_micros()) {
-        Ok(n) => ctx.queued.set(ctx.queued.get() + n),
-        Err(e) => tracing::warn!("the error was not queued: {e}"),
-    }
+    with_queue(ctx, "the error's events", |queue, project| {
+        queue.events(project, vec![event], ctx.clock.now_micros())
+    });
 }

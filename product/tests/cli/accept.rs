@@ -5,7 +5,9 @@
 
 #[cfg(unix)]
 use kitty_testkit::EventContract;
-use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, StagedMission};
+use std::path::Path;
+
+use kitty_testkit::{FakeSaas, IsolatedHome, KittyCommand, MissionStage, RunOutput, StagedMission};
 use serde_json::Value;
 
 use crate::approve::{coord, handed, in_review, kitty, mv};
@@ -68,9 +70,26 @@ fn ignore_worktrees(m: &StagedMission) {
 }
 
 fn accept(home: &IsolatedHome, m: &StagedMission, extra: &[&str]) -> RunOutput {
-    let mut args = vec!["agent", "mission", "accept"];
-    args.extend_from_slice(extra);
-    kitty(home, m, &args)
+    accept_by(home.command(), m.repo.path(), m, AGENT_FORM, extra)
+}
+
+/// `agent mission accept`, the form agents run; `accept` is the top-level one.
+const AGENT_FORM: &[&str] = &["agent", "mission", "accept"];
+
+/// `form ... extra --mission M --json` run by `cmd` (a home's command with the case's own
+/// environment) from `dir`.
+fn accept_by(
+    cmd: KittyCommand,
+    dir: &Path,
+    m: &StagedMission,
+    form: &[&str],
+    extra: &[&str],
+) -> RunOutput {
+    cmd.current_dir(dir)
+        .args(form)
+        .args(extra)
+        .args(["--mission", &m.slug, "--json"])
+        .run()
 }
 
 fn subjects(m: &StagedMission, n: usize) -> Vec<String> {
@@ -134,20 +153,13 @@ fn a_ready_mission_is_accepted_in_three_commits_and_meta_json_records_who_when_a
     // history grows, two commits (the stamp is already there).
     m.repo
         .git(&["remote", "add", "origin", "https://example.invalid/x.git"]);
-    let again = home
-        .command()
-        .current_dir(m.repo.path())
-        .args([
-            "accept",
-            "--mission",
-            &m.slug,
-            "--actor",
-            " bob ",
-            "--test",
-            "make check",
-            "--json",
-        ])
-        .run();
+    let again = accept_by(
+        home.command(),
+        m.repo.path(),
+        &m,
+        &["accept"],
+        &["--actor", " bob ", "--test", "make check"],
+    );
     let doc = again.assert_success().json();
     doc.assert_eq("/accepted_by", "bob")
         .assert_eq("/mode", "pr");
@@ -230,38 +242,23 @@ fn no_commit_and_checklist_record_nothing_and_the_diagnosis_writes_nothing_at_al
         (&[("USER", ""), ("USERNAME", "bo")][..], "bo"),
         (&[("USER", ""), ("USERNAME", "")][..], "system"),
     ] {
-        let mut cmd = home.command().current_dir(m.repo.path());
+        let mut cmd = home.command();
         for (k, v) in env {
             cmd = cmd.env(*k, *v);
         }
-        cmd.args([
-            "agent",
-            "mission",
-            "accept",
-            "--mission",
-            &m.slug,
-            "--no-commit",
-            "--json",
-        ])
-        .run()
-        .assert_success()
-        .json()
-        .assert_eq("/accepted_by", who);
+        accept_by(cmd, m.repo.path(), &m, AGENT_FORM, &["--no-commit"])
+            .assert_success()
+            .json()
+            .assert_eq("/accepted_by", who);
     }
     // From a subdirectory: the reference reads it as the checkout to remove after the merge.
-    let sub = home
-        .command()
-        .current_dir(m.repo.path().join("src"))
-        .args([
-            "agent",
-            "mission",
-            "accept",
-            "--mission",
-            &m.slug,
-            "--no-commit",
-            "--json",
-        ])
-        .run();
+    let sub = accept_by(
+        home.command(),
+        &m.repo.path().join("src"),
+        &m,
+        AGENT_FORM,
+        &["--no-commit"],
+    );
     sub.assert_success().json().assert_eq(
         "/cleanup_instructions/0",
         format!(
@@ -433,11 +430,14 @@ fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is
         );
     // --allow-fail: the same refusal, nothing logged.
     let before = saas.received_events().len();
-    home.command()
-        .current_dir(m.repo.path())
-        .args(["accept", "--mission", &m.slug, "--allow-fail", "--json"])
-        .run()
-        .assert_code(1);
+    accept_by(
+        home.command(),
+        m.repo.path(),
+        &m,
+        &["accept"],
+        &["--allow-fail"],
+    )
+    .assert_code(1);
     assert!(saas.received_events_of("ErrorLogged", before).is_empty());
 }
 
@@ -520,7 +520,7 @@ fn without_a_mission_or_with_an_unknown_one_the_document_says_so_with_exit_2() {
         .assert_eq("/error_code", "PROJECT_ROOT_NOT_FOUND");
     // No tasks directory: the reference's error, logged.
     std::fs::remove_dir_all(m.dir().join("tasks")).unwrap();
-    kitty(&home, &m, &["agent", "mission", "accept"])
+    accept(&home, &m, &[])
         .assert_code(1)
         .json()
         .assert_eq("/error_code", "TASKS_DIR_MISSING");
@@ -531,18 +531,13 @@ fn input_kitty_does_not_model_goes_to_the_reference() {
     let home = IsolatedHome::new();
     let m = ready(&home);
     // The repair the top-level command offers.
-    handed(
-        home.command()
-            .current_dir(m.repo.path())
-            .args([
-                "accept",
-                "--mission",
-                &m.slug,
-                "--normalize-encoding",
-                "--json",
-            ])
-            .run(),
-    );
+    handed(accept_by(
+        home.command(),
+        m.repo.path(),
+        &m,
+        &["accept"],
+        &["--normalize-encoding"],
+    ));
     // A planning file that is not UTF-8.
     let spec = m.dir().join("spec.md");
     let text = std::fs::read(&spec).unwrap();
