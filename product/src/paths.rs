@@ -36,6 +36,13 @@ pub const KITTY_ENV_FILE: &str = ".kitty.env";
 /// A lane worktree's review lock, relative to the worktree (**interop**: the reference's).
 pub const REVIEW_LOCK: &str = ".spec-kitty/review-lock.json";
 
+/// Implement's workspace context of lane `lane` of mission `slug` in the project at `root`
+/// (**interop**: the reference's `.kittify/workspaces/<slug>-<lane>.json`).
+pub fn workspace_context(root: &Path, slug: &str, lane: &str) -> PathBuf {
+    root.join(".kittify/workspaces")
+        .join(format!("{slug}-{lane}.json"))
+}
+
 /// The review lock of the lane worktree `worktree`.
 pub fn review_lock(worktree: &Path) -> PathBuf {
     worktree.join(REVIEW_LOCK)

@@ -69,7 +69,7 @@ fn review(extra: &[&'static str]) -> Vec<&'static str> {
 }
 
 /// Run `args` (text, no `--json`: the reference has none) on both sides at once.
-fn text_both(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
+pub(crate) fn text_both(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
     let reference = reference();
     let kr = k
         .home
@@ -89,7 +89,7 @@ fn text_both(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
 
 /// The text with each side's repository as `<R>`, the prompt file as `<PROMPT>`, the pid as
 /// `<PID>`, the lane's commit count as `<N>`.
-fn lines(side: &Side, out: &RunOutput) -> Vec<String> {
+pub(crate) fn lines(side: &Side, out: &RunOutput) -> Vec<String> {
     let root = side.repo.path().display().to_string();
     let pid = regex::Regex::new(r"PID: \d+").unwrap();
     let count = regex::Regex::new(r", \d+ commits\)").unwrap();
@@ -99,7 +99,7 @@ fn lines(side: &Side, out: &RunOutput) -> Vec<String> {
             let l = l.replace(&root, "<R>");
             let l = pid.replace_all(&l, "PID: <PID>").into_owned();
             let l = count.replace_all(&l, ", <N> commits)").into_owned();
-            if l.trim_start().starts_with("cat ") && l.contains("spec-kitty-review-prompts/") {
+            if l.trim_start().starts_with("cat ") && l.contains("-prompts/") {
                 "    cat <PROMPT>".to_string()
             } else {
                 l.trim_end().to_string()

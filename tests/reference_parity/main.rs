@@ -4,6 +4,7 @@
 //! differences in `harness::ALLOWED`.
 
 mod accept;
+mod action_implement;
 mod action_review;
 mod delegation;
 mod execution;

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Handlers return values; `output` prints them.
 
 pub mod accept;
+pub mod action;
 pub mod auth;
 pub mod context;
 pub mod decision;
@@ -36,7 +37,7 @@ use planning_args::{CharterCommand, ContextCommand, SpecCommitArgs, TopMissionCo
     allow_external_subcommands = true,
     version,
     about = "Spec-driven development: missions, a durable outbox, and sync.",
-    after_help = "Every command listed here is kitty's own (native). Every other command of the reference CLI (spec-kitty-cli 3.2.7: `next --result`, `agent action implement`, `merge` without --dry-run, ...), and a native command given an option kitty lacks, runs through the reference; `spec-kitty paths` says which one is found.\n\nRun `spec-kitty env` to list every environment variable spec-kitty reads."
+    after_help = "Every command listed here is kitty's own (native). Every other command of the reference CLI (spec-kitty-cli 3.2.7: `next --result`, `safe-commit`, `merge` without --dry-run, ...), and a native command given an option kitty lacks, runs through the reference; `spec-kitty paths` says which one is found.\n\nRun `spec-kitty env` to list every environment variable spec-kitty reads."
 )]
 struct Cli {
     /// Print exactly one JSON document on stdout (also `--json=true|false`).
@@ -131,10 +132,9 @@ enum AgentCommand {
     /// Missions.
     #[command(subcommand)]
     Mission(MissionCommand),
-    /// A work package's implementation and review (`review` native; `implement` through the
-    /// reference).
+    /// A work package's implementation and review.
     #[command(subcommand)]
-    Action(tasks::ActionCommand),
+    Action(action::ActionCommand),
     /// Where an action runs.
     #[command(subcommand)]
     Context(ContextCommand),
@@ -604,9 +604,7 @@ pub fn run(
             },
         ),
         Command::Agent(AgentCommand::Tasks(t)) => tasks::run(&ctx, t),
-        Command::Agent(AgentCommand::Action(tasks::ActionCommand::Review(a))) => {
-            tasks::review(&ctx, a)
-        }
+        Command::Agent(AgentCommand::Action(a)) => action::run(&ctx, a),
         Command::Agent(AgentCommand::Context(ContextCommand::Resolve {
             action,
             mission,

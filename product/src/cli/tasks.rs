@@ -256,7 +256,7 @@ pub fn run(ctx: &Ctx, cmd: &TasksCommand) -> Result<Report, CommandError> {
     }
 }
 
-fn needs_reference(why: String) -> CommandError {
+pub(super) fn needs_reference(why: String) -> CommandError {
     CommandError::NeedsReference {
         why,
         missing: String::new(),
@@ -461,78 +461,6 @@ pub fn acceptance_verdict(ctx: &Ctx, a: &AcceptanceVerdictArgs) -> Result<Report
     };
     match acceptance_verdict(&ctx.env, &ctx.cwd, &req, ctx.clock.now_micros())? {
         Outcome::Done { doc, human, code } => Ok(Report::exact(doc, human).with_exit(code)),
-        Outcome::NeedsReference(why) => Err(needs_reference(why)),
-    }
-}
-
-/// `agent action` (`review` native; `implement` through the reference).
-#[derive(Debug, clap::Subcommand)]
-pub enum ActionCommand {
-    /// Claim a work package waiting for review: in_review, the lane brought up to date, the
-    /// review prompt written, the commands that record the verdict printed.
-    Review(ReviewArgs),
-}
-
-/// `agent action review` (the reference's options).
-#[derive(Debug, clap::Args)]
-pub struct ReviewArgs {
-    /// The work package (default: the first waiting for review).
-    pub wp_id: Option<String>,
-    /// The mission (directory name, mission_id or its first 8 characters).
-    #[arg(long)]
-    pub mission: Option<String>,
-    /// Who reviews (required to claim).
-    #[arg(long)]
-    pub agent: Option<String>,
-    /// The reviewer's model (handled by the reference).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The reviewer's profile (handled by the reference).
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// The dispatch's invocation id (handled by the reference).
-    #[arg(long)]
-    pub invocation_id: Option<String>,
-}
-
-/// `spec-kitty agent action review`.
-pub fn review(ctx: &Ctx, a: &ReviewArgs) -> Result<Report, CommandError> {
-    use crate::mission::execution::review_claim::{Outcome, Request, review};
-    let mut delegated = Vec::new();
-    for (given, name) in [
-        (a.model.is_some(), "--model"),
-        (a.profile.is_some(), "--profile"),
-        (a.invocation_id.is_some(), "--invocation-id"),
-    ] {
-        if given {
-            delegated.push(name);
-        }
-    }
-    let req = Request {
-        wp: a.wp_id.clone(),
-        mission: a.mission.clone(),
-        agent: a.agent.clone(),
-        delegated,
-    };
-    let now = || ctx.clock.now_micros();
-    match review(&ctx.env, &ctx.cwd, &req, &now)? {
-        Outcome::Done {
-            doc,
-            human,
-            code,
-            claimed,
-            mission_dir,
-        } => {
-            if let Some(t) = claimed {
-                let changed = vec![(
-                    "WPStatusChanged",
-                    ("WorkPackage", t.wp_id.clone()),
-                    crate::mission::execution::transition::status_changed_payload(&t),
-                )];
-                super::planning::queue_mission_events(ctx, &mission_dir, changed);
-            }
-            Ok(Report::exact(doc, human).with_exit(code))
-        }
         Outcome::NeedsReference(why) => Err(needs_reference(why)),
     }
 }

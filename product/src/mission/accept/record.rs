@@ -39,7 +39,7 @@ fn read_meta(path: &Path) -> Result<Map<String, Value>, ExecError> {
 
 /// Write meta.json as the reference does (sorted keys, two-space indent, non-ASCII kept), whole or
 /// not at all.
-fn write_meta(path: &Path, meta: &Map<String, Value>) -> Result<(), ExecError> {
+pub fn write_meta(path: &Path, meta: &Map<String, Value>) -> Result<(), ExecError> {
     let text = serde_json::to_string_pretty(meta).unwrap_or_default() + "\n";
     crate::mission::execution::acceptance_verdict::write_atomically(path, &text)
 }

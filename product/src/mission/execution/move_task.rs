@@ -77,22 +77,8 @@ pub enum Outcome {
 }
 
 /// The structured actor of a hop that binds a role (claim, review).
-fn bound_actor(role: &str, tool: &str) -> Value {
+pub(super) fn bound_actor(role: &str, tool: &str) -> Value {
     json!({"model": null, "profile": null, "role": role, "tool": tool})
-}
-
-/// The resolved-binding delta with no profile, model or provider resolved.
-fn binding_delta(role: &str) -> Map<String, Value> {
-    let mut d = Map::new();
-    d.insert("agent_profile".into(), "__resolved_profile_absent__".into());
-    d.insert(
-        "agent_profile_version".into(),
-        "__resolved_profile_version_absent__".into(),
-    );
-    d.insert("model".into(), "__resolved_model_absent__".into());
-    d.insert("provider".into(), "__resolved_provider_absent__".into());
-    d.insert("role".into(), role.into());
-    d
 }
 
 fn role_of(lane: Lane) -> Option<&'static str> {
@@ -512,7 +498,7 @@ pub fn move_task(
             wp_id: req.wp.clone(),
             at: crate::pyfmt::isoformat(now()),
             actor,
-            delta: binding_delta(r),
+            delta: super::review_claim::binding_delta(r, None),
         });
         surface.record(env, &lines(&tr, annotation.as_ref()), Some(&message))?;
         from = hop;
@@ -524,7 +510,10 @@ pub fn move_task(
     let mut delta = Map::new();
     if let Some(agent) = &req.agent {
         delta.insert("agent".into(), agent.clone().into());
-        delta.extend(binding_delta(role_of(target).unwrap_or("implementer")));
+        delta.extend(super::review_claim::binding_delta(
+            role_of(target).unwrap_or("implementer"),
+            None,
+        ));
     }
     if let Some(n) = &note {
         delta.insert("note".into(), n.clone().into());

@@ -57,12 +57,10 @@ pub fn place(root: &Path, fd: &Path, slug: &str, wp: &str) -> Place {
     let mission_branch = lanes["mission_branch"]
         .as_str()
         .map_or_else(|| format!("kitty/mission-{slug}"), str::to_string);
-    let context: Option<Value> = std::fs::read_to_string(
-        root.join(".kittify/workspaces")
-            .join(format!("{slug}-{lane_id}.json")),
-    )
-    .ok()
-    .and_then(|t| serde_json::from_str(&t).ok());
+    let context: Option<Value> =
+        std::fs::read_to_string(crate::paths::workspace_context(root, slug, lane_id))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
     Place::Lane(Workspace {
         path: root.join(".worktrees").join(format!("{slug}-{lane_id}")),
         branch: format!("{mission_branch}-{lane_id}"),

@@ -225,24 +225,12 @@ pub fn review(
     }
 
     // The claim: the transition and its binding annotation, one status commit.
-    let (shell_pid, started) = shell();
+    let sh = shell();
+    let shell_pid = sh.pid;
     let actor = json!({"model": null, "profile": null, "role": "reviewer", "tool": agent});
-    let mut policy = json!({"agent": agent, "shell_pid": shell_pid});
-    let mut delta = Map::new();
+    let policy = sh.policy(&agent);
+    let mut delta = binding_delta("reviewer", Some(&sh));
     delta.insert("agent".into(), json!(agent));
-    delta.insert("agent_profile".into(), "__resolved_profile_absent__".into());
-    delta.insert(
-        "agent_profile_version".into(),
-        "__resolved_profile_version_absent__".into(),
-    );
-    delta.insert("model".into(), "__resolved_model_absent__".into());
-    delta.insert("provider".into(), "__resolved_provider_absent__".into());
-    delta.insert("role".into(), "reviewer".into());
-    delta.insert("shell_pid".into(), json!(shell_pid));
-    if let Some(s) = &started {
-        policy["shell_pid_created_at"] = json!(s);
-        delta.insert("shell_pid_created_at".into(), json!(s));
-    }
     let tr = Transition {
         event_id: crate::ids::ulid(now()),
         mission_slug: slug.clone(),
@@ -560,14 +548,58 @@ fn lane_members(fd: &Path, lane_id: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The reviewing shell: the parent process's id and its start time in seconds since the epoch
-/// (Python's `str(float)`, as psutil gives it; none where it cannot be read).
-fn shell() -> (u32, Option<String>) {
+/// The shell that runs kitty (the claimant's): its pid and its start time.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    /// The parent process's id.
+    pub pid: u32,
+    /// Its start time in seconds since the epoch (Python's `str(float)`, as psutil gives it;
+    /// none where it cannot be read).
+    pub started: Option<String>,
+}
+
+impl Shell {
+    /// The claim's `policy_metadata`: who, and the shell's pid and start time.
+    pub fn policy(&self, agent: &str) -> Value {
+        let mut p = json!({"agent": agent, "shell_pid": self.pid});
+        if let Some(s) = &self.started {
+            p["shell_pid_created_at"] = json!(s);
+        }
+        p
+    }
+}
+
+/// The shell running kitty.
+pub fn shell() -> Shell {
     #[cfg(unix)]
-    let ppid = std::os::unix::process::parent_id();
+    let pid = std::os::unix::process::parent_id();
     #[cfg(not(unix))]
-    let ppid = 0;
-    (ppid, started(ppid))
+    let pid = 0;
+    Shell {
+        pid,
+        started: started(pid),
+    }
+}
+
+/// A claim's binding annotation: the explicit absence of a resolved profile, model and
+/// provider, the `role`, and the shell when one is recorded.
+pub fn binding_delta(role: &str, shell: Option<&Shell>) -> Map<String, Value> {
+    let mut delta = Map::new();
+    delta.insert("agent_profile".into(), "__resolved_profile_absent__".into());
+    delta.insert(
+        "agent_profile_version".into(),
+        "__resolved_profile_version_absent__".into(),
+    );
+    delta.insert("model".into(), "__resolved_model_absent__".into());
+    delta.insert("provider".into(), "__resolved_provider_absent__".into());
+    delta.insert("role".into(), role.into());
+    if let Some(sh) = shell {
+        delta.insert("shell_pid".into(), json!(sh.pid));
+        if let Some(s) = &sh.started {
+            delta.insert("shell_pid_created_at".into(), json!(s));
+        }
+    }
+    delta
 }
 
 fn started(pid: u32) -> Option<String> {

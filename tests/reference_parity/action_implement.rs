@@ -1,0 +1,140 @@
+//! `agent action implement`, through kitty and through the reference on the same coordinated
+//! mission (finalized, its analysis recorded): the refusals before a claim, and the first claim
+//! of WP01 — the lane cut from the coordination branch (sparse, the planning commit merged), the
+//! claim batch and the shell's annotation, the `Start` commit, the lane brought up to date, the
+//! baseline artifact, the workspace context and the lines printed from the claim on. Compared
+//! exit code, files, commits, branches and work trees, once the reference's uncommitted claim
+//! fields are committed as kitty commits them (the `implement_commits_its_claim` half of
+//! `lane_inherits_coordination`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::action_review::{lines, text_both};
+use crate::execution::{finalized, kitty_on_both};
+use crate::finalize::{SLUG, as_is};
+use crate::harness::{Side, assert_state_parity};
+
+/// Both sides finalized and analysed, their runtime files ignored as an initialised project
+/// ignores them.
+fn analysed() -> (Side, Side) {
+    let (k, r) = finalized("coord", as_is);
+    for side in [&k, &r] {
+        std::fs::write(
+            side.repo.path().join(".gitignore"),
+            ".worktrees/\n.kittify/sync-state.json\n.kittify/workspaces/\n",
+        )
+        .unwrap();
+        side.repo.git(&["add", ".gitignore"]);
+        side.repo
+            .git(&["commit", "--quiet", "-m", "ignore runtime files"]);
+    }
+    let report = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/lifecycle_parity/content/analysis.md")
+        .canonicalize()
+        .unwrap();
+    kitty_on_both(
+        &k,
+        &r,
+        &[
+            "agent",
+            "mission",
+            "record-analysis",
+            "--mission",
+            SLUG,
+            "--input-file",
+            report.to_str().unwrap(),
+        ],
+    );
+    (k, r)
+}
+
+fn implement(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut v = vec!["agent", "action", "implement"];
+    v.extend_from_slice(extra);
+    v.extend_from_slice(&["--mission", SLUG]);
+    v
+}
+
+/// The lines from the claim on (before it, the reference's tracker wraps at 80 columns).
+fn from_claim(side: &Side, out: &kitty_testkit::RunOutput) -> Vec<String> {
+    lines(side, out)
+        .into_iter()
+        .skip_while(|l| !l.starts_with("\u{2713} Claimed"))
+        .collect()
+}
+
+/// The workspace context, its minted values set aside.
+fn context(side: &Side) -> Value {
+    let path = side
+        .repo
+        .path()
+        .join(format!(".kittify/workspaces/{SLUG}-lane-a.json"));
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["base_commit"] = "<ID>".into();
+    v["created_at"] = "<TIME>".into();
+    v
+}
+
+#[test]
+fn a_first_claim_makes_the_lane_records_the_claim_and_prints_the_reference_s_steps() {
+    let (k, r) = analysed();
+    // Refused before any write: an unknown package; WP02 before WP01 is approved.
+    for args in [
+        implement(&["WP09", "--agent", "claude"]),
+        implement(&["WP02", "--agent", "claude"]),
+    ] {
+        let (ko, ro) = text_both(&k, &r, &args);
+        ko.assert_code(1);
+        assert_state_parity(&k, &r, &ko, &ro);
+        assert_eq!(lines(&k, &ko), lines(&r, &ro), "\n{ko}\n{ro}");
+    }
+    let (ko, ro) = text_both(&k, &r, &implement(&["wp01", "--agent", "claude"]));
+    ko.assert_success();
+    // The reference leaves the claim's fields uncommitted in the checkout; kitty commits them.
+    let fd = format!("kitty-specs/{SLUG}");
+    let dirty = r
+        .repo
+        .git(&["status", "--porcelain", "--untracked-files=no"]);
+    assert_eq!(
+        dirty,
+        format!("M {fd}/meta.json\n M {fd}/tasks/WP01-greeting-tool.md"),
+        "{ro}"
+    );
+    r.repo.git(&["add", "-u", &fd]);
+    r.repo.git(&[
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        "chore: WP01 claimed for implementation",
+    ]);
+    assert_state_parity(&k, &r, &ko, &ro);
+    assert_eq!(from_claim(&k, &ko), from_claim(&r, &ro), "\n{ko}\n{ro}");
+    assert_eq!(context(&k), context(&r));
+    // The lane: sparse without the status files, as the reference's.
+    for side in [&k, &r] {
+        let lane = side.repo.path().join(format!(".worktrees/{SLUG}-lane-a"));
+        assert!(lane.join(format!("{fd}/spec.md")).is_file());
+        assert!(!lane.join(format!("{fd}/status.events.jsonl")).exists());
+        assert_eq!(
+            side.repo
+                .git(&["config", "--get", "merge.spec-kitty-event-log.driver"]),
+            "spec-kitty merge-driver-event-log %O %A %B"
+        );
+    }
+    // The prompt file is where the text says, under the home's temporary directory.
+    let prompt = ko
+        .stdout()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("cat "))
+        .unwrap()
+        .to_string();
+    assert!(prompt.ends_with(&format!("/spec-kitty-implement-{SLUG}-WP01.md")));
+    assert!(
+        std::fs::read_to_string(&prompt)
+            .unwrap()
+            .contains("IMPLEMENT: WP01")
+    );
+}
