@@ -21,6 +21,12 @@ pub enum MissionStage {
         /// How many work packages (at least 1).
         work_packages: usize,
     },
+    /// And its analysis recorded (`agent mission record-analysis`, no findings above low): the
+    /// stage `agent action implement` starts from.
+    Analysed {
+        /// How many work packages (at least 1).
+        work_packages: usize,
+    },
 }
 
 /// A mission made by [`IsolatedHome::mission_at`].
@@ -67,6 +73,22 @@ impl IsolatedHome {
             .branch("feat/work")
             .mission_types(&["software-dev", "documentation", "research", "plan"])
             .build();
+        if matches!(stage, MissionStage::Analysed { .. }) {
+            // As `init` leaves a project: the runtime files ignored (the work trees, implement's
+            // workspace contexts), the status log merged as a union of events.
+            let ignore = repo.path().join(".gitignore");
+            let before = std::fs::read_to_string(&ignore).unwrap_or_default();
+            write(
+                &ignore,
+                &format!("{before}.worktrees/\n.kittify/workspaces/\n"),
+            );
+            write(
+                &repo.path().join(".gitattributes"),
+                "kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log\n",
+            );
+            repo.git(&["add", ".gitignore", ".gitattributes"]);
+            repo.git(&["commit", "-q", "-m", "Initialise the project"]);
+        }
         let created = self
             .command()
             .current_dir(repo.path())
@@ -83,7 +105,8 @@ impl IsolatedHome {
         };
         let n = match stage {
             MissionStage::Created => return m,
-            MissionStage::Finalized { work_packages } => work_packages.max(1),
+            MissionStage::Finalized { work_packages }
+            | MissionStage::Analysed { work_packages } => work_packages.max(1),
             _ => 1,
         };
         let step = |args: &[&str]| {
@@ -123,6 +146,19 @@ impl IsolatedHome {
             );
         }
         step(&["agent", "mission", "finalize-tasks", "--mission", &m.slug]);
+        if matches!(stage, MissionStage::Analysed { .. }) {
+            let report = self.work_dir().join(format!("analysis-{}.md", m.slug));
+            write(&report, ANALYSIS);
+            step(&[
+                "agent",
+                "mission",
+                "record-analysis",
+                "--mission",
+                &m.slug,
+                "--input-file",
+                &report.to_string_lossy(),
+            ]);
+        }
         m
     }
 }
@@ -161,6 +197,11 @@ fn spec(n: usize) -> String {
          - **SC-001**: Every part works on the sample file.\n"
     )
 }
+
+const ANALYSIS: &str = "---\nschema: analysis-findings/v1\nfindings:\n  - id: A1\n    severity: low\n    \
+category: coverage\n    summary: \"The edge case has no dedicated test.\"\n\
+counts: {critical: 0, high: 0, medium: 0, low: 1, info: 0}\nverdict_hint: ready\n---\n\n\
+## Specification Analysis Report\n\nOne low finding: the edge case has no dedicated test.\n";
 
 const PLAN: &str = "# Implementation Plan: Demo\n\n\
 ## Summary\n\nA POSIX shell tool in parts, each in its own directory, each with its own test.\n\n\

@@ -224,6 +224,19 @@ impl Env {
             )
     }
 
+    /// This snapshot with `dir` first on `PATH` (for a child process that must find a program
+    /// there first).
+    pub fn with_path_first(&self, dir: &std::path::Path) -> Self {
+        let mut env = self.clone();
+        let rest = std::env::split_paths(self.get("PATH").unwrap_or_default());
+        if let Ok(joined) = std::env::join_paths(std::iter::once(dir.to_path_buf()).chain(rest))
+            && let Ok(joined) = joined.into_string()
+        {
+            env.vars.insert("PATH".into(), joined);
+        }
+        env
+    }
+
     /// Build a snapshot from explicit pairs.
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,

@@ -349,7 +349,9 @@ fn ensure_gitattributes(top: &Path) -> Result<Change, MissionError> {
 }
 
 /// `merge.spec-kitty-<name>.{name,driver}` in the repository's own config, set where different.
-fn ensure_merge_drivers(repo: &Repo) -> Result<Change, MissionError> {
+/// The six merge drivers in the repository's git config, as the reference's `init` and
+/// `implement` register them.
+pub fn ensure_merge_drivers(repo: &Repo) -> Result<Change, MissionError> {
     let current = repo.local_config(r"^merge\.spec-kitty-")?;
     let mut changed = false;
     for d in MERGE_DRIVERS {

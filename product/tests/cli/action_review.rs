@@ -31,43 +31,22 @@ fn lane_dir(m: &StagedMission, wp: &str) -> std::path::PathBuf {
         .join(format!(".worktrees/{}-{}", m.slug, lane_of(m, wp)))
 }
 
-/// git in `dir` with the home's environment (its identity and config, nothing of the machine's).
-fn git(home: &IsolatedHome, dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(home.env_map())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// `wp`'s lane worktree as implement makes it, with a commit of work in it.
-fn lane_with_work(home: &IsolatedHome, m: &StagedMission, wp: &str) {
+fn lane_with_work(_home: &IsolatedHome, m: &StagedMission, wp: &str) {
     let cb = format!("kitty/mission-{}", m.slug);
     let lane = lane_dir(m, wp);
-    git(
-        home,
-        m.repo.path(),
-        &[
-            "worktree",
-            "add",
-            "-q",
-            "-b",
-            &format!("{cb}-{}", lane_of(m, wp)),
-            lane.to_str().unwrap(),
-            &cb,
-        ],
-    );
+    m.repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        &format!("{cb}-{}", lane_of(m, wp)),
+        lane.to_str().unwrap(),
+        &cb,
+    ]);
     std::fs::write(lane.join("work.txt"), "done\n").unwrap();
-    git(home, &lane, &["add", "work.txt"]);
-    git(home, &lane, &["commit", "-q", "-m", "feat: work"]);
+    m.repo.git_in(&lane, &["add", "work.txt"]);
+    m.repo.git_in(&lane, &["commit", "-q", "-m", "feat: work"]);
 }
 
 /// A two-package mission (WP02 depends on WP01) with WP01 implemented and waiting for review.
@@ -145,20 +124,22 @@ fn a_claim_records_the_reviewer_commits_twice_and_merges_the_coordination_branch
     assert_eq!(annotation["delta"]["model"], "__resolved_model_absent__");
     // The two commits on the coordination branch, the package's file on it.
     let cb = format!("kitty/mission-{}", m.slug);
-    let subjects = git(&home, m.repo.path(), &["log", "--format=%s", "-2", &cb]);
+    let subjects = m.repo.git(&["log", "--format=%s", "-2", &cb]);
     assert_eq!(
         subjects,
-        "chore: Start WP01 review [claude]\nchore(spec-kitty): status transition WP01\n"
+        "chore: Start WP01 review [claude]\nchore(spec-kitty): status transition WP01"
     );
     let wp_file = format!("kitty-specs/{}/tasks/WP01-part-1.md", m.slug);
     assert_eq!(
-        git(&home, m.repo.path(), &["show", &format!("{cb}:{wp_file}")]),
-        std::fs::read_to_string(m.repo.path().join(&wp_file)).unwrap()
+        m.repo.git(&["show", &format!("{cb}:{wp_file}")]),
+        std::fs::read_to_string(m.repo.path().join(&wp_file))
+            .unwrap()
+            .trim_end()
     );
     // The lane merged the coordination branch; the lock; the feedback directory; the prompt.
     let lane = lane_dir(&m, "WP01");
     assert_eq!(
-        git(&home, &lane, &["log", "--format=%s", "-1"]).trim(),
+        m.repo.git_in(&lane, &["log", "--format=%s", "-1"]).trim(),
         format!("Merge branch '{cb}' into {cb}-{}", lane_of(&m, "WP01"))
     );
     let lock: Value = serde_json::from_str(
@@ -234,7 +215,7 @@ fn packages_not_waiting_for_review_and_claims_without_an_agent_are_refused_befor
  {
     let home = IsolatedHome::new();
     let m = waiting(&home);
-    let before = git(&home, m.repo.path(), &["rev-list", "--count", "--all"]);
+    let before = m.repo.git(&["rev-list", "--count", "--all"]);
     let refused = |args: &[&str], code: &str, first: &str| {
         let mut a = args.to_vec();
         a.push("--json");
@@ -262,7 +243,7 @@ fn packages_not_waiting_for_review_and_claims_without_an_agent_are_refused_befor
         ),
     );
     mv(&home, &m, "WP02", "in_progress", &["--agent", "codex"]).assert_success();
-    let before_in_progress = git(&home, m.repo.path(), &["rev-list", "--count", "--all"]);
+    let before_in_progress = m.repo.git(&["rev-list", "--count", "--all"]);
     refused(
         &["WP02", "--agent", "claude"],
         "WP_NOT_READY_FOR_REVIEW",
@@ -270,7 +251,7 @@ fn packages_not_waiting_for_review_and_claims_without_an_agent_are_refused_befor
     );
     assert_ne!(before, before_in_progress);
     assert_eq!(
-        git(&home, m.repo.path(), &["rev-list", "--count", "--all"]),
+        m.repo.git(&["rev-list", "--count", "--all"]),
         before_in_progress,
         "a refusal writes nothing"
     );
@@ -309,15 +290,12 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
     let lane = lane_dir(&m, "WP01");
     std::fs::write(lane.join("work.txt"), "changed\n").unwrap();
     handed(review(&home, &m, &["WP01", "--agent", "claude", "--json"]));
-    git(&home, &lane, &["checkout", "work.txt"]);
+    m.repo.git_in(&lane, &["checkout", "work.txt"]);
     // A re-review of a package already claimed.
     review(&home, &m, &["WP01", "--agent", "claude", "--json"]).assert_success();
     handed(review(&home, &m, &["WP01", "--agent", "claude", "--json"]));
-    git(
-        &home,
-        m.repo.path(),
-        &["worktree", "remove", "--force", lane.to_str().unwrap()],
-    );
+    m.repo
+        .git(&["worktree", "remove", "--force", lane.to_str().unwrap()]);
     mv(&home, &m, "WP01", "for_review", &["--force"]).assert_success();
     handed(review(&home, &m, &["WP01", "--agent", "claude", "--json"]));
     // No package waiting for review.

@@ -2,6 +2,7 @@
 
 mod accept;
 mod acceptance_verdict;
+mod action_implement;
 mod action_review;
 mod approve;
 mod auth_login;

@@ -311,7 +311,7 @@ pub fn implement(
         if t.repo.ref_exists(&format!("refs/heads/{}", ws.branch))? {
             hand!("a lane branch without its worktree (the reference's recovery)");
         }
-        if lane::planning_dirty(&t.repo, &fd)? {
+        if lane::planning_dirty(&t.repo, &fd, &surface.branch)? {
             hand!("uncommitted planning files (the reference's auto-commit)");
         }
     } else if !ws.path.join(".git").exists() {
@@ -352,10 +352,12 @@ pub fn implement(
     let micro = chrono::Duration::microseconds(1);
     let mut claimed = Vec::new();
     let mut made: Option<Fresh> = None;
-    let lane_repo = Repo::at(env, &ws.path);
+    let merging = lane::merge_env(env);
+    let lane_repo = Repo::at(&merging, &ws.path);
+    crate::mission::repo_files::ensure_merge_drivers(&t.repo)?;
     if fresh {
         // The lane, its frontmatter fields and meta.json's VCS lock, committed on the target.
-        let mut f = lane::allocate(env, &t.repo, &ws, &slug, &coord, &lanes, now())?;
+        let mut f = lane::allocate(&merging, &t.repo, &ws, &slug, &coord, &lanes, now())?;
         lane::record_base(&fd, &file, &snap, &mut f, &wp, now())?;
         lane::write_context(
             &t.root,
@@ -438,7 +440,6 @@ pub fn implement(
     match commit_on(env, &surface.repo, &coord, &paths, &start)? {
         Committed::Commit(_) | Committed::Unchanged => {}
     }
-    lane::install_drivers(&t.repo)?;
     lane::sync_lane(&lane_repo, &ws, &coord)?;
     let baseline = lane::baseline(env, &t.repo, &fd, &stem, &wp, &branch, now())?;
     let sharing = lanes.members(&lane_id);

@@ -82,14 +82,23 @@ pub fn baseline_unmodelled(root: &Path) -> Option<&'static str> {
     .then_some("a Python project (the baseline's pytest run)")
 }
 
-/// Whether the primary's mission directory holds uncommitted planning files (its status files
-/// aside).
-pub fn planning_dirty(repo: &Repo, fd: &Path) -> Result<bool, ExecError> {
+/// Whether the primary's mission directory holds uncommitted planning files: its status files
+/// aside, and a file the coordination branch holds byte for byte (a verdict's copy) aside, as the
+/// reference's auto-commit filters them.
+pub fn planning_dirty(repo: &Repo, fd: &Path, coord: &str) -> Result<bool, ExecError> {
     let rel = super::transition::rel(repo.top(), fd);
     let out = repo.output(&["status", "--porcelain", "--untracked-files=all", "--", &rel])?;
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .any(|l| !(l.ends_with("/status.events.jsonl") || l.ends_with("/status.json"))))
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let path = line.get(3..).unwrap_or_default().trim_matches('"');
+        if path.ends_with("/status.events.jsonl") || path.ends_with("/status.json") {
+            continue;
+        }
+        let here = std::fs::read(repo.top().join(path)).ok();
+        if here.is_none() || repo.show_file(coord, path)? != here {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// lanes.json, as the allocation reads it.
@@ -199,6 +208,18 @@ fn git_ok(repo: &Repo, args: &[&str]) -> Result<(), ExecError> {
     .into())
 }
 
+/// The environment for merges in a lane: git runs the merge drivers the repository configures
+/// (`spec-kitty merge-driver-...`) by name, so this kitty, when it is installed as `spec-kitty`,
+/// comes first on PATH and merges with its own drivers.
+pub fn merge_env(env: &Env) -> Env {
+    match std::env::current_exe() {
+        Ok(exe) if exe.file_stem().is_some_and(|n| n == "spec-kitty") => exe
+            .parent()
+            .map_or_else(|| env.clone(), |dir| env.with_path_first(dir)),
+        _ => env.clone(),
+    }
+}
+
 /// Cut the lane from `coord`, sparse without the status files, and merge its inputs.
 pub fn allocate(
     env: &Env,
@@ -271,7 +292,13 @@ pub fn merge_inputs(lane: &Repo, lanes: &LanesFile, id: &str) -> Result<(), Exec
             let _ = lane.output(&["merge", "--abort"]);
             return Err(MissionError::Git {
                 what: format!("git merge {rev} (in {})", lane.top().display()),
-                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                detail: format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+                .trim()
+                .to_string(),
             }
             .into());
         }
@@ -420,35 +447,6 @@ pub fn write_context(
     std::fs::create_dir_all(path.parent().unwrap_or(root))
         .and_then(|()| std::fs::write(&path, text))
         .map_err(|e| MissionError::read(&path, e).into())
-}
-
-/// The six merge drivers' entries in the repository's git config, as the reference installs
-/// them (kitty runs the drivers natively when it is first on PATH).
-pub fn install_drivers(repo: &Repo) -> Result<(), ExecError> {
-    let set = repo.local_config("^merge\\.spec-kitty-")?;
-    for (name, title) in [
-        ("event-log", "Spec Kitty event log union merge"),
-        ("meta", "Spec Kitty mission meta field merge"),
-        ("traces", "Spec Kitty mission traces union merge"),
-        (
-            "acceptance-matrix",
-            "Spec Kitty acceptance matrix filled-side merge",
-        ),
-        ("issue-matrix", "Spec Kitty issue matrix row-aware merge"),
-        (
-            "review-cycle",
-            "Spec Kitty review-cycle verdict collision refusal",
-        ),
-    ] {
-        let driver = format!("spec-kitty merge-driver-{name} %O %A %B");
-        for (key, value) in [("name", title), ("driver", driver.as_str())] {
-            let key = format!("merge.spec-kitty-{name}.{key}");
-            if set.get(&key).map(String::as_str) != Some(value) {
-                repo.set_local_config(&key, value)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Bring the lane up to date with the coordination branch (`Merge branch '<coord>' into <lane>`)

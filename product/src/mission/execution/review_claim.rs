@@ -219,7 +219,7 @@ pub fn review(
         }
     };
     let coord_branch = surface.branch.clone();
-    let lane_repo = Repo::at(env, &ws.path);
+    let lane_repo = Repo::at(&super::implement_lane::merge_env(env), &ws.path);
     if let Some(why) = lane_unready(&lane_repo, &ws, &coord_branch)? {
         return Ok(Outcome::NeedsReference(why));
     }

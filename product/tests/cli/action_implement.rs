@@ -1,0 +1,286 @@
+//! `agent action implement` beyond the differential suite: the claim leaves nothing
+//! uncommitted (the workaround the reference needs before accept and merge), a resume by the same
+//! agent and a refusal for another, the refusals before any write, the dependent package's lane,
+//! the events queued with sync on, two agents at once, and what kitty hands to the reference.
+
+#[cfg(unix)]
+use kitty_testkit::EventContract;
+use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, StagedMission};
+use serde_json::Value;
+
+use crate::approve::{coord, handed, kitty, mv};
+
+fn implement(home: &IsolatedHome, m: &StagedMission, extra: &[&str]) -> RunOutput {
+    home.command()
+        .current_dir(m.repo.path())
+        .args(["agent", "action", "implement"])
+        .args(extra)
+        .args(["--mission", &m.slug, "--json"])
+        .run()
+}
+
+/// The coordination worktree's status log, line by line.
+fn log(m: &StagedMission) -> Vec<Value> {
+    std::fs::read_to_string(coord(m).join(format!("kitty-specs/{}/status.events.jsonl", m.slug)))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn subjects(m: &StagedMission, rev: &str, n: usize) -> Vec<String> {
+    m.repo
+        .git(&["log", "--format=%s", &format!("-{n}"), rev])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_first_claim_makes_the_lane_and_leaves_nothing_uncommitted_in_the_checkout() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 2 });
+    let dirt = || {
+        m.repo
+            .git(&["status", "--porcelain", "--untracked-files=no"])
+    };
+    let before = dirt();
+    let out = implement(&home, &m, &["WP01", "--agent", "claude"]);
+    let doc = out.assert_success().json();
+    doc.assert_eq("/lane", "in_progress")
+        .assert_eq("/workspace_created", true)
+        .assert_eq(
+            "/commits/0/message",
+            "chore: Start WP01 implementation [claude]",
+        );
+    // The claim's fields and the VCS lock are committed on the target: no manual commit before
+    // accept or merge (the reference leaves both modified).
+    assert_eq!(dirt(), before, "{out}");
+    assert_eq!(
+        subjects(&m, "HEAD", 2),
+        [
+            "chore: WP01 claimed for implementation",
+            "chore: Capture baseline tests for WP01"
+        ]
+    );
+    let wp = std::fs::read_to_string(m.dir().join("tasks/WP01-part-1.md")).unwrap();
+    let cb = format!("kitty/mission-{}", m.slug);
+    assert!(wp.contains(&format!("base_branch: {cb}\n")), "{wp}");
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(m.dir().join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["vcs"], "git");
+    // Two hops in one batch, the claimant as a string, then the shell's annotation.
+    let lines = log(&m);
+    let tail: Vec<&Value> = lines.iter().rev().take(3).collect();
+    assert_eq!(tail[2]["to_lane"], "claimed");
+    assert_eq!(tail[1]["to_lane"], "in_progress");
+    assert_eq!(tail[1]["actor"], "claude");
+    assert_eq!(tail[0]["kind"], "annotation");
+    assert_eq!(tail[0]["delta"]["shell_pid"], *doc.at("/shell_pid"));
+    assert_eq!(
+        subjects(&m, &cb, 2),
+        [
+            "chore: Start WP01 implementation [claude]",
+            "chore(spec-kitty): status transition batch WP01"
+        ]
+    );
+    // The lane: its branch up to date with the coordination branch, without the status files.
+    let lane = std::path::PathBuf::from(doc.str("/workspace"));
+    assert!(
+        m.repo
+            .git(&["merge-base", "--is-ancestor", &cb, doc.str("/lane_branch")])
+            .is_empty()
+    );
+    assert!(
+        lane.join(format!("kitty-specs/{}/spec.md", m.slug))
+            .is_file()
+    );
+    assert!(
+        !lane
+            .join(format!("kitty-specs/{}/status.events.jsonl", m.slug))
+            .exists()
+    );
+    let context = m.repo.path().join(format!(
+        ".kittify/workspaces/{}-{}.json",
+        m.slug,
+        doc.str("/lane_id")
+    ));
+    let context: Value = serde_json::from_str(&std::fs::read_to_string(context).unwrap()).unwrap();
+    assert_eq!(context["current_wp"], "WP01");
+    assert!(std::path::Path::new(doc.str("/prompt_file")).is_file());
+}
+
+#[test]
+fn the_same_agent_resumes_its_claim_and_another_agent_is_refused_without_a_write() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
+    implement(&home, &m, &["WP01", "--agent", "claude"]).assert_success();
+    let before = log(&m).len();
+    let again = implement(&home, &m, &["WP01", "--agent", "claude"]);
+    again
+        .assert_success()
+        .json()
+        .assert_eq("/workspace_created", false);
+    let lines = log(&m);
+    assert_eq!(lines.len(), before + 1, "one annotation, no transition");
+    assert_eq!(lines.last().unwrap()["kind"], "annotation");
+    let other = implement(&home, &m, &["WP01", "--agent", "codex"]);
+    other
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "WP_ALREADY_CLAIMED");
+    assert!(
+        other
+            .json()
+            .str("/error")
+            .contains("already claimed for implementation by 'claude'"),
+        "{other}"
+    );
+    assert_eq!(log(&m).len(), before + 1);
+}
+
+#[test]
+fn refusals_come_before_any_write() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 2 });
+    let head = m.repo.git(&["rev-parse", "HEAD"]);
+    let before = log(&m).len();
+    for (extra, code) in [
+        (&["WP01"][..], "AGENT_REQUIRED"),
+        (
+            &["WP02", "--agent", "claude"][..],
+            "DEPENDENCIES_NOT_SATISFIED",
+        ),
+        (&["WP07", "--agent", "claude"][..], "WP_NOT_FOUND"),
+    ] {
+        let out = implement(&home, &m, extra);
+        out.assert_code(1).json().assert_eq("/error_code", code);
+    }
+    assert!(
+        !m.repo
+            .path()
+            .join(".worktrees")
+            .read_dir()
+            .unwrap()
+            .any(|e| { e.unwrap().file_name().to_string_lossy().contains("lane") })
+    );
+    assert_eq!(m.repo.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(log(&m).len(), before);
+    // No analysis recorded: the reference's four lines.
+    let bare = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let out = implement(&home, &bare, &["WP01", "--agent", "claude"]);
+    let error = out.assert_code(1).json().str("/error").to_string();
+    assert!(
+        error.starts_with("Error: analysis_report_required:")
+            && error.contains("record-analysis --mission"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_dependent_package_is_claimed_once_its_dependency_is_approved() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 2 });
+    let first = implement(&home, &m, &["WP01", "--agent", "claude"]);
+    let lane = std::path::PathBuf::from(first.assert_success().json().str("/workspace"));
+    std::fs::create_dir_all(lane.join("part1")).unwrap();
+    std::fs::write(lane.join("part1/main.sh"), "echo 1\n").unwrap();
+    m.repo.git_in(&lane, &["add", "part1/main.sh"]);
+    m.repo
+        .git_in(&lane, &["commit", "-q", "-m", "feat(WP01): part 1"]);
+    kitty(
+        &home,
+        &m,
+        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
+    )
+    .assert_success();
+    mv(&home, &m, "WP01", "for_review", &[]).assert_success();
+    mv(&home, &m, "WP01", "in_review", &[]).assert_success();
+    mv(&home, &m, "WP01", "approved", &[]).assert_success();
+    let out = implement(&home, &m, &["WP02", "--agent", "codex"]);
+    let doc = out.assert_success().json();
+    doc.assert_eq("/lane", "in_progress");
+    let lane2 = std::path::PathBuf::from(doc.str("/workspace"));
+    // WP01's work is in WP02's workspace (its lane, or the dependency lane merged into it).
+    assert!(lane2.join("part1/main.sh").is_file(), "{out}");
+    let claim = log(&m)
+        .into_iter()
+        .rfind(|e| e["wp_id"] == "WP02" && e["to_lane"] == "in_progress")
+        .unwrap();
+    assert_eq!(claim["policy_metadata"]["agent"], "codex");
+}
+
+#[test]
+fn with_sync_on_a_claim_queues_two_status_changes_in_the_contract() {
+    let saas = FakeSaas::start();
+    let home = IsolatedHome::syncing_to(&saas);
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
+    let before = saas.received_events().len();
+    implement(&home, &m, &["WP01", "--agent", "claude"]).assert_success();
+    let changed = saas.received_events_of("WPStatusChanged", before);
+    let hops: Vec<(&str, &str)> = changed
+        .iter()
+        .map(|e| {
+            (
+                e["payload"]["from_lane"].as_str().unwrap(),
+                e["payload"]["to_lane"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(hops, [("planned", "claimed"), ("claimed", "in_progress")]);
+    #[cfg(unix)]
+    saas.assert_received_events_conform(&EventContract::require());
+}
+
+#[test]
+fn two_agents_claiming_at_once_leave_exactly_one_claim() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
+    let spawn = |agent: &str| {
+        home.command()
+            .current_dir(m.repo.path())
+            .args(["agent", "action", "implement", "WP01", "--agent", agent])
+            .args(["--mission", &m.slug, "--json"])
+            .spawn()
+    };
+    let (a, b) = (spawn("claude"), spawn("codex"));
+    let (a, b) = (a.wait(), b.wait());
+    let won = [&a, &b].iter().filter(|o| o.code() == Some(0)).count();
+    assert_eq!(won, 1, "exactly one claim\n{a}\n{b}");
+    let lost = if a.code() == Some(0) { &b } else { &a };
+    lost.assert_code(1)
+        .json()
+        .assert_eq("/error_code", "WP_ALREADY_CLAIMED");
+    let claims = log(&m)
+        .iter()
+        .filter(|e| e["to_lane"] == "in_progress")
+        .count();
+    assert_eq!(claims, 1);
+}
+
+#[test]
+fn claims_kitty_does_not_make_itself_go_to_the_reference() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
+    for extra in [
+        &["WP01", "--agent", "claude:opus:implementer"][..],
+        &["WP01", "--agent", "claude", "--model", "opus"][..],
+        &["WP01", "--agent", "claude", "--profile", "p"][..],
+        &["WP01", "--agent", "claude", "--allow-sparse-checkout"][..],
+        &["--agent", "claude"][..],
+    ] {
+        handed(implement(&home, &m, extra));
+    }
+    // A stale analysis (the spec changed since), and a Python project (its baseline run).
+    let spec = m.dir().join("spec.md");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, format!("{text}\nOne more line.\n")).unwrap();
+    handed(implement(&home, &m, &["WP01", "--agent", "claude"]));
+    std::fs::write(&spec, text).unwrap();
+    std::fs::write(m.repo.path().join("pyproject.toml"), "[project]\n").unwrap();
+    handed(implement(&home, &m, &["WP01", "--agent", "claude"]));
+    assert_eq!(
+        log(&m).iter().filter(|e| e["to_lane"] == "claimed").count(),
+        0
+    );
+}
