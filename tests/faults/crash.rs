@@ -341,3 +341,85 @@ fn a_move_killed_while_recording_a_hop_is_completed_by_the_next_move() {
         );
     }
 }
+
+/// An implement killed at any step of its claim (the lane being made, the claim's commits on the
+/// coordination branch, the claim's fields on the target) leaves no half-made lane at its path,
+/// each hop once or not at all, and the next implement by the same agent finishes the claim:
+/// the lane in place, the package in progress once, the checkout's claim fields committed.
+// Unix-only: the kill points (see `KillPoint`).
+#[cfg(unix)]
+#[test]
+fn an_implement_killed_at_any_step_is_finished_by_the_next_one() {
+    use kitty_testkit::MissionStage;
+    for pattern in [
+        " worktree add ",
+        " read-tree ",
+        " worktree move ",
+        " status transition batch ",
+        " Start WP01 implementation ",
+        " claimed for implementation ",
+    ] {
+        let home = crate::builder().build();
+        let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
+        let coord = m.repo.path().join(format!(".worktrees/{}-coord", m.slug));
+        let lane = m.repo.path().join(format!(".worktrees/{}-lane-a", m.slug));
+        let log_path = coord.join(format!("kitty-specs/{}/status.events.jsonl", m.slug));
+        let dirt = || {
+            m.repo
+                .git(&["status", "--porcelain", "--untracked-files=no"])
+        };
+        let before = dirt();
+        let implement = || {
+            home.command()
+                .current_dir(m.repo.path())
+                .args(["agent", "action", "implement", "WP01", "--agent", "claude"])
+                .args(["--mission", &m.slug, "--json"])
+        };
+        let stall = home.stall_git_on(pattern);
+        let running = implement().spawn();
+        assert!(
+            stall.wait_until_stalled(Duration::from_secs(20)),
+            "{pattern}: git never got there"
+        );
+        let killed = running.kill();
+        assert_eq!(killed.code(), None, "{pattern}: killed by a signal");
+        drop(stall);
+        assert!(m.repo.wait_until_idle(Duration::from_secs(20)), "{pattern}");
+        let hops = |to: &str| {
+            std::fs::read_to_string(&log_path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("whole lines"))
+                .filter(|e| e["wp_id"] == "WP01" && e["to_lane"] == to)
+                .count()
+        };
+        assert!(hops("in_progress") <= 1, "{pattern}");
+        // A lane at its path is a whole one: on its branch, sparse, its inputs merged.
+        if lane.exists() {
+            assert!(lane.join(".git").exists(), "{pattern}");
+            assert!(
+                !lane
+                    .join(format!("kitty-specs/{}/status.events.jsonl", m.slug))
+                    .exists(),
+                "{pattern}: a lane not yet sparse is in place"
+            );
+        }
+        let again = implement().run();
+        again.assert_success();
+        assert_eq!((hops("claimed"), hops("in_progress")), (1, 1), "{pattern}");
+        assert!(lane.join(".git").exists(), "{pattern}");
+        assert!(
+            !m.repo.path().join(".worktrees/.partial").exists(),
+            "{pattern}: the half-made lane is gone"
+        );
+        assert_eq!(
+            dirt(),
+            before,
+            "{pattern}: the claim's fields left uncommitted"
+        );
+        let coord_dirt = m
+            .repo
+            .git(&["-C", coord.to_str().unwrap(), "status", "--porcelain"]);
+        assert!(coord_dirt.is_empty(), "{pattern}: {coord_dirt}");
+    }
+}

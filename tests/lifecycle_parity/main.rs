@@ -35,6 +35,10 @@ pub const ALLOWED: &[(&str, &str)] = &[
         "acceptance_matrix_prose",
         "with kitty first on PATH finalize-tasks is kitty's own: the placeholder criteria it scaffolds in acceptance-matrix.json carry kitty's sentences (each criterion's `description` and `notes`); every other field, and the criteria's ids, proof types, evidence and verdicts, are compared",
     ),
+    (
+        "implement_commits_its_claim",
+        "with kitty first on PATH implement is kitty's own: it commits each claim's base_* fields and meta.json's VCS lock on the target (`chore: WPxx claimed for implementation`, printing `→ WPxx moved to 'doing'`) where the reference cannot (its warning), so the user commits them (W4: `chore: record WP workspace metadata`) or its next implement sweeps them (`chore: planning artifacts for <slug>`, after listing them); those commit subjects and lines are set aside, the trees and every other commit are compared",
+    ),
 ];
 
 const KITTY_KEYS: &[&str] = &[
@@ -352,6 +356,11 @@ fn differences(base: &Outcome, other: &Outcome, kitty_create: bool) -> Vec<Strin
                 "{name}: exit {code2:?}, the reference alone {code:?}"
             ));
         }
+        let (out, out2) = if name.starts_with("implement-") {
+            (&claim_lines_aside(out), &claim_lines_aside(out2))
+        } else {
+            (out, out2)
+        };
         if out != out2 {
             d.push(format!("{name}: stdout differs\n{}", unified(out, out2)));
         }
@@ -361,6 +370,10 @@ fn differences(base: &Outcome, other: &Outcome, kitty_create: bool) -> Vec<Strin
         if kitty_create && k == "tree-head-contents" {
             a = acceptance_matrix_prose(&without_tasks_readme(&a));
             b = acceptance_matrix_prose(&without_tasks_readme(&b));
+        }
+        if k.starts_with("log-") {
+            a = claim_commits_aside(&a);
+            b = claim_commits_aside(&b);
         }
         if kitty_create {
             // A work package's branch_strategy is a sentence (native_documents).
@@ -374,6 +387,46 @@ fn differences(base: &Outcome, other: &Outcome, kitty_create: bool) -> Vec<Strin
     d
 }
 
+/// An implement's text without what commits its claim (`implement_commits_its_claim`): the
+/// reference's warning that it could not (wrapped on two lines) and the list of files its next
+/// implement sweeps, kitty's `moved to 'doing'` line.
+fn claim_lines_aside(out: &str) -> String {
+    let mut kept = Vec::new();
+    let mut lines = out.lines().peekable();
+    while let Some(l) = lines.next() {
+        if l.starts_with("Warning: Could not auto-commit lane change:") {
+            while lines
+                .peek()
+                .is_some_and(|n| !n.is_empty() && !n.starts_with('\u{2713}'))
+            {
+                lines.next();
+            }
+        } else if l == "Planning artifacts not committed:" {
+            if kept.last().is_some_and(|p: &&str| p.is_empty()) {
+                kept.pop();
+            }
+            while lines.peek().is_some_and(|n| n.starts_with("  ")) {
+                lines.next();
+            }
+        } else if !(l.starts_with("\u{2192} WP") && l.ends_with(" moved to 'doing'")) {
+            kept.push(l);
+        }
+    }
+    kept.join("\n")
+}
+
+/// A commit list without the commits of the claims' fields (`implement_commits_its_claim`).
+fn claim_commits_aside(log: &str) -> String {
+    log.lines()
+        .filter(|l| {
+            !(l.ends_with(" claimed for implementation") && l.starts_with("chore: WP"))
+                && !l.starts_with("chore: planning artifacts for ")
+                && *l != "chore: record WP workspace metadata"
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn the_reference_s_lifecycle_with_kitty_first_on_path_ends_as_with_the_reference_alone() {
     let base = baseline();
@@ -381,7 +434,13 @@ fn the_reference_s_lifecycle_with_kitty_first_on_path_ends_as_with_the_reference
     let diff = differences(&base, &ours, true);
     assert!(diff.is_empty(), "{}", diff.join("\n\n"));
     // The steps kitty runs natively ran natively: the acceptance among them.
-    for native in ["accept", "review-WP01", "review-WP02"] {
+    for native in [
+        "implement-WP01",
+        "implement-WP02",
+        "accept",
+        "review-WP01",
+        "review-WP02",
+    ] {
         assert!(
             !ours.handed.iter().any(|s| s == native),
             "{native} was handed to the reference: {:?}",
@@ -526,4 +585,18 @@ fn a_named_commit_is_normalised_even_without_a_digit() {
     assert_eq!(norm.text("  Commit: abafffc"), "  Commit: <sha>");
     assert_eq!(norm.text("  Commit: 1234abc"), "  Commit: <sha>");
     assert_eq!(norm.text("defaced"), "defaced");
+}
+
+#[test]
+fn only_the_claim_s_commits_and_lines_are_set_aside() {
+    let reference = "Branch: main\n→ Lane branch: b\nWarning: Could not auto-commit lane change: x \ny first.\n\n✓ Lane worktree ready\n\nPlanning artifacts not committed:\n  a.md\n✓ Claimed WP01";
+    let kitty = "Branch: main\n→ Lane branch: b\n→ WP01 moved to 'doing'\n\n✓ Lane worktree ready\n✓ Claimed WP01";
+    assert_eq!(claim_lines_aside(reference), claim_lines_aside(kitty));
+    // Any other line still counts.
+    assert_ne!(
+        claim_lines_aside(kitty),
+        claim_lines_aside(&kitty.replace("Claimed WP01", "Claimed WP02"))
+    );
+    let log = "Accept m\nchore: WP01 claimed for implementation\nchore: planning artifacts for m\nchore: record WP workspace metadata\nfeat(WP01): x";
+    assert_eq!(claim_commits_aside(log), "Accept m\nfeat(WP01): x");
 }

@@ -366,8 +366,8 @@ fn past_the_verdict_copy(k: &Side, r: &Side, args: &[&str]) {
     kr.assert_success();
 }
 
-/// One repository, finalized and analysed by kitty, WP01 implemented by the reference (kitty
-/// hands implement to it), its subtasks marked done: a lane with nothing in it yet.
+/// One repository, finalized and analysed by kitty, WP01 implemented by kitty, its subtasks
+/// marked done: a lane with nothing in it yet.
 fn implemented() -> Side {
     let side = single(shaped("coord", as_is));
     let kitty = |args: &[&str]| {
@@ -404,21 +404,17 @@ fn implemented() -> Side {
         "--input-file",
         report.to_str().unwrap(),
     ]);
-    side.home
-        .reference_command(&crate::harness::reference())
-        .current_dir(side.repo.path())
-        .args([
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--agent",
-            "claude",
-            "--mission",
-            SLUG,
-        ])
-        .run()
-        .assert_success();
+    // Kitty's implement: `action_implement` proves its lane the reference's.
+    kitty(&[
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--agent",
+        "claude",
+        "--mission",
+        SLUG,
+    ]);
     kitty(&[
         "agent",
         "tasks",

@@ -51,10 +51,10 @@ fn a_command_kitty_lacks_runs_the_reference_with_everything_as_given() {
         .stdin("the agent's input")
         .args([
             "agent",
-            "action",
-            "implement",
+            "tasks",
+            "add-history",
             "WP01",
-            "--agent",
+            "--note",
             "claude",
             "--json",
         ])
@@ -63,7 +63,7 @@ fn a_command_kitty_lacks_runs_the_reference_with_everything_as_given() {
     assert_eq!(
         run.stdout(),
         format!(
-            "argv: [agent] [action] [implement] [WP01] [--agent] [claude] [--json]\ncwd: {}\nmarker: passed through\nstdin: the agent's input\n",
+            "argv: [agent] [tasks] [add-history] [WP01] [--note] [claude] [--json]\ncwd: {}\nmarker: passed through\nstdin: the agent's input\n",
             dir.display()
         )
     );
@@ -109,10 +109,10 @@ fn without_a_reference_a_command_kitty_lacks_says_how_to_get_one_in_strict_json(
         .command()
         .args([
             "agent",
-            "action",
-            "implement",
+            "tasks",
+            "add-history",
             "WP01",
-            "--agent",
+            "--note",
             "claude",
             "--json",
         ])
@@ -123,7 +123,7 @@ fn without_a_reference_a_command_kitty_lacks_says_how_to_get_one_in_strict_json(
         .assert_eq("/error_code", "reference_not_found");
     let msg = doc.str("/error");
     for words in [
-        "`spec-kitty agent action implement`",
+        "`spec-kitty agent tasks add-history`",
         "does not implement natively",
         "pip install spec-kitty-cli==3.2.7",
         "SPEC_KITTY_REFERENCE",

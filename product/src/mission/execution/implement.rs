@@ -308,6 +308,7 @@ pub fn implement(
         hand!("a package in progress without its lane worktree");
     }
     if fresh {
+        lane::clear_partial(&t.repo, &ws);
         if t.repo.ref_exists(&format!("refs/heads/{}", ws.branch))? {
             hand!("a lane branch without its worktree (the reference's recovery)");
         }
@@ -460,9 +461,7 @@ pub fn implement(
         subtasks: &subtasks,
         start: &start,
     };
-    if made.is_some() {
-        lane::commit_claim(env, &t.repo, &fd, &wp_path, &wp)?;
-    }
+    lane::commit_claim(env, &t.repo, &fd, &wp_path, &wp)?;
     let prompt = text::write_prompt(env, &summary, &wp_path, &wp_text)?;
     let (human, doc) = text::report(&banner, &summary, &prompt);
     Ok(Outcome::Done {

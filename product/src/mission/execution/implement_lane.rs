@@ -220,7 +220,29 @@ pub fn merge_env(env: &Env) -> Env {
     }
 }
 
-/// Cut the lane from `coord`, sparse without the status files, and merge its inputs.
+/// Where a lane is made before it is moved into place (`.worktrees/.partial/<name>`): a kill
+/// while it is made leaves no lane at its path, only this, which the next implement removes.
+fn staging(ws: &Workspace) -> PathBuf {
+    let name = ws.path.file_name().unwrap_or_default();
+    ws.path
+        .parent()
+        .map_or_else(|| ws.path.clone(), Path::to_path_buf)
+        .join(".partial")
+        .join(name)
+}
+
+/// Remove what a killed allocation of `ws` left (its worktree at the staging path and its
+/// branch, which nothing else holds); nothing when there is none.
+pub fn clear_partial(repo: &Repo, ws: &Workspace) {
+    let partial = staging(ws);
+    if partial.exists() && !ws.path.exists() {
+        repo.worktree_remove(&partial);
+        repo.delete_branch(&ws.branch);
+    }
+}
+
+/// Cut the lane from `coord`, sparse without the status files, merge its inputs, then move it
+/// into place (all of it, or no lane at its path).
 pub fn allocate(
     env: &Env,
     repo: &Repo,
@@ -231,12 +253,13 @@ pub fn allocate(
     now: DateTime<Utc>,
 ) -> Result<Fresh, ExecError> {
     let base_commit = repo.rev_parse(coord)?.unwrap_or_default();
-    let path = ws.path.to_string_lossy().into_owned();
+    let partial = staging(ws);
+    let path = partial.to_string_lossy().into_owned();
     git_ok(
         repo,
         &["worktree", "add", "-q", "-b", &ws.branch, &path, coord],
     )?;
-    let lane = Repo::at(env, &ws.path);
+    let lane = Repo::at(env, &partial);
     let sparse = || -> Result<(), ExecError> {
         git_ok(&lane, &["sparse-checkout", "init", "--no-cone"])?;
         let gitdir = PathBuf::from(
@@ -255,12 +278,19 @@ pub fn allocate(
             })
             .map_err(|e| MissionError::read(&file, e))?;
         git_ok(&lane, &["read-tree", "-mu", "HEAD"])?;
-        merge_inputs(&lane, lanes, &lane_id(ws, slug))
+        merge_inputs(&lane, lanes, &lane_id(ws, slug))?;
+        git_ok(
+            repo,
+            &["worktree", "move", &path, &ws.path.to_string_lossy()],
+        )
     };
     if let Err(e) = sparse() {
-        repo.worktree_remove(&ws.path);
+        repo.worktree_remove(&partial);
         repo.delete_branch(&ws.branch);
         return Err(e);
+    }
+    if let Some(dir) = partial.parent() {
+        let _ = std::fs::remove_dir(dir);
     }
     Ok(Fresh {
         base_branch: coord.to_string(),
@@ -452,6 +482,17 @@ pub fn write_context(
 /// Bring the lane up to date with the coordination branch (`Merge branch '<coord>' into <lane>`)
 /// and reapply its sparse patterns; a merge that fails is aborted and reported.
 pub fn sync_lane(lane: &Repo, ws: &Workspace, coord: &str) -> Result<(), ExecError> {
+    // Where git has no identity configured, the reference's lane sync sets one in the
+    // repository's config (`spec-kitty auto-rebase`), which later verdicts then record.
+    for (key, default) in [
+        ("user.email", "auto-rebase@spec-kitty"),
+        ("user.name", "spec-kitty auto-rebase"),
+    ] {
+        let set = lane.output(&["config", "--get", key])?;
+        if !set.status.success() || String::from_utf8_lossy(&set.stdout).trim().is_empty() {
+            git_ok(lane, &["config", key, default])?;
+        }
+    }
     let merged = lane.output(&["merge", "--no-edit", "--no-ff", coord])?;
     if !merged.status.success() {
         let _ = lane.output(&["merge", "--abort"]);

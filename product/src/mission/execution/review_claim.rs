@@ -290,16 +290,7 @@ pub fn review(
     }
 
     // The lane brought up to date with the coordination branch.
-    let merged = lane_repo.output(&["merge", "--no-edit", "--no-ff", &coord_branch])?;
-    if !merged.status.success() {
-        let _ = lane_repo.output(&["merge", "--abort"]);
-        return Err(crate::mission::MissionError::Git {
-            what: format!("git merge {coord_branch} (in {})", ws.path.display()),
-            detail: String::from_utf8_lossy(&merged.stderr).trim().to_string(),
-        }
-        .into());
-    }
-    let _ = lane_repo.output(&["sparse-checkout", "reapply"]);
+    super::implement_lane::sync_lane(&lane_repo, &ws, &coord_branch)?;
 
     // The review lock, and the directory the review's feedback goes in.
     let lock_path = crate::paths::review_lock(&ws.path);
