@@ -419,9 +419,10 @@ fn claim_lines_aside(out: &str) -> String {
 fn claim_commits_aside(log: &str) -> String {
     log.lines()
         .filter(|l| {
-            !(l.ends_with(" claimed for implementation") && l.starts_with("chore: WP"))
-                && !l.starts_with("chore: planning artifacts for ")
-                && *l != "chore: record WP workspace metadata"
+            let claim = l.starts_with("chore: WP") && l.ends_with(" claimed for implementation");
+            let swept = l.starts_with("chore: planning artifacts for ")
+                || *l == "chore: record WP workspace metadata";
+            !(claim || swept)
         })
         .collect::<Vec<_>>()
         .join("\n")
