@@ -4,8 +4,7 @@
 //! claim batch and the shell's annotation, the `Start` commit, the lane brought up to date, the
 //! baseline artifact, the workspace context and the lines printed from the claim on. Compared
 //! exit code, files, commits, branches and work trees, once the reference's uncommitted claim
-//! fields are committed as kitty commits them (the `implement_commits_its_claim` half of
-//! `lane_inherits_coordination`).
+//! fields are committed as kitty commits them (`lane_inherits_coordination`).
 
 use std::path::Path;
 

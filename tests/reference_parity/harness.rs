@@ -24,7 +24,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "templates",
-        "the spec.md and plan.md scaffolds and tasks/README.md hold kitty's own template text (same paths; once filled in, compared); the review prompt `agent action review` writes (same place, same frontmatter keys in the same order) states its facts in kitty's words",
+        "the spec.md and plan.md scaffolds and tasks/README.md hold kitty's own template text (same paths; once filled in, compared); the review prompt `agent action review` writes (same place, same frontmatter keys in the same order) and the implement prompt (same path) state their facts in kitty's words",
     ),
     (
         "kitty_keys",
@@ -48,7 +48,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "lane_inherits_coordination",
-        "a lane made by implement carries the coordination branch's status files, acceptance matrix and implement's WP frontmatter; the reference counts them as kitty-specs edits made on the lane and refuses every unforced for_review (its users pass --force); kitty counts only what the lane changed itself, and counts an implementation only when the lane changed a file outside kitty-specs/ (a new lane's merge commit is not one); the same holds for an unforced approval from such a lane",
+        "a lane made by implement carries the coordination branch's status files, acceptance matrix and implement's WP frontmatter; the reference counts them as kitty-specs edits made on the lane and refuses every unforced for_review (its users pass --force); kitty counts only what the lane changed itself, and counts an implementation only when the lane changed a file outside kitty-specs/ (a new lane's merge commit is not one); the same holds for an unforced approval from such a lane. Kitty's implement commits the claim's fields it writes in the checkout (the package's base_* fields, meta.json's VCS lock) on the target as `chore: WPxx claimed for implementation` where the reference leaves them uncommitted (its users commit them before accept and merge, or its next implement sweeps them), refuses a missing --agent before making the lane (the reference makes it and claims the package for `implement-command` first), and installs no pre-commit hook (the reference's starts its Python commit guard)",
     ),
     (
         "verdict_copy",
