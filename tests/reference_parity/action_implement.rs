@@ -28,6 +28,12 @@ fn analysed() -> (Side, Side) {
         side.repo.git(&["add", ".gitignore"]);
         side.repo
             .git(&["commit", "--quiet", "-m", "ignore runtime files"]);
+        // No hook runs: the reference's implement installs a pre-commit hook that starts Python
+        // for each of its commits (kitty installs none; `lane_inherits_coordination`).
+        let hooks = side.home.path().join("no-hooks");
+        std::fs::create_dir_all(&hooks).unwrap();
+        side.repo
+            .git(&["config", "core.hooksPath", hooks.to_str().unwrap()]);
     }
     let report = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/lifecycle_parity/content/analysis.md")
