@@ -8,10 +8,11 @@
 
 use std::path::Path;
 
+use kitty_testkit::RunOutput;
 use serde_json::Value;
 
 use crate::action_review::{lines, text_both};
-use crate::execution::{finalized, kitty_on_both};
+use crate::execution::{finalized, kitty_on_both, mark, mv};
 use crate::finalize::{SLUG, as_is};
 use crate::harness::{Side, assert_state_parity};
 
@@ -82,22 +83,11 @@ fn context(side: &Side) -> Value {
     v
 }
 
-#[test]
-fn a_first_claim_makes_the_lane_records_the_claim_and_prints_the_reference_s_steps() {
-    let (k, r) = analysed();
-    // Refused before any write: an unknown package; WP02 before WP01 is approved.
-    for args in [
-        implement(&["WP09", "--agent", "claude"]),
-        implement(&["WP02", "--agent", "claude"]),
-    ] {
-        let (ko, ro) = text_both(&k, &r, &args);
-        ko.assert_code(1);
-        assert_state_parity(&k, &r, &ko, &ro);
-        assert_eq!(lines(&k, &ko), lines(&r, &ro), "\n{ko}\n{ro}");
-    }
-    let (ko, ro) = text_both(&k, &r, &implement(&["wp01", "--agent", "claude"]));
+/// WP01's first claim on both sides; the reference's claim fields, which it leaves uncommitted
+/// in the checkout, then committed as kitty commits them.
+fn first_claim(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
+    let (ko, ro) = text_both(k, r, args);
     ko.assert_success();
-    // The reference leaves the claim's fields uncommitted in the checkout; kitty commits them.
     let fd = format!("kitty-specs/{SLUG}");
     let dirty = r
         .repo
@@ -111,11 +101,28 @@ fn a_first_claim_makes_the_lane_records_the_claim_and_prints_the_reference_s_ste
     r.repo.git(&[
         "commit",
         "--quiet",
-        "--no-verify",
         "-m",
         "chore: WP01 claimed for implementation",
     ]);
+    (ko, ro)
+}
+
+#[test]
+fn a_first_claim_makes_the_lane_records_the_claim_and_prints_the_reference_s_steps() {
+    let (k, r) = analysed();
+    // Refused before any write: an unknown package; WP02 before WP01 is approved.
+    for args in [
+        implement(&["WP09", "--agent", "claude"]),
+        implement(&["WP02", "--agent", "claude"]),
+    ] {
+        let (ko, ro) = text_both(&k, &r, &args);
+        ko.assert_code(1);
+        assert_state_parity(&k, &r, &ko, &ro);
+        assert_eq!(lines(&k, &ko), lines(&r, &ro), "\n{ko}\n{ro}");
+    }
+    let (ko, ro) = first_claim(&k, &r, &implement(&["wp01", "--agent", "claude"]));
     assert_state_parity(&k, &r, &ko, &ro);
+    let fd = format!("kitty-specs/{SLUG}");
     assert_eq!(from_claim(&k, &ko), from_claim(&r, &ro), "\n{ko}\n{ro}");
     assert_eq!(context(&k), context(&r));
     // The lane: sparse without the status files, as the reference's.
@@ -142,4 +149,64 @@ fn a_first_claim_makes_the_lane_records_the_claim_and_prints_the_reference_s_ste
             .unwrap()
             .contains("IMPLEMENT: WP01")
     );
+}
+
+// Unix-only: the second shell is a shell script.
+#[cfg(unix)]
+#[test]
+fn a_package_back_from_review_and_a_claim_resumed_are_recorded_as_by_the_reference() {
+    let (k, r) = analysed();
+    let claim = implement(&["WP01", "--agent", "claude"]);
+    // Each side's own claim: the resume below records the claimant's shell again.
+    first_claim(&k, &r, &claim);
+    // Work in the lane, its subtasks done, sent to review.
+    for side in [&k, &r] {
+        let lane = side.repo.path().join(format!(".worktrees/{SLUG}-lane-a"));
+        std::fs::create_dir_all(lane.join("bin")).unwrap();
+        std::fs::write(lane.join("bin/greet"), "#!/bin/sh\necho hello\n").unwrap();
+        side.repo.git_in(&lane, &["add", "bin/greet"]);
+        side.repo
+            .git_in(&lane, &["commit", "-q", "-m", "feat(WP01): greet"]);
+    }
+    kitty_on_both(&k, &r, &mark(&["T001", "T002"], &["--status", "done"]));
+    kitty_on_both(&k, &r, &mv("WP01", "for_review", &[]));
+    // Back to work from review: one forced hop.
+    let (ko, ro) = text_both(&k, &r, &claim);
+    ko.assert_success();
+    assert_state_parity(&k, &r, &ko, &ro);
+    assert_eq!(from_claim(&k, &ko), from_claim(&r, &ro), "\n{ko}\n{ro}");
+    // The same agent again, from another shell (as each run of the reference has): the claim
+    // resumed, its shell recorded, nothing else.
+    let shell = k.home.path().join("shell");
+    std::fs::write(
+        &shell,
+        format!(
+            "#!/bin/sh\n\"{}\" \"$@\"\n",
+            kitty_testkit::SpecKittyBin::require().path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&shell, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let running = k
+        .home
+        .program(&shell)
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(k.repo.path())
+        .args(&claim)
+        .spawn();
+    let ro = r
+        .home
+        .reference_command(&crate::harness::reference())
+        .current_dir(r.repo.path())
+        .args(&claim)
+        .run();
+    let ko = running.wait();
+    ko.assert_success();
+    assert_state_parity(&k, &r, &ko, &ro);
+    assert_eq!(from_claim(&k, &ko), from_claim(&r, &ro), "\n{ko}\n{ro}");
+    // Another agent: refused, nothing written.
+    let (ko, ro) = text_both(&k, &r, &implement(&["WP01", "--agent", "codex"]));
+    ko.assert_code(1);
+    assert_state_parity(&k, &r, &ko, &ro);
+    assert_eq!(lines(&k, &ko), lines(&r, &ro), "\n{ko}\n{ro}");
 }

@@ -8,8 +8,7 @@
 //! Kitty commits what the reference leaves modified in the primary checkout (the package's
 //! `base_*` fields and meta.json's VCS lock: `chore: WPxx claimed for implementation` on the
 //! target branch), refuses a missing `--agent` before writing anything, and holds the status lock
-//! from the lane read to the claim. A single-branch mission, a rework after review, a
-//! planning-artifact package, a lane branch without its worktree, a configured test command, a
+//! from the lane read to the claim. A single-branch mission, a planning-artifact package, a lane branch without its worktree, a configured test command, a
 //! Python project (its baseline run), a stale or foreign analysis report, uncommitted planning
 //! files and the options kitty does not model are the reference's.
 
@@ -237,8 +236,16 @@ pub fn implement(
                 &fd,
             ));
         }
-        _ => hand!("a rework after review, or a claimed package"),
+        Lane::ForReview | Lane::InReview | Lane::Approved => {
+            if agent.is_none() {
+                hand!("a rework without --agent");
+            }
+        }
+        Lane::Claimed | Lane::Genesis | Lane::Uninitialized => {
+            hand!("a package claimed but not started, or not yet planned")
+        }
     }
+    let rework = matches!(current, Lane::ForReview | Lane::InReview | Lane::Approved);
     let stem = wp_path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -248,7 +255,10 @@ pub fn implement(
         .flatten()
         .flatten()
         .any(|e| e.file_name() != "baseline-tests.json");
-    if reviewed {
+    // The reference's fix mode reads the review's reference from the primary checkout's log,
+    // which on a coordinated mission never holds one (the coordination worktree's does).
+    let primary_log = std::fs::read_to_string(fd.join(log::FILE)).unwrap_or_default();
+    if reviewed && primary_log.contains("\"review_ref\": \"") {
         hand!("a package with review artifacts (its fix mode)");
     }
     match lane::analysis(&t.root, &fd)? {
@@ -386,7 +396,26 @@ pub fn implement(
     } else {
         lane::merge_inputs(&lane_repo, &lanes, &lane_id)?;
     }
-    if current == Lane::Planned && !fresh {
+    if rework {
+        // Back to work after review: one forced hop and the binding, the structured actor.
+        let actor = super::move_task::bound_actor("implementer", &agent);
+        let mut tr = hop(current, Lane::InProgress, t0, actor.clone());
+        tr.force = true;
+        tr.reason = Some("Re-implementing after review feedback".into());
+        let annotation = Annotation {
+            event_id: crate::ids::ulid(now()),
+            wp_id: wp.clone(),
+            at: crate::pyfmt::isoformat(now()),
+            actor,
+            delta: binding_delta("implementer", None),
+        };
+        surface.record(
+            env,
+            &super::transition::lines(&tr, Some(&annotation)),
+            Some(&format!("chore(spec-kitty): status transition {wp}")),
+        )?;
+        claimed.push(tr);
+    } else if current == Lane::Planned && !fresh {
         // An existing lane: the structured actor, the binding in the batch.
         let actor = super::move_task::bound_actor("implementer", &agent);
         let batch = [
