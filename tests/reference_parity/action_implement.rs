@@ -158,7 +158,8 @@ fn a_package_back_from_review_and_a_claim_resumed_are_recorded_as_by_the_referen
     let (k, r) = analysed();
     let claim = implement(&["WP01", "--agent", "claude"]);
     // Each side's own claim: the resume below records the claimant's shell again.
-    first_claim(&k, &r, &claim);
+    let (ko, ro) = first_claim(&k, &r, &claim);
+    assert_state_parity(&k, &r, &ko, &ro);
     // Work in the lane, its subtasks done, sent to review.
     for side in [&k, &r] {
         let lane = side.repo.path().join(format!(".worktrees/{SLUG}-lane-a"));
