@@ -1,16 +1,19 @@
 //! `agent action implement WPxx --agent A --mission M`: a planned work package claimed for
-//! implementation in its lane worktree (**interop**: the reference's claim — the lane made from
-//! the coordination branch with its recorded planning commit and its dependency lanes merged, the
-//! `planned → claimed → in_progress` batch and the shell's annotation, the `Start WPxx
-//! implementation` commit, the lane brought up to date, the baseline artifact, its refusals and
-//! the lines it prints).
+//! implementation in its lane worktree, or a package back from review or resumed by its claimant
+//! (**interop**: the reference's claim — the lane made from the coordination branch with its
+//! recorded planning commit and its dependency lanes merged, the `planned → claimed →
+//! in_progress` batch and the shell's annotation, the forced hop back from review, the `Start
+//! WPxx implementation` commit, the lane brought up to date, the baseline artifact, its refusals
+//! and the lines it prints).
 //!
 //! Kitty commits what the reference leaves modified in the primary checkout (the package's
 //! `base_*` fields and meta.json's VCS lock: `chore: WPxx claimed for implementation` on the
-//! target branch), refuses a missing `--agent` before writing anything, and holds the status lock
-//! from the lane read to the claim. A single-branch mission, a planning-artifact package, a lane branch without its worktree, a configured test command, a
-//! Python project (its baseline run), a stale or foreign analysis report, uncommitted planning
-//! files and the options kitty does not model are the reference's.
+//! target branch), refuses a missing `--agent` before writing anything, makes the lane where a
+//! kill cannot leave half of it, and holds the status lock from the lane read to the claim. A
+//! single-branch mission, a planning-artifact package, a lane branch without its worktree, a
+//! configured test command, a Python project (its baseline run), a stale or foreign analysis
+//! report, uncommitted planning files, the fix mode and the options kitty does not model are the
+//! reference's.
 
 use std::path::{Path, PathBuf};
 
