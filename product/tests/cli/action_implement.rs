@@ -77,6 +77,22 @@ fn a_first_claim_makes_the_lane_and_leaves_nothing_uncommitted_in_the_checkout()
     assert_eq!(tail[1]["actor"], "claude");
     assert_eq!(tail[0]["kind"], "annotation");
     assert_eq!(tail[0]["delta"]["shell_pid"], *doc.at("/shell_pid"));
+    assert!(
+        tail[2]["at"].as_str() < tail[1]["at"].as_str(),
+        "the hops in order: {tail:?}"
+    );
+    // The lane's packages, as lanes.json lists them.
+    let lanes: Value =
+        serde_json::from_str(&std::fs::read_to_string(m.dir().join("lanes.json")).unwrap())
+            .unwrap();
+    let members = lanes["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lane_id"] == doc.str("/lane_id"))
+        .unwrap()["wp_ids"]
+        .clone();
+    doc.assert_eq("/lane_wp_ids", members.clone());
     assert_eq!(
         subjects(&m, &cb, 2),
         [
@@ -107,6 +123,14 @@ fn a_first_claim_makes_the_lane_and_leaves_nothing_uncommitted_in_the_checkout()
     ));
     let context: Value = serde_json::from_str(&std::fs::read_to_string(context).unwrap()).unwrap();
     assert_eq!(context["current_wp"], "WP01");
+    assert_eq!(context["lane_wp_ids"], members);
+    doc.assert_eq(
+        "/next_commands/mark_subtasks",
+        format!(
+            "spec-kitty agent tasks mark-status T001 --status done --mission {}",
+            m.slug
+        ),
+    );
     assert!(std::path::Path::new(doc.str("/prompt_file")).is_file());
 }
 
@@ -203,11 +227,60 @@ fn the_dependent_package_is_claimed_once_its_dependency_is_approved() {
     let lane2 = std::path::PathBuf::from(doc.str("/workspace"));
     // WP01's work is in WP02's workspace (its lane, or the dependency lane merged into it).
     assert!(lane2.join("part1/main.sh").is_file(), "{out}");
-    let claim = log(&m)
+    // WP02 has its own lane, with WP01's merged in.
+    doc.assert_eq("/workspace_created", true)
+        .assert_eq("/lane_id", "lane-b");
+    assert!(
+        m.repo
+            .git_in(&lane2, &["log", "--format=%s"])
+            .contains("Merge dependency lane lane-a into lane-b"),
+        "{out}"
+    );
+    // WP01, approved (its review directory holds the verdict), back to work: one forced hop.
+    let rework = implement(&home, &m, &["WP01", "--agent", "claude"]);
+    rework.assert_success();
+    let hop = log(&m)
         .into_iter()
-        .rfind(|e| e["wp_id"] == "WP02" && e["to_lane"] == "in_progress")
+        .rfind(|e| e["wp_id"] == "WP01" && e["to_lane"] == "in_progress")
         .unwrap();
-    assert_eq!(claim["policy_metadata"]["agent"], "codex");
+    assert_eq!(hop["from_lane"], "approved");
+    assert_eq!(hop["force"], true);
+    assert_eq!(hop["reason"], "Re-implementing after review feedback");
+}
+
+#[test]
+fn the_fix_mode_and_uncommitted_planning_files_go_to_the_reference_and_stale_status_copies_do_not()
+{
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
+    // The primary checkout's status files, which the coordination worktree's supersede.
+    let primary_log = m.dir().join("status.events.jsonl");
+    let original = std::fs::read_to_string(&primary_log).unwrap_or_default();
+    // A new planning file: the reference's auto-commit.
+    let notes = m.dir().join("notes.md");
+    std::fs::write(&notes, "# Notes\n").unwrap();
+    handed(implement(&home, &m, &["WP01", "--agent", "claude"]));
+    std::fs::remove_file(&notes).unwrap();
+    // A review artifact and a review reference in the primary checkout's log: the fix mode.
+    let review = m.dir().join("tasks/WP01-part-1");
+    std::fs::create_dir_all(&review).unwrap();
+    std::fs::write(
+        review.join("review-cycle-1.md"),
+        "---\nverdict: rejected\n---\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &primary_log,
+        format!(
+            "{original}{{\"review_ref\": \"review-cycle://m/WP01-part-1/review-cycle-1.md\"}}\n"
+        ),
+    )
+    .unwrap();
+    handed(implement(&home, &m, &["WP01", "--agent", "claude"]));
+    // A stale copy of the status log is no planning file.
+    std::fs::remove_dir_all(&review).unwrap();
+    std::fs::write(&primary_log, format!("{original}{{\"note\": 1}}\n")).unwrap();
+    implement(&home, &m, &["WP01", "--agent", "claude"]).assert_success();
 }
 
 #[test]
@@ -271,6 +344,17 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
     ] {
         handed(implement(&home, &m, extra));
     }
+    // The lane's branch without its worktree: the reference's recovery (the branch kept).
+    let branch = format!("kitty/mission-{}-lane-a", m.slug);
+    m.repo.git(&["branch", &branch]);
+    handed(implement(&home, &m, &["WP01", "--agent", "claude"]));
+    assert_eq!(
+        m.repo
+            .git(&["branch", "--list", &branch])
+            .trim_start_matches(['*', ' ']),
+        branch
+    );
+    m.repo.git(&["branch", "-D", &branch]);
     // A stale analysis (the spec changed since), and a Python project (its baseline run).
     let spec = m.dir().join("spec.md");
     let text = std::fs::read_to_string(&spec).unwrap();
@@ -282,5 +366,61 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
     assert_eq!(
         log(&m).iter().filter(|e| e["to_lane"] == "claimed").count(),
         0
+    );
+}
+
+#[test]
+fn a_rejected_package_is_claimed_again_in_its_lane_with_the_binding_in_the_batch() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
+    let first = implement(&home, &m, &["WP01", "--agent", "claude"]);
+    let lane = std::path::PathBuf::from(first.assert_success().json().str("/workspace"));
+    std::fs::create_dir_all(lane.join("part1")).unwrap();
+    std::fs::write(lane.join("part1/main.sh"), "echo 1\n").unwrap();
+    m.repo.git_in(&lane, &["add", "part1/main.sh"]);
+    m.repo
+        .git_in(&lane, &["commit", "-q", "-m", "feat(WP01): part 1"]);
+    kitty(
+        &home,
+        &m,
+        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
+    )
+    .assert_success();
+    mv(&home, &m, "WP01", "for_review", &[]).assert_success();
+    mv(&home, &m, "WP01", "in_review", &[]).assert_success();
+    let feedback = home.work_dir().join("feedback.md");
+    std::fs::write(&feedback, "**Issue**: part 1 prints the wrong number.\n").unwrap();
+    mv(
+        &home,
+        &m,
+        "WP01",
+        "planned",
+        &["--review-feedback-file", feedback.to_str().unwrap()],
+    )
+    .assert_success();
+    // Planned again, its lane there: claimed in it, the claimant as a structured actor, the
+    // binding in the batch after the two hops.
+    let again = implement(&home, &m, &["WP01", "--agent", "codex"]);
+    again
+        .assert_success()
+        .json()
+        .assert_eq("/workspace_created", false);
+    let lines = log(&m);
+    let tail: Vec<&Value> = lines.iter().rev().take(3).collect();
+    assert_eq!(
+        (&tail[2]["to_lane"], &tail[1]["to_lane"], &tail[0]["kind"]),
+        (
+            &"claimed".into(),
+            &"in_progress".into(),
+            &"annotation".into()
+        )
+    );
+    assert_eq!(tail[1]["actor"]["tool"], "codex");
+    assert_eq!(tail[1]["policy_metadata"]["agent"], "codex");
+    assert_eq!(tail[0]["delta"]["role"], "implementer");
+    let at = |e: &Value| e["at"].as_str().unwrap().to_string();
+    assert!(
+        at(tail[2]) < at(tail[1]) && at(tail[1]) < at(tail[0]),
+        "in order: {tail:?}"
     );
 }

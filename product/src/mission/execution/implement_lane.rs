@@ -314,7 +314,7 @@ pub fn merge_inputs(lane: &Repo, lanes: &LanesFile, id: &str) -> Result<(), Exec
         inputs.push((branch, format!("Merge dependency lane {dep} into {id}")));
     }
     for (rev, message) in inputs {
-        if lane.rev_parse(&rev)?.is_none() || lane.is_ancestor(&rev, "HEAD")? {
+        if lane.is_ancestor(&rev, "HEAD")? {
             continue;
         }
         let out = lane.output(&["merge", "--no-edit", "-m", &message, &rev])?;
@@ -489,7 +489,8 @@ pub fn sync_lane(lane: &Repo, ws: &Workspace, coord: &str) -> Result<(), ExecErr
         ("user.name", "spec-kitty auto-rebase"),
     ] {
         let set = lane.output(&["config", "--get", key])?;
-        if !set.status.success() || String::from_utf8_lossy(&set.stdout).trim().is_empty() {
+        // Unset (or set empty): git prints nothing.
+        if String::from_utf8_lossy(&set.stdout).trim().is_empty() {
             git_ok(lane, &["config", key, default])?;
         }
     }
@@ -583,6 +584,69 @@ pub fn baseline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lanes(dir: &Path) -> LanesFile {
+        std::fs::write(
+            dir.join("lanes.json"),
+            r#"{"mission_branch": "m", "planning_commit_sha": "abc", "lanes": [
+                {"lane_id": "lane-a", "wp_ids": ["WP01", "WP03"], "depends_on_lanes": [], "parallel_group": 0},
+                {"lane_id": "lane-c", "wp_ids": ["WP04"], "depends_on_lanes": [], "parallel_group": 0},
+                {"lane_id": "lane-b", "wp_ids": ["WP02"], "depends_on_lanes": ["lane-c", "lane-a", "lane-d"], "parallel_group": 1},
+                {"lane_id": "lane-d", "wp_ids": ["WP05"], "depends_on_lanes": [], "parallel_group": -1}
+            ]}"#,
+        )
+        .unwrap();
+        LanesFile::read(dir).unwrap()
+    }
+
+    #[test]
+    fn a_lane_s_packages_and_its_dependency_lanes_by_group_then_id_are_read_from_lanes_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = lanes(dir.path());
+        assert_eq!(l.members("lane-a"), ["WP01", "WP03"]);
+        assert!(l.members("lane-z").is_empty());
+        assert_eq!(l.planning_commit.as_deref(), Some("abc"));
+        assert_eq!(
+            l.dependencies("lane-b"),
+            [
+                ("m-lane-d".to_string(), "lane-d".to_string()),
+                ("m-lane-a".to_string(), "lane-a".to_string()),
+                ("m-lane-c".to_string(), "lane-c".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dependency_lane_whose_branch_is_gone_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@x"])
+                .args(args)
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "x"]);
+        git(&["branch", "m-lane-a"]);
+        git(&["branch", "m-lane-c"]);
+        let l = lanes(dir.path());
+        let repo = Repo::at(
+            &Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]),
+            dir.path(),
+        );
+        assert_eq!(l.missing_dependency(&repo, "lane-a").unwrap(), None);
+        assert_eq!(
+            l.missing_dependency(&repo, "lane-b").unwrap().as_deref(),
+            Some("lane-d")
+        );
+    }
 
     #[test]
     fn a_lane_s_test_database_is_named_from_the_slug_and_lane_with_runs_of_non_word_characters_as_one_underscore()
