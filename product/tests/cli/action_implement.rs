@@ -261,14 +261,11 @@ fn the_fix_mode_and_uncommitted_planning_files_go_to_the_reference_and_stale_sta
     std::fs::write(&notes, "# Notes\n").unwrap();
     handed(implement(&home, &m, &["WP01", "--agent", "claude"]));
     std::fs::remove_file(&notes).unwrap();
-    // A review artifact and a review reference in the primary checkout's log: the fix mode.
-    let review = m.dir().join("tasks/WP01-part-1");
-    std::fs::create_dir_all(&review).unwrap();
-    std::fs::write(
-        review.join("review-cycle-1.md"),
-        "---\nverdict: rejected\n---\n",
-    )
-    .unwrap();
+    // A stale copy of the status log is no planning file.
+    std::fs::write(&primary_log, format!("{original}{{\"note\": 1}}\n")).unwrap();
+    implement(&home, &m, &["WP01", "--agent", "claude"]).assert_success();
+    // A review reference in the primary checkout's log, the package's directory holding only
+    // its baseline: no fix mode (the claim resumed).
     std::fs::write(
         &primary_log,
         format!(
@@ -276,11 +273,16 @@ fn the_fix_mode_and_uncommitted_planning_files_go_to_the_reference_and_stale_sta
         ),
     )
     .unwrap();
-    handed(implement(&home, &m, &["WP01", "--agent", "claude"]));
-    // A stale copy of the status log is no planning file.
-    std::fs::remove_dir_all(&review).unwrap();
-    std::fs::write(&primary_log, format!("{original}{{\"note\": 1}}\n")).unwrap();
     implement(&home, &m, &["WP01", "--agent", "claude"]).assert_success();
+    // And a review artifact beside it: the fix mode.
+    let review = m.dir().join("tasks/WP01-part-1");
+    assert!(review.join("baseline-tests.json").is_file());
+    std::fs::write(
+        review.join("review-cycle-1.md"),
+        "---\nverdict: rejected\n---\n",
+    )
+    .unwrap();
+    handed(implement(&home, &m, &["WP01", "--agent", "claude"]));
 }
 
 #[test]
