@@ -71,6 +71,25 @@ fn from_claim(side: &Side, out: &kitty_testkit::RunOutput) -> Vec<String> {
         .collect()
 }
 
+/// Run `args` on both sides at once, each a child of this process (the reference directly: a
+/// run through the zygote has the zygote's child as its parent, another shell each time).
+fn from_this_shell(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
+    let kr = k
+        .home
+        .command()
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(k.repo.path())
+        .args(args)
+        .spawn();
+    let rr = r
+        .home
+        .reference_command(&crate::harness::reference().direct())
+        .current_dir(r.repo.path())
+        .args(args)
+        .spawn();
+    (kr.wait(), rr.wait())
+}
+
 /// The workspace context, its minted values set aside.
 fn context(side: &Side) -> Value {
     let path = side
@@ -86,7 +105,17 @@ fn context(side: &Side) -> Value {
 /// WP01's first claim on both sides; the reference's claim fields, which it leaves uncommitted
 /// in the checkout, then committed as kitty commits them.
 fn first_claim(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
-    let (ko, ro) = text_both(k, r, args);
+    first_claim_by(k, r, args, text_both)
+}
+
+/// [`first_claim`], both runs made by `run`.
+fn first_claim_by(
+    k: &Side,
+    r: &Side,
+    args: &[&str],
+    run: fn(&Side, &Side, &[&str]) -> (RunOutput, RunOutput),
+) -> (RunOutput, RunOutput) {
+    let (ko, ro) = run(k, r, args);
     ko.assert_success();
     let fd = format!("kitty-specs/{SLUG}");
     let dirty = r
@@ -151,14 +180,13 @@ fn a_first_claim_makes_the_lane_records_the_claim_and_prints_the_reference_s_ste
     );
 }
 
-// Unix-only: the second shell is a shell script.
-#[cfg(unix)]
 #[test]
 fn a_package_back_from_review_and_a_claim_resumed_are_recorded_as_by_the_reference() {
     let (k, r) = analysed();
     let claim = implement(&["WP01", "--agent", "claude"]);
-    // Each side's own claim: the resume below records the claimant's shell again.
-    let (ko, ro) = first_claim(&k, &r, &claim);
+    // Each side's own claim, from the test's process as the resume below is (the reference run
+    // directly, not through the zygote): the same shell claims and resumes, on both sides.
+    let (ko, ro) = first_claim_by(&k, &r, &claim, from_this_shell);
     assert_state_parity(&k, &r, &ko, &ro);
     // Work in the lane, its subtasks done, sent to review.
     for side in [&k, &r] {
@@ -176,32 +204,9 @@ fn a_package_back_from_review_and_a_claim_resumed_are_recorded_as_by_the_referen
     ko.assert_success();
     assert_state_parity(&k, &r, &ko, &ro);
     assert_eq!(from_claim(&k, &ko), from_claim(&r, &ro), "\n{ko}\n{ro}");
-    // The same agent again, from another shell (as each run of the reference has): the claim
-    // resumed, its shell recorded, nothing else.
-    let shell = k.home.path().join("shell");
-    std::fs::write(
-        &shell,
-        format!(
-            "#!/bin/sh\n\"{}\" \"$@\"\n",
-            kitty_testkit::SpecKittyBin::require().path().display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&shell, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let running = k
-        .home
-        .program(&shell)
-        .env("SPEC_KITTY_REFERENCE", "")
-        .current_dir(k.repo.path())
-        .args(&claim)
-        .spawn();
-    let ro = r
-        .home
-        .reference_command(&crate::harness::reference())
-        .current_dir(r.repo.path())
-        .args(&claim)
-        .run();
-    let ko = running.wait();
+    // The same agent again, from the same shell: the claim resumed, its shell recorded again,
+    // nothing else.
+    let (ko, ro) = from_this_shell(&k, &r, &claim);
     ko.assert_success();
     assert_state_parity(&k, &r, &ko, &ro);
     assert_eq!(from_claim(&k, &ko), from_claim(&r, &ro), "\n{ko}\n{ro}");
