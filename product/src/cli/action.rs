@@ -4,8 +4,9 @@
 use super::context::Ctx;
 use super::error::CommandError;
 use super::tasks::needs_reference;
+use crate::mission::execution::claim::{Outcome, Request};
+use crate::mission::execution::error::ExecError;
 use crate::mission::execution::transition::status_changed_payload;
-use crate::mission::status::event::Transition;
 use crate::output::Report;
 
 /// `agent action` (`implement` and `review`).
@@ -16,24 +17,24 @@ pub enum ActionCommand {
     Implement(ImplementArgs),
     /// Claim a work package waiting for review: in_review, the lane brought up to date, the
     /// review prompt written, the commands that record the verdict printed.
-    Review(ReviewArgs),
+    Review(ClaimArgs),
 }
 
-/// `agent action review` (the reference's options).
+/// What both claims take (the reference's options).
 #[derive(Debug, clap::Args)]
-pub struct ReviewArgs {
-    /// The work package (default: the first waiting for review).
+pub struct ClaimArgs {
+    /// The work package (`WP01`, `wp01`, `WP01-slug`); for review, default: the first waiting.
     pub wp_id: Option<String>,
     /// The mission (directory name, mission_id or its first 8 characters).
     #[arg(long)]
     pub mission: Option<String>,
-    /// Who reviews (required to claim).
+    /// Who claims: the implementer or the reviewer (required to claim).
     #[arg(long)]
     pub agent: Option<String>,
-    /// The reviewer's model (handled by the reference).
+    /// The agent's model (handled by the reference).
     #[arg(long)]
     pub model: Option<String>,
-    /// The reviewer's profile (handled by the reference).
+    /// The agent's profile (handled by the reference).
     #[arg(long)]
     pub profile: Option<String>,
     /// The dispatch's invocation id (handled by the reference).
@@ -41,61 +42,33 @@ pub struct ReviewArgs {
     pub invocation_id: Option<String>,
 }
 
-/// `spec-kitty agent action review`.
-pub fn review(ctx: &Ctx, a: &ReviewArgs) -> Result<Report, CommandError> {
-    use crate::mission::execution::review_claim::{Outcome, Request, review};
-    let mut delegated = Vec::new();
-    for (given, name) in [
-        (a.model.is_some(), "--model"),
-        (a.profile.is_some(), "--profile"),
-        (a.invocation_id.is_some(), "--invocation-id"),
-    ] {
-        if given {
-            delegated.push(name);
+impl ClaimArgs {
+    /// The request, with the options kitty leaves to the reference that were given (`more`:
+    /// the command's own).
+    fn request(&self, more: &[(bool, &'static str)]) -> Request {
+        let delegated = [
+            (self.model.is_some(), "--model"),
+            (self.profile.is_some(), "--profile"),
+            (self.invocation_id.is_some(), "--invocation-id"),
+        ]
+        .iter()
+        .chain(more)
+        .filter_map(|&(given, name)| given.then_some(name))
+        .collect();
+        Request {
+            wp: self.wp_id.clone(),
+            mission: self.mission.clone(),
+            agent: self.agent.clone(),
+            delegated,
         }
-    }
-    let req = Request {
-        wp: a.wp_id.clone(),
-        mission: a.mission.clone(),
-        agent: a.agent.clone(),
-        delegated,
-    };
-    let now = || ctx.clock.now_micros();
-    match review(&ctx.env, &ctx.cwd, &req, &now)? {
-        Outcome::Done {
-            doc,
-            human,
-            code,
-            claimed,
-            mission_dir,
-        } => {
-            queue_changes(ctx, &mission_dir, claimed.as_deref().into_iter());
-            Ok(Report::exact(doc, human).with_exit(code))
-        }
-        Outcome::NeedsReference(why) => Err(needs_reference(why)),
     }
 }
 
 /// `agent action implement` (the reference's options).
 #[derive(Debug, clap::Args)]
 pub struct ImplementArgs {
-    /// The work package (`WP01`, `wp01`, `WP01-slug`).
-    pub wp_id: Option<String>,
-    /// The mission (directory name, mission_id or its first 8 characters).
-    #[arg(long)]
-    pub mission: Option<String>,
-    /// Who implements (required to claim).
-    #[arg(long)]
-    pub agent: Option<String>,
-    /// The implementer's model (handled by the reference).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The implementer's profile (handled by the reference).
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// The dispatch's invocation id (handled by the reference).
-    #[arg(long)]
-    pub invocation_id: Option<String>,
+    #[command(flatten)]
+    claim: ClaimArgs,
     /// Bypass the legacy sparse-checkout preflight (handled by the reference).
     #[arg(long)]
     pub allow_sparse_checkout: bool,
@@ -106,53 +79,24 @@ pub struct ImplementArgs {
 
 /// `spec-kitty agent action ...`.
 pub fn run(ctx: &Ctx, a: &ActionCommand) -> Result<Report, CommandError> {
-    match a {
-        ActionCommand::Implement(a) => implement(ctx, a),
-        ActionCommand::Review(a) => review(ctx, a),
-    }
-}
-
-/// Queue a `WPStatusChanged` for each hop recorded (sync on; otherwise nothing).
-fn queue_changes<'a>(
-    ctx: &Ctx,
-    mission_dir: &std::path::Path,
-    hops: impl Iterator<Item = &'a Transition>,
-) {
-    let changed: Vec<_> = hops
-        .map(|t| {
-            (
-                "WPStatusChanged",
-                ("WorkPackage", t.wp_id.clone()),
-                status_changed_payload(t),
-            )
-        })
-        .collect();
-    if !changed.is_empty() {
-        super::planning::queue_mission_events(ctx, mission_dir, changed);
-    }
-}
-
-/// `spec-kitty agent action implement`.
-pub fn implement(ctx: &Ctx, a: &ImplementArgs) -> Result<Report, CommandError> {
-    use crate::mission::execution::implement::{Outcome, Request, implement};
-    let delegated = [
-        (a.model.is_some(), "--model"),
-        (a.profile.is_some(), "--profile"),
-        (a.invocation_id.is_some(), "--invocation-id"),
-        (a.allow_sparse_checkout, "--allow-sparse-checkout"),
-        (a.acknowledge_not_bulk_edit, "--acknowledge-not-bulk-edit"),
-    ]
-    .into_iter()
-    .filter_map(|(given, name)| given.then_some(name))
-    .collect();
-    let req = Request {
-        wp: a.wp_id.clone(),
-        mission: a.mission.clone(),
-        agent: a.agent.clone(),
-        delegated,
-    };
+    use crate::mission::execution::{implement::implement, review_claim::review};
     let now = || ctx.clock.now_micros();
-    match implement(&ctx.env, &ctx.cwd, &req, &now)? {
+    let outcome = match a {
+        ActionCommand::Implement(a) => {
+            let req = a.claim.request(&[
+                (a.allow_sparse_checkout, "--allow-sparse-checkout"),
+                (a.acknowledge_not_bulk_edit, "--acknowledge-not-bulk-edit"),
+            ]);
+            implement(&ctx.env, &ctx.cwd, &req, &now)
+        }
+        ActionCommand::Review(a) => review(&ctx.env, &ctx.cwd, &a.request(&[]), &now),
+    };
+    report(ctx, outcome)
+}
+
+/// The claim's report; a `WPStatusChanged` queued for each hop recorded (sync on).
+fn report(ctx: &Ctx, outcome: Result<Outcome, ExecError>) -> Result<Report, CommandError> {
+    match outcome? {
         Outcome::Done {
             doc,
             human,
@@ -160,7 +104,19 @@ pub fn implement(ctx: &Ctx, a: &ImplementArgs) -> Result<Report, CommandError> {
             claimed,
             mission_dir,
         } => {
-            queue_changes(ctx, &mission_dir, claimed.iter());
+            let changed: Vec<_> = claimed
+                .iter()
+                .map(|t| {
+                    (
+                        "WPStatusChanged",
+                        ("WorkPackage", t.wp_id.clone()),
+                        status_changed_payload(t),
+                    )
+                })
+                .collect();
+            if !changed.is_empty() {
+                super::planning::queue_mission_events(ctx, &mission_dir, changed);
+            }
             Ok(Report::exact(doc, human).with_exit(code))
         }
         Outcome::NeedsReference(why) => Err(needs_reference(why)),

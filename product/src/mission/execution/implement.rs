@@ -15,11 +15,12 @@
 //! report, uncommitted planning files, the fix mode and the options kitty does not model are the
 //! reference's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::claim::{Outcome, Request};
 use super::implement_lane::{self as lane, Fresh};
 use super::implement_text::{self as text, Summary};
 use super::place::{Place, place};
@@ -33,39 +34,6 @@ use crate::mission::status::event::{Annotation, Transition};
 use crate::mission::status::{Lane, append, log, reduce};
 use crate::mission::tasks::frontmatter::WpFile;
 
-/// What was asked.
-#[derive(Debug, Clone, Default)]
-pub struct Request {
-    /// The work package (`WP01`, `wp01`, `WP01-slug`), or none (the reference's auto-selection).
-    pub wp: Option<String>,
-    /// `--mission`.
-    pub mission: Option<String>,
-    /// `--agent`.
-    pub agent: Option<String>,
-    /// Options kitty leaves to the reference, given.
-    pub delegated: Vec<&'static str>,
-}
-
-/// The answer.
-#[derive(Debug)]
-pub enum Outcome {
-    /// A document, its human form, the exit status; the transitions recorded (for their events).
-    Done {
-        /// The document.
-        doc: Value,
-        /// The reference's lines.
-        human: String,
-        /// 0, or 1 for a refusal.
-        code: u8,
-        /// The hops recorded.
-        claimed: Vec<Transition>,
-        /// The mission directory (for the events).
-        mission_dir: PathBuf,
-    },
-    /// Input kitty leaves to the reference, and why.
-    NeedsReference(String),
-}
-
 /// `wp01`, `WP01-slug` → `WP01`; `1` → `WP1` (the reference's implement reads ids so).
 pub fn normalize(wp: &str) -> String {
     let up = wp.trim().to_uppercase();
@@ -73,16 +41,6 @@ pub fn normalize(wp: &str) -> String {
         up.split('-').next().unwrap_or_default().to_string()
     } else {
         format!("WP{}", up.trim_start_matches(['W', 'P']))
-    }
-}
-
-fn refused(banner: &str, lines: &[String], code: &str, fd: &Path) -> Outcome {
-    Outcome::Done {
-        doc: json!({"result": "error", "error": lines.join("\n"), "error_code": code}),
-        human: format!("{banner}\n{}", lines.join("\n")),
-        code: 1,
-        claimed: Vec::new(),
-        mission_dir: fd.to_path_buf(),
     }
 }
 
@@ -149,7 +107,7 @@ pub fn implement(
         .find(|(id, _)| *id == wp)
         .map(|(_, p)| p.clone())
     else {
-        return Ok(refused(
+        return Ok(Outcome::refused(
             &banner,
             &[format!(
                 "Error locating work package: Work package '{wp}' not found under kitty-specs/{slug}/tasks."
@@ -162,7 +120,7 @@ pub fn implement(
     let _lock = status_lock::hold(&t.repo.git_dir()?, &slug)?;
     let snap = reduce::reduce(&log::read(&surface.dir)?);
     let Some(current) = snap.lane_of(&wp) else {
-        return Ok(refused(
+        return Ok(Outcome::refused(
             &banner,
             &[format!(
                 "Error: WP {wp} has no canonical status. Run `spec-kitty agent mission finalize-tasks --mission {slug}` to initialize."
@@ -197,7 +155,7 @@ pub fn implement(
             match unmet.as_slice() {
                 [] => {}
                 [one] => {
-                    return Ok(refused(
+                    return Ok(Outcome::refused(
                         &banner,
                         &[format!(
                             "Error: dependencies_not_satisfied: {wp} depends on {one}; all dependencies must be approved or done before implementation can start"
@@ -217,7 +175,7 @@ pub fn implement(
                 if agent.is_none() {
                     hand!("a resume without --agent");
                 }
-                return Ok(refused(
+                return Ok(Outcome::refused(
                     &banner,
                     &[format!(
                         "Error: WP {wp} is already claimed for implementation by '{}'",
@@ -229,7 +187,7 @@ pub fn implement(
             }
         }
         Lane::Blocked | Lane::Canceled | Lane::Done => {
-            return Ok(refused(
+            return Ok(Outcome::refused(
                 &banner,
                 &[format!(
                     "Error: WP {wp} is in '{}', cannot start implementation",
@@ -267,7 +225,7 @@ pub fn implement(
     match lane::analysis(&t.root, &fd)? {
         lane::Analysis::Current => {}
         lane::Analysis::Missing(path) => {
-            return Ok(refused(
+            return Ok(Outcome::refused(
                 &banner,
                 &[
                     "Error: analysis_report_required: /spec-kitty.analyze must be run before implementation.".into(),
@@ -282,7 +240,7 @@ pub fn implement(
         lane::Analysis::Other(why) => hand!(why),
     }
     if !fd.join("lanes.json").is_file() {
-        return Ok(refused(
+        return Ok(Outcome::refused(
             &banner,
             &[format!(
                 "Error: lanes.json is required for {}. Run the task-finalization step to compute execution lanes.",
@@ -298,7 +256,7 @@ pub fn implement(
         Place::Unknown => hand!("a package lanes.json does not place"),
     };
     let Some(agent) = agent else {
-        return Ok(refused(
+        return Ok(Outcome::refused(
             &banner,
             &[
                 "Error: --agent parameter required when starting implementation.".into(),

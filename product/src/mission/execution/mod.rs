@@ -5,6 +5,7 @@
 //! `status_lock` (the per-mission lock shared with the reference), `error`.
 
 pub mod acceptance_verdict;
+pub mod claim;
 pub mod done;
 pub mod error;
 pub mod fsm;

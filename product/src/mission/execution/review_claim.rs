@@ -9,13 +9,14 @@
 //! agent's claim, a compound `--agent`, `--model`/`--profile`/`--invocation-id`, a lane that is
 //! missing, dirty or would not merge cleanly, a single-branch mission are the reference's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
+use super::claim::{Outcome, Request};
 use super::place::{Place, Workspace, place};
 use super::transition::{Surface, lines, rel};
 use super::{ExecError, Found, status_lock};
@@ -25,56 +26,12 @@ use crate::mission::planning::commit::{Committed, commit_on};
 use crate::mission::status::event::{Annotation, Transition};
 use crate::mission::status::{Lane, log, reduce};
 
-/// What was asked.
-#[derive(Debug, Clone, Default)]
-pub struct Request {
-    /// The work package (`WP01`, `wp01`, `WP01-slug`), or none: the first waiting for review.
-    pub wp: Option<String>,
-    /// `--mission`.
-    pub mission: Option<String>,
-    /// `--agent`.
-    pub agent: Option<String>,
-    /// Options kitty leaves to the reference (`--model`, `--profile`, `--invocation-id`), given.
-    pub delegated: Vec<&'static str>,
-}
-
-/// The answer.
-#[derive(Debug)]
-pub enum Outcome {
-    /// A document, its human form, the exit status; the transition recorded (for its event).
-    Done {
-        /// The document.
-        doc: Value,
-        /// The reference's lines.
-        human: String,
-        /// 0, or 1 for a refusal.
-        code: u8,
-        /// The claim, when one was recorded.
-        claimed: Option<Box<Transition>>,
-        /// The mission directory (for the events).
-        mission_dir: PathBuf,
-    },
-    /// Input kitty leaves to the reference, and why.
-    NeedsReference(String),
-}
-
 static WP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(wp\d+)").unwrap());
 
 /// `wp01`, `WP01-slug` → `WP01`.
 pub fn normalize(wp: &str) -> String {
     WP.captures(wp.trim())
         .map_or_else(|| wp.trim().to_string(), |c| c[1].to_uppercase())
-}
-
-/// A refusal: the branch line, then the reference's lines (the document has the lines alone).
-fn refused(banner: &str, lines: &[String], code: &str, mission_dir: &Path) -> Outcome {
-    Outcome::Done {
-        doc: json!({"result": "error", "error": lines.join("\n"), "error_code": code}),
-        human: format!("{banner}\n{}", lines.join("\n")),
-        code: 1,
-        claimed: None,
-        mission_dir: mission_dir.to_path_buf(),
-    }
 }
 
 /// Claim the package for review.
@@ -143,7 +100,7 @@ pub fn review(
         .find(|(id, _)| *id == wp)
         .map(|(_, p)| p.clone())
     else {
-        return Ok(refused(
+        return Ok(Outcome::refused(
             &banner,
             &[format!(
                 "Error: Work package '{wp}' not found under kitty-specs/{slug}/tasks."
@@ -164,7 +121,7 @@ pub fn review(
             ));
         }
         Lane::InProgress => {
-            return Ok(refused(
+            return Ok(Outcome::refused(
                 &banner,
                 &[
                     format!("Error: {wp} is still being implemented, not claimed for review."),
@@ -176,7 +133,7 @@ pub fn review(
             ));
         }
         other => {
-            return Ok(refused(
+            return Ok(Outcome::refused(
                 &banner,
                 &[
                     format!("Error: {wp} is in lane '{}', not 'for_review'.", other.as_str()),
@@ -195,7 +152,7 @@ pub fn review(
         ));
     }
     let Some(agent) = req.agent.clone().filter(|a| !a.trim().is_empty()) else {
-        return Ok(refused(
+        return Ok(Outcome::refused(
             &banner,
             &[
                 "Error: --agent parameter required when starting review.".into(),
@@ -428,7 +385,7 @@ pub fn review(
         doc,
         human: human.join("\n"),
         code: 0,
-        claimed: Some(Box::new(tr)),
+        claimed: vec![tr],
         mission_dir: fd,
     })
 }
