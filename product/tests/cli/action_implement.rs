@@ -8,7 +8,7 @@ use kitty_testkit::EventContract;
 use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, StagedMission};
 use serde_json::Value;
 
-use crate::approve::{coord, handed, kitty, mv};
+use crate::approve::{coord, handed, implemented, in_review, mv};
 
 fn implement(home: &IsolatedHome, m: &StagedMission, extra: &[&str]) -> RunOutput {
     home.command()
@@ -205,28 +205,15 @@ fn refusals_come_before_any_write() {
 fn the_dependent_package_is_claimed_once_its_dependency_is_approved() {
     let home = IsolatedHome::new();
     let m = home.mission_at(MissionStage::Analysed { work_packages: 2 });
-    let first = implement(&home, &m, &["WP01", "--agent", "claude"]);
-    let lane = std::path::PathBuf::from(first.assert_success().json().str("/workspace"));
-    std::fs::create_dir_all(lane.join("part1")).unwrap();
-    std::fs::write(lane.join("part1/main.sh"), "echo 1\n").unwrap();
-    m.repo.git_in(&lane, &["add", "part1/main.sh"]);
-    m.repo
-        .git_in(&lane, &["commit", "-q", "-m", "feat(WP01): part 1"]);
-    kitty(
-        &home,
-        &m,
-        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
-    )
-    .assert_success();
-    mv(&home, &m, "WP01", "for_review", &[]).assert_success();
-    mv(&home, &m, "WP01", "in_review", &[]).assert_success();
+    implemented(&home, &m, "WP01");
+    in_review(&home, &m, "WP01", "T001");
     mv(&home, &m, "WP01", "approved", &[]).assert_success();
     let out = implement(&home, &m, &["WP02", "--agent", "codex"]);
     let doc = out.assert_success().json();
     doc.assert_eq("/lane", "in_progress");
     let lane2 = std::path::PathBuf::from(doc.str("/workspace"));
     // WP01's work is in WP02's workspace (its lane, or the dependency lane merged into it).
-    assert!(lane2.join("part1/main.sh").is_file(), "{out}");
+    assert!(lane2.join("work.txt").is_file(), "{out}");
     // WP02 has its own lane, with WP01's merged in.
     doc.assert_eq("/workspace_created", true)
         .assert_eq("/lane_id", "lane-b");
@@ -375,21 +362,8 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
 fn a_rejected_package_is_claimed_again_in_its_lane_with_the_binding_in_the_batch() {
     let home = IsolatedHome::new();
     let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
-    let first = implement(&home, &m, &["WP01", "--agent", "claude"]);
-    let lane = std::path::PathBuf::from(first.assert_success().json().str("/workspace"));
-    std::fs::create_dir_all(lane.join("part1")).unwrap();
-    std::fs::write(lane.join("part1/main.sh"), "echo 1\n").unwrap();
-    m.repo.git_in(&lane, &["add", "part1/main.sh"]);
-    m.repo
-        .git_in(&lane, &["commit", "-q", "-m", "feat(WP01): part 1"]);
-    kitty(
-        &home,
-        &m,
-        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
-    )
-    .assert_success();
-    mv(&home, &m, "WP01", "for_review", &[]).assert_success();
-    mv(&home, &m, "WP01", "in_review", &[]).assert_success();
+    implemented(&home, &m, "WP01");
+    in_review(&home, &m, "WP01", "T001");
     let feedback = home.work_dir().join("feedback.md");
     std::fs::write(&feedback, "**Issue**: part 1 prints the wrong number.\n").unwrap();
     mv(

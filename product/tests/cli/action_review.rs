@@ -8,7 +8,7 @@ use kitty_testkit::EventContract;
 use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, StagedMission};
 use serde_json::Value;
 
-use crate::approve::{coord, handed, kitty, last_line, mv};
+use crate::approve::{coord, for_review, handed, implemented, last_line, mv};
 
 /// The lane lanes.json gives `wp`.
 fn lane_of(m: &StagedMission, wp: &str) -> String {
@@ -31,36 +31,11 @@ fn lane_dir(m: &StagedMission, wp: &str) -> std::path::PathBuf {
         .join(format!(".worktrees/{}-{}", m.slug, lane_of(m, wp)))
 }
 
-/// `wp`'s lane worktree as implement makes it, with a commit of work in it.
-fn lane_with_work(_home: &IsolatedHome, m: &StagedMission, wp: &str) {
-    let cb = format!("kitty/mission-{}", m.slug);
-    let lane = lane_dir(m, wp);
-    m.repo.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        &format!("{cb}-{}", lane_of(m, wp)),
-        lane.to_str().unwrap(),
-        &cb,
-    ]);
-    std::fs::write(lane.join("work.txt"), "done\n").unwrap();
-    m.repo.git_in(&lane, &["add", "work.txt"]);
-    m.repo.git_in(&lane, &["commit", "-q", "-m", "feat: work"]);
-}
-
 /// A two-package mission (WP02 depends on WP01) with WP01 implemented and waiting for review.
 fn waiting(home: &IsolatedHome) -> StagedMission {
-    let m = home.mission_at(MissionStage::Finalized { work_packages: 2 });
-    lane_with_work(home, &m, "WP01");
-    mv(home, &m, "WP01", "in_progress", &["--agent", "claude"]).assert_success();
-    kitty(
-        home,
-        &m,
-        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
-    )
-    .assert_success();
-    mv(home, &m, "WP01", "for_review", &[]).assert_success();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 2 });
+    implemented(home, &m, "WP01");
+    for_review(home, &m, "WP01", "T001");
     m
 }
 
@@ -77,6 +52,14 @@ fn review(home: &IsolatedHome, m: &StagedMission, extra: &[&str]) -> RunOutput {
 fn a_claim_records_the_reviewer_commits_twice_and_merges_the_coordination_branch_into_the_lane() {
     let home = IsolatedHome::new();
     let m = waiting(&home);
+    // The package's file edited on the target after implement put it on the coordination
+    // branch: the claim carries the edit there (otherwise its `Start` commit has nothing to do).
+    let wp_file = format!("kitty-specs/{}/tasks/WP01-part-1.md", m.slug);
+    let edited =
+        std::fs::read_to_string(m.repo.path().join(&wp_file)).unwrap() + "\nCheck part 1 twice.\n";
+    std::fs::write(m.repo.path().join(&wp_file), edited).unwrap();
+    m.repo
+        .git(&["commit", "-q", "-am", "docs: WP01 note for the reviewer"]);
     let out = review(&home, &m, &["WP01", "--agent", "claude", "--json"]);
     let doc = out.assert_success().json();
     doc.assert_eq("/lane", "in_review")
@@ -129,7 +112,6 @@ fn a_claim_records_the_reviewer_commits_twice_and_merges_the_coordination_branch
         subjects,
         "chore: Start WP01 review [claude]\nchore(spec-kitty): status transition WP01"
     );
-    let wp_file = format!("kitty-specs/{}/tasks/WP01-part-1.md", m.slug);
     assert_eq!(
         m.repo.git(&["show", &format!("{cb}:{wp_file}")]),
         std::fs::read_to_string(m.repo.path().join(&wp_file))
@@ -306,16 +288,9 @@ fn claims_kitty_does_not_make_itself_go_to_the_reference() {
 #[test]
 fn only_packages_that_depend_on_the_reviewed_one_and_are_not_done_are_named() {
     let home = IsolatedHome::new();
-    let m = home.mission_at(MissionStage::Finalized { work_packages: 3 });
-    lane_with_work(&home, &m, "WP01");
-    mv(&home, &m, "WP01", "in_progress", &["--agent", "claude"]).assert_success();
-    kitty(
-        &home,
-        &m,
-        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
-    )
-    .assert_success();
-    mv(&home, &m, "WP01", "for_review", &[]).assert_success();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 3 });
+    implemented(&home, &m, "WP01");
+    for_review(&home, &m, "WP01", "T001");
     let out = review(&home, &m, &["WP01", "--agent", "claude", "--json"]);
     let doc = out.assert_success().json();
     doc.assert_eq("/dependents_not_done", serde_json::json!(["WP02"]));

@@ -8,6 +8,7 @@
 use kitty_testkit::EventContract;
 use kitty_testkit::{FakeSaas, IsolatedHome, MissionStage, RunOutput, StagedMission};
 use serde_json::Value;
+use std::path::PathBuf;
 
 pub(crate) fn kitty(home: &IsolatedHome, m: &StagedMission, args: &[&str]) -> RunOutput {
     home.command()
@@ -29,8 +30,24 @@ pub(crate) fn mv(
     kitty(home, m, &args)
 }
 
-/// `wp` (whose one subtask is `subtask`) marked done and moved to in_review.
-pub(crate) fn in_review(home: &IsolatedHome, m: &StagedMission, wp: &str, subtask: &str) {
+/// `wp` claimed by claude through `agent action implement`, a commit of work (`work.txt`) in
+/// its lane; the lane's worktree.
+pub(crate) fn implemented(home: &IsolatedHome, m: &StagedMission, wp: &str) -> PathBuf {
+    let out = kitty(
+        home,
+        m,
+        &["agent", "action", "implement", wp, "--agent", "claude"],
+    );
+    let lane = PathBuf::from(out.assert_success().json().str("/workspace"));
+    std::fs::write(lane.join("work.txt"), "done\n").unwrap();
+    m.repo.git_in(&lane, &["add", "work.txt"]);
+    m.repo
+        .git_in(&lane, &["commit", "-q", "-m", &format!("feat({wp}): work")]);
+    lane
+}
+
+/// `wp` (whose one subtask is `subtask`) marked done and moved to for_review.
+pub(crate) fn for_review(home: &IsolatedHome, m: &StagedMission, wp: &str, subtask: &str) {
     kitty(
         home,
         m,
@@ -38,6 +55,11 @@ pub(crate) fn in_review(home: &IsolatedHome, m: &StagedMission, wp: &str, subtas
     )
     .assert_success();
     mv(home, m, wp, "for_review", &[]).assert_success();
+}
+
+/// `wp` (whose one subtask is `subtask`) marked done and moved to in_review.
+pub(crate) fn in_review(home: &IsolatedHome, m: &StagedMission, wp: &str, subtask: &str) {
+    for_review(home, m, wp, subtask);
     mv(home, m, wp, "in_review", &[]).assert_success();
 }
 
@@ -49,7 +71,7 @@ pub(crate) fn handed(out: RunOutput) {
         .assert_eq("/error_code", "reference_not_found");
 }
 
-pub(crate) fn coord(m: &StagedMission) -> std::path::PathBuf {
+pub(crate) fn coord(m: &StagedMission) -> PathBuf {
     m.repo.path().join(format!(".worktrees/{}-coord", m.slug))
 }
 
