@@ -6,13 +6,11 @@
 //! exit code, files, commits, branches and work trees, once the reference's uncommitted claim
 //! fields are committed as kitty commits them (`lane_inherits_coordination`).
 
-use std::path::Path;
-
 use kitty_testkit::RunOutput;
 use serde_json::Value;
 
-use crate::action_review::{lines, text_both};
-use crate::execution::{finalized, kitty_on_both, mark, mv};
+use crate::action_review::{lines, text_both, text_both_by};
+use crate::execution::{analyse, finalized, kitty_on_both, mark, mv};
 use crate::finalize::{SLUG, as_is};
 use crate::harness::{Side, assert_state_parity};
 
@@ -20,39 +18,8 @@ use crate::harness::{Side, assert_state_parity};
 /// ignores them.
 fn analysed() -> (Side, Side) {
     let (k, r) = finalized("coord", as_is);
-    for side in [&k, &r] {
-        std::fs::write(
-            side.repo.path().join(".gitignore"),
-            ".worktrees/\n.kittify/sync-state.json\n.kittify/workspaces/\n",
-        )
-        .unwrap();
-        side.repo.git(&["add", ".gitignore"]);
-        side.repo
-            .git(&["commit", "--quiet", "-m", "ignore runtime files"]);
-        // No hook runs: the reference's implement installs a pre-commit hook that starts Python
-        // for each of its commits (kitty installs none; `lane_inherits_coordination`).
-        let hooks = side.home.path().join("no-hooks");
-        std::fs::create_dir_all(&hooks).unwrap();
-        side.repo
-            .git(&["config", "core.hooksPath", hooks.to_str().unwrap()]);
-    }
-    let report = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/lifecycle_parity/content/analysis.md")
-        .canonicalize()
-        .unwrap();
-    kitty_on_both(
-        &k,
-        &r,
-        &[
-            "agent",
-            "mission",
-            "record-analysis",
-            "--mission",
-            SLUG,
-            "--input-file",
-            report.to_str().unwrap(),
-        ],
-    );
+    analyse(&k);
+    analyse(&r);
     (k, r)
 }
 
@@ -74,20 +41,7 @@ fn from_claim(side: &Side, out: &kitty_testkit::RunOutput) -> Vec<String> {
 /// Run `args` on both sides at once, each a child of this process (the reference directly: a
 /// run through the zygote has the zygote's child as its parent, another shell each time).
 fn from_this_shell(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
-    let kr = k
-        .home
-        .command()
-        .env("SPEC_KITTY_REFERENCE", "")
-        .current_dir(k.repo.path())
-        .args(args)
-        .spawn();
-    let rr = r
-        .home
-        .reference_command(&crate::harness::reference().direct())
-        .current_dir(r.repo.path())
-        .args(args)
-        .spawn();
-    (kr.wait(), rr.wait())
+    text_both_by(k, r, args, &crate::harness::reference().direct())
 }
 
 /// The workspace context, its minted values set aside.

@@ -366,6 +366,39 @@ fn past_the_verdict_copy(k: &Side, r: &Side, args: &[&str]) {
     kr.assert_success();
 }
 
+/// `side` (finalized) analysed by kitty; the runtime files the reference leaves in .kittify/ (its
+/// sync state, implement's workspace contexts) ignored as an initialised project ignores them;
+/// no hook runs (the reference's implement installs a pre-commit hook that starts Python for
+/// each of its commits, about a second each; kitty installs none: `lane_inherits_coordination`).
+pub(crate) fn analyse(side: &Side) {
+    std::fs::write(
+        side.repo.path().join(".gitignore"),
+        ".worktrees/\n.kittify/sync-state.json\n.kittify/workspaces/\n",
+    )
+    .unwrap();
+    side.repo.git(&["add", ".gitignore"]);
+    side.repo
+        .git(&["commit", "--quiet", "-m", "ignore runtime files"]);
+    let hooks = side.home.path().join("no-hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    side.repo
+        .git(&["config", "core.hooksPath", hooks.to_str().unwrap()]);
+    let report = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/lifecycle_parity/content/analysis.md")
+        .canonicalize()
+        .unwrap();
+    side.home
+        .command()
+        .env("SPEC_KITTY_REFERENCE", "")
+        .current_dir(side.repo.path())
+        .args(["agent", "mission", "record-analysis", "--mission", SLUG])
+        .arg("--input-file")
+        .arg(&report)
+        .arg("--json")
+        .run()
+        .assert_success();
+}
+
 /// One repository, finalized and analysed by kitty, WP01 implemented by kitty, its subtasks
 /// marked done: a lane with nothing in it yet.
 fn implemented() -> Side {
@@ -381,29 +414,7 @@ fn implemented() -> Side {
             .assert_success();
     };
     kitty(&["agent", "mission", "finalize-tasks", "--mission", SLUG]);
-    // As an initialised project ignores them: the runtime files the reference leaves in
-    // .kittify/ (its sync state, implement's workspace contexts).
-    std::fs::write(
-        side.repo.path().join(".gitignore"),
-        ".worktrees/\n.kittify/sync-state.json\n.kittify/workspaces/\n",
-    )
-    .unwrap();
-    side.repo.git(&["add", ".gitignore"]);
-    side.repo
-        .git(&["commit", "--quiet", "-m", "ignore runtime files"]);
-    let report = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/lifecycle_parity/content/analysis.md")
-        .canonicalize()
-        .unwrap();
-    kitty(&[
-        "agent",
-        "mission",
-        "record-analysis",
-        "--mission",
-        SLUG,
-        "--input-file",
-        report.to_str().unwrap(),
-    ]);
+    analyse(&side);
     // Kitty's implement: `action_implement` proves its lane the reference's.
     kitty(&[
         "agent",
