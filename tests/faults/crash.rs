@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kitty_testkit::{FakeSaas, SessionSeed};
 #[cfg(unix)]
-use kitty_testkit::{IsolatedHome, Repo};
+use kitty_testkit::{IsolatedHome, KittyCommand, Repo};
 
 /// Where a create is killed. The stalls are `/bin/sh` scripts (a `git` shim first on PATH, or a
 /// hook) and the kill is a signal: the kill points are Unix-only.
@@ -244,20 +244,15 @@ fn an_approval_killed_while_committing_its_verdict_is_completed_by_the_next_one(
     kitty(&["agent", "tasks", "move-task", "WP01", "--to", "for_review"]);
     kitty(&["agent", "tasks", "move-task", "WP01", "--to", "in_review"]);
     let approve = ["agent", "tasks", "move-task", "WP01", "--to", "approved"];
-    let stall = home.stall_git_on(" chore: Record review-cycle-1 ");
-    let running = home
-        .command()
-        .current_dir(m.repo.path())
-        .args(approve)
-        .args(["--mission", &m.slug, "--json"])
-        .spawn();
-    assert!(
-        stall.wait_until_stalled(Duration::from_secs(20)),
-        "git never got to the verdict's commit"
+    killed_at(
+        &home,
+        &m.repo,
+        " chore: Record review-cycle-1 ",
+        home.command()
+            .current_dir(m.repo.path())
+            .args(approve)
+            .args(["--mission", &m.slug, "--json"]),
     );
-    assert_eq!(running.kill().code(), None, "killed by a signal");
-    drop(stall);
-    assert!(m.repo.wait_until_idle(Duration::from_secs(20)));
     let branch = format!("kitty/mission-{}", m.slug);
     let subjects = || m.repo.git(&["log", "--format=%s", &branch]);
     assert!(!subjects().contains("Record review-cycle"), "not committed");
@@ -297,33 +292,16 @@ fn a_move_killed_while_recording_a_hop_is_completed_by_the_next_move() {
         let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
         let coord = m.repo.path().join(format!(".worktrees/{}-coord", m.slug));
         let log_path = coord.join(format!("kitty-specs/{}/status.events.jsonl", m.slug));
-        let stall = home.stall_git_on(pattern);
-        let running = home
-            .command()
-            .current_dir(m.repo.path())
-            .args(["agent", "tasks", "move-task", "WP01", "--to", "claimed"])
-            .args(["--mission", &m.slug, "--json"])
-            .spawn();
-        assert!(
-            stall.wait_until_stalled(Duration::from_secs(20)),
-            "{pattern}: git never got there"
+        killed_at(
+            &home,
+            &m.repo,
+            pattern,
+            home.command()
+                .current_dir(m.repo.path())
+                .args(["agent", "tasks", "move-task", "WP01", "--to", "claimed"])
+                .args(["--mission", &m.slug, "--json"]),
         );
-        let killed = running.kill();
-        assert_eq!(
-            killed.code(),
-            None,
-            "{pattern}: killed by a signal\n{killed}"
-        );
-        drop(stall);
-        assert!(m.repo.wait_until_idle(Duration::from_secs(20)), "{pattern}");
-        let hops = |to: &str| {
-            std::fs::read_to_string(&log_path)
-                .unwrap()
-                .lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("whole lines"))
-                .filter(|e| e["wp_id"] == "WP01" && e["to_lane"] == to)
-                .count()
-        };
+        let hops = |to: &str| hops(&log_path, to);
         assert!(hops("claimed") <= 1, "{pattern}");
         home.command()
             .current_dir(m.repo.path())
@@ -375,24 +353,8 @@ fn an_implement_killed_at_any_step_is_finished_by_the_next_one() {
                 .args(["agent", "action", "implement", "WP01", "--agent", "claude"])
                 .args(["--mission", &m.slug, "--json"])
         };
-        let stall = home.stall_git_on(pattern);
-        let running = implement().spawn();
-        assert!(
-            stall.wait_until_stalled(Duration::from_secs(20)),
-            "{pattern}: git never got there"
-        );
-        let killed = running.kill();
-        assert_eq!(killed.code(), None, "{pattern}: killed by a signal");
-        drop(stall);
-        assert!(m.repo.wait_until_idle(Duration::from_secs(20)), "{pattern}");
-        let hops = |to: &str| {
-            std::fs::read_to_string(&log_path)
-                .unwrap()
-                .lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("whole lines"))
-                .filter(|e| e["wp_id"] == "WP01" && e["to_lane"] == to)
-                .count()
-        };
+        killed_at(&home, &m.repo, pattern, implement());
+        let hops = |to: &str| hops(&log_path, to);
         assert!(hops("in_progress") <= 1, "{pattern}");
         // A lane at its path is a whole one: on its branch, sparse, its inputs merged.
         if lane.exists() {
@@ -422,4 +384,36 @@ fn an_implement_killed_at_any_step_is_finished_by_the_next_one() {
             .git(&["-C", coord.to_str().unwrap(), "status", "--porcelain"]);
         assert!(coord_dirt.is_empty(), "{pattern}: {coord_dirt}");
     }
+}
+
+/// `command` run until a git it starts stalls on `pattern`, then killed by a signal and its git
+/// children waited for: what a kill -9 at that step leaves.
+#[cfg(unix)]
+#[track_caller]
+fn killed_at(home: &IsolatedHome, repo: &Repo, pattern: &str, command: KittyCommand) {
+    let stall = home.stall_git_on(pattern);
+    let running = command.spawn();
+    assert!(
+        stall.wait_until_stalled(Duration::from_secs(20)),
+        "{pattern}: git never got there"
+    );
+    let killed = running.kill();
+    assert_eq!(
+        killed.code(),
+        None,
+        "{pattern}: killed by a signal\n{killed}"
+    );
+    drop(stall);
+    assert!(repo.wait_until_idle(Duration::from_secs(20)), "{pattern}");
+}
+
+/// WP01's lines into `to` in the status log at `log` (each read whole, or the test fails).
+#[cfg(unix)]
+fn hops(log: &std::path::Path, to: &str) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("whole lines"))
+        .filter(|e| e["wp_id"] == "WP01" && e["to_lane"] == to)
+        .count()
 }
