@@ -16,6 +16,10 @@ Fidelity rests on three checks made here:
    collector is searched for the marker. Only the module constants reset below may hold it.
 3. Nothing may be written to stdout or stderr while importing (a direct run would show it).
 Any failure makes the server answer every run request with `fallback <reason>`.
+
+Two things differ from a direct run only in cost, never in what a run sees: `os.getppid()` answers
+the client's pid (a direct run's parent; the reference records it as the agent's shell), and YAML
+the reference parses is kept parsed across runs (`memoize_yaml`).
 """
 
 import os
@@ -315,17 +319,26 @@ def read_request(conn):
 
 
 def parse_run(fields):
-    """`run`, script, cwd, umask (octal, or empty), argc, args..., envc, NAME=VALUE..."""
+    """`run`, script, cwd, umask (octal, or empty), the client's pid, argc, args..., envc,
+    NAME=VALUE..."""
     it = iter(fields[1:])
     script = os.fsdecode(next(it))
     cwd = os.fsdecode(next(it))
     umask = next(it)
+    ppid = int(next(it))
     args = [os.fsdecode(next(it)) for _ in range(int(next(it)))]
     env = {}
     for _ in range(int(next(it))):
         k, _, v = next(it).partition(b"=")
         env[os.fsdecode(k)] = os.fsdecode(v)
-    return {"script": script, "cwd": cwd, "umask": int(umask, 8) if umask else None, "args": args, "env": env}
+    return {
+        "script": script,
+        "cwd": cwd,
+        "umask": int(umask, 8) if umask else None,
+        "ppid": ppid,
+        "args": args,
+        "env": env,
+    }
 
 
 def wait_watching(conn, pid):
@@ -541,6 +554,10 @@ def reset_in_child(request, fds, report_w, conn):
         os.chdir(request["cwd"])
         if request["umask"] is not None:
             os.umask(request["umask"])
+        # A direct run's parent is the client (the reference records it as the agent's shell);
+        # this child's is a supervisor, another one each run.
+        parent = request["ppid"]
+        os.getppid = lambda: parent
         os.environ.clear()
         os.environ.update(request["env"])
         for k, v in STARTUP_ADDED.items():
@@ -641,6 +658,65 @@ def exit_as_the_interpreter_would(exit):
     os._exit(code or 0)
 
 
+def memoize_yaml(cache_dir):
+    """Keep each YAML text the reference parses, parsed, in `cache_dir` (shared by every server
+    and run): a later run loading the same text with the same loader settings unpickles it
+    instead of parsing it again. The reference parses hundreds of its own packaged YAML files on
+    most commands (mission types, steps, its doctrine) with ruamel's pure-Python parser, which is
+    most of a run's time; unpickling the parsed tree gives an equal, fresh object (comments and
+    order kept) in a twentieth of it. Only successful loads of a `str` are kept; a failing parse,
+    a stream or a file object goes to ruamel as it is. True once installed."""
+    if not cache_dir:
+        return False
+    try:
+        import hashlib
+        import pickle
+
+        import ruamel.yaml
+        from ruamel.yaml.main import YAML
+    except ImportError:
+        return False
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+    except OSError:
+        return False
+    salt = repr((ruamel.yaml.__version__, sys.version_info[:3], pickle.HIGHEST_PROTOCOL)).encode()
+    original = YAML.load
+
+    def load(self, stream):
+        if not isinstance(stream, str):
+            return original(self, stream)
+        settings = repr(
+            (
+                self.typ,
+                self.pure,
+                self.preserve_quotes,
+                self.allow_duplicate_keys,
+                self.version,
+                getattr(self.Constructor, "__qualname__", None),
+            )
+        ).encode()
+        key = hashlib.sha256(salt + b"\0" + settings + b"\0" + stream.encode("utf-8", "surrogatepass"))
+        path = os.path.join(cache_dir, key.hexdigest() + ".pickle")
+        try:
+            with open(path, "rb") as f:
+                return pickle.loads(f.read())
+        except Exception:  # noqa: BLE001 - not kept (or unreadable): parsed as usual
+            pass
+        data = original(self, stream)
+        try:
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as f:
+                f.write(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, path)
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is only slower
+            pass
+        return data
+
+    YAML.load = load
+    return True
+
+
 def _hand_over_prebuilt_command(app, command):
     """Make typer's next `get_command(app)` (the entry point's, first thing it does) return
     `command`, built in the server from the same app and never used there; then put typer's own
@@ -669,6 +745,7 @@ _imported = time.monotonic()
 COMPARED, _handled = classify(_problems)
 del READS[:]
 scan_for_marker(_problems, [id(x) for x in (_problems, COMPARED, _handled, READS, CFG, STARTUP_ADDED)])
+_yaml_cache = CFG.get("yaml_cache") if not _problems and memoize_yaml(CFG.get("yaml_cache")) else None
 log(f"imported in {_imported - _started:.2f}s, checked in {time.monotonic() - _imported:.2f}s")
 STATE = {
     "problems": _problems,
@@ -676,6 +753,7 @@ STATE = {
     "handled": _handled,
     "pid": os.getpid(),
     "prebuilt_command": bool(PREBUILT),
+    "yaml_cache": _yaml_cache,
     "startup": {
         "utf8_mode": sys.flags.utf8_mode,
         "stdout": [sys.stdout.encoding, sys.stdout.errors, sys.stdout.line_buffering],

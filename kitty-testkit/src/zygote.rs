@@ -13,6 +13,10 @@
 //! HOME and directory, becomes the request and runs the reference's own entry script; the
 //! supervisor answers with the child's wait status. The server never runs a request itself.
 //!
+//! Each child answers `os.getppid()` with the client's pid, as a direct run's parent; parsed YAML is
+//! kept across runs in `target/reference-zygote/yaml-cache/` (the reference parses hundreds of its
+//! packaged YAML files per command with a pure-Python parser; unpickling is ~17× cheaper).
+//!
 //! Fidelity is checked, not assumed: see the Python file's header and the suite's
 //! `reference_parity::zygote` tests, which compare zygote runs with direct runs. Whenever the zygote
 //! cannot run a request faithfully (or cannot start) the run goes to a direct subprocess, with a
@@ -345,6 +349,7 @@ impl Server {
             "marker": marker,
             "socket": self.path("sock"),
             "lock": self.path("lock"),
+            "yaml_cache": self.dir.join("yaml-cache"),
             "idle_seconds": IDLE_SECONDS,
             "interpreter": self.interpreter,
             "interpreter_args": self.interpreter_args,
@@ -455,6 +460,9 @@ fn run_payload(kind: &[u8], request: &Request<'_>) -> Result<Vec<u8>, NotServed>
         request.program.as_os_str().as_bytes().to_vec(),
         cwd.as_os_str().as_bytes().to_vec(),
         umask().into_bytes(),
+        // The run's parent, as a direct spawn from this process would have it (the reference
+        // records its parent's pid as the agent's shell).
+        std::process::id().to_string().into_bytes(),
         request.args.len().to_string().into_bytes(),
     ];
     fields.extend(request.args.iter().map(|a| a.as_bytes().to_vec()));
@@ -652,7 +660,8 @@ mod tests {
         );
         let fields: Vec<&[u8]> = body.split(|b| *b == 0).collect();
         assert_eq!(fields[..3], [&b"run"[..], b"/r/bin/spec-kitty", b"/w"]);
-        assert_eq!(fields[4..], [&b"2"[..], b"agent", b"", b"1", b"A=1=2"]);
+        assert_eq!(fields[4], std::process::id().to_string().as_bytes());
+        assert_eq!(fields[5..], [&b"2"[..], b"agent", b"", b"1", b"A=1=2"]);
         let nul = [OsString::from("a\0b")];
         let bad = Request {
             args: &nul,

@@ -9,7 +9,7 @@
 use kitty_testkit::RunOutput;
 use serde_json::Value;
 
-use crate::action_review::{lines, text_both, text_both_by};
+use crate::action_review::{lines, text_both};
 use crate::execution::{analyse, finalized, kitty_on_both, mark, mv};
 use crate::finalize::{SLUG, as_is};
 use crate::harness::{Side, assert_state_parity};
@@ -38,12 +38,6 @@ fn from_claim(side: &Side, out: &kitty_testkit::RunOutput) -> Vec<String> {
         .collect()
 }
 
-/// Run `args` on both sides at once, each a child of this process (the reference directly: a
-/// run through the zygote has the zygote's child as its parent, another shell each time).
-fn from_this_shell(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
-    text_both_by(k, r, args, &crate::harness::reference().direct())
-}
-
 /// The workspace context, its minted values set aside.
 fn context(side: &Side) -> Value {
     let path = side
@@ -59,17 +53,7 @@ fn context(side: &Side) -> Value {
 /// WP01's first claim on both sides; the reference's claim fields, which it leaves uncommitted
 /// in the checkout, then committed as kitty commits them.
 fn first_claim(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
-    first_claim_by(k, r, args, text_both)
-}
-
-/// [`first_claim`], both runs made by `run`.
-fn first_claim_by(
-    k: &Side,
-    r: &Side,
-    args: &[&str],
-    run: fn(&Side, &Side, &[&str]) -> (RunOutput, RunOutput),
-) -> (RunOutput, RunOutput) {
-    let (ko, ro) = run(k, r, args);
+    let (ko, ro) = text_both(k, r, args);
     ko.assert_success();
     let fd = format!("kitty-specs/{SLUG}");
     let dirty = r
@@ -138,9 +122,10 @@ fn a_first_claim_makes_the_lane_records_the_claim_and_prints_the_reference_s_ste
 fn a_package_back_from_review_and_a_claim_resumed_are_recorded_as_by_the_reference() {
     let (k, r) = analysed();
     let claim = implement(&["WP01", "--agent", "claude"]);
-    // Each side's own claim, from the test's process as the resume below is (the reference run
-    // directly, not through the zygote): the same shell claims and resumes, on both sides.
-    let (ko, ro) = first_claim_by(&k, &r, &claim, from_this_shell);
+    // Each side's own claim, from the test's process as the resume below is: the same shell
+    // claims and resumes, on both sides (through the zygote, the parent is the test's process as
+    // in a direct run).
+    let (ko, ro) = first_claim(&k, &r, &claim);
     assert_state_parity(&k, &r, &ko, &ro);
     // Work in the lane, its subtasks done, sent to review.
     for side in [&k, &r] {
@@ -160,7 +145,7 @@ fn a_package_back_from_review_and_a_claim_resumed_are_recorded_as_by_the_referen
     assert_eq!(from_claim(&k, &ko), from_claim(&r, &ro), "\n{ko}\n{ro}");
     // The same agent again, from the same shell: the claim resumed, its shell recorded again,
     // nothing else.
-    let (ko, ro) = from_this_shell(&k, &r, &claim);
+    let (ko, ro) = text_both(&k, &r, &claim);
     ko.assert_success();
     assert_state_parity(&k, &r, &ko, &ro);
     assert_eq!(from_claim(&k, &ko), from_claim(&r, &ro), "\n{ko}\n{ro}");

@@ -5,7 +5,7 @@
 //! Compared exit code, files, commits, branches and work trees; the text line by line, the
 //! prompt's path and the shell's pid read as placeholders.
 
-use kitty_testkit::{ReferenceCli, RunOutput};
+use kitty_testkit::RunOutput;
 
 use crate::execution::{finalized, kitty_on_both, mark, mv};
 use crate::finalize::{SLUG, as_is};
@@ -70,16 +70,7 @@ fn review(extra: &[&'static str]) -> Vec<&'static str> {
 
 /// Run `args` (text, no `--json`: the reference has none) on both sides at once.
 pub(crate) fn text_both(k: &Side, r: &Side, args: &[&str]) -> (RunOutput, RunOutput) {
-    text_both_by(k, r, args, &reference())
-}
-
-/// [`text_both`], the reference's run made through `reference`.
-pub(crate) fn text_both_by(
-    k: &Side,
-    r: &Side,
-    args: &[&str],
-    reference: &ReferenceCli,
-) -> (RunOutput, RunOutput) {
+    let reference = reference();
     let kr = k
         .home
         .command()
@@ -89,7 +80,7 @@ pub(crate) fn text_both_by(
         .spawn();
     let rr = r
         .home
-        .reference_command(reference)
+        .reference_command(&reference)
         .current_dir(r.repo.path())
         .args(args)
         .spawn();

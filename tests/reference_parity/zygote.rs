@@ -419,8 +419,28 @@ fn a_create_a_refused_create_and_a_command_reading_home_are_the_same_through_the
         home.write_repo_kitty_env(&repo, &[("SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS", "1")]);
         repo
     };
-    let (mut direct, mut fast) = sides(&setup);
     let create = |slug| ["agent", "mission", "create", slug, "--json"];
+    // The zygote keeps the YAML the reference parses: a create in another home fills the cache,
+    // so the compared zygote runs below parse from it.
+    let warm = Side::new(reference_with_zygote(), &setup);
+    warm.start(&create("demo-zero")).wait().assert_success();
+    let status: serde_json::Value = serde_json::from_str(
+        &warm
+            .reference
+            .zygote_status(&warm.home)
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap();
+    let cache = Path::new(status["yaml_cache"].as_str().expect("the YAML cache is on"));
+    let kept = std::fs::read_dir(cache)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "pickle"))
+        })
+        .count();
+    assert!(kept > 0, "nothing kept in {}", cache.display());
+    let (mut direct, mut fast) = sides(&setup);
     assert_eq!(step(&mut direct, &mut fast, &create("demo-one")), 0);
     for side in [&mut direct, &mut fast] {
         side.home.clear_kitty_env_files();
