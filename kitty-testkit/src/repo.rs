@@ -1,6 +1,7 @@
 //! Repository scaffolding: a git repository with a commit, a chosen branch, `.kittify/config.yaml`
 //! and `kitty-specs/`, made with git under the home's exact environment.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -293,7 +294,7 @@ impl Repo {
     /// ```
     #[track_caller]
     pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
+        let out = Command::new(self.git_program())
             .args(args)
             .current_dir(dir)
             .env_clear()
@@ -329,9 +330,15 @@ impl Repo {
         }
     }
 
+    /// `git` on this home's PATH, by path: spawned without forking the test process (the
+    /// product's own resolver).
+    fn git_program(&self) -> PathBuf {
+        spec_kitty::__testkit::git_on(self.env.get("PATH").map(OsStr::new))
+    }
+
     /// Commits reachable from HEAD (0 without a commit).
     pub fn commit_count(&self) -> usize {
-        let out = Command::new("git")
+        let out = Command::new(self.git_program())
             .args(["rev-list", "--count", "HEAD"])
             .current_dir(&self.path)
             .env_clear()

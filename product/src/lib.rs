@@ -156,6 +156,7 @@ pub mod internals {
 pub mod __testkit {
     pub use crate::ids::ulid;
     pub use crate::lock::exclusive_within;
+    pub use crate::mission::git::program::git_on;
     pub use crate::mission::project_config::{InitDefaults, ProjectConfig, config_path, specs_dir};
     pub use crate::saas::url::ServiceUrl;
     pub use crate::sync::envelope::{MissionCreated, Producer, json_kind};

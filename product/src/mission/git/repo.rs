@@ -19,8 +19,13 @@ pub struct Repo {
     origin_default: std::cell::OnceCell<Option<String>>,
 }
 
+/// `git` on `env`'s PATH (see [`super::program`]).
+fn program(env: &Env) -> PathBuf {
+    super::program::git_on(env.iter_os().find(|(k, _)| *k == "PATH").map(|(_, v)| v))
+}
+
 fn git(env: &Env, dir: &Path, args: &[&str]) -> Result<Output, MissionError> {
-    Command::new("git")
+    Command::new(program(env))
         .args(args)
         .current_dir(dir)
         .env_clear()
@@ -424,7 +429,7 @@ impl Repo {
         }
         args.extend([name, start]);
         let what = format!("git {}", args.join(" "));
-        let child = Command::new("git")
+        let child = Command::new(program(&self.env))
             .args(&args)
             .current_dir(&self.top)
             .env_clear()
