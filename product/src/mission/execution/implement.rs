@@ -46,17 +46,59 @@ pub fn normalize(wp: &str) -> String {
 
 macro_rules! hand {
     ($why:expr) => {
-        return Ok(Outcome::NeedsReference($why.into()))
+        return Ok(Checked::Answer(Outcome::NeedsReference($why.into())))
     };
 }
 
-/// Claim the package and make (or reuse) its lane.
+/// What the checks decided: an answer (a refusal, or input left to the reference), or the claim
+/// to make.
+enum Checked {
+    Answer(Outcome),
+    Claim(Box<Plan>),
+}
+
+/// Everything the claim writes from, found and checked before anything is written (the status
+/// lock held from the status read on).
+struct Plan {
+    t: Box<super::Target>,
+    slug: String,
+    fd: std::path::PathBuf,
+    branch: String,
+    banner: String,
+    wp: String,
+    wp_path: std::path::PathBuf,
+    surface: Surface,
+    lock: std::fs::File,
+    snap: reduce::Snapshot,
+    file: WpFile,
+    agent: String,
+    current: Lane,
+    rework: bool,
+    stem: String,
+    ws: super::place::Workspace,
+    fresh: bool,
+    coord: String,
+    lanes: lane::LanesFile,
+    lane_id: String,
+}
+
+/// Claim the package and make (or reuse) its lane: the checks, in the reference's order, then
+/// the claim.
 pub fn implement(
     env: &Env,
     cwd: &Path,
     req: &Request,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Outcome, ExecError> {
+    match check(env, cwd, req)? {
+        Checked::Answer(outcome) => Ok(outcome),
+        Checked::Claim(plan) => claim(env, *plan, now),
+    }
+}
+
+/// The refusals and hand-overs before any write (only what a killed claim left half-made is
+/// removed first, so that a retry is not taken for the reference's recovery).
+fn check(env: &Env, cwd: &Path, req: &Request) -> Result<Checked, ExecError> {
     if let Some(option) = req.delegated.first() {
         hand!(*option);
     }
@@ -107,27 +149,27 @@ pub fn implement(
         .find(|(id, _)| *id == wp)
         .map(|(_, p)| p.clone())
     else {
-        return Ok(Outcome::refused(
+        return Ok(Checked::Answer(Outcome::refused(
             &banner,
             &[format!(
                 "Error locating work package: Work package '{wp}' not found under kitty-specs/{slug}/tasks."
             )],
             "WP_NOT_FOUND",
             &fd,
-        ));
+        )));
     };
     let surface = Surface::of(env, &t)?;
-    let _lock = status_lock::hold(&t.repo.git_dir()?, &slug)?;
+    let lock = status_lock::hold(&t.repo.git_dir()?, &slug)?;
     let snap = reduce::reduce(&log::read(&surface.dir)?);
     let Some(current) = snap.lane_of(&wp) else {
-        return Ok(Outcome::refused(
+        return Ok(Checked::Answer(Outcome::refused(
             &banner,
             &[format!(
                 "Error: WP {wp} has no canonical status. Run `spec-kitty agent mission finalize-tasks --mission {slug}` to initialize."
             )],
             "WP_NOT_FINALIZED",
             &fd,
-        ));
+        )));
     };
     let Ok(file) = WpFile::read(&wp_path) else {
         hand!("a work package whose frontmatter kitty cannot read");
@@ -155,14 +197,14 @@ pub fn implement(
             match unmet.as_slice() {
                 [] => {}
                 [one] => {
-                    return Ok(Outcome::refused(
+                    return Ok(Checked::Answer(Outcome::refused(
                         &banner,
                         &[format!(
                             "Error: dependencies_not_satisfied: {wp} depends on {one}; all dependencies must be approved or done before implementation can start"
                         )],
                         "DEPENDENCIES_NOT_SATISFIED",
                         &fd,
-                    ));
+                    )));
                 }
                 _ => hand!("a package waiting on several dependencies"),
             }
@@ -175,7 +217,7 @@ pub fn implement(
                 if agent.is_none() {
                     hand!("a resume without --agent");
                 }
-                return Ok(Outcome::refused(
+                return Ok(Checked::Answer(Outcome::refused(
                     &banner,
                     &[format!(
                         "Error: WP {wp} is already claimed for implementation by '{}'",
@@ -183,11 +225,11 @@ pub fn implement(
                     )],
                     "WP_ALREADY_CLAIMED",
                     &fd,
-                ));
+                )));
             }
         }
         Lane::Blocked | Lane::Canceled | Lane::Done => {
-            return Ok(Outcome::refused(
+            return Ok(Checked::Answer(Outcome::refused(
                 &banner,
                 &[format!(
                     "Error: WP {wp} is in '{}', cannot start implementation",
@@ -195,7 +237,7 @@ pub fn implement(
                 )],
                 "WP_NOT_IMPLEMENTABLE",
                 &fd,
-            ));
+            )));
         }
         Lane::ForReview | Lane::InReview | Lane::Approved => {
             if agent.is_none() {
@@ -225,7 +267,7 @@ pub fn implement(
     match lane::analysis(&t.root, &fd)? {
         lane::Analysis::Current => {}
         lane::Analysis::Missing(path) => {
-            return Ok(Outcome::refused(
+            return Ok(Checked::Answer(Outcome::refused(
                 &banner,
                 &[
                     "Error: analysis_report_required: /spec-kitty.analyze must be run before implementation.".into(),
@@ -235,12 +277,12 @@ pub fn implement(
                 ],
                 "ANALYSIS_REPORT_REQUIRED",
                 &fd,
-            ));
+            )));
         }
         lane::Analysis::Other(why) => hand!(why),
     }
     if !fd.join("lanes.json").is_file() {
-        return Ok(Outcome::refused(
+        return Ok(Checked::Answer(Outcome::refused(
             &banner,
             &[format!(
                 "Error: lanes.json is required for {}. Run the task-finalization step to compute execution lanes.",
@@ -248,7 +290,7 @@ pub fn implement(
             )],
             "LANES_REQUIRED",
             &fd,
-        ));
+        )));
     }
     let ws = match place(&t.root, &fd, &slug, &wp) {
         Place::Lane(ws) => ws,
@@ -256,7 +298,7 @@ pub fn implement(
         Place::Unknown => hand!("a package lanes.json does not place"),
     };
     let Some(agent) = agent else {
-        return Ok(Outcome::refused(
+        return Ok(Checked::Answer(Outcome::refused(
             &banner,
             &[
                 "Error: --agent parameter required when starting implementation.".into(),
@@ -269,7 +311,7 @@ pub fn implement(
             ],
             "AGENT_REQUIRED",
             &fd,
-        ));
+        )));
     };
     if let Some(why) = lane::baseline_unmodelled(&t.root) {
         hand!(why);
@@ -295,6 +337,55 @@ pub fn implement(
     if lanes.missing_dependency(&t.repo, &lane_id)?.is_some() {
         hand!("a dependency lane whose branch is gone");
     }
+    Ok(Checked::Claim(Box::new(Plan {
+        t,
+        slug,
+        fd,
+        branch,
+        banner,
+        wp,
+        wp_path,
+        surface,
+        lock,
+        snap,
+        file,
+        agent,
+        current,
+        rework,
+        stem,
+        ws,
+        fresh,
+        coord,
+        lanes,
+        lane_id,
+    })))
+}
+
+/// The claim: the lane made (or brought up to date), the hops and annotation recorded, the
+/// commits, the baseline, the prompt.
+fn claim(env: &Env, p: Plan, now: &dyn Fn() -> DateTime<Utc>) -> Result<Outcome, ExecError> {
+    let Plan {
+        t,
+        slug,
+        fd,
+        branch,
+        banner,
+        wp,
+        wp_path,
+        surface,
+        lock: _lock,
+        snap,
+        file,
+        agent,
+        current,
+        rework,
+        stem,
+        ws,
+        fresh,
+        coord,
+        lanes,
+        lane_id,
+    } = p;
     let t0 = now();
     let sh = shell();
     let mission_id = t
