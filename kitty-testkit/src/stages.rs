@@ -75,7 +75,7 @@ impl IsolatedHome {
             .build();
         if matches!(stage, MissionStage::Analysed { .. }) {
             // As `init` leaves a project: the runtime files ignored (the work trees, implement's
-            // workspace contexts), the status log merged as a union of events.
+            // workspace contexts), the status log merged as a union of events, the drivers set.
             let ignore = repo.path().join(".gitignore");
             let before = std::fs::read_to_string(&ignore).unwrap_or_default();
             write(
@@ -88,6 +88,13 @@ impl IsolatedHome {
             );
             repo.git(&["add", ".gitignore", ".gitattributes"]);
             repo.git(&["commit", "-q", "-m", "Initialise the project"]);
+            // The merge drivers `init` registers (the reference's implement merges the recorded
+            // planning commit into a new lane with them).
+            for d in spec_kitty::__testkit::MERGE_DRIVERS {
+                let key = d.config_key();
+                repo.git(&["config", &format!("merge.{key}.name"), d.description]);
+                repo.git(&["config", &format!("merge.{key}.driver"), &d.command()]);
+            }
         }
         let created = self
             .command()

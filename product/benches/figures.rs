@@ -754,4 +754,42 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
         median(r),
         Some(50.0),
     );
+    // implement: WP01's first claim (its lane made, the claim committed), on a mission of its
+    // own each time (a package is claimed once), kitty and the reference taking turns.
+    let (mut k, mut r) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        for kitty_side in [true, false] {
+            let s = home.mission_at(kitty_testkit::MissionStage::Analysed { work_packages: 1 });
+            let args = ["agent", "action", "implement", "WP01", "--agent", "claude"];
+            // Each with its own `spec-kitty` first on PATH, as installed: the merge drivers
+            // (which implement's first merge into the lane runs) are found there.
+            let (mut cmd, program) = if kitty_side {
+                (home.command(), bin.path().to_path_buf())
+            } else {
+                (
+                    home.reference_command(reference),
+                    reference.path().to_path_buf(),
+                )
+            };
+            let dir = program.parent().unwrap().to_path_buf();
+            let path = std::env::join_paths(
+                std::iter::once(dir).chain(std::env::split_paths(home.var("PATH").unwrap_or(""))),
+            )
+            .unwrap();
+            cmd = cmd.env_os("PATH", path);
+            cmd = cmd
+                .current_dir(s.repo.path())
+                .args(args)
+                .args(["--mission", &s.slug]);
+            let t = Instant::now();
+            cmd.run().assert_success();
+            if kitty_side { &mut k } else { &mut r }.push(t.elapsed());
+        }
+    }
+    faster(
+        "agent action implement WP01 (a first claim, its lane made), paired",
+        median(k),
+        median(r),
+        None,
+    );
 }

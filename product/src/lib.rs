@@ -158,6 +158,7 @@ pub mod __testkit {
     pub use crate::lock::exclusive_within;
     pub use crate::mission::git::program::git_on;
     pub use crate::mission::project_config::{InitDefaults, ProjectConfig, config_path, specs_dir};
+    pub use crate::mission::repo_files::MERGE_DRIVERS;
     pub use crate::saas::url::ServiceUrl;
     pub use crate::sync::envelope::{MissionCreated, Producer, json_kind};
     pub use crate::sync::outbox::Outbox;
