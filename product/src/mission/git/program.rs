@@ -39,15 +39,19 @@ fn search(path: &OsStr) -> PathBuf {
     PathBuf::from("git")
 }
 
-#[cfg(unix)]
+/// A regular file with an exec bit (where there are exec bits).
 fn is_executable(file: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(_file: &Path) -> bool {
-    false
+    let Ok(meta) = std::fs::metadata(file) else {
+        return false;
+    };
+    #[cfg(unix)]
+    let runnable = {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o111 != 0
+    };
+    #[cfg(not(unix))]
+    let runnable = true;
+    meta.is_file() && runnable
 }
 
 #[cfg(test)]

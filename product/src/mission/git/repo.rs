@@ -629,6 +629,21 @@ impl IndexUndo {
 mod tests {
     use super::refusal_detail;
 
+    #[cfg(unix)]
+    #[test]
+    fn git_is_looked_for_on_the_path_the_spawn_hands_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = dir.path().join("git");
+        std::fs::write(&git, "#!/bin/sh\n").unwrap();
+        let exec = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755);
+        std::fs::set_permissions(&git, exec).unwrap();
+        let env = crate::env::Env::from_pairs([
+            ("A_FIRST", "/nowhere"),
+            ("PATH", dir.path().to_str().unwrap()),
+        ]);
+        assert_eq!(super::program(&env), git);
+    }
+
     #[test]
     fn a_refused_commit_says_what_git_and_its_hooks_said() {
         let cases: [(&[u8], &str, &str); 5] = [
