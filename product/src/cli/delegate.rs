@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::reference_commands::{COMMANDS, Kind};
 use crate::env::{Env, vars};
+use crate::mission::git::program::is_executable;
 
 /// Bytes every kitty binary carries (and a reference never does): how a `spec-kitty` on PATH is
 /// told to be another kitty build rather than the reference.
@@ -166,21 +167,6 @@ fn judge(path: &Path, me: Option<&Path>) -> Candidate {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// A file this user may run (on Unix: an execute bit is set).
-fn is_executable(path: &Path) -> bool {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return false;
-    };
-    #[cfg(unix)]
-    let runnable = {
-        use std::os::unix::fs::PermissionsExt;
-        meta.permissions().mode() & 0o111 != 0
-    };
-    #[cfg(not(unix))]
-    let runnable = true;
-    meta.is_file() && runnable
 }
 
 /// The command path `args` (after the program name) names: the longest run of leading words,

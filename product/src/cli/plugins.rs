@@ -2,7 +2,7 @@
 //! cargo, and `spec-kitty plugins` lists them.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
@@ -10,6 +10,7 @@ use serde_json::json;
 use super::context::Ctx;
 use super::error::CommandError;
 use crate::env::vars;
+use crate::mission::git::program::is_executable;
 use crate::output::Report;
 
 /// The executable-name prefix of a plugin.
@@ -22,19 +23,6 @@ pub struct Plugin {
     pub name: String,
     /// The executable.
     pub path: PathBuf,
-}
-
-fn is_executable(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        path.metadata()
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        path.is_file()
-    }
 }
 
 /// Every plugin on `PATH` (first one wins for a name), sorted by name.

@@ -39,8 +39,9 @@ fn search(path: &OsStr) -> PathBuf {
     PathBuf::from("git")
 }
 
-/// A regular file with an exec bit (where there are exec bits).
-fn is_executable(file: &Path) -> bool {
+/// A regular file this user may run (on Unix: an exec bit is set). Also how kitty judges the
+/// reference and plugins it finds on PATH.
+pub(crate) fn is_executable(file: &Path) -> bool {
     let Ok(meta) = std::fs::metadata(file) else {
         return false;
     };
