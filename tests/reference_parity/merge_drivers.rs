@@ -1,5 +1,5 @@
-//! The git merge drivers kitty runs itself (event log, traces, meta.json, review cycles), through kitty and
-//! through the reference on the same three files: the exit code and the merged file's bytes.
+//! The six git merge drivers (event log, traces, meta.json, review cycles, the acceptance and issue
+//! matrices), through kitty and through the reference on the same three files: the exit code and the merged file's bytes.
 
 use kitty_testkit::{IsolatedHome, RunOutput};
 
@@ -87,4 +87,136 @@ fn the_event_log_traces_and_meta_drivers_merge_as_the_reference_s() {
         ],
     );
     assert!(merged.starts_with("<<<<<<< ours\n"), "{merged}");
+}
+
+#[test]
+fn the_acceptance_and_issue_matrix_drivers_merge_rows_as_the_reference_s() {
+    let home = IsolatedHome::new();
+    let c = |id: &str, extra: &str| {
+        format!(
+            r#"{{"criterion_id": "{id}", "description": "d {id}", "proof_type": "automated_test"{extra}}}"#
+        )
+    };
+    let m = |head: &str, rows: &[String], tail: &str| {
+        format!(r#"{{{head}"criteria": [{}]{tail}}}"#, rows.join(", "))
+    };
+    // Added, deleted against a stale side, changed on one side, changed on both (a marker),
+    // extra fields kept in order, the scaffold row, an invariant with default fields.
+    let base = m(
+        r#""mission_slug": "m", "#,
+        &[c("FR-1", ""), c("FR-2", ""), c("FR-3", "")],
+        "",
+    );
+    let ours = m(
+        r#""mission_slug": "", "mission_number": 4, "#,
+        &[
+            c("FR-1", r#", "pass_fail": "pass""#),
+            c("FR-3", r#", "notes": "caf\u00e9""#),
+        ],
+        "",
+    );
+    let theirs = m(
+        r#""mission_slug": "m", "mission_type": "software-dev", "#,
+        &[
+            c("FR-1", r#", "pass_fail": "fail", "zeta": {"b": 1, "a": 2}"#),
+            c("FR-2", ""),
+            c("FR-3", ""),
+            c(
+                "AC-001",
+                r#", "description": "TODO: replace with a real acceptance criterion""#,
+            ),
+        ],
+        r#", "negative_invariants": [{"invariant_id": "NI-1", "description": "x", "verification_method": "grep_absence", "scope": null, "provenance_origin": "legacy_unrecorded", "result": "deferred_to_consolidation"}]"#,
+    );
+    let merged = same(
+        &home,
+        "merge-driver-acceptance-matrix",
+        [&base, &ours, &theirs],
+    );
+    assert!(merged.contains("<<<<<<< ours"), "{merged}");
+    // A missing base and a blank ours; rows as an object; numbers and booleans as Python compares them.
+    same(
+        &home,
+        "merge-driver-acceptance-matrix",
+        ["", " ", &m(r#""mission_slug": "042-m", "#, &[], "")],
+    );
+    same(
+        &home,
+        "merge-driver-acceptance-matrix",
+        [
+            &m(
+                r#""mission_slug": "m", "#,
+                &[c("A", r#", "pass_fail": 1"#)],
+                "",
+            ),
+            &m(
+                r#""mission_slug": "m", "mission_number": 1.0, "#,
+                &[c("A", r#", "pass_fail": 1.0, "verified_by": "x""#)],
+                "",
+            ),
+            &m(
+                r#""mission_slug": "m", "#,
+                &[
+                    c("A", r#", "pass_fail": true, "verified_by": "y""#),
+                    c("B", r#", "pass_fail": "pass""#),
+                ],
+                "",
+            ),
+        ],
+    );
+    // Refusals: two rows under one id, a row missing a required field, not an object, not JSON.
+    same(
+        &home,
+        "merge-driver-acceptance-matrix",
+        [
+            "{}",
+            &m(
+                r#""mission_slug": "m", "#,
+                &[c("A", ""), c("A", r#", "notes": "x""#)],
+                "",
+            ),
+            "{}",
+        ],
+    );
+    same(
+        &home,
+        "merge-driver-acceptance-matrix",
+        [
+            "{}",
+            r#"{"mission_slug": "m", "criteria": [{"criterion_id": "A"}]}"#,
+            "{}",
+        ],
+    );
+    same(&home, "merge-driver-acceptance-matrix", ["{}", "[1]", "{}"]);
+    same(&home, "merge-driver-issue-matrix", ["{}", "{bad", "{}"]);
+    // Issues: #12, GH-12 and 12 are one row; rows in a list keyed by position; two rows under
+    // one issue refused.
+    let merged = same(
+        &home,
+        "merge-driver-issue-matrix",
+        [
+            r##"{"schema_version": 1, "rows": {"#12": {"status": "open", "title": "t"}}}"##,
+            r#"{"rows": {"GH-12": {"status": "fixed", "title": "t"}, "other": {"x": 1}}}"#,
+            r##"{"rows": {"12": {"status": "open", "title": "T2", "n": [1, {"q": "\u00fc"}]}, "#7 ": {"z": 1}}}"##,
+        ],
+    );
+    assert!(merged.contains("\"#12\""), "{merged}");
+    same(
+        &home,
+        "merge-driver-issue-matrix",
+        [
+            "",
+            r#"{"rows": [{"a": 1}, "x", {"b": 2}]}"#,
+            r#"{"rows": "abc"}"#,
+        ],
+    );
+    same(
+        &home,
+        "merge-driver-issue-matrix",
+        [
+            "",
+            r##"{"rows": {"#1": {"a": 1}, "GH-1": {"a": 2}}}"##,
+            "{}",
+        ],
+    );
 }

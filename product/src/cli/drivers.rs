@@ -1,5 +1,6 @@
-//! The git merge drivers kitty runs itself (`merge-driver-event-log`, `-traces`, `-meta`):
-//! the three files git hands over, the merge written to `%A`, nothing on stdout.
+//! The six git merge drivers (`merge-driver-event-log`, `-traces`, `-meta`, `-review-cycle`,
+//! `-acceptance-matrix`, `-issue-matrix`): the three files git hands over, the merge written to
+//! `%A`, nothing on stdout.
 
 use super::error::CommandError;
 use crate::mission::merge_drivers::Driver;
@@ -19,6 +20,12 @@ pub enum DriverCommand {
     /// Git's merge driver for review-cycle files: two renders kept whole.
     #[command(name = "merge-driver-review-cycle", hide = true)]
     MergeDriverReviewCycle(DriverArgs),
+    /// Git's merge driver for `acceptance-matrix.json`: rows by id, fields three ways.
+    #[command(name = "merge-driver-acceptance-matrix", hide = true)]
+    MergeDriverAcceptanceMatrix(DriverArgs),
+    /// Git's merge driver for `issue-matrix.json`: rows by issue, fields three ways.
+    #[command(name = "merge-driver-issue-matrix", hide = true)]
+    MergeDriverIssueMatrix(DriverArgs),
 }
 
 /// Run the driver a command names.
@@ -28,6 +35,8 @@ pub fn dispatch(d: &DriverCommand) -> Result<crate::output::Report, CommandError
         DriverCommand::MergeDriverTraces(a) => run(Driver::Traces, a),
         DriverCommand::MergeDriverMeta(a) => run(Driver::Meta, a),
         DriverCommand::MergeDriverReviewCycle(a) => run(Driver::ReviewCycle, a),
+        DriverCommand::MergeDriverAcceptanceMatrix(a) => run(Driver::AcceptanceMatrix, a),
+        DriverCommand::MergeDriverIssueMatrix(a) => run(Driver::IssueMatrix, a),
     }
 }
 

@@ -78,3 +78,72 @@ fn a_review_cycle_collision_is_kept_and_said_and_a_refusal_leaves_ours() {
     );
     assert_eq!(merged, clash[1], "ours untouched");
 }
+
+#[test]
+fn the_matrix_drivers_merge_rows_by_identity_and_field_by_field() {
+    let home = IsolatedHome::new();
+    let row = |id: &str, verdict: &str| {
+        format!(
+            r#"{{"criterion_id": "{id}", "description": "d", "proof_type": "automated_test", "pass_fail": "{verdict}"}}"#
+        )
+    };
+    let doc = |rows: &[String]| {
+        format!(
+            r#"{{"mission_slug": "m", "criteria": [{}]}}"#,
+            rows.join(", ")
+        )
+    };
+    // FR-1 passed on ours, FR-2 added on theirs, FR-3 deleted on ours and untouched on theirs.
+    let base = doc(&[row("FR-1", "pending"), row("FR-3", "pending")]);
+    let ours = doc(&[row("FR-1", "pass")]);
+    let theirs = doc(&[
+        row("FR-2", "pass"),
+        row("FR-1", "pending"),
+        row("FR-3", "pending"),
+    ]);
+    let (out, merged) = driver(
+        &home,
+        "merge-driver-acceptance-matrix",
+        [&base, &ours, &theirs],
+    );
+    out.assert_success().assert_stdout_empty();
+    let v: serde_json::Value = serde_json::from_str(&merged).unwrap();
+    let ids: Vec<&str> = v["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["criterion_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["FR-1", "FR-2"], "{merged}");
+    assert_eq!(v["criteria"][0]["pass_fail"], "pass");
+    assert_eq!(v["overall_verdict"], "pass", "computed from the rows");
+    assert!(
+        merged.starts_with("{\n  \"mission_slug\": \"m\",\n  \"mission_number\": \"\""),
+        "{merged}"
+    );
+
+    // Both sides changed one issue's status: a conflict marker, the file still JSON.
+    let (out, merged) = driver(
+        &home,
+        "merge-driver-issue-matrix",
+        [
+            r##"{"rows": {"#7": {"status": "open"}}}"##,
+            r#"{"rows": {"GH-7": {"status": "fixed"}}}"#,
+            r#"{"rows": {"7": {"status": "wontfix"}}}"#,
+        ],
+    );
+    out.assert_success().assert_stdout_empty();
+    let v: serde_json::Value = serde_json::from_str(&merged).unwrap();
+    assert_eq!(
+        v["rows"]["#7"]["status"],
+        "<<<<<<< ours\n\"fixed\"\n=======\n\"wontfix\"\n>>>>>>> theirs"
+    );
+    assert_eq!(v["schema_version"], 1);
+
+    // Two different rows under one issue on one side: refused, ours left as it was.
+    let ours = r##"{"rows": {"#1": {"a": 1}, "GH-1": {"a": 2}}}"##;
+    let (out, merged) = driver(&home, "merge-driver-issue-matrix", ["", ours, "{}"]);
+    out.assert_code(1);
+    assert!(out.stderr().contains("duplicate row key '#1'"), "{out}");
+    assert_eq!(merged, ours, "ours untouched");
+}

@@ -115,29 +115,11 @@ struct MatrixOut<'a> {
 /// The matrix's verdict from its criteria (no invariants): `fail` on a failed or unknown
 /// verdict, `pending` while a real criterion (or, with none, any) is pending, else `pass`.
 pub(crate) fn overall(criteria: &[Criterion]) -> &'static str {
-    if criteria.is_empty() {
-        return "pending";
-    }
-    if criteria
+    let judged: Vec<(Option<&str>, bool)> = criteria
         .iter()
-        .any(|c| !VERDICTS.contains(&c.pass_fail.as_str()) || c.pass_fail == "fail")
-    {
-        return "fail";
-    }
-    let real: Vec<&Criterion> = criteria
-        .iter()
-        .filter(|c| c.description != SCAFFOLD)
+        .map(|c| (Some(c.pass_fail.as_str()), c.description == SCAFFOLD))
         .collect();
-    let counted = if real.is_empty() {
-        criteria.iter().collect()
-    } else {
-        real
-    };
-    if counted.iter().any(|c| c.pass_fail == "pending") {
-        "pending"
-    } else {
-        "pass"
-    }
+    crate::mission::merge_drivers::overall_verdict(&judged, &[])
 }
 
 /// The reference's refusal document, with kitty's `result` and `error_code` added.

@@ -1,8 +1,13 @@
 //! The git merge drivers a project's `.gitattributes` names for mission bookkeeping
 //! (**interop**: the reference's `merge-driver-event-log`, `merge-driver-traces`,
-//! `merge-driver-meta` and `merge-driver-review-cycle` — git passes `%O %A %B`, the result goes
-//! to `%A`, exit 0; their reconciliation rules and the bytes they write). The row-aware
-//! acceptance-matrix and issue-matrix drivers are the reference's.
+//! `merge-driver-meta`, `merge-driver-review-cycle`, and the row-aware
+//! `merge-driver-acceptance-matrix` and `merge-driver-issue-matrix` in [`matrix`] — git passes
+//! `%O %A %B`, the result goes to `%A`, exit 0; their reconciliation rules and the bytes they
+//! write).
+
+mod matrix;
+
+pub(crate) use matrix::overall_verdict;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -251,6 +256,10 @@ pub enum Driver {
     Meta,
     /// `tasks/<wp>/review-cycle-*.md`.
     ReviewCycle,
+    /// `acceptance-matrix.json`.
+    AcceptanceMatrix,
+    /// `issue-matrix.json`.
+    IssueMatrix,
 }
 
 /// Two review-cycle renders under one name: the same text is no conflict; two texts are both
@@ -290,6 +299,19 @@ pub fn run(
             let (text, message) = review_cycle(&read(&o)?, &read(&t)?, &name);
             said = message;
             text
+        }
+        Driver::AcceptanceMatrix | Driver::IssueMatrix => {
+            let docs = [
+                matrix::document(&read(&b)?, &b)?,
+                matrix::document(&read(&o)?, &o)?,
+                matrix::document(&read(&t)?, &t)?,
+            ];
+            let [db, dour, dt] = &docs;
+            if driver == Driver::AcceptanceMatrix {
+                matrix::acceptance_matrix([db, dour, dt])?
+            } else {
+                matrix::issue_matrix([db, dour, dt])?
+            }
         }
     };
     write(&o, &merged)?;
