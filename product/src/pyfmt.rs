@@ -90,6 +90,44 @@ pub fn to_python_json_pretty<T: Serialize + ?Sized>(
     Ok(out)
 }
 
+/// A JSON value with its objects' keys in the order they were written (the reference rewrites
+/// the acceptance matrix in that order).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Py {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(serde_json::Number),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Py>),
+    /// An object, in written order.
+    Object(indexmap::IndexMap<String, Py>),
+}
+
+impl Py {
+    /// Python's `bool()` of the value.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Self::Null => false,
+            Self::Bool(b) => *b,
+            Self::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+            Self::String(s) => !s.is_empty(),
+            Self::Array(a) => !a.is_empty(),
+            Self::Object(m) => !m.is_empty(),
+        }
+    }
+
+    /// The value as a `serde_json::Value` (keys sorted).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
 /// Python's `datetime.isoformat()` of a UTC time: `+00:00` (not `Z`), six fractional digits when
 /// the microseconds are not zero and none otherwise (finer digits are dropped, as Python cannot
 /// hold them).

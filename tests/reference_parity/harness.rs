@@ -55,6 +55,10 @@ pub const ALLOWED: &[(&str, &str)] = &[
         "a verdict writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy (or the package's review directory, when the copy and the review's feedback file are all it holds, as one untracked entry) as uncommitted work and refuses the next package's, or the reworked package's, move to for_review or approved (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch (or, for a verdict whose commit was interrupted, the coordination worktree) holds byte for byte and, inside such a directory, by files the reference passes by one by one; accept's count of uncommitted work (its `git_dirty`) lists the copy's directory in the reference and refuses the acceptance, kitty's passes by a directory of copies the coordination branch holds byte for byte",
     ),
     (
+        "safe_commit_keeps_staging",
+        "safe-commit commits the named files with `git commit --only`; the reference stashes other staged work around its commit and, when git refuses the commit or a named file is missing, fails to restore it (exit 1 with `failed to restore caller staging`, the work left in a stash): kitty keeps it staged and gives git's refusal. Kitty reads a directory's changes with `git status -z`, so names git quotes (non-ASCII, quote marks) are committed where the reference fails to stage them",
+    ),
+    (
         "sync_state",
         "the reference leaves .kittify/sync-state.json (its sync bookkeeping) untracked; with sync on, its finalize-tasks queues each work package's WPCreated twice (the lifecycle payload, then a smaller one after the commit), kitty's once (the lifecycle payload)",
     ),

@@ -16,6 +16,7 @@ mod merge;
 mod merge_drivers;
 mod planning;
 mod review;
+mod safe_commit;
 mod seeded_homes;
 #[cfg(unix)]
 mod zygote;

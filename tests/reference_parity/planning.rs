@@ -28,7 +28,7 @@ struct Flow {
     slug: String,
 }
 
-fn setup(extra: &'static [&'static str]) -> impl Fn(&IsolatedHome) -> Repo {
+pub(crate) fn setup(extra: &'static [&'static str]) -> impl Fn(&IsolatedHome) -> Repo {
     move |home: &IsolatedHome| {
         let repo = home.repo().build_with_reference(&reference(), "feat/plan");
         crate::harness::with_origin_head(&repo);

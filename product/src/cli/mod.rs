@@ -16,6 +16,7 @@ pub mod planning;
 pub mod planning_args;
 pub mod plugins;
 pub mod reference_commands;
+pub mod safe_commit;
 pub mod sync;
 pub mod tasks;
 
@@ -98,6 +99,8 @@ enum Command {
     Mission(TopMissionCommand),
     /// Commit a mission's planning files on its target branch.
     SpecCommit(SpecCommitArgs),
+    /// Commit exactly the named files on the branch they belong to.
+    SafeCommit(safe_commit::SafeCommitArgs),
     /// The project's governance.
     #[command(subcommand)]
     Charter(CharterCommand),
@@ -624,6 +627,7 @@ pub fn run(
                 files: a.files.clone(),
             },
         ),
+        Command::SafeCommit(a) => safe_commit::run(&ctx, a),
         Command::Sync(SyncCommand::Now {
             retry_rejected,
             discard_quarantined,

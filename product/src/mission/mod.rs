@@ -25,6 +25,7 @@ pub mod project_config;
 pub mod protection;
 pub mod recover;
 pub mod repo_files;
+pub mod safe_commit;
 pub mod scaffold;
 pub mod slug;
 pub mod status;

@@ -176,6 +176,41 @@ impl Repo {
         Ok(!self.run_ok(&args)?.is_empty())
     }
 
+    /// The changed and untracked files under `dir` (relative to the top), in `git status`'s
+    /// order, each once; a rename is its new name.
+    pub fn changed_under(&self, dir: &str) -> Result<Vec<String>, MissionError> {
+        let out = self.run(&[
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=all",
+            "--",
+            dir,
+        ])?;
+        if !out.status.success() {
+            return Err(MissionError::Git {
+                what: format!("git status -- {dir}"),
+                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut files = Vec::new();
+        let mut entries = text.split('\0');
+        while let Some(entry) = entries.next() {
+            let Some((code, path)) = entry.get(..2).zip(entry.get(3..)) else {
+                continue;
+            };
+            if code.contains('R') || code.contains('C') {
+                // `-z` puts a rename's old name in the next entry.
+                entries.next();
+            }
+            if !files.iter().any(|f| f == path) {
+                files.push(path.to_string());
+            }
+        }
+        Ok(files)
+    }
+
     /// The commit `rev` names (`None` when it names none).
     pub fn rev_parse(&self, rev: &str) -> Result<Option<String>, MissionError> {
         let out = self.run(&[
@@ -510,8 +545,31 @@ impl Repo {
         message: &str,
         pending: Option<PendingGit>,
     ) -> Result<String, MissionError> {
+        self.commit_staged(paths, message, pending, false)
+    }
+
+    /// [`Self::commit_paths_with`], staging `paths` even where `.gitignore` ignores them.
+    pub fn commit_paths_forced(
+        &self,
+        paths: &[&str],
+        message: &str,
+    ) -> Result<String, MissionError> {
+        self.commit_staged(paths, message, None, true)
+    }
+
+    fn commit_staged(
+        &self,
+        paths: &[&str],
+        message: &str,
+        pending: Option<PendingGit>,
+        force: bool,
+    ) -> Result<String, MissionError> {
         let undo = IndexUndo::capture(self)?;
-        let mut add = vec!["add", "--"];
+        let mut add = vec!["add"];
+        if force {
+            add.push("--force");
+        }
+        add.push("--");
         add.extend_from_slice(paths);
         let added = self.run_ok(&add);
         let branched = pending.map_or(Ok(()), PendingGit::finish);

@@ -9,51 +9,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
 
 use super::DriverError;
 use crate::mission::execution::acceptance_verdict::{SCAFFOLD, VERDICTS};
-
-/// A JSON value with its objects' keys in the order they were written (the reference rewrites
-/// the acceptance matrix in that order).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Py {
-    /// `null`.
-    Null,
-    /// `true` or `false`.
-    Bool(bool),
-    /// A number.
-    Number(serde_json::Number),
-    /// A string.
-    String(String),
-    /// An array.
-    Array(Vec<Py>),
-    /// An object, in written order.
-    Object(IndexMap<String, Py>),
-}
+use crate::pyfmt::Py;
 
 type Row = IndexMap<String, Py>;
 
 const NULL: Py = Py::Null;
-
-impl Py {
-    /// Python's `bool()` of the value.
-    fn truthy(&self) -> bool {
-        match self {
-            Self::Null => false,
-            Self::Bool(b) => *b,
-            Self::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-            Self::String(s) => !s.is_empty(),
-            Self::Array(a) => !a.is_empty(),
-            Self::Object(m) => !m.is_empty(),
-        }
-    }
-
-    fn to_value(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
-}
 
 /// Python's `==` on two JSON values: numbers by value (`1 == 1.0`, `True == 1`), objects
 /// whatever their key order.
@@ -65,9 +28,8 @@ fn py_eq(a: &Py, b: &Py) -> bool {
     };
     match (a, b) {
         (Py::Null, Py::Null) => true,
-        (Py::Bool(x), Py::Bool(y)) => x == y,
-        (Py::Number(x), Py::Number(y)) if x.is_f64() || y.is_f64() => x.as_f64() == y.as_f64(),
-        (Py::Number(x), Py::Number(y)) => x == y,
+        // Two integers exactly (Python's are unbounded; an f64 holds 2^53 exactly).
+        (Py::Number(x), Py::Number(y)) if !x.is_f64() && !y.is_f64() => x == y,
         (Py::Bool(_) | Py::Number(_), Py::Bool(_) | Py::Number(_)) => num(a) == num(b),
         (Py::String(x), Py::String(y)) => x == y,
         (Py::Array(x), Py::Array(y)) => {
@@ -494,6 +456,12 @@ mod tests {
         assert!(py_eq(&n(r#"{"a": 1, "b": 2}"#), &n(r#"{"b": 2, "a": 1}"#)));
         assert!(!py_eq(&n(r#"{"a": 1}"#), &n(r#"{"a": 1, "b": 2}"#)));
         assert!(!py_eq(&n("[1, 2]"), &n("[2, 1]")));
+        assert!(py_eq(&n("[1, [2]]"), &n("[1.0, [2]]")));
+        assert!(!py_eq(&n("[1]"), &n("[1, 2]")));
+        assert!(!py_eq(&n("false"), &n("true")));
+        assert!(py_eq(&n("false"), &n("false")));
+        assert!(!py_eq(&n("9007199254740993"), &n("9007199254740992")));
+        assert!(!py_eq(&n("null"), &n("0")));
     }
 
     #[test]
@@ -612,5 +580,8 @@ mod tests {
         assert_eq!(text(r#""m""#, "7", r#"" sd ""#), ["m", "7", "sd"]);
         assert_eq!(text(r#""m""#, "true", "true"), ["m", "True", "True"]);
         assert_eq!(text(r#""m""#, "0.0", "0"), ["m", "", ""]);
+        assert_eq!(text(r#""m""#, r#"" 7 ""#, r#""""#), ["m", "7", ""]);
+        assert_eq!(text(r#""m""#, "[1]", "[]"), ["m", "[1]", ""]);
+        assert_eq!(text(r#""m""#, "[]", "{}"), ["m", "", ""]);
     }
 }

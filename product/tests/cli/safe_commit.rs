@@ -1,0 +1,126 @@
+//! `spec-kitty safe-commit`: exactly the named files committed on the branch HEAD must be on;
+//! other staged work left staged, refusals leaving the repository as it was.
+
+use kitty_testkit::{IsolatedHome, Repo, RunOutput};
+
+fn repo(home: &IsolatedHome) -> Repo {
+    let repo = home.repo().branch("feat/x").build();
+    std::fs::write(repo.path().join("base.txt"), "base\n").unwrap();
+    repo.git(&["add", "base.txt"]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    repo
+}
+
+fn safe_commit(home: &IsolatedHome, repo: &Repo, args: &[&str]) -> RunOutput {
+    home.command()
+        .current_dir(repo.path())
+        .arg("safe-commit")
+        .args(args)
+        .args(["--json"])
+        .run()
+}
+
+#[test]
+fn the_named_files_alone_are_committed_and_a_directory_stands_for_its_changed_files() {
+    let home = IsolatedHome::new();
+    let repo = repo(&home);
+    let dir = repo.path().join("kitty-specs/m-01/notes");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.md"), "a\n").unwrap();
+    std::fs::write(dir.join("caf\u{e9}.md"), "c\n").unwrap();
+    std::fs::write(repo.path().join("other.txt"), "o\n").unwrap();
+    repo.git(&["add", "other.txt"]);
+    let out = safe_commit(&home, &repo, &["kitty-specs/m-01/notes", "-m", "Notes"]);
+    out.assert_success();
+    // No branch named and no mission file with a place: the current branch, with the warning.
+    assert!(
+        out.stderr().contains("--to-branch will be required"),
+        "{out}"
+    );
+    out.json()
+        .assert_eq("/committed", true)
+        .assert_eq(
+            "/files",
+            serde_json::json!(["kitty-specs/m-01/notes/a.md", "kitty-specs/m-01/notes/caf\u{e9}.md"]),
+        )
+        .assert_eq(
+            "/expansion/0",
+            "Expanding kitty-specs/m-01/notes/ \u{2192} 2 files: kitty-specs/m-01/notes/a.md, kitty-specs/m-01/notes/caf\u{e9}.md",
+        );
+    let shown = repo.git(&["show", "--name-only", "--format=%s", "-z", "HEAD"]);
+    assert!(shown.starts_with("Notes"), "{shown}");
+    assert!(!shown.contains("other.txt"), "{shown}");
+    assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "other.txt");
+    // The reference's LocalCommit note for a commit of mission files.
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.path().join(".kittify/sync-state.json")).unwrap(),
+    )
+    .unwrap();
+    let note = &state["pending_local_commits"][0];
+    assert_eq!(note["type"], "LocalCommit");
+    assert_eq!(note["mission_id"], "m-01");
+    assert_eq!(note["git_hash"], repo.git(&["rev-parse", "HEAD"]));
+    // The same files again: nothing to commit, not an error.
+    let again = safe_commit(&home, &repo, &["kitty-specs/m-01/notes", "-m", "Again"]);
+    again.assert_success().json().assert_eq("/committed", false);
+}
+
+#[test]
+fn staged_work_survives_a_refused_commit_and_refusals_change_nothing() {
+    let home = IsolatedHome::new();
+    let repo = repo(&home);
+    std::fs::write(repo.path().join("other.txt"), "o\n").unwrap();
+    repo.git(&["add", "other.txt"]);
+    std::fs::write(repo.path().join("new.txt"), "n\n").unwrap();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    for (args, code) in [
+        (
+            vec!["new.txt", "-m", "", "--to-branch", "feat/x"],
+            "COMMIT_FAILED",
+        ),
+        (
+            vec!["new.txt", "-m", "x", "--to-branch", "other"],
+            "HEAD_MISMATCH",
+        ),
+        (
+            vec![
+                "new.txt",
+                "-m",
+                "x",
+                "--to-branch",
+                "refs/heads/refs/heads/feat/x",
+            ],
+            "DESTINATION_REF_SHAPE",
+        ),
+        (
+            vec!["new.txt", "gone.txt", "-m", "x", "--to-branch", "feat/x"],
+            "STAGE_FAILED",
+        ),
+        (
+            vec!["../out.txt", "-m", "x", "--to-branch", "feat/x"],
+            "PATH_OUTSIDE_WORKTREE",
+        ),
+    ] {
+        let out = safe_commit(&home, &repo, &args);
+        out.assert_code(1);
+        out.json()
+            .assert_eq("/error_code", code)
+            .assert_eq("/committed", false)
+            .assert_eq("/success", false);
+        assert_eq!(repo.git(&["rev-parse", "HEAD"]), head, "{args:?}");
+        assert_eq!(
+            repo.git(&["diff", "--cached", "--name-only"]),
+            "other.txt",
+            "{args:?}"
+        );
+        assert_eq!(repo.git(&["stash", "list"]), "", "{args:?}");
+    }
+    repo.git(&["checkout", "-q", "-b", "main"]);
+    let out = safe_commit(&home, &repo, &["new.txt", "-m", "x", "--to-branch", "main"]);
+    out.assert_code(1);
+    out.json().assert_eq("/error_code", "PROTECTED_BRANCH");
+    repo.git(&["checkout", "-q", "--detach"]);
+    let out = safe_commit(&home, &repo, &["new.txt", "-m", "x"]);
+    out.assert_code(1);
+    out.json().assert_eq("/error_code", "HEAD_DETACHED");
+}
