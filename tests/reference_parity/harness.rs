@@ -44,7 +44,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "writes_nothing_on_refusal",
-        "finalize-tasks and map-requirements refuse before their first write: the reference has already rewritten WP files when finalize's ownership checks, or map-requirements' stale-ref gate or a later WP's invalid frontmatter, refuse; a commit that a hook refuses leaves kitty's map-requirements files as they were (the reference keeps them, uncommitted)",
+        "finalize-tasks and map-requirements refuse before their first write: the reference has already rewritten WP files when finalize's ownership checks, or map-requirements' stale-ref gate or a later WP's invalid frontmatter, refuse; a commit that a hook refuses leaves kitty's map-requirements files as they were (the reference keeps them, uncommitted); safe-commit commits the named files with `git commit --only` and never stashes: when git refuses the commit or a named file is missing, other staged work stays staged (the reference stashes it around its commit and fails to restore it: exit 1 with `failed to restore caller staging`, the work left in a stash), and a directory's changes are read with `git status -z`, so names git quotes (non-ASCII, quote marks) are committed where the reference fails to stage them",
     ),
     (
         "lane_inherits_coordination",
@@ -53,10 +53,6 @@ pub const ALLOWED: &[(&str, &str)] = &[
     (
         "verdict_copy",
         "a verdict writes its review-cycle artifact in the primary checkout, commits it on the coordination branch and leaves the copy untracked (both do); the reference then counts that copy (or the package's review directory, when the copy and the review's feedback file are all it holds, as one untracked entry) as uncommitted work and refuses the next package's, or the reworked package's, move to for_review or approved (its users delete or commit the copy, or pass --force); kitty passes by a copy the coordination branch (or, for a verdict whose commit was interrupted, the coordination worktree) holds byte for byte and, inside such a directory, by files the reference passes by one by one; accept's count of uncommitted work (its `git_dirty`) lists the copy's directory in the reference and refuses the acceptance, kitty's passes by a directory of copies the coordination branch holds byte for byte",
-    ),
-    (
-        "safe_commit_keeps_staging",
-        "safe-commit commits the named files with `git commit --only`; the reference stashes other staged work around its commit and, when git refuses the commit or a named file is missing, fails to restore it (exit 1 with `failed to restore caller staging`, the work left in a stash): kitty keeps it staged and gives git's refusal. Kitty reads a directory's changes with `git status -z`, so names git quotes (non-ASCII, quote marks) are committed where the reference fails to stage them",
     ),
     (
         "sync_state",

@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, args: &SafeCommitArgs) -> Result<Report, CommandError> {
         to_branch: args.to_branch.clone(),
     };
     let mut warn = |line: &str| ctx.out.notice(line);
-    let outcome = safe_commit(&ctx.env, &ctx.cwd, &req, &mut warn)?;
+    let outcome = safe_commit(&ctx.env, &ctx.cwd, &req, ctx.clock.now_micros(), &mut warn)?;
     Ok(match outcome {
         Outcome::Done {
             commit,

@@ -375,11 +375,13 @@ fn destination(
     Ok(Destination::Branch { name, post_merge })
 }
 
-/// Commit the files `req` names, from `cwd`; `warn` gets the reference's stderr warning.
+/// Commit the files `req` names, from `cwd`, at `now`; `warn` gets the reference's stderr
+/// warning.
 pub fn safe_commit(
     env: &Env,
     cwd: &Path,
     req: &Request,
+    now: chrono::DateTime<chrono::Utc>,
     warn: &mut dyn FnMut(&str),
 ) -> Result<Outcome, MissionError> {
     let Ok(repo) = Repo::discover(env, cwd) else {
@@ -496,13 +498,13 @@ pub fn safe_commit(
         }
         Err(e) => return Err(e),
     };
-    note_local_commit(&root, &sha, &rels);
+    note_local_commit(&root, &sha, &rels, now);
     Ok(done(Some(sha), rels))
 }
 
 /// The reference's `LocalCommit` note of a commit that touched mission files, in
 /// `.kittify/sync-state.json` (one pending note per build; best effort, as the reference's).
-fn note_local_commit(root: &Path, sha: &str, rels: &[String]) {
+fn note_local_commit(root: &Path, sha: &str, rels: &[String], now: chrono::DateTime<chrono::Utc>) {
     let specs: Vec<&String> = rels
         .iter()
         .filter(|r| r.split('/').any(|c| c == "kitty-specs"))
@@ -562,10 +564,7 @@ fn note_local_commit(root: &Path, sha: &str, rels: &[String]) {
             "changed_files",
             Py::Array(specs.iter().map(|f| s(f)).collect()),
         ),
-        (
-            "committed_at",
-            s(&crate::pyfmt::isoformat(chrono::Utc::now())),
-        ),
+        ("committed_at", s(&crate::pyfmt::isoformat(now))),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

@@ -4,5 +4,6 @@
 pub mod program;
 pub mod refs;
 pub mod repo;
+mod status;
 
 pub use repo::{PendingGit, Repo};

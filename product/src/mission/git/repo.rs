@@ -169,48 +169,6 @@ impl Repo {
         }
     }
 
-    /// Whether any of `paths` (relative to the top) differs from HEAD or is untracked.
-    pub fn changed(&self, paths: &[&str]) -> Result<bool, MissionError> {
-        let mut args = vec!["status", "--porcelain", "--untracked-files=all", "--"];
-        args.extend_from_slice(paths);
-        Ok(!self.run_ok(&args)?.is_empty())
-    }
-
-    /// The changed and untracked files under `dir` (relative to the top), in `git status`'s
-    /// order, each once; a rename is its new name.
-    pub fn changed_under(&self, dir: &str) -> Result<Vec<String>, MissionError> {
-        let out = self.run(&[
-            "status",
-            "--porcelain",
-            "-z",
-            "--untracked-files=all",
-            "--",
-            dir,
-        ])?;
-        if !out.status.success() {
-            return Err(MissionError::Git {
-                what: format!("git status -- {dir}"),
-                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        let mut files = Vec::new();
-        let mut entries = text.split('\0');
-        while let Some(entry) = entries.next() {
-            let Some((code, path)) = entry.get(..2).zip(entry.get(3..)) else {
-                continue;
-            };
-            if code.contains('R') || code.contains('C') {
-                // `-z` puts a rename's old name in the next entry.
-                entries.next();
-            }
-            if !files.iter().any(|f| f == path) {
-                files.push(path.to_string());
-            }
-        }
-        Ok(files)
-    }
-
     /// The commit `rev` names (`None` when it names none).
     pub fn rev_parse(&self, rev: &str) -> Result<Option<String>, MissionError> {
         let out = self.run(&[
@@ -285,7 +243,7 @@ impl Repo {
         self.run(args)
     }
 
-    fn run(&self, args: &[&str]) -> Result<Output, MissionError> {
+    pub(super) fn run(&self, args: &[&str]) -> Result<Output, MissionError> {
         git(&self.env, &self.top, args)
     }
 
