@@ -590,3 +590,106 @@ fn note_local_commit(root: &Path, sha: &str, rels: &[String], now: chrono::DateT
         tracing::warn!("the LocalCommit note was not written: {e}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mission_file_has_a_place_by_its_name_and_folder() {
+        assert_eq!(coordinated(&["spec.md"]), Some(false));
+        assert_eq!(coordinated(&["status.json"]), Some(true));
+        assert_eq!(
+            coordinated(&["tasks", "WP01", "review-cycle-1.md"]),
+            Some(true)
+        );
+        assert_eq!(coordinated(&["tasks", "WP01.md"]), Some(false));
+        assert_eq!(
+            coordinated(&["tasks", "WP01", "review-cycle-1.txt"]),
+            Some(false)
+        );
+        assert_eq!(
+            coordinated(&["tasks", "WP01", "x-review-cycle-1.md"]),
+            Some(false)
+        );
+        assert_eq!(coordinated(&["checklists", "a.md"]), Some(false));
+        assert_eq!(coordinated(&["traces", "t.md"]), Some(true));
+        assert_eq!(coordinated(&["meta.json"]), None);
+        assert_eq!(coordinated(&["checklists"]), None);
+        assert_eq!(coordinated(&["contracts", "api.md"]), None);
+    }
+
+    #[test]
+    fn the_first_mission_named_decides_and_its_first_placed_file() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(mission_file(&v(&["a.txt"])), None);
+        assert_eq!(
+            mission_file(&v(&[
+                "kitty-specs/m/notes.txt",
+                "kitty-specs/m/status.json"
+            ])),
+            Some(("m".into(), true, true))
+        );
+        assert_eq!(
+            mission_file(&v(&["kitty-specs/m/plan.md", "kitty-specs/m/status.json"])),
+            Some(("m".into(), false, false))
+        );
+        // Another mission's file does not place the first mission's.
+        assert_eq!(
+            mission_file(&v(&["kitty-specs/m/x", "kitty-specs/n/spec.md"])),
+            None
+        );
+        assert_eq!(
+            mission_file(&v(&["kitty-specs/m/traces/t.md"])),
+            Some(("m".into(), true, false))
+        );
+        assert_eq!(mission_file(&v(&["kitty-specs/m"])), None);
+    }
+
+    #[test]
+    fn a_path_is_resolved_through_links_and_must_be_inside_the_top() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(top.join("sub")).unwrap();
+        assert_eq!(
+            resolve(&top.join("sub/new/x.txt")),
+            top.join("sub/new/x.txt")
+        );
+        assert_eq!(relative(&top.join("sub/x.txt"), &top).unwrap(), "sub/x.txt");
+        assert_eq!(relative(&top, &top).unwrap(), "");
+        let out = relative(&top.join("../x.txt"), &top).unwrap_err();
+        assert_eq!(out.code(), "PATH_OUTSIDE_WORKTREE");
+        assert!(relative(Path::new("/elsewhere/x"), &top).is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(top.join("sub"), top.join("link")).unwrap();
+            assert_eq!(resolve(&top.join("link/y.txt")), top.join("sub/y.txt"));
+        }
+    }
+
+    #[test]
+    fn every_refusal_ends_with_what_to_do_or_names_what_was_wrong() {
+        let r = Refusal::HeadMismatch {
+            root: "/r".into(),
+            head: "a".into(),
+            expected: "b".into(),
+        };
+        assert_eq!(
+            r.message(),
+            "safe_commit: worktree /r HEAD is 'a', expected 'b'. Run `git -C /r checkout b` first."
+        );
+        assert_eq!(
+            Refusal::Stage {
+                root: "/r".into(),
+                paths: vec!["a".into(), "b's".into()]
+            }
+            .message(),
+            "safe_commit: failed to stage requested files in /r: ['a', \"b's\"]"
+        );
+        assert!(
+            Refusal::Empty("x".into())
+                .message()
+                .contains("(empty changeset)")
+        );
+    }
+}

@@ -124,3 +124,48 @@ fn staged_work_survives_a_refused_commit_and_refusals_change_nothing() {
     out.assert_code(1);
     out.json().assert_eq("/error_code", "HEAD_DETACHED");
 }
+
+#[test]
+fn a_mission_s_files_go_to_its_branches_without_a_flag() {
+    let home = IsolatedHome::new();
+    let repo = home.repo().branch("feat/x").build();
+    let doc = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "routing", "--json"])
+        .run()
+        .assert_success()
+        .json();
+    let m = doc.str("/mission_slug").to_string();
+    let dir = format!("kitty-specs/{m}");
+    // A planning file: the mission's target branch, the one checked out; no warning.
+    std::fs::write(repo.path().join(&dir).join("spec.md"), "# Spec\n").unwrap();
+    let out = safe_commit(&home, &repo, &[&format!("{dir}/spec.md"), "-m", "Spec"]);
+    out.assert_success().json().assert_eq("/committed", true);
+    assert!(!out.stderr().contains("--to-branch"), "{out}");
+    // A status file: the coordination branch, which the checkout is not on.
+    std::fs::write(repo.path().join(&dir).join("status.json"), "{}\n").unwrap();
+    let status = format!("{dir}/status.json");
+    let out = safe_commit(&home, &repo, &[&status, "-m", "Status"]);
+    out.assert_code(1);
+    out.json().assert_eq("/error_code", "HEAD_MISMATCH");
+    assert!(
+        out.json()
+            .str("/error")
+            .contains(&format!("expected 'kitty/mission-{m}'")),
+        "{out}"
+    );
+    // A file of the mission with no place of its own: the current branch, with the warning.
+    std::fs::write(repo.path().join(&dir).join("notes.txt"), "n\n").unwrap();
+    let out = safe_commit(&home, &repo, &[&format!("{dir}/notes.txt"), "-m", "Notes"]);
+    out.assert_success();
+    assert!(
+        out.stderr().contains("--to-branch will be required"),
+        "{out}"
+    );
+    // A corrupt meta.json is refused when it decides the branch.
+    std::fs::write(repo.path().join(&dir).join("meta.json"), "{").unwrap();
+    let out = safe_commit(&home, &repo, &[&format!("{dir}/spec.md"), "-m", "Spec"]);
+    out.assert_code(1);
+    out.json().assert_eq("/error_code", "META_UNREADABLE");
+}
