@@ -717,6 +717,39 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
         }
         faster(&format!("{name}, paired"), median(k), median(r), Some(50.0));
     }
+    // safe-commit: one new file committed on the branch checked out, kitty and the reference
+    // taking turns (each its own file).
+    let branch = repo.git(&["branch", "--show-current"]);
+    let (mut k, mut r) = (Vec::new(), Vec::new());
+    for i in 0..3 {
+        for (side, times) in [("k", &mut k), ("r", &mut r)] {
+            let file = format!("notes-{side}{i}.txt");
+            std::fs::write(repo.path().join(&file), "notes\n").unwrap();
+            let args = [
+                "safe-commit",
+                &file,
+                "-m",
+                "notes",
+                "--to-branch",
+                &branch,
+                "--json",
+            ];
+            let t = Instant::now();
+            if side == "k" {
+                kitty(&args)
+            } else {
+                refr(&args)
+            }
+            .assert_success();
+            times.push(t.elapsed());
+        }
+    }
+    faster(
+        "safe-commit FILE --to-branch B (one commit) --json, paired",
+        median(k),
+        median(r),
+        Some(30.0),
+    );
     // move-task: WP01 started, then moved between in_progress and blocked, kitty and the
     // reference taking turns (each move one recorded, committed hop).
     let mv = |to: &str| {
