@@ -169,3 +169,69 @@ fn a_mission_s_files_go_to_its_branches_without_a_flag() {
     out.assert_code(1);
     out.json().assert_eq("/error_code", "META_UNREADABLE");
 }
+
+#[test]
+fn a_planning_file_may_land_on_the_primary_branch_after_the_merge_and_a_status_file_may_not() {
+    let home = IsolatedHome::new();
+    let repo = home.repo().branch("feat/x").build();
+    let doc = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", "late", "--json"])
+        .run()
+        .assert_success()
+        .json();
+    let dir = format!("kitty-specs/{}", doc.str("/mission_slug"));
+    repo.git(&["checkout", "-q", "-b", "main"]);
+    std::fs::write(repo.path().join(&dir).join("plan.md"), "# Plan\n").unwrap();
+    std::fs::write(repo.path().join(&dir).join("status.json"), "{}\n").unwrap();
+    // The mission targets feat/x: main (protected, the primary branch) takes its planning file
+    // as the reference's post-merge write, not its status file, nor a file of no mission.
+    let out = safe_commit(
+        &home,
+        &repo,
+        &[
+            &format!("{dir}/status.json"),
+            "-m",
+            "s",
+            "--to-branch",
+            "main",
+        ],
+    );
+    out.assert_code(1);
+    out.json().assert_eq("/error_code", "PROTECTED_BRANCH");
+    std::fs::write(repo.path().join("free.txt"), "f\n").unwrap();
+    let out = safe_commit(
+        &home,
+        &repo,
+        &["free.txt", "-m", "f", "--to-branch", "main"],
+    );
+    out.assert_code(1);
+    let plan = format!("{dir}/plan.md");
+    let out = safe_commit(
+        &home,
+        &repo,
+        &[&plan, &plan, "-m", "Plan", "--to-branch", "main"],
+    );
+    out.assert_success()
+        .json()
+        .assert_eq("/committed", true)
+        .assert_eq("/files", serde_json::json!([plan]));
+    // The work tree's top as a directory: `./`, and its changed files.
+    std::fs::remove_file(repo.path().join(&dir).join("status.json")).unwrap();
+    repo.git(&["checkout", "-q", "feat/x"]);
+    let out = safe_commit(&home, &repo, &[".", "-m", "All", "--to-branch", "feat/x"]);
+    let doc = out.assert_success().json();
+    assert!(
+        doc.str("/expansion/0")
+            .starts_with("Expanding ./ \u{2192} "),
+        "{out}"
+    );
+    assert!(
+        doc.value()["files"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("free.txt")),
+        "{out}"
+    );
+}
