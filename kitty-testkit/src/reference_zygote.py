@@ -664,12 +664,15 @@ def memoize_yaml(cache_dir):
     instead of parsing it again. The reference parses hundreds of its own packaged YAML files on
     most commands (mission types, steps, its doctrine) with ruamel's pure-Python parser, which is
     most of a run's time; unpickling the parsed tree gives an equal, fresh object (comments and
-    order kept) in a twentieth of it. Only successful loads of a `str` are kept; a failing parse,
-    a stream or a file object goes to ruamel as it is. True once installed."""
+    order kept) in a twentieth of it. Only successful loads of a `str` or of a file named by a path
+    (its doctrine graph and items; kept by the path and the file's bytes, and only when the bytes
+    did not change while ruamel read them) are kept; a failing parse, a stream or a file object
+    goes to ruamel as it is. True once installed."""
     if not cache_dir:
         return False
     try:
         import hashlib
+        import pathlib
         import pickle
 
         import ruamel.yaml
@@ -683,8 +686,23 @@ def memoize_yaml(cache_dir):
     salt = repr((ruamel.yaml.__version__, sys.version_info[:3], pickle.HIGHEST_PROTOCOL)).encode()
     original = YAML.load
 
+    def read(path):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
     def load(self, stream):
-        if not isinstance(stream, str):
+        if isinstance(stream, str):
+            payload = stream.encode("utf-8", "surrogatepass")
+        elif isinstance(stream, pathlib.PurePath):
+            # A text holding NUL is never kept (ruamel refuses it), so this cannot collide.
+            content = read(stream)
+            if content is None:
+                return original(self, stream)
+            payload = b"\0path\0" + os.fsencode(str(stream)) + b"\0" + content
+        else:
             return original(self, stream)
         settings = repr(
             (
@@ -696,7 +714,7 @@ def memoize_yaml(cache_dir):
                 getattr(self.Constructor, "__qualname__", None),
             )
         ).encode()
-        key = hashlib.sha256(salt + b"\0" + settings + b"\0" + stream.encode("utf-8", "surrogatepass"))
+        key = hashlib.sha256(salt + b"\0" + settings + b"\0" + payload)
         path = os.path.join(cache_dir, key.hexdigest() + ".pickle")
         try:
             with open(path, "rb") as f:
@@ -704,6 +722,8 @@ def memoize_yaml(cache_dir):
         except Exception:  # noqa: BLE001 - not kept (or unreadable): parsed as usual
             pass
         data = original(self, stream)
+        if not isinstance(stream, str) and read(stream) != content:
+            return data
         try:
             tmp = f"{path}.{os.getpid()}.tmp"
             with open(tmp, "wb") as f:

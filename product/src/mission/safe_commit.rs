@@ -342,10 +342,10 @@ fn destination(
             "files of a merged (flattened) mission".into(),
         ));
     }
-    let target = match text_of(meta.as_ref(), "target_branch") {
-        Some(t) => t.to_string(),
-        None if mission.is_some() => primary_branch(repo, false)?,
-        None => String::new(),
+    // A mission's planning files go to its target branch, else the repository's primary one.
+    let target = || match text_of(meta.as_ref(), "target_branch") {
+        Some(t) => Ok(t.to_string()),
+        None => primary_branch(repo, false),
     };
     let name = match (flag, &mission) {
         (Some(b), _) => b.strip_prefix("refs/heads/").unwrap_or(b).to_string(),
@@ -358,7 +358,7 @@ fn destination(
             text_of(meta.as_ref(), "coordination_branch")
                 .map_or_else(|| format!("kitty/mission-{slug}"), str::to_string)
         }
-        (None, Some(_)) => target.clone(),
+        (None, Some(_)) => target()?,
         (None, None) => match repo.head_branch()? {
             Some(b) => {
                 warn(DEPRECATION);
@@ -368,10 +368,10 @@ fn destination(
         },
     };
     // A planning file written after the merge goes to the primary branch, protected or not.
-    let post_merge = matches!(mission, Some((_, _, false)))
-        && name != target
-        && !target.is_empty()
-        && primary_branch(repo, true)? == name;
+    let post_merge = match mission {
+        Some((_, _, false)) => name != target()? && primary_branch(repo, true)? == name,
+        _ => false,
+    };
     Ok(Destination::Branch { name, post_merge })
 }
 
@@ -623,6 +623,7 @@ mod tests {
     fn the_first_mission_named_decides_and_its_first_placed_file() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(mission_file(&v(&["a.txt"])), None);
+        assert_eq!(mission_file(&v(&["docs/m/spec.md"])), None);
         assert_eq!(
             mission_file(&v(&[
                 "kitty-specs/m/notes.txt",

@@ -163,6 +163,24 @@ fn a_mission_s_files_go_to_its_branches_without_a_flag() {
         out.stderr().contains("--to-branch will be required"),
         "{out}"
     );
+    // A mission that keeps its status on its target branch: the status file goes there.
+    let meta_path = repo.path().join(&dir).join("meta.json");
+    let meta = std::fs::read_to_string(&meta_path).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    v["topology"] = serde_json::json!("single_branch");
+    std::fs::write(&meta_path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let out = safe_commit(&home, &repo, &[&status, "-m", "Status"]);
+    out.assert_success().json().assert_eq("/committed", true);
+    // A mission directory without meta.json: the primary branch (here the current one).
+    std::fs::create_dir_all(repo.path().join("kitty-specs/orphan")).unwrap();
+    std::fs::write(repo.path().join("kitty-specs/orphan/spec.md"), "# O\n").unwrap();
+    let out = safe_commit(
+        &home,
+        &repo,
+        &["kitty-specs/orphan/spec.md", "-m", "Orphan"],
+    );
+    out.assert_success().json().assert_eq("/committed", true);
+    assert!(!out.stderr().contains("--to-branch"), "{out}");
     // A corrupt meta.json is refused when it decides the branch.
     std::fs::write(repo.path().join(&dir).join("meta.json"), "{").unwrap();
     let out = safe_commit(&home, &repo, &[&format!("{dir}/spec.md"), "-m", "Spec"]);
