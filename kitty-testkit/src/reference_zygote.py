@@ -664,14 +664,16 @@ def memoize_yaml(cache_dir):
     instead of parsing it again. The reference parses hundreds of its own packaged YAML files on
     most commands (mission types, steps, its doctrine) with ruamel's pure-Python parser, which is
     most of a run's time; unpickling the parsed tree gives an equal, fresh object (comments and
-    order kept) in a twentieth of it. Only successful loads of a `str` or of a file named by a path
-    (its doctrine graph and items; kept by the path and the file's bytes, and only when the bytes
-    did not change while ruamel read them) are kept; a failing parse, a stream or a file object
-    goes to ruamel as it is. True once installed."""
+    order kept) in a twentieth of it. Only successful loads are kept, of a `str`, of a file named by
+    a path (its doctrine graph and items; kept by the path and the file's bytes, and only when the
+    bytes did not change while ruamel read them) and of an open text file read from its start
+    (the project's config; kept by its name and text); a failing parse, any other stream goes to
+    ruamel as it is. True once installed."""
     if not cache_dir:
         return False
     try:
         import hashlib
+        import io
         import pathlib
         import pickle
 
@@ -686,6 +688,12 @@ def memoize_yaml(cache_dir):
     salt = repr((ruamel.yaml.__version__, sys.version_info[:3], pickle.HIGHEST_PROTOCOL)).encode()
     original = YAML.load
 
+    def _at_start(stream):
+        try:
+            return stream.seekable() and stream.tell() == 0
+        except (OSError, ValueError):
+            return False
+
     def read(path):
         try:
             with open(path, "rb") as f:
@@ -696,6 +704,16 @@ def memoize_yaml(cache_dir):
     def load(self, stream):
         if isinstance(stream, str):
             payload = stream.encode("utf-8", "surrogatepass")
+        elif isinstance(stream, io.TextIOBase) and _at_start(stream):
+            # An open text file (`.kittify/config.yaml`): read whole, then rewound for ruamel
+            # on a miss; on a hit it is left read to its end, as ruamel leaves it.
+            try:
+                text = stream.read()
+                stream.seek(0)
+            except (OSError, ValueError):
+                return original(self, stream)
+            name = os.fsencode(str(getattr(stream, "name", "")))
+            payload = b"\0file\0" + name + b"\0" + text.encode("utf-8", "surrogatepass")
         elif isinstance(stream, pathlib.PurePath):
             # A text holding NUL is never kept (ruamel refuses it), so this cannot collide.
             content = read(stream)
@@ -718,11 +736,15 @@ def memoize_yaml(cache_dir):
         path = os.path.join(cache_dir, key.hexdigest() + ".pickle")
         try:
             with open(path, "rb") as f:
-                return pickle.loads(f.read())
+                data = pickle.loads(f.read())
         except Exception:  # noqa: BLE001 - not kept (or unreadable): parsed as usual
             pass
+        else:
+            if isinstance(stream, io.TextIOBase):
+                stream.read()
+            return data
         data = original(self, stream)
-        if not isinstance(stream, str) and read(stream) != content:
+        if isinstance(stream, pathlib.PurePath) and read(stream) != content:
             return data
         try:
             tmp = f"{path}.{os.getpid()}.tmp"
