@@ -15,7 +15,8 @@
 //!
 //! Each child answers `os.getppid()` with the client's pid, as a direct run's parent; parsed YAML is
 //! kept across runs in `target/reference-zygote/yaml-cache/` (the reference parses hundreds of its
-//! packaged YAML files per command with a pure-Python parser; unpickling is ~17× cheaper).
+//! packaged YAML files per command with a pure-Python parser, from texts, paths and its open
+//! config file; unpickling is ~17× cheaper).
 //!
 //! Fidelity is checked, not assumed: see the Python file's header and the suite's
 //! `reference_parity::zygote` tests, which compare zygote runs with direct runs. Whenever the zygote

@@ -693,4 +693,93 @@ mod tests {
                 .contains("(empty changeset)")
         );
     }
+
+    #[test]
+    fn a_commit_of_mission_files_is_noted_once_per_build_and_other_notes_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".kittify")).unwrap();
+        std::fs::write(
+            root.join(".kittify/config.yaml"),
+            "project:\n  uuid: u-1\n  build_id: b-1\n",
+        )
+        .unwrap();
+        let frame = |build: &str, uuid: &str| {
+            format!(
+                r#"{{"type": "LocalCommit", "build_id": "{build}", "project_uuid": "{uuid}", "git_hash": "old"}}"#
+            )
+        };
+        std::fs::write(
+            root.join(".kittify/sync-state.json"),
+            format!(
+                r#"{{"last_saas_confirmed_hash": "abc", "pending_local_commits": [{}, {}, {}]}}"#,
+                frame("b-1", "u-1"),
+                frame("b-2", "u-1"),
+                frame("b-1", "u-2")
+            ),
+        )
+        .unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-06T01:02:03.000004Z")
+            .unwrap()
+            .to_utc();
+        let rels = ["a.txt".to_string(), "kitty-specs/m/spec.md".to_string()];
+        note_local_commit(root, "sha1", &rels, now);
+        let text = std::fs::read_to_string(root.join(".kittify/sync-state.json")).unwrap();
+        assert!(
+            text.starts_with("{\n  \"last_saas_confirmed_hash\": \"abc\",\n"),
+            "{text}"
+        );
+        assert!(!text.ends_with('\n'), "json.dumps writes no newline");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let pending = v["pending_local_commits"].as_array().unwrap();
+        let builds: Vec<(&str, &str)> = pending
+            .iter()
+            .map(|f| {
+                (
+                    f["build_id"].as_str().unwrap(),
+                    f["project_uuid"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(builds, [("b-2", "u-1"), ("b-1", "u-2"), ("b-1", "u-1")]);
+        let note = &pending[2];
+        assert_eq!(note["git_hash"], "sha1");
+        assert_eq!(note["mission_id"], "m");
+        assert_eq!(note["changed_files"], json!(["kitty-specs/m/spec.md"]));
+        assert_eq!(note["committed_at"], "2026-12-06T01:02:03.000004+00:00");
+        let keys: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("      \""))
+            .map(|l| l.trim().split('"').nth(1).unwrap())
+            .collect();
+        assert_eq!(
+            &keys[keys.len() - 7..],
+            [
+                "type",
+                "git_hash",
+                "mission_id",
+                "build_id",
+                "project_uuid",
+                "changed_files",
+                "committed_at"
+            ]
+        );
+        // No mission file: no note.
+        std::fs::remove_file(root.join(".kittify/sync-state.json")).unwrap();
+        note_local_commit(root, "sha2", &["a.txt".to_string()], now);
+        assert!(!root.join(".kittify/sync-state.json").exists());
+        // A project without a uuid: null, and a build of its own each time.
+        std::fs::write(root.join(".kittify/config.yaml"), "project: {}\n").unwrap();
+        note_local_commit(root, "sha3", &rels, now);
+        note_local_commit(root, "sha4", &rels, now);
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join(".kittify/sync-state.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(v["last_saas_confirmed_hash"], Value::Null);
+        let pending = v["pending_local_commits"].as_array().unwrap();
+        assert_eq!(pending.len(), 2, "{v}");
+        assert_eq!(pending[0]["project_uuid"], Value::Null);
+        assert_ne!(pending[0]["build_id"], pending[1]["build_id"]);
+    }
 }
