@@ -63,6 +63,17 @@ fn the_named_files_alone_are_committed_and_a_directory_stands_for_its_changed_fi
     // The same files again: nothing to commit, not an error.
     let again = safe_commit(&home, &repo, &["kitty-specs/m-01/notes", "-m", "Again"]);
     again.assert_success().json().assert_eq("/committed", false);
+    // A renamed file stands as its new name (git names both).
+    repo.git(&[
+        "mv",
+        "kitty-specs/m-01/notes/a.md",
+        "kitty-specs/m-01/notes/b.md",
+    ]);
+    let moved = safe_commit(&home, &repo, &["kitty-specs/m-01/notes", "-m", "Moved"]);
+    moved
+        .assert_success()
+        .json()
+        .assert_eq("/files", serde_json::json!(["kitty-specs/m-01/notes/b.md"]));
 }
 
 #[test]
