@@ -478,6 +478,10 @@ mod tests {
             &changed
         ));
         assert!(reconcile(None, None, None).is_none());
+        // The same on both sides: that row as it is (a field both dropped stays dropped).
+        let both = doc(r#"{"y": 2}"#);
+        let kept = reconcile(Some(&doc(r#"{"x": 1, "y": 2}"#)), Some(&both), Some(&both)).unwrap();
+        assert_eq!(kept.keys().collect::<Vec<_>>(), ["y"]);
     }
 
     #[test]
@@ -579,6 +583,7 @@ mod tests {
         assert_eq!(text(r#"" 042-m ""#, "null", "null"), ["042-m", "42", ""]);
         assert_eq!(text(r#""m""#, "7", r#"" sd ""#), ["m", "7", "sd"]);
         assert_eq!(text(r#""m""#, "true", "true"), ["m", "True", "True"]);
+        assert_eq!(text(r#""m""#, "false", "false"), ["m", "False", ""]);
         assert_eq!(text(r#""m""#, "0.0", "0"), ["m", "", ""]);
         assert_eq!(text(r#""m""#, r#"" 7 ""#, r#""""#), ["m", "7", ""]);
         assert_eq!(text(r#""m""#, "[1]", "[]"), ["m", "[1]", ""]);
