@@ -584,9 +584,46 @@ mod tests {
         assert_eq!(text(r#""m""#, "7", r#"" sd ""#), ["m", "7", "sd"]);
         assert_eq!(text(r#""m""#, "true", "true"), ["m", "True", "True"]);
         assert_eq!(text(r#""m""#, "false", "false"), ["m", "False", ""]);
+        assert_eq!(text(r#""m""#, "0", "1.5"), ["m", "0", "1.5"]);
         assert_eq!(text(r#""m""#, "0.0", "0"), ["m", "", ""]);
         assert_eq!(text(r#""m""#, r#"" 7 ""#, r#""""#), ["m", "7", ""]);
         assert_eq!(text(r#""m""#, "[1]", "[]"), ["m", "[1]", ""]);
         assert_eq!(text(r#""m""#, "[]", "{}"), ["m", "", ""]);
+    }
+
+    #[test]
+    fn identity_falls_back_from_an_empty_ours_and_the_scaffold_row_does_not_hold_the_verdict() {
+        let merged = |b: &str, o: &str, t: &str| {
+            let v: serde_json::Value =
+                serde_json::from_str(&acceptance_matrix([&doc(b), &doc(o), &doc(t)]).unwrap())
+                    .unwrap();
+            v
+        };
+        let v = merged(
+            r#"{"mission_slug": "b"}"#,
+            r#"{"mission_slug": "", "mission_type": ""}"#,
+            r#"{"mission_type": "sd"}"#,
+        );
+        assert_eq!(v["mission_slug"], "b");
+        assert_eq!(v["mission_type"], "sd");
+        let v = merged(
+            "{}",
+            r#"{"mission_slug": null}"#,
+            r#"{"mission_slug": "t"}"#,
+        );
+        assert_eq!(v["mission_slug"], "t");
+        let v = merged("{}", r#"{"mission_slug": "o"}"#, r#"{"mission_slug": "t"}"#);
+        assert_eq!(v["mission_slug"], "o");
+        let row = |id: &str, d: &str, verdict: &str| {
+            format!(
+                r#"{{"criterion_id": "{id}", "description": "{d}", "proof_type": "p", "pass_fail": "{verdict}"}}"#
+            )
+        };
+        let rows = format!(
+            r#"{{"mission_slug": "m", "criteria": [{}, {}]}}"#,
+            row("AC-001", SCAFFOLD, "pending"),
+            row("FR-001", "real", "pass")
+        );
+        assert_eq!(merged("{}", &rows, "{}")["overall_verdict"], "pass");
     }
 }
