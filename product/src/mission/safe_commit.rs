@@ -249,28 +249,26 @@ fn mission_file(rels: &[String]) -> Option<(String, bool, bool)> {
     })
 }
 
-/// `path` with symbolic links resolved as far as it exists (the rest appended as written).
+/// `path` resolved as Python's `Path.resolve()` does: component by component, links followed
+/// where the path exists, `..` taking the parent of what is resolved so far.
 fn resolve(path: &Path) -> PathBuf {
-    let mut existing = path.to_path_buf();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(&existing) {
-            return rest
-                .iter()
-                .rev()
-                .fold(real, |p, c: &std::ffi::OsString| p.join(c));
-        }
-        match (
-            existing.file_name().map(ToOwned::to_owned),
-            existing.parent(),
-        ) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                existing = parent.to_path_buf();
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
             }
-            _ => return path.to_path_buf(),
+            Component::CurDir => {}
+            Component::Normal(name) => {
+                out.push(name);
+                if let Ok(real) = std::fs::canonicalize(&out) {
+                    out = real;
+                }
+            }
+            other => out.push(other.as_os_str()),
         }
     }
+    out
 }
 
 /// `path` relative to `root`, `/`-separated.
