@@ -623,6 +623,10 @@ mod tests {
         assert_eq!(mission_file(&v(&["a.txt"])), None);
         assert_eq!(mission_file(&v(&["docs/m/spec.md"])), None);
         assert_eq!(
+            mission_file(&v(&["docs/x/y.md", "kitty-specs/m/spec.md"])),
+            Some(("m".into(), false, false))
+        );
+        assert_eq!(
             mission_file(&v(&[
                 "kitty-specs/m/notes.txt",
                 "kitty-specs/m/status.json"

@@ -246,6 +246,17 @@ fn a_planning_file_may_land_on_the_primary_branch_after_the_merge_and_a_status_f
         .json()
         .assert_eq("/committed", true)
         .assert_eq("/files", serde_json::json!([plan]));
+    // A mission that targets main itself gets no such pass.
+    let meta_path = repo.path().join(&dir).join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["target_branch"] = serde_json::json!("main");
+    std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
+    std::fs::write(repo.path().join(&dir).join("plan.md"), "# Plan, again\n").unwrap();
+    let out = safe_commit(&home, &repo, &[&plan, "-m", "Plan", "--to-branch", "main"]);
+    out.assert_code(1);
+    out.json().assert_eq("/error_code", "PROTECTED_BRANCH");
+    std::fs::write(repo.path().join(&dir).join("plan.md"), "# Plan\n").unwrap();
     // The work tree's top as a directory: `./`, and its changed files.
     std::fs::remove_file(repo.path().join(&dir).join("status.json")).unwrap();
     repo.git(&["checkout", "-q", "feat/x"]);
