@@ -201,7 +201,8 @@ const PRIMARY: [&str; 10] = [
     "retrospective.yaml",
     "baseline-tests.json",
 ];
-const COORDINATION: [&str; 6] = [
+/// A mission's files that live where its status lives (its coordination branch, when it has one).
+pub(crate) const COORDINATION: [&str; 6] = [
     "status.events.jsonl",
     "status.json",
     "acceptance-matrix.json",

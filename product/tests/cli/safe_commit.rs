@@ -11,6 +11,20 @@ fn repo(home: &IsolatedHome) -> Repo {
     repo
 }
 
+/// A repository on `feat/x` with a mission made by kitty's create, and the mission's slug.
+fn mission(home: &IsolatedHome, name: &str) -> (Repo, String) {
+    let repo = home.repo().branch("feat/x").build();
+    let doc = home
+        .command()
+        .current_dir(repo.path())
+        .args(["agent", "mission", "create", name, "--json"])
+        .run()
+        .assert_success()
+        .json();
+    let slug = doc.str("/mission_slug").to_string();
+    (repo, slug)
+}
+
 fn safe_commit(home: &IsolatedHome, repo: &Repo, args: &[&str]) -> RunOutput {
     home.command()
         .current_dir(repo.path())
@@ -139,15 +153,7 @@ fn staged_work_survives_a_refused_commit_and_refusals_change_nothing() {
 #[test]
 fn a_mission_s_files_go_to_its_branches_without_a_flag() {
     let home = IsolatedHome::new();
-    let repo = home.repo().branch("feat/x").build();
-    let doc = home
-        .command()
-        .current_dir(repo.path())
-        .args(["agent", "mission", "create", "routing", "--json"])
-        .run()
-        .assert_success()
-        .json();
-    let m = doc.str("/mission_slug").to_string();
+    let (repo, m) = mission(&home, "routing");
     let dir = format!("kitty-specs/{m}");
     // A planning file: the mission's target branch, the one checked out; no warning.
     std::fs::write(repo.path().join(&dir).join("spec.md"), "# Spec\n").unwrap();
@@ -202,15 +208,8 @@ fn a_mission_s_files_go_to_its_branches_without_a_flag() {
 #[test]
 fn a_planning_file_may_land_on_the_primary_branch_after_the_merge_and_a_status_file_may_not() {
     let home = IsolatedHome::new();
-    let repo = home.repo().branch("feat/x").build();
-    let doc = home
-        .command()
-        .current_dir(repo.path())
-        .args(["agent", "mission", "create", "late", "--json"])
-        .run()
-        .assert_success()
-        .json();
-    let dir = format!("kitty-specs/{}", doc.str("/mission_slug"));
+    let (repo, slug) = mission(&home, "late");
+    let dir = format!("kitty-specs/{slug}");
     repo.git(&["checkout", "-q", "-b", "main"]);
     std::fs::write(repo.path().join(&dir).join("plan.md"), "# Plan\n").unwrap();
     std::fs::write(repo.path().join(&dir).join("status.json"), "{}\n").unwrap();

@@ -187,14 +187,7 @@ fn report_text(
 /// and a coordination mission's status files, which live on its coordination branch).
 fn dirty_paths(repo: &Repo, slug: &str, coordinated: bool) -> Result<Vec<String>, PlanningError> {
     let status = repo.status_porcelain()?;
-    let coord_files = [
-        "status.events.jsonl",
-        "status.json",
-        "acceptance-matrix.json",
-        "issue-matrix.md",
-        "issue-matrix.json",
-        "decisions.events.jsonl",
-    ];
+    let coord_files = crate::mission::safe_commit::COORDINATION;
     let prefix = format!("kitty-specs/{slug}/");
     Ok(status
         .lines()
