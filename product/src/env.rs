@@ -94,6 +94,10 @@ registry! {
     TMPDIR = "TMPDIR", "Where review prompt files are written (under spec-kitty-review-prompts/)", "/tmp", SetByHarness;
     /// Executable search path.
     PATH = "PATH", "Where git, plugins and the reference CLI are found", "inherited", SetByHarness;
+    /// Retrospective switch (the reference's test override).
+    SPEC_KITTY_RETROSPECTIVE = "SPEC_KITTY_RETROSPECTIVE", "Overrides the retrospective policy's `enabled` (the reference's test and development switch); when set, `retrospect create` runs through the reference", "the policy's value", Cleared;
+    /// Retrospective mode (the reference's test override).
+    SPEC_KITTY_MODE = "SPEC_KITTY_MODE", "Overrides the retrospective policy's timing and failure policy (the reference's test and development switch); when set, `retrospect create` runs through the reference", "the policy's values", Cleared;
     /// The reference CLI commands kitty does not implement run through.
     SPEC_KITTY_REFERENCE = "SPEC_KITTY_REFERENCE", "The reference CLI (spec-kitty-cli) executable that commands kitty does not implement natively run through; empty turns delegation off", "the next spec-kitty on PATH that is not kitty", Cleared;
 }

@@ -16,6 +16,7 @@ pub mod planning;
 pub mod planning_args;
 pub mod plugins;
 pub mod reference_commands;
+pub mod retrospect;
 pub mod safe_commit;
 pub mod sync;
 pub mod tasks;
@@ -101,6 +102,9 @@ enum Command {
     SpecCommit(SpecCommitArgs),
     /// Commit exactly the named files on the branch they belong to.
     SafeCommit(safe_commit::SafeCommitArgs),
+    /// A finished mission's retrospective (`create` native; the others through the reference).
+    #[command(subcommand)]
+    Retrospect(retrospect::RetrospectCommand),
     /// The project's governance.
     #[command(subcommand)]
     Charter(CharterCommand),
@@ -628,6 +632,7 @@ pub fn run(
             },
         ),
         Command::SafeCommit(a) => safe_commit::run(&ctx, a),
+        Command::Retrospect(r) => retrospect::run(&ctx, r),
         Command::Sync(SyncCommand::Now {
             retry_rejected,
             discard_quarantined,

@@ -5,7 +5,7 @@
 //! (`meta.json`), `scaffold` (a new mission's files), `recover` (creates that died),
 //! `protection`, `slug`, `git` (the repository), `error`. The lifecycle grows beside `create`,
 //! one room per subsystem (ARCHITECTURE.md lists them): `status` (the event log and its
-//! reducer), `tasks` (work packages and their frontmatter), `lanes` (lane computation and
+//! reducer), `retrospective` (a finished mission's record), `tasks` (work packages and their frontmatter), `lanes` (lane computation and
 //! worktrees, with `git`), `merge`.
 
 pub mod accept;
@@ -25,6 +25,7 @@ pub mod project_config;
 pub mod protection;
 pub mod recover;
 pub mod repo_files;
+pub mod retrospective;
 pub mod safe_commit;
 pub mod scaffold;
 pub mod slug;

@@ -201,6 +201,11 @@ impl ProjectConfig {
         value.and_then(Value::as_bool).unwrap_or(true)
     }
 
+    /// Whether the config has the top-level key `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.doc.contains_key(key(name))
+    }
+
     /// `agents.available`.
     pub fn agents(&self) -> Vec<String> {
         self.doc
