@@ -167,7 +167,11 @@ impl Emitter {
     }
 
     fn line_break(&mut self) {
-        self.out.push('\n');
+        self.line_break_with('\n');
+    }
+
+    fn line_break_with(&mut self, br: char) {
+        self.out.push(br);
         self.whitespace = true;
         self.indention = true;
         self.column = 0;
@@ -305,7 +309,7 @@ impl Emitter {
 
     fn single_quoted(&mut self, text: &[char]) {
         self.indicator("'", true);
-        let (mut spaces, mut start, mut end) = (false, 0, 0);
+        let (mut spaces, mut breaks, mut start, mut end) = (false, false, 0, 0);
         while end <= text.len() {
             let ch = text.get(end).copied();
             if spaces {
@@ -317,7 +321,18 @@ impl Emitter {
                     }
                     start = end;
                 }
-            } else if ch.is_none_or(|c| c == ' ' || c == '\'') && start < end {
+            } else if breaks {
+                if ch.is_none_or(|c| !is_break(c)) {
+                    if text[start] == '\n' {
+                        self.line_break_with('\n');
+                    }
+                    for &br in &text[start..end] {
+                        self.line_break_with(br);
+                    }
+                    self.write_indent();
+                    start = end;
+                }
+            } else if ch.is_none_or(|c| c == ' ' || c == '\'' || is_break(c)) && start < end {
                 self.write(&text[start..end]);
                 start = end;
             }
@@ -327,6 +342,7 @@ impl Emitter {
             }
             if let Some(c) = ch {
                 spaces = c == ' ';
+                breaks = is_break(c);
             }
             end += 1;
         }
