@@ -15,6 +15,7 @@ mod map_requirements;
 mod merge;
 mod merge_drivers;
 mod planning;
+mod retrospect;
 mod review;
 mod safe_commit;
 mod seeded_homes;

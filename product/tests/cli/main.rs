@@ -25,6 +25,7 @@ mod next_query;
 mod paths;
 mod plugins;
 mod reject;
+mod retrospect;
 mod safe_commit;
 mod session_interop;
 mod sync_commands;

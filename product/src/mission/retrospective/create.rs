@@ -263,7 +263,11 @@ pub fn create(
         return Ok(Outcome::NeedsReference(why));
     }
     let policy = record::default_policy_source();
-    let traces_dir = if surface.is_dir() { &surface } else { &entry.dir };
+    let traces_dir = if surface.is_dir() {
+        &surface
+    } else {
+        &entry.dir
+    };
     let inputs = match inputs(&entry.dir, &slug, meta, traces_dir) {
         Ok(i) => i,
         Err(Unsupported(why)) => return Ok(Outcome::NeedsReference(why)),

@@ -450,7 +450,7 @@ pub fn findings(inputs: &Inputs) -> Findings {
     let done: BTreeSet<&str> = events
         .iter()
         .filter(|e| !wp(e).is_empty() && matches!(s(e, "to_lane"), "done" | "approved"))
-        .map(|e| wp(e))
+        .map(wp)
         .collect();
     let ingestor_content = [&inputs.failures, &inputs.analysis, &inputs.review]
         .iter()

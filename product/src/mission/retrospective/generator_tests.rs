@@ -7,7 +7,9 @@ fn ev(v: Value) -> Map<String, Value> {
 }
 
 fn mv(id: &str, wp: &str, from: &str, to: &str) -> Map<String, Value> {
-    ev(json!({"event_id": id, "wp_id": wp, "from_lane": from, "to_lane": to, "actor": "claude", "force": false}))
+    ev(
+        json!({"event_id": id, "wp_id": wp, "from_lane": from, "to_lane": to, "actor": "claude", "force": false}),
+    )
 }
 
 fn with(mut e: Map<String, Value>, key: &str, value: Value) -> Map<String, Value> {
@@ -23,11 +25,16 @@ fn inputs() -> Inputs {
 }
 
 fn summaries(list: &[Finding]) -> Vec<(String, String)> {
-    list.iter().map(|f| (f.id.clone(), f.summary.clone())).collect()
+    list.iter()
+        .map(|f| (f.id.clone(), f.summary.clone()))
+        .collect()
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
+    items
+        .iter()
+        .map(|(a, b)| ((*a).into(), (*b).into()))
+        .collect()
 }
 
 #[test]
@@ -44,29 +51,53 @@ fn evidence_is_registered_meta_spec_plan_tasks_packages_then_the_log() {
     i.spec = "s".into();
     i.tasks = "t".into();
     i.research = Some(String::new());
-    i.wp_files = vec![("WP01.md".into(), String::new()), ("WP02-x.md".into(), String::new())];
+    i.wp_files = vec![
+        ("WP01.md".into(), String::new()),
+        ("WP02-x.md".into(), String::new()),
+    ];
     i.events = vec![mv("E1", "WP01", "planned", "claimed")];
     let f = findings(&i);
     let paths: Vec<&str> = f.evidence.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(
         paths,
-        ["kitty-specs/m/meta.json", "kitty-specs/m/spec.md", "kitty-specs/m/tasks.md", "kitty-specs/m/tasks/WP01.md", "kitty-specs/m/tasks/WP02-x.md", "kitty-specs/m/status.events.jsonl"]
+        [
+            "kitty-specs/m/meta.json",
+            "kitty-specs/m/spec.md",
+            "kitty-specs/m/tasks.md",
+            "kitty-specs/m/tasks/WP01.md",
+            "kitty-specs/m/tasks/WP02-x.md",
+            "kitty-specs/m/status.events.jsonl"
+        ]
     );
     assert_eq!(f.evidence[5].id, "e-006");
-    assert!(f.evidence.iter().all(|e| e.kind == "file" && e.range.is_none()));
+    assert!(
+        f.evidence
+            .iter()
+            .all(|e| e.kind == "file" && e.range.is_none())
+    );
 }
 
 #[test]
 fn clean_packages_are_named_only_when_something_else_went_wrong() {
     let mut i = inputs();
     i.wp_files = vec![("WP01.md".into(), String::new())];
-    i.events = vec![mv("E1", "WP01", "for_review", "approved"), mv("E2", "WP02", "approved", "done")];
+    i.events = vec![
+        mv("E1", "WP01", "for_review", "approved"),
+        mv("E2", "WP02", "approved", "done"),
+    ];
     assert!(findings(&i).helped.is_empty());
     i.failures = Some("nothing failed".into());
     let f = findings(&i);
     assert_eq!(
         summaries(&f.helped),
-        pairs(&[("h-001", "WP01 completed without rejection cycles"), ("h-002", "WP02 completed without rejection cycles"), ("h-003", "workflow-failures-log.md present with no recorded failures")])
+        pairs(&[
+            ("h-001", "WP01 completed without rejection cycles"),
+            ("h-002", "WP02 completed without rejection cycles"),
+            (
+                "h-003",
+                "workflow-failures-log.md present with no recorded failures"
+            )
+        ])
     );
     // WP01 has a file of exactly its name; WP02's evidence is the log.
     assert_eq!(f.helped[0].evidence_refs, ["e-001"]);
@@ -74,7 +105,13 @@ fn clean_packages_are_named_only_when_something_else_went_wrong() {
     assert_eq!(f.evidence[1].path, "kitty-specs/m/status.events.jsonl");
     // An empty failure log is present but not content: no clean packages.
     i.failures = Some(String::new());
-    assert_eq!(summaries(&findings(&i).helped), pairs(&[("h-001", "workflow-failures-log.md present with no recorded failures")]));
+    assert_eq!(
+        summaries(&findings(&i).helped),
+        pairs(&[(
+            "h-001",
+            "workflow-failures-log.md present with no recorded failures"
+        )])
+    );
 }
 
 #[test]
@@ -82,17 +119,43 @@ fn rejections_bounces_forces_self_reviews_arbiters_and_cycles_are_counted_per_pa
     let mut i = inputs();
     i.events = vec![
         mv("E0", "WP01", "planned", "planned"),
-        with(with(mv("E1", "WP01", "planned", "claimed"), "force", json!(true)), "actor", json!("Finalize-Tasks")),
+        with(
+            with(mv("E1", "WP01", "planned", "claimed"), "force", json!(true)),
+            "actor",
+            json!("Finalize-Tasks"),
+        ),
         mv("E2", "WP01", "claimed", "in_progress"),
         mv("E3", "WP01", "for_review", "planned"),
-        with(mv("E4", "WP01", "in_review", "planned"), "review_ref", json!("r")),
+        with(
+            mv("E4", "WP01", "in_review", "planned"),
+            "review_ref",
+            json!("r"),
+        ),
         mv("E5", "WP01", "planned", "in_progress"),
-        with(mv("E6", "WP01", "in_review", "in_progress"), "evidence", json!({"review": {"reference": "x", "verdict": "changes_requested"}})),
-        with(mv("E7", "WP02", "in_progress", "done"), "force", json!(true)),
+        with(
+            mv("E6", "WP01", "in_review", "in_progress"),
+            "evidence",
+            json!({"review": {"reference": "x", "verdict": "changes_requested"}}),
+        ),
+        with(
+            mv("E7", "WP02", "in_progress", "done"),
+            "force",
+            json!(true),
+        ),
         with(mv("E8", "WP02", "done", "done"), "force", json!(true)),
-        with(mv("E9", "WP02", "planned", "planned"), "reason", json!("The ARBITER decided")),
-        ev(json!({"event_type": "ReviewerSelfApproval", "event_id": "S1", "payload": {"wp_id": "WP03", "implementing_actor": "a", "failure_reason": ""}})),
-        with(mv("E10", "WP03", "in_review", "claimed"), "evidence", json!("  ")),
+        with(
+            mv("E9", "WP02", "planned", "planned"),
+            "reason",
+            json!("The ARBITER decided"),
+        ),
+        ev(
+            json!({"event_type": "ReviewerSelfApproval", "event_id": "S1", "payload": {"wp_id": "WP03", "implementing_actor": "a", "failure_reason": ""}}),
+        ),
+        with(
+            mv("E10", "WP03", "in_review", "claimed"),
+            "evidence",
+            json!("  "),
+        ),
     ];
     let f = findings(&i);
     assert_eq!(
@@ -100,17 +163,41 @@ fn rejections_bounces_forces_self_reviews_arbiters_and_cycles_are_counted_per_pa
         pairs(&[
             ("n-006", "WP01 needed 2 implementation cycles"),
             ("n-002", "WP01 had 1 lane bounce(s) before approval"),
-            ("n-004", "WP02 required 1 --force override(s) during workflow"),
+            (
+                "n-004",
+                "WP02 required 1 --force override(s) during workflow"
+            ),
             // A blank evidence string is no feedback: WP03's move out of review is a bounce.
             ("n-003", "WP03 had 1 lane bounce(s) before approval"),
-            ("n-005", "WP03 used self-review fallback instead of independent review"),
-            ("n-001", "WP01 required 2 rejection cycle(s) before approval"),
+            (
+                "n-005",
+                "WP03 used self-review fallback instead of independent review"
+            ),
+            (
+                "n-001",
+                "WP01 required 2 rejection cycle(s) before approval"
+            ),
         ])
     );
-    assert_eq!(summaries(&f.gaps), pairs(&[("g-001", "Arbiter override needed for WP02 (1x)")]));
+    assert_eq!(
+        summaries(&f.gaps),
+        pairs(&[("g-001", "Arbiter override needed for WP02 (1x)")])
+    );
     let range = |id: &str| {
-        let f_id = &f.not_helpful.iter().chain(&f.gaps).find(|x| x.id == id).unwrap().evidence_refs[0];
-        f.evidence.iter().find(|e| &e.id == f_id).unwrap().range.clone().unwrap()
+        let f_id = &f
+            .not_helpful
+            .iter()
+            .chain(&f.gaps)
+            .find(|x| x.id == id)
+            .unwrap()
+            .evidence_refs[0];
+        f.evidence
+            .iter()
+            .find(|e| &e.id == f_id)
+            .unwrap()
+            .range
+            .clone()
+            .unwrap()
     };
     // The rejection range spans every move back out of review, the count only documented ones.
     assert_eq!(range("n-001"), "E3..E6");
@@ -123,7 +210,9 @@ fn rejections_bounces_forces_self_reviews_arbiters_and_cycles_are_counted_per_pa
     let self_review = f.not_helpful.iter().find(|x| x.id == "n-005").unwrap();
     assert_eq!(
         self_review.details.as_deref(),
-        Some("WP WP03 recorded 1 ReviewerSelfApproval event(s): a self-reviewed after intended reviewer unknown failed (reviewer_failed). Treat this as a review-independence gap.")
+        Some(
+            "WP WP03 recorded 1 ReviewerSelfApproval event(s): a self-reviewed after intended reviewer unknown failed (reviewer_failed). Treat this as a review-independence gap."
+        )
     );
 }
 
@@ -138,14 +227,20 @@ fn the_spec_s_markers_uncovered_requirements_and_missing_documents_are_gaps() {
         pairs(&[
             ("g-003", "research.md absent"),
             ("g-002", "FR-003 defined in spec.md has no WP coverage"),
-            ("g-001", "Unresolved clarification marker in spec.md (line 3)"),
+            (
+                "g-001",
+                "Unresolved clarification marker in spec.md (line 3)"
+            ),
         ])
     );
     assert!(f.gaps.iter().all(|g| g.evidence_refs == ["e-001"]));
     i.spec = i.spec.replace("## Other\n", "");
     i.research = Some("r".into());
     let f = findings(&i);
-    assert_eq!(summaries(&f.gaps)[0], ("g-003".into(), "data-model.md absent".into()));
+    assert_eq!(
+        summaries(&f.gaps)[0],
+        ("g-003".into(), "data-model.md absent".into())
+    );
     i.data_model = Some(String::new());
     assert_eq!(findings(&i).gaps.len(), 2);
 }
@@ -153,7 +248,10 @@ fn the_spec_s_markers_uncovered_requirements_and_missing_documents_are_gaps() {
 #[test]
 fn failure_lines_reports_and_tracer_entries_become_findings_in_their_channels() {
     let mut i = inputs();
-    i.failures = Some(format!("intro\n   ### FAIL: {}\n- [ ] FAIL: short\n", "x".repeat(250)));
+    i.failures = Some(format!(
+        "intro\n   ### FAIL: {}\n- [ ] FAIL: short\n",
+        "x".repeat(250)
+    ));
     i.analysis = Some(String::new());
     i.review = Some("r".into());
     i.traces = vec![(
@@ -161,24 +259,54 @@ fn failure_lines_reports_and_tracer_entries_become_findings_in_their_channels() 
         "1. **gap one**\n it is a candidate gap\n- **fine**\n worked as designed\n* **plain**\n nothing\n- ** **\n skipped\n".into(),
     )];
     let f = findings(&i);
-    let long = &f.not_helpful.iter().find(|x| x.summary.starts_with("### FAIL")).unwrap();
+    let long = &f
+        .not_helpful
+        .iter()
+        .find(|x| x.summary.starts_with("### FAIL"))
+        .unwrap();
     assert_eq!(long.summary.chars().count(), 200);
     assert!(long.details.as_deref().unwrap().ends_with(&"x".repeat(250)));
     assert_eq!(summaries(&f.helped), pairs(&[("h-001", "Tracer: fine")]));
     assert_eq!(summaries(&f.gaps), pairs(&[("g-001", "Tracer: gap one")]));
-    let cats: Vec<(&str, &str)> = f.not_helpful.iter().map(|x| (x.category, x.id.as_str())).collect();
-    assert_eq!(cats, [("doc", "n-003"), ("process", "n-001"), ("process", "n-002"), ("review_loop", "n-004"), ("tooling", "n-005")]);
+    let cats: Vec<(&str, &str)> = f
+        .not_helpful
+        .iter()
+        .map(|x| (x.category, x.id.as_str()))
+        .collect();
+    assert_eq!(
+        cats,
+        [
+            ("doc", "n-003"),
+            ("process", "n-001"),
+            ("process", "n-002"),
+            ("review_loop", "n-004"),
+            ("tooling", "n-005")
+        ]
+    );
     let plain = f.not_helpful.iter().find(|x| x.id == "n-005").unwrap();
     assert_eq!(plain.details.as_deref(), Some("* **plain**\n nothing"));
     let paths: Vec<&str> = f.evidence.iter().map(|e| e.path.as_str()).collect();
-    assert_eq!(paths, ["kitty-specs/m/workflow-failures-log.md", "kitty-specs/m/analysis-report.md", "kitty-specs/m/mission-review-report.md", "kitty-specs/m/traces/a.md"]);
+    assert_eq!(
+        paths,
+        [
+            "kitty-specs/m/workflow-failures-log.md",
+            "kitty-specs/m/analysis-report.md",
+            "kitty-specs/m/mission-review-report.md",
+            "kitty-specs/m/traces/a.md"
+        ]
+    );
 }
 
 #[test]
 fn the_log_is_read_as_the_reference_reads_it() {
-    let events = parse_events("{\"wp_id\": \"WP01\"}\r\n\nnot json\n  {\"a\": 1}  \u{2028}{\"b\": 2}").unwrap();
+    let events =
+        parse_events("{\"wp_id\": \"WP01\"}\r\n\nnot json\n  {\"a\": 1}  \u{2028}{\"b\": 2}")
+            .unwrap();
     assert_eq!(events.len(), 3);
-    assert_eq!(parse_events("[1]"), Err(Unsupported("a status log line is not an object".into())));
+    assert_eq!(
+        parse_events("[1]"),
+        Err(Unsupported("a status log line is not an object".into()))
+    );
     assert!(parse_events("{\"wp_id\": 3}").is_err());
     assert_eq!(parse_events("{\"wp_id\": 0}").unwrap().len(), 1);
     assert_eq!(py_strip("\u{1c} a \u{85}"), "a");

@@ -204,7 +204,7 @@ impl Emitter {
     /// Write `map`'s entries, the first on the current line when `inline` (a list item's).
     fn mapping(&mut self, map: &IndexMap<String, Py>, indent: usize, inline: bool) {
         for (i, (key, value)) in map.iter().enumerate() {
-            if !(inline && i == 0) && !(self.out.is_empty() && i == 0) {
+            if i > 0 || !(inline || self.out.is_empty()) {
                 self.line_break();
                 self.out.extend(std::iter::repeat_n(' ', indent));
                 self.column = indent;
@@ -421,12 +421,12 @@ fn needs_backslash(text: &[char], start: usize, end: usize) -> bool {
     }
     let between = &text[end..space];
     let doubled = end >= 1 && text.get(end - 1) == Some(&' ') && text.get(end) == Some(&' ');
-    !(!between.contains(&'"')
-        && !between.contains(&'\'')
-        && after != ' '
-        && after != '\n'
-        && !doubled
-        && start != end)
+    between.contains(&'"')
+        || between.contains(&'\'')
+        || after == ' '
+        || after == '\n'
+        || doubled
+        || start == end
 }
 
 fn escaped(c: char) -> String {

@@ -16,7 +16,12 @@ fn s(text: &str) -> Py {
 
 #[test]
 fn a_plain_scalar_folds_before_the_word_that_would_pass_column_120() {
-    let m = map(&[("details", s("spec.md is present but research.md is missing. Research artifacts help future maintainers understand design decisions and more words here."))]);
+    let m = map(&[(
+        "details",
+        s(
+            "spec.md is present but research.md is missing. Research artifacts help future maintainers understand design decisions and more words here.",
+        ),
+    )]);
     assert_eq!(
         dump(&m),
         "details: spec.md is present but research.md is missing. Research artifacts help future maintainers understand design\n  decisions and more words here.\n"
