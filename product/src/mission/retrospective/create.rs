@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::generator::{self, Inputs, Unsupported};
+use super::generator;
+use super::inputs::{Unsupported, inputs};
 use super::record::{self, EXPLICIT_CREATE, Identity};
 use crate::env::{Env, vars};
 use crate::mission::execution::ExecError;
@@ -118,60 +119,6 @@ fn open_packages(dir: &Path) -> Vec<(String, Lane)> {
         .filter(|(_, s)| !matches!(s.lane, Lane::Done | Lane::Canceled))
         .map(|(wp, s)| (wp, s.lane))
         .collect()
-}
-
-/// The mission directory's files, as the generator reads them.
-pub fn inputs(
-    dir: &Path,
-    dir_name: &str,
-    meta: &Value,
-    traces_dir: &Path,
-) -> Result<Inputs, Unsupported> {
-    let text = |name: &str| generator::read_text(&dir.join(name));
-    let mut wp_files = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir.join("tasks")) {
-        let mut names: Vec<String> = rd
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("WP") && n.ends_with(".md") && n.len() >= 5)
-            .collect();
-        names.sort();
-        for n in names {
-            if let Some(t) = generator::read_text(&dir.join("tasks").join(&n))? {
-                wp_files.push((n, t));
-            }
-        }
-    }
-    let mut traces = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(traces_dir.join("traces")) {
-        let mut names: Vec<String> = rd
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".md"))
-            .collect();
-        names.sort();
-        for n in names {
-            // An unreadable or non-UTF-8 tracer is skipped, as the reference skips it.
-            if let Ok(Some(t)) = generator::read_text(&traces_dir.join("traces").join(&n)) {
-                traces.push((format!("kitty-specs/{dir_name}/traces/{n}"), t));
-            }
-        }
-    }
-    Ok(Inputs {
-        dir_name: dir_name.into(),
-        has_meta: meta.as_object().is_some_and(|m| !m.is_empty()),
-        spec: text("spec.md")?.unwrap_or_default(),
-        plan: text("plan.md")?.unwrap_or_default(),
-        tasks: text("tasks.md")?.unwrap_or_default(),
-        research: text("research.md")?,
-        data_model: text("data-model.md")?,
-        failures: text("workflow-failures-log.md")?,
-        analysis: text("analysis-report.md")?,
-        review: text("mission-review-report.md")?,
-        traces,
-        wp_files,
-        events: generator::parse_events(&text(log::FILE)?.unwrap_or_default())?,
-    })
 }
 
 /// Run `retrospect create` from `cwd` at `now`.

@@ -4,11 +4,12 @@
 //! evidence numbered in registration order).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde_json::{Map, Value};
+
+use super::inputs::{Inputs, py_strip, splitlines};
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,94 +63,7 @@ impl Findings {
     }
 }
 
-/// The mission's files the rules read.
-#[derive(Debug, Default)]
-pub struct Inputs {
-    /// The mission directory's name.
-    pub dir_name: String,
-    /// Whether `meta.json` read as a non-empty object.
-    pub has_meta: bool,
-    /// `spec.md`, `plan.md`, `tasks.md` (empty when absent).
-    pub spec: String,
-    /// `plan.md`.
-    pub plan: String,
-    /// `tasks.md`.
-    pub tasks: String,
-    /// `research.md`, when it exists.
-    pub research: Option<String>,
-    /// `data-model.md`, when it exists.
-    pub data_model: Option<String>,
-    /// `workflow-failures-log.md`, when it exists.
-    pub failures: Option<String>,
-    /// `analysis-report.md`, when it exists.
-    pub analysis: Option<String>,
-    /// `mission-review-report.md`, when it exists.
-    pub review: Option<String>,
-    /// `traces/*.md`: (repository-relative label, text), by name.
-    pub traces: Vec<(String, String)>,
-    /// `tasks/WP*.md`: (file name, text), by name.
-    pub wp_files: Vec<(String, String)>,
-    /// The status log's objects, in file order.
-    pub events: Vec<Map<String, Value>>,
-}
-
-/// Why the generator leaves a mission to the reference (input its Python reads differently).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Unsupported(pub String);
-
-/// A file as Python's `read_text` gives it: `None` when absent, newlines translated.
-pub fn read_text(path: &Path) -> Result<Option<String>, Unsupported> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map(|t| Some(t.replace("\r\n", "\n").replace('\r', "\n")))
-            .map_err(|_| Unsupported(format!("{} is not UTF-8", path.display()))),
-        Err(_) => Ok(None),
-    }
-}
-
-/// Python's `str.splitlines()` on text whose newlines are already `\n`.
-fn splitlines(text: &str) -> impl Iterator<Item = &str> {
-    let mut lines: Vec<&str> = text
-        .split([
-            '\n', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}', '\u{2029}',
-        ])
-        .collect();
-    if lines.last() == Some(&"") {
-        lines.pop();
-    }
-    lines.into_iter()
-}
-
-/// Python's `str.strip()`.
-pub fn py_strip(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
-}
-
-/// The status log's objects (blank and undecodable lines skipped, as the reference does).
-pub fn parse_events(text: &str) -> Result<Vec<Map<String, Value>>, Unsupported> {
-    let mut events = Vec::new();
-    for line in splitlines(text) {
-        let line = py_strip(line);
-        if line.is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(line) {
-            Ok(Value::Object(o)) => {
-                if o.get("wp_id")
-                    .is_some_and(|w| !w.is_string() && crate::pyfmt::Py::truthy(&to_py(w)))
-                {
-                    return Err(Unsupported("an event's wp_id is not a string".into()));
-                }
-                events.push(o);
-            }
-            Ok(_) => return Err(Unsupported("a status log line is not an object".into())),
-            Err(_) => {}
-        }
-    }
-    Ok(events)
-}
-
-fn to_py(v: &Value) -> crate::pyfmt::Py {
+pub(super) fn to_py(v: &Value) -> crate::pyfmt::Py {
     serde_json::from_value(v.clone()).unwrap_or(crate::pyfmt::Py::Null)
 }
 

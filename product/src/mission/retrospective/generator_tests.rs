@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::mission::retrospective::inputs::{Unsupported, parse_events};
 
 fn ev(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()

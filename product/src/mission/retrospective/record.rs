@@ -110,7 +110,7 @@ impl Identity {
             mission_type: meta
                 .get("mission_type")
                 .and_then(Value::as_str)
-                .map(|t| super::generator::py_strip(t).to_string())
+                .map(|t| super::inputs::py_strip(t).to_string())
                 .unwrap_or_default(),
             target_branch: py_str(meta.get("target_branch")).unwrap_or_else(primary),
         }
