@@ -13,6 +13,7 @@ mod harness;
 mod init_files;
 mod map_requirements;
 mod merge;
+mod merge_abort;
 mod merge_drivers;
 mod planning;
 mod retrospect;

@@ -1,8 +1,11 @@
-//! `spec-kitty merge`: the merge's forecast (`--dry-run`) native; the merge itself, `--resume` and
-//! `--abort` are the reference's.
+//! `spec-kitty merge`: the merge's forecast (`--dry-run`), `--abort`, and `--resume` with nothing
+//! to resume native; the merge itself and a resume are the reference's.
 
 use super::context::Ctx;
 use super::error::CommandError;
+use serde_json::json;
+
+use crate::mission::merge::abort::{self, abort, nothing_to_resume};
 use crate::mission::merge::forecast::{Outcome, Request, Retention, Strategy, forecast};
 use crate::output::Report;
 
@@ -39,10 +42,11 @@ pub struct MergeArgs {
     /// The mission (directory name, mission_id, its first 8 characters or its number).
     #[arg(long)]
     pub mission: Option<String>,
-    /// Resume an interrupted merge (handled by the reference).
+    /// Resume an interrupted merge (handled by the reference when one is recorded).
     #[arg(long)]
     pub resume: bool,
-    /// Abort an interrupted merge (handled by the reference).
+    /// Abort an interrupted merge: its recorded state and workspace cleared, the retrospective
+    /// captured and committed.
     #[arg(long)]
     pub abort: bool,
     /// Unused (the reference's compatibility flag).
@@ -80,7 +84,6 @@ impl MergeArgs {
         for (given, name) in [
             (!self.dry_run, "a merge (not --dry-run)"),
             (self.resume, "--resume"),
-            (self.abort, "--abort"),
             (self.allow_sparse_checkout, "--allow-sparse-checkout"),
             (
                 self.skip_review_artifact_check,
@@ -106,8 +109,58 @@ impl MergeArgs {
     }
 }
 
+/// `spec-kitty merge --abort`.
+fn run_abort(ctx: &Ctx, args: &MergeArgs) -> Result<Report, CommandError> {
+    let mut warn = |line: &str| ctx.out.notice(&format!("warning: {line}"));
+    let outcome = abort(
+        &ctx.env,
+        &ctx.cwd,
+        args.mission.as_deref(),
+        ctx.clock.now_micros(),
+        &mut warn,
+    )?;
+    match outcome {
+        abort::Outcome::Aborted {
+            slug,
+            cleared,
+            lines,
+        } => {
+            let doc = json!({
+                "result": "success",
+                "mission_slug": slug,
+                "state_cleared": cleared,
+                "messages": lines,
+            });
+            Ok(Report::exact(doc, lines.join("\n")))
+        }
+        abort::Outcome::Unsafe(message) => {
+            let doc =
+                json!({"result": "error", "error_code": "UNSAFE_MISSION_HANDLE", "error": message});
+            Ok(Report::exact(doc, format!("Error: {message}")).with_exit(2))
+        }
+        abort::Outcome::NeedsReference(why) => Err(CommandError::NeedsReference {
+            why,
+            missing: String::new(),
+        }),
+    }
+}
+
 /// `spec-kitty merge`.
 pub fn merge(ctx: &Ctx, args: &MergeArgs) -> Result<Report, CommandError> {
+    let flagged = args.skip_review_artifact_check || args.note.is_some();
+    if args.abort && !flagged {
+        return run_abort(ctx, args);
+    }
+    if args.resume
+        && !args.abort
+        && !flagged
+        && nothing_to_resume(&ctx.env, &ctx.cwd, args.mission.as_deref()) == Some(true)
+    {
+        let message = "No interrupted merge to resume.";
+        let doc = json!({"result": "error", "error_code": "NO_MERGE_TO_RESUME", "error": message});
+        // On stdout, as the reference prints it.
+        return Ok(Report::exact(doc, format!("Error: {message}")).with_exit(1));
+    }
     match forecast(&ctx.env, &ctx.cwd, &args.request())? {
         Outcome::Forecast { doc, human } => Ok(Report::exact(doc, human)),
         Outcome::Refused { doc, human, code } => Ok(Report::exact(doc, human).with_exit(code)),

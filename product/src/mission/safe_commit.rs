@@ -501,6 +501,34 @@ pub fn safe_commit(
     Ok(done(Some(sha), rels))
 }
 
+/// A merge's bookkeeping commit of exactly `rels` on `branch` (**interop**: the reference's
+/// safe-commit with its merge-bookkeeping capability — HEAD must be on the branch, a protected
+/// branch is allowed — and its `LocalCommit` note). The sentence of a refusal on failure.
+pub fn bookkeeping(
+    repo: &Repo,
+    rels: &[String],
+    branch: &str,
+    message: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, String> {
+    let root = resolve(repo.top());
+    let head = repo.head_branch().map_err(|e| e.to_string())?;
+    if head.as_deref() != Some(branch) {
+        return Err(Refusal::HeadMismatch {
+            root,
+            head: head.unwrap_or_else(|| "<detached>".into()),
+            expected: branch.into(),
+        }
+        .message());
+    }
+    let paths: Vec<&str> = rels.iter().map(String::as_str).collect();
+    let sha = repo
+        .commit_paths_forced(&paths, message)
+        .map_err(|e| e.to_string())?;
+    note_local_commit(&root, &sha, rels, now);
+    Ok(sha)
+}
+
 /// The reference's `LocalCommit` note of a commit that touched mission files, in
 /// `.kittify/sync-state.json` (one pending note per build; best effort, as the reference's).
 fn note_local_commit(root: &Path, sha: &str, rels: &[String], now: chrono::DateTime<chrono::Utc>) {

@@ -14,6 +14,18 @@ fn merge(home: &IsolatedHome, m: &StagedMission, extra: &[&str]) -> RunOutput {
         .run()
 }
 
+/// An interrupted merge of `m`, recorded under its mission id.
+fn recorded(m: &StagedMission) -> std::path::PathBuf {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(m.dir().join("meta.json")).unwrap()).unwrap();
+    let id = meta["mission_id"].as_str().unwrap();
+    let dir = m.repo.path().join(".kittify/runtime/merge").join(id);
+    std::fs::create_dir_all(dir.join("workspace")).unwrap();
+    let state = serde_json::json!({"mission_id": id, "mission_slug": m.slug, "target_branch": "main", "wp_order": ["WP01"]});
+    std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+    dir
+}
+
 fn git_state(m: &StagedMission) -> String {
     let status = |dir: &std::path::Path| {
         let out = std::process::Command::new("git")
@@ -150,14 +162,15 @@ fn refusals_the_reference_prints_as_text_or_a_traceback_are_json_documents_here(
 }
 
 #[test]
-fn a_merge_a_resume_an_abort_and_a_skipped_gate_are_the_reference_s_to_run() {
+fn a_merge_a_recorded_resume_and_a_skipped_gate_are_the_reference_s_to_run() {
     let home = IsolatedHome::new();
     let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    recorded(&m);
     let before = git_state(&m);
     for extra in [
         &["--json"][..],
         &["--dry-run", "--json", "--resume"],
-        &["--dry-run", "--json", "--abort"],
+        &["--json", "--abort", "--note", "x"],
         &[
             "--dry-run",
             "--json",
@@ -353,4 +366,112 @@ fn the_mission_is_found_by_its_slug_without_the_id_and_an_unreadable_meta_is_ref
     );
     std::fs::remove_dir(&meta).unwrap();
     std::fs::write(&meta, text).unwrap();
+}
+
+#[test]
+fn an_abort_clears_the_recorded_merge_then_captures_and_commits_the_retrospective() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let dir = recorded(&m);
+    std::fs::write(dir.join("lock"), "held").unwrap();
+    let lock = m
+        .repo
+        .path()
+        .join(".kittify/runtime/merge/__global_merge__/lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "t").unwrap();
+    let out = merge(&home, &m, &["--abort", "--json"]);
+    let doc = out.assert_success().json();
+    doc.assert_eq("/state_cleared", true).assert_eq(
+        "/messages",
+        serde_json::json!([
+            format!(
+                "Aborted merge for {}. State and workspace cleaned up.",
+                m.slug
+            ),
+            "Removed merge lock."
+        ]),
+    );
+    // The state and workspace go; the lock inside the mission's directory stays, as the reference's.
+    assert!(
+        !dir.join("state.json").exists()
+            && !dir.join("workspace").exists()
+            && dir.join("lock").exists()
+    );
+    assert!(!lock.exists());
+    let record = m.dir().join("retrospective.yaml");
+    assert!(std::fs::read_to_string(&record).unwrap().contains(
+        "  kind: runtime\n  id: spec-kitty-generator\n  display: Spec Kitty Generator\n"
+    ));
+    let head = m.repo.git(&["log", "-1", "--format=%s"]);
+    assert_eq!(
+        head.trim(),
+        format!("chore({}): capture mission retrospective", m.slug)
+    );
+    let log = std::fs::read_to_string(m.dir().join("status.events.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["provenance_kind"], "runtime_post_completion");
+    assert_eq!(
+        last["actor"],
+        serde_json::json!({"display": null, "id": "spec-kitty-generator", "kind": "runtime"})
+    );
+    // A second abort: nothing recorded, nothing to capture, nothing to commit.
+    let again = merge(&home, &m, &["--abort"]);
+    again
+        .assert_success()
+        .assert_stdout_contains("No active merge state found for");
+    assert_eq!(m.repo.git(&["log", "-1", "--format=%s"]), head);
+}
+
+#[test]
+fn an_abort_off_the_target_branch_leaves_the_capture_uncommitted_with_a_warning() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    m.repo.git(&["checkout", "-q", "-b", "elsewhere"]);
+    let out = merge(&home, &m, &["--abort"]);
+    out.assert_success();
+    assert!(
+        out.stderr()
+            .contains("was captured but could NOT be committed"),
+        "{out}"
+    );
+    assert!(
+        m.repo
+            .git(&["status", "--porcelain"])
+            .contains("retrospective.yaml")
+    );
+}
+
+#[test]
+fn a_resume_with_nothing_recorded_is_refused_and_odd_input_is_the_reference_s() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let out = merge(&home, &m, &["--resume", "--json"]);
+    out.assert_code(1);
+    out.json().assert_eq("/error_code", "NO_MERGE_TO_RESUME");
+    merge(&home, &m, &["--resume"])
+        .assert_code(1)
+        .assert_stdout_contains("Error: No interrupted merge to resume.");
+    let unsafe_handle = home
+        .command()
+        .current_dir(m.repo.path())
+        .args(["merge", "--abort", "--mission", "../x", "--json"])
+        .run();
+    unsafe_handle.assert_code(2);
+    unsafe_handle
+        .json()
+        .assert_eq("/error_code", "UNSAFE_MISSION_HANDLE");
+    // A state file the reference would crash on, and a configured policy: handed over.
+    let dir = recorded(&m);
+    std::fs::write(dir.join("state.json"), "[1]").unwrap();
+    handed(merge(&home, &m, &["--abort", "--json"]));
+    std::fs::remove_file(dir.join("state.json")).unwrap();
+    let policy = home
+        .command()
+        .current_dir(m.repo.path())
+        .env("SPEC_KITTY_MODE", "x")
+        .args(["merge", "--abort", "--json", "--mission", &m.slug])
+        .run();
+    handed(policy);
+    assert!(!m.dir().join("retrospective.yaml").exists());
 }

@@ -52,7 +52,7 @@ fn blocked(code: &str, exit: u8, reason: String, human: String, extra: Value) ->
 }
 
 /// Why a configured retrospective policy is left to the reference, if one is.
-fn policy_configured(env: &Env, root: &Path) -> Option<String> {
+pub(super) fn policy_configured(env: &Env, root: &Path) -> Option<String> {
     for var in [vars::SPEC_KITTY_RETROSPECTIVE, vars::SPEC_KITTY_MODE] {
         if env.get(var).is_some_and(|v| !v.trim().is_empty()) {
             return Some(format!("{var} overrides the retrospective policy"));
@@ -82,7 +82,7 @@ fn policy_configured(env: &Env, root: &Path) -> Option<String> {
 /// Where the mission's status log is read (and committed) from: the coordination worktree's
 /// copy when the mission declares a coordination branch, else the primary checkout's; `None`
 /// when that branch is gone with its worktree.
-fn status_surface(
+pub(super) fn status_surface(
     repo: &Repo,
     root: &Path,
     dir: &Path,

@@ -1,3 +1,5 @@
+//! The generator's rules, one test per family: the ids, the evidence, the ranges, the sorting.
+
 use serde_json::json;
 
 use super::*;
