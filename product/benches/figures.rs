@@ -825,4 +825,58 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
         median(r),
         None,
     );
+    retrospect(&home, reference);
+}
+
+/// `retrospect create --overwrite` on a finished mission (three packages forced to done on its
+/// coordination worktree), kitty and the reference taking turns.
+fn retrospect(home: &IsolatedHome, reference: &ReferenceCli) {
+    let staged = home.mission_at(kitty_testkit::MissionStage::Finalized { work_packages: 3 });
+    let (repo, m) = (&staged.repo, staged.slug.clone());
+    let log = repo.path().join(format!(
+        ".worktrees/{m}-coord/kitty-specs/{m}/status.events.jsonl"
+    ));
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    for (n, wp) in ["WP01", "WP02", "WP03"].iter().enumerate() {
+        let line = serde_json::json!({
+            "actor": "bench", "at": "2099-01-01T00:00:00+00:00",
+            "event_id": format!("01KXBENCH00000000000000{n:03}"), "evidence": null,
+            "execution_mode": "worktree", "force": true, "from_lane": "planned",
+            "mission_slug": m, "policy_metadata": null, "reason": "bench",
+            "review_ref": null, "to_lane": "done", "wp_id": wp,
+        });
+        text.push_str(&format!("{line}\n"));
+    }
+    std::fs::write(&log, text).unwrap();
+    let args = [
+        "retrospect",
+        "create",
+        "--mission",
+        &m,
+        "--overwrite",
+        "--json",
+    ];
+    let (mut k, mut r) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let t = Instant::now();
+        home.command()
+            .current_dir(repo.path())
+            .args(args)
+            .run()
+            .assert_success();
+        k.push(t.elapsed());
+        let t = Instant::now();
+        home.reference_command(reference)
+            .current_dir(repo.path())
+            .args(args)
+            .run()
+            .assert_success();
+        r.push(t.elapsed());
+    }
+    faster(
+        "retrospect create --overwrite --json (the record and its line), paired",
+        median(k),
+        median(r),
+        Some(30.0),
+    );
 }

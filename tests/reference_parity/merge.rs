@@ -135,6 +135,21 @@ fn every_refusal_before_the_forecast_is_the_reference_s_word_for_word() {
         e,
         "Mission slug could not be resolved. Use --mission <slug>."
     );
+    // A merge asked for in JSON: refused once the target is known, before the mission is.
+    for args in [
+        &["merge", "--target", "feat/x"][..],
+        &["merge", "--mission", SLUG],
+    ] {
+        let e = same_refusal(&k, &r, args, 1);
+        assert_eq!(e, "--json is currently supported with --dry-run only.");
+    }
+    let e = same_refusal(
+        &k,
+        &r,
+        &["merge", "--mission", SLUG, "--target", "nosuch"],
+        1,
+    );
+    assert!(e.starts_with("Target branch 'nosuch'"), "{e}");
     // A target that does not exist.
     let e = same_refusal(&k, &r, &dry_run(&["--target", "nosuch"]), 1);
     assert_eq!(

@@ -79,10 +79,10 @@ impl MergeArgs {
         }
     }
 
-    fn request(&self) -> Request {
+    fn request(&self, json: bool) -> Request {
         let mut delegated = Vec::new();
         for (given, name) in [
-            (!self.dry_run, "a merge (not --dry-run)"),
+            (!self.dry_run && !json, "a merge (not --dry-run)"),
             (self.resume, "--resume"),
             (self.allow_sparse_checkout, "--allow-sparse-checkout"),
             (
@@ -105,6 +105,7 @@ impl MergeArgs {
             },
             push: self.push,
             delegated,
+            json_without_dry_run: json && !self.dry_run,
         }
     }
 }
@@ -161,7 +162,7 @@ pub fn merge(ctx: &Ctx, args: &MergeArgs) -> Result<Report, CommandError> {
         // On stdout, as the reference prints it.
         return Ok(Report::exact(doc, format!("Error: {message}")).with_exit(1));
     }
-    match forecast(&ctx.env, &ctx.cwd, &args.request())? {
+    match forecast(&ctx.env, &ctx.cwd, &args.request(ctx.out.is_json()))? {
         Outcome::Forecast { doc, human } => Ok(Report::exact(doc, human)),
         Outcome::Refused { doc, human, code } => Ok(Report::exact(doc, human).with_exit(code)),
         Outcome::NeedsReference(why) => Err(CommandError::NeedsReference {

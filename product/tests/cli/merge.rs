@@ -167,9 +167,15 @@ fn a_merge_a_recorded_resume_and_a_skipped_gate_are_the_reference_s_to_run() {
     let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
     recorded(&m);
     let before = git_state(&m);
+    // A merge in JSON is refused here; in text it is the reference's.
+    let out = merge(&home, &m, &["--json"]);
+    out.assert_code(1);
+    out.json().assert_eq("/error_code", "JSON_NEEDS_DRY_RUN");
+    let text = merge(&home, &m, &[]);
+    text.assert_code(1);
+    assert!(text.stderr().contains("reference"), "{text}");
     for extra in [
-        &["--json"][..],
-        &["--dry-run", "--json", "--resume"],
+        &["--dry-run", "--json", "--resume"][..],
         &["--json", "--abort", "--note", "x"],
         &[
             "--dry-run",

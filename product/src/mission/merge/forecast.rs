@@ -76,6 +76,8 @@ pub struct Request {
     pub push: bool,
     /// Options that make it the reference's to run (non-empty: handed over whole).
     pub delegated: Vec<&'static str>,
+    /// A merge (not `--dry-run`) asked for with `--json`: refused after the target's checks.
+    pub json_without_dry_run: bool,
 }
 
 /// What the forecast says.
@@ -226,6 +228,13 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
             _ => format!("Target branch '{target}' does not exist locally or on origin."),
         };
         return Ok(refused("TARGET_BRANCH_NOT_FOUND", message, 1));
+    }
+    if req.json_without_dry_run {
+        return Ok(refused(
+            "JSON_NEEDS_DRY_RUN",
+            "--json is currently supported with --dry-run only.",
+            1,
+        ));
     }
     let (Some(slug), Some(dir)) = (slug, canonical_dir) else {
         return Ok(refused(

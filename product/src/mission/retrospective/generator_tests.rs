@@ -314,3 +314,124 @@ fn the_log_is_read_as_the_reference_reads_it() {
     assert_eq!(parse_events("{\"wp_id\": 0}").unwrap().len(), 1);
     assert_eq!(py_strip("\u{1c} a \u{85}"), "a");
 }
+
+#[test]
+fn any_one_list_with_a_finding_makes_the_status_has_findings() {
+    let one = Finding {
+        id: "x".into(),
+        category: "doc",
+        summary: "s".into(),
+        evidence_refs: Vec::new(),
+        details: None,
+    };
+    for pick in 0..3 {
+        let mut f = Findings::default();
+        [&mut f.helped, &mut f.not_helpful, &mut f.gaps][pick].push(one.clone());
+        assert_eq!(f.status(), "has_findings", "list {pick}");
+    }
+}
+
+#[test]
+fn only_documented_feedback_makes_a_move_out_of_review_a_rejection() {
+    let review = |reference: &str, verdict: &str| json!({"review": {"reference": reference, "verdict": verdict}});
+    let cases = [
+        (json!("see the review file"), true),
+        (json!("   "), false),
+        (review("r1", "changes_requested"), true),
+        (review("r1", "approved"), false),
+        (review("", "changes_requested"), false),
+        (json!({"note": "x"}), false),
+        (json!(3), false),
+    ];
+    for (evidence, rejected) in cases {
+        let mut i = inputs();
+        i.events = vec![with(
+            mv("E1", "WP01", "in_review", "claimed"),
+            "evidence",
+            evidence.clone(),
+        )];
+        let f = findings(&i);
+        let summary = if rejected {
+            "WP01 required 1 rejection cycle(s) before approval"
+        } else {
+            "WP01 had 1 lane bounce(s) before approval"
+        };
+        assert_eq!(f.not_helpful.len(), 1, "{evidence}");
+        assert_eq!(f.not_helpful[0].summary, summary, "{evidence}");
+    }
+}
+
+#[test]
+fn a_move_back_from_in_progress_is_a_bounce_but_forward_moves_are_not() {
+    let mut i = inputs();
+    i.events = vec![
+        mv("E1", "WP01", "in_progress", "claimed"),
+        mv("E2", "WP01", "in_progress", "planned"),
+        mv("E3", "WP01", "in_progress", "for_review"),
+        mv("E4", "WP01", "claimed", "planned"),
+        mv("E5", "WP01", "approved", "planned"),
+    ];
+    let f = findings(&i);
+    assert_eq!(
+        summaries(&f.not_helpful),
+        pairs(&[("n-001", "WP01 had 2 lane bounce(s) before approval")])
+    );
+}
+
+#[test]
+fn an_arbiter_is_read_from_the_reason_and_the_evidence_s_note_and_reason() {
+    let arbiters = |e: Map<String, Value>| {
+        let mut i = inputs();
+        i.events = vec![e];
+        findings(&i).gaps.len()
+    };
+    let base = || mv("E1", "WP01", "planned", "planned");
+    assert_eq!(
+        arbiters(with(base(), "evidence", json!({"note": "Arbiter said so"}))),
+        1
+    );
+    assert_eq!(
+        arbiters(with(
+            base(),
+            "evidence",
+            json!({"reason": "per the arbiter"})
+        )),
+        1
+    );
+    assert_eq!(
+        arbiters(with(
+            base(),
+            "evidence",
+            json!({"note": "  ", "reason": "fine"})
+        )),
+        0
+    );
+    assert_eq!(arbiters(with(base(), "reason", json!("ARBITER"))), 1);
+    assert_eq!(arbiters(with(base(), "reason", json!(["arbiter"]))), 0);
+    assert_eq!(arbiters(base()), 0);
+}
+
+#[test]
+fn a_rejection_or_a_bounce_alone_makes_the_clean_packages_notable_and_excludes_its_own() {
+    let mut i = inputs();
+    i.events = vec![
+        with(
+            mv("E1", "WP01", "in_review", "planned"),
+            "review_ref",
+            json!("r"),
+        ),
+        mv("E2", "WP01", "planned", "done"),
+        mv("E3", "WP02", "for_review", "done"),
+        ev(json!({"event_id": "E4", "to_lane": "done"})),
+    ];
+    let helped = |i: &Inputs| summaries(&findings(i).helped);
+    assert_eq!(
+        helped(&i),
+        pairs(&[("h-001", "WP02 completed without rejection cycles")])
+    );
+    i.events[0] = mv("E1", "WP01", "in_progress", "planned");
+    assert_eq!(
+        helped(&i),
+        pairs(&[("h-001", "WP02 completed without rejection cycles")])
+    );
+}
