@@ -374,10 +374,10 @@ pub fn findings(inputs: &Inputs) -> Findings {
             .iter()
             .filter(|w| !rejections.contains_key(**w) && !frictions.contains_key(**w))
         {
+            // A package named done names an event, so the log is there to point at.
             let evidence = match wp_evidence.get(&format!("{w}.md")) {
                 Some(id) => id.clone(),
-                None if !events.is_empty() => out.reg.file(&events_rel),
-                None => continue,
+                None => out.reg.file(&events_rel),
             };
             out.push(
                 'h',

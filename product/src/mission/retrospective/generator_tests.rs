@@ -435,3 +435,22 @@ fn a_rejection_or_a_bounce_alone_makes_the_clean_packages_notable_and_excludes_i
         pairs(&[("h-001", "WP02 completed without rejection cycles")])
     );
 }
+
+#[test]
+fn one_implementation_cycle_is_normal_and_a_self_review_names_its_own_event_s_actors() {
+    let mut i = inputs();
+    i.events = vec![
+        mv("E1", "WP03", "planned", "in_progress"),
+        ev(
+            json!({"event_type": "ReviewerSelfApproval", "event_id": "S1", "payload": {"wp_id": "WP03", "implementing_actor": "a", "intended_reviewer": 7}}),
+        ),
+    ];
+    let f = findings(&i);
+    assert_eq!(f.not_helpful.len(), 1);
+    assert_eq!(
+        f.not_helpful[0].details.as_deref(),
+        Some(
+            "WP WP03 recorded 1 ReviewerSelfApproval event(s): a self-reviewed after intended reviewer 7 failed (reviewer_failed). Treat this as a review-independence gap."
+        )
+    );
+}

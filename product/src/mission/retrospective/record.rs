@@ -61,8 +61,8 @@ pub struct Identity {
     pub mission_id: String,
     /// Its slug.
     pub mission_slug: String,
-    /// Its number, if it has one.
-    pub mission_number: Option<i64>,
+    /// Its number (`null` when it has none; Python's `isinstance(x, int)` keeps a boolean).
+    pub mission_number: Py,
     /// Its friendly name.
     pub friendly_name: String,
     /// Its type, or empty.
@@ -98,14 +98,14 @@ impl Identity {
                 .unwrap_or_else(|| mission_slug.clone()),
             mission_slug,
             mission_number: match meta.get("mission_number") {
-                Some(Value::Number(n)) => n.as_i64(),
-                Some(Value::Bool(b)) => Some(i64::from(*b)),
+                Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Py::Number(n.clone()),
+                Some(Value::Bool(b)) => Py::Bool(*b),
                 Some(Value::String(s))
                     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) =>
                 {
-                    s.parse().ok()
+                    s.parse::<u64>().map_or(Py::Null, |n| Py::Number(n.into()))
                 }
-                _ => None,
+                _ => Py::Null,
             },
             mission_type: meta
                 .get("mission_type")
@@ -184,10 +184,7 @@ pub fn record(
     m.insert("schema_version".into(), Py::Number(1.into()));
     m.insert("mission_id".into(), s(&id.mission_id));
     m.insert("mission_slug".into(), s(&id.mission_slug));
-    m.insert(
-        "mission_number".into(),
-        id.mission_number.map_or(Py::Null, |n| Py::Number(n.into())),
-    );
+    m.insert("mission_number".into(), id.mission_number.clone());
     m.insert("friendly_name".into(), s(&id.friendly_name));
     m.insert("mission_type".into(), s(&id.mission_type));
     m.insert("target_branch".into(), s(&id.target_branch));
@@ -257,4 +254,80 @@ pub fn captured_line(
         "wp_id": null,
     });
     crate::pyfmt::to_python_json(&v).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(meta: Value) -> Identity {
+        Identity::from_meta(&meta, "dir-name", || "primary".into())
+    }
+
+    #[test]
+    fn the_identity_falls_back_as_the_reference_s_generator_does() {
+        let bare = id(json!({}));
+        assert_eq!(
+            (
+                bare.mission_id.as_str(),
+                bare.mission_slug.as_str(),
+                bare.friendly_name.as_str()
+            ),
+            ("", "dir-name", "dir-name")
+        );
+        assert_eq!(
+            (bare.mission_type.as_str(), bare.target_branch.as_str()),
+            ("", "primary")
+        );
+        assert!(matches!(bare.mission_number, Py::Null));
+        let old = id(
+            json!({"slug": "s", "name": "n", "mission_id": 5, "target_branch": "", "mission_type": 3}),
+        );
+        assert_eq!(
+            (
+                old.mission_id.as_str(),
+                old.mission_slug.as_str(),
+                old.friendly_name.as_str()
+            ),
+            ("5", "s", "n")
+        );
+        assert_eq!(
+            (old.mission_type.as_str(), old.target_branch.as_str()),
+            ("", "primary")
+        );
+        let full = id(
+            json!({"mission_slug": "m", "slug": "s", "friendly_name": "f", "name": "n", "target_branch": "t", "mission_type": " docs "}),
+        );
+        assert_eq!(
+            (
+                full.mission_slug.as_str(),
+                full.friendly_name.as_str(),
+                full.target_branch.as_str(),
+                full.mission_type.as_str()
+            ),
+            ("m", "f", "t", "docs")
+        );
+        let number = |v: Value| id(json!({"mission_number": v})).mission_number.to_value();
+        assert_eq!(number(json!(7)), json!(7));
+        assert_eq!(number(json!("012")), json!(12));
+        assert_eq!(number(json!(true)), json!(true));
+        for none in [json!("1a"), json!(""), json!(1.5), json!(null), json!([1])] {
+            assert_eq!(number(none.clone()), Value::Null, "{none}");
+        }
+    }
+
+    #[test]
+    fn the_next_lamport_is_one_past_the_largest_on_any_line() {
+        let dir = std::env::temp_dir().join(format!("kitty-lamport-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("log.jsonl");
+        assert_eq!(next_lamport(&log), 1);
+        std::fs::write(
+            &log,
+            "{\"lamport\": 4}\nnot json\n{\"lamport\": 2}\n{\"lamport\": \"9\"}\n",
+        )
+        .unwrap();
+        assert_eq!(next_lamport(&log), 5);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
