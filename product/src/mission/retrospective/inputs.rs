@@ -120,7 +120,7 @@ pub fn inputs(
         let mut names: Vec<String> = rd
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".md"))
+            .filter(|n| n.ends_with(".md") && !n.starts_with('.'))
             .collect();
         names.sort();
         for n in names {
@@ -145,4 +145,63 @@ pub fn inputs(
         wp_files,
         events: parse_events(&text(crate::mission::status::log::FILE)?.unwrap_or_default())?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mission_s_files_are_read_as_python_globs_and_reads_them() {
+        let base = std::env::temp_dir().join(format!("kitty-inputs-{}", std::process::id()));
+        let dir = base.join("m");
+        let other = base.join("coord");
+        for d in [
+            dir.join("tasks/WP09.md"),
+            dir.join("traces"),
+            other.join("traces"),
+        ] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let write = |p: &Path, t: &[u8]| std::fs::write(p, t).unwrap();
+        write(&dir.join("spec.md"), b"a\r\nb\rc\n");
+        write(&dir.join("research.md"), b"");
+        write(&dir.join("tasks/WP02.md"), b"two");
+        write(&dir.join("tasks/WP.md"), b"bare");
+        write(&dir.join("tasks/wp03.md"), b"lower");
+        write(&dir.join("tasks/WP04.txt"), b"text");
+        write(&dir.join("traces/here.md"), b"- **primary**");
+        write(&other.join("traces/b.md"), b"- **b**");
+        write(&other.join("traces/a.md"), b"- **a**");
+        write(&other.join("traces/.hidden.md"), b"- **h**");
+        write(&other.join("traces/bad.md"), b"\xff");
+        write(&other.join("traces/c.txt"), b"- **c**");
+        write(&dir.join("status.events.jsonl"), b"{\"wp_id\": \"WP01\"}\n");
+        let i = inputs(&dir, "m", &serde_json::json!({"a": 1}), &other).unwrap();
+        assert_eq!(i.spec, "a\nb\nc\n");
+        assert_eq!(
+            (
+                i.plan.as_str(),
+                i.research.as_deref(),
+                i.data_model.as_deref()
+            ),
+            ("", Some(""), None)
+        );
+        let names: Vec<&str> = i.wp_files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["WP.md", "WP02.md"]);
+        let traces: Vec<&str> = i.traces.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            traces,
+            ["kitty-specs/m/traces/a.md", "kitty-specs/m/traces/b.md"]
+        );
+        assert!(i.has_meta && i.events.len() == 1);
+        assert!(
+            !inputs(&dir, "m", &serde_json::json!({}), &other)
+                .unwrap()
+                .has_meta
+        );
+        write(&dir.join("plan.md"), b"\xfe");
+        assert!(inputs(&dir, "m", &serde_json::json!({}), &other).is_err());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }
