@@ -67,8 +67,8 @@ fn analyze(s: &[char]) -> Analysis {
     let text: String = s.iter().collect();
     let mut block_indicators = text.starts_with("---") || text.starts_with("...");
     let (mut line_breaks, mut special) = (false, false);
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
-        (false, false, false, false);
+    // A leading or trailing break is a line break, which rules plain out anyway.
+    let (mut leading_space, mut trailing_space) = (false, false);
     let (mut break_space, mut space_break) = (false, false);
     let mut preceded_by_ws = true;
     let mut followed_by_ws = is_blank_or_end(s.get(1));
@@ -103,8 +103,6 @@ fn analyze(s: &[char]) -> Analysis {
             break_space |= previous_break;
             (previous_space, previous_break) = (true, false);
         } else if is_break(ch) {
-            leading_break |= i == 0;
-            trailing_break |= i == s.len() - 1;
             space_break |= previous_space;
             (previous_space, previous_break) = (false, true);
         } else {
@@ -113,8 +111,7 @@ fn analyze(s: &[char]) -> Analysis {
         preceded_by_ws = matches!(ch, '\0' | ' ' | '\t' | '\r') || is_break(ch);
         followed_by_ws = is_blank_or_end(s.get(i + 2));
     }
-    let mut block_plain =
-        !(leading_space || leading_break || trailing_space || trailing_break || line_breaks);
+    let mut block_plain = !(leading_space || trailing_space || line_breaks);
     let mut single_quoted = true;
     if break_space || special || space_break {
         block_plain = false;

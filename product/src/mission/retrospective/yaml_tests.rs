@@ -112,3 +112,45 @@ fn line_separators_tabs_and_newlines_take_the_styles_ruamel_gives_them() {
         "u: \"a\\L    b\"\nt: \"tab\\there\"\nn: \"two\\nlines\"\nv: 'a\u{2028}  b c'\n"
     );
 }
+
+#[test]
+fn each_scalar_analysis_rule_picks_ruamel_s_style() {
+    let cases = [
+        ("--- x", "'--- x'"),
+        ("...x", "'...x'"),
+        ("a---", "a---"),
+        (" x", "' x'"),
+        ("x ", "'x '"),
+        ("a\u{2028} b", "\"a\\L b\""),
+        ("a \u{2028}b", "\"a \\Lb\""),
+        ("\u{2028}a", "'\u{2028}  a'"),
+        ("a\u{2028}", "'a\u{2028}  '"),
+        ("\u{e9}", "\u{e9}"),
+        ("\u{e000}x", "\u{e000}x"),
+        ("x\u{1f600}", "x\u{1f600}"),
+        ("a\u{feff}", "\"a\\uFEFF\""),
+        ("a\u{85}b", "'a\u{85}  b'"),
+        ("?x", "?x"),
+        ("? x", "'? x'"),
+        (":x", ":x"),
+        (": x", "': x'"),
+        ("-", "'-'"),
+        ("a:b", "a:b"),
+        ("a: b", "'a: b'"),
+        ("a:", "'a:'"),
+        ("a#b", "a#b"),
+        ("a #b", "'a #b'"),
+        ("#a", "'#a'"),
+        (",a", "',a'"),
+        ("a,b", "a,b"),
+        ("a\tb", "\"a\\tb\""),
+        ("x\0", "\"x\\0\""),
+    ];
+    for (text, written) in cases {
+        assert_eq!(
+            dump(&map(&[("k", s(text))])),
+            format!("k: {written}\n"),
+            "{text:?}"
+        );
+    }
+}
