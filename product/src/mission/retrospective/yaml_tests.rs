@@ -154,3 +154,23 @@ fn each_scalar_analysis_rule_picks_ruamel_s_style() {
         );
     }
 }
+
+/// Mappings and what the reference's dumper wrote for them (`scripts/ruamel-vectors.py`, run
+/// with the reference's Python): every style, folded at every column, nested as the record
+/// nests them.
+#[test]
+fn eighty_mappings_are_written_as_the_reference_s_dumper_wrote_them() {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        mapping: IndexMap<String, Py>,
+        yaml: String,
+    }
+    let cases: Vec<Case> = serde_json::from_str(include_str!("testdata/ruamel.json")).unwrap();
+    assert_eq!(cases.len(), 80);
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|c| dump(&c.mapping) != c.yaml)
+        .map(|c| format!("expected:\n{}\nwritten:\n{}", c.yaml, dump(&c.mapping)))
+        .collect();
+    assert!(wrong.is_empty(), "{} differ; the first:\n{}", wrong.len(), wrong[0]);
+}
