@@ -172,7 +172,7 @@ fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
             "PATH",
             path(&[&links, &copies, Path::new("/usr/bin"), Path::new("/bin")]),
         )
-        .args(["merge", "--json"])
+        .args(["retrospect", "summary", "--json"])
         .run();
     alone.assert_code(1);
     alone.json().assert_eq("/error_code", "reference_not_found");
@@ -199,7 +199,7 @@ fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
             "SPEC_KITTY_REFERENCE",
             copies.join("spec-kitty").to_str().unwrap(),
         )
-        .args(["merge", "--json"])
+        .args(["retrospect", "summary", "--json"])
         .run();
     named.assert_code(1);
     assert!(
