@@ -172,5 +172,10 @@ fn eighty_mappings_are_written_as_the_reference_s_dumper_wrote_them() {
         .filter(|c| dump(&c.mapping) != c.yaml)
         .map(|c| format!("expected:\n{}\nwritten:\n{}", c.yaml, dump(&c.mapping)))
         .collect();
-    assert!(wrong.is_empty(), "{} differ; the first:\n{}", wrong.len(), wrong[0]);
+    assert!(
+        wrong.is_empty(),
+        "{} differ; the first:\n{}",
+        wrong.len(),
+        wrong[0]
+    );
 }
