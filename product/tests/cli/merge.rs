@@ -481,3 +481,59 @@ fn a_resume_with_nothing_recorded_is_refused_and_odd_input_is_the_reference_s() 
     handed(policy);
     assert!(!m.dir().join("retrospective.yaml").exists());
 }
+
+#[test]
+fn an_abort_clears_a_state_recorded_under_another_key_and_removes_a_dirty_merge_worktree() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let runtime = m.repo.path().join(".kittify/runtime/merge");
+    let state = |slug: &str| {
+        serde_json::json!({"mission_id": "other-key", "mission_slug": slug, "target_branch": "main", "wp_order": []})
+            .to_string()
+    };
+    for (key, slug) in [("other-key", m.slug.as_str()), ("zzz", "another-mission")] {
+        std::fs::create_dir_all(runtime.join(key)).unwrap();
+        std::fs::write(runtime.join(key).join("state.json"), state(slug)).unwrap();
+    }
+    // A stray state file directly under the runtime directory belongs to no mission.
+    std::fs::write(runtime.join("state.json"), "{}").unwrap();
+    // The workspace is a real merge worktree with untracked work: a plain removal fails.
+    let ws = runtime.join("other-key/workspace");
+    m.repo.git(&[
+        "worktree",
+        "add",
+        "--quiet",
+        "--detach",
+        ws.to_str().unwrap(),
+    ]);
+    std::fs::write(ws.join("untracked.txt"), "x").unwrap();
+    let out = merge(&home, &m, &["--abort", "--json"]);
+    out.assert_success()
+        .json()
+        .assert_eq("/state_cleared", true);
+    assert!(!runtime.join("other-key").exists());
+    assert!(runtime.join("zzz/state.json").exists() && runtime.join("state.json").exists());
+    let listed = m.repo.git(&["worktree", "list", "--porcelain"]);
+    assert!(!listed.contains("other-key"), "{listed}");
+}
+
+#[test]
+fn an_abort_hands_over_odd_state_names_and_a_recorded_mid8() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let dir = recorded(&m);
+    let odd = serde_json::json!({"mission_id": "../escape", "mission_slug": m.slug, "target_branch": "main", "wp_order": []});
+    std::fs::write(dir.join("state.json"), odd.to_string()).unwrap();
+    handed(merge(&home, &m, &["--abort", "--json"]));
+    let odd = serde_json::json!({"mission_id": "fine", "mission_slug": "a/b", "target_branch": "main", "wp_order": []});
+    std::fs::write(dir.join("state.json"), odd.to_string()).unwrap();
+    handed(merge(&home, &m, &["--abort", "--json"]));
+    std::fs::remove_file(dir.join("state.json")).unwrap();
+    let meta = m.dir().join("meta.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    v["mid8"] = "01ABCDEF".into();
+    std::fs::write(&meta, v.to_string()).unwrap();
+    handed(merge(&home, &m, &["--abort", "--json"]));
+    assert!(!m.dir().join("retrospective.yaml").exists());
+}

@@ -280,6 +280,11 @@ mod tests {
             ("", "primary")
         );
         assert!(matches!(bare.mission_number, Py::Null));
+        assert_eq!(
+            id(json!({"mission_id": 0, "mission_slug": false})).mission_id,
+            ""
+        );
+        assert_eq!(id(json!({"mission_id": 0.0})).mission_id, "");
         let old = id(
             json!({"slug": "s", "name": "n", "mission_id": 5, "target_branch": "", "mission_type": 3}),
         );
