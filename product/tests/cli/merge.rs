@@ -537,3 +537,21 @@ fn an_abort_hands_over_odd_state_names_and_a_recorded_mid8() {
     handed(merge(&home, &m, &["--abort", "--json"]));
     assert!(!m.dir().join("retrospective.yaml").exists());
 }
+
+#[test]
+fn an_abort_clears_the_states_kept_under_the_mission_s_id_and_slug_whatever_they_record() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let id_dir = recorded(&m);
+    let renamed = serde_json::json!({"mission_id": "x", "mission_slug": "old-name", "target_branch": "main", "wp_order": []});
+    let slug_dir = m.repo.path().join(".kittify/runtime/merge").join(&m.slug);
+    std::fs::create_dir_all(&slug_dir).unwrap();
+    for dir in [&id_dir, &slug_dir] {
+        std::fs::write(dir.join("state.json"), renamed.to_string()).unwrap();
+    }
+    merge(&home, &m, &["--abort", "--json"])
+        .assert_success()
+        .json()
+        .assert_eq("/state_cleared", true);
+    assert!(!id_dir.join("state.json").exists() && !slug_dir.join("state.json").exists());
+}

@@ -250,7 +250,7 @@ pub fn abort(
     for key in &keys {
         cleared |= clear(&root, key);
     }
-    for s in matches.iter().filter(|s| !keys.contains(&s.key)) {
+    for s in &matches {
         cleared |= clear(&root, &s.key);
     }
     let mut workspaces: Vec<String> = Vec::new();

@@ -285,6 +285,16 @@ mod tests {
             ""
         );
         assert_eq!(id(json!({"mission_id": 0.0})).mission_id, "");
+        let empty = id(json!({"mission_id": [], "mission_slug": {}}));
+        assert_eq!(
+            (empty.mission_id.as_str(), empty.mission_slug.as_str()),
+            ("", "dir-name")
+        );
+        let full = id(json!({"mission_id": [1], "mission_slug": {"a": 1}}));
+        assert_eq!(
+            (full.mission_id.as_str(), full.mission_slug.as_str()),
+            ("[1]", "{'a': 1}")
+        );
         let old = id(
             json!({"slug": "s", "name": "n", "mission_id": 5, "target_branch": "", "mission_type": 3}),
         );
