@@ -262,10 +262,7 @@ pub fn abort(
     workspaces.extend(keys.iter().cloned());
     workspaces.push(slug.clone());
     let mut seen = std::collections::HashSet::new();
-    for key in workspaces
-        .iter()
-        .filter(|k| !k.is_empty() && seen.insert(k.as_str()))
-    {
+    for key in workspaces.iter().filter(|k| seen.insert(k.as_str())) {
         clean_workspace(&repo, &root, key);
     }
     let mut lines = Vec::new();

@@ -332,6 +332,63 @@ mod tests {
     }
 
     #[test]
+    fn a_record_has_the_writer_s_keys_in_order_and_every_policy_key_at_its_default() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-06T08:44:29.987291Z")
+            .unwrap()
+            .to_utc();
+        let policy = default_policy_source();
+        assert_eq!(
+            policy.keys().collect::<Vec<_>>(),
+            POLICY_KEYS.iter().collect::<Vec<_>>()
+        );
+        assert!(policy.values().all(|v| v == "<default>"));
+        let r = record(
+            &id(json!({"mission_id": "M"})),
+            &Findings::default(),
+            &EXPLICIT_CREATE,
+            &policy,
+            now,
+        );
+        let keys: Vec<&str> = r.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "schema_version",
+                "mission_id",
+                "mission_slug",
+                "mission_number",
+                "friendly_name",
+                "mission_type",
+                "target_branch",
+                "created_at",
+                "created_by",
+                "provenance",
+                "policy_source",
+                "findings_status",
+                "helped",
+                "not_helpful",
+                "gaps",
+                "proposals",
+                "evidence_refs",
+                "generator_version",
+                "provenance_history",
+            ]
+        );
+        let v = Py::Object(r).to_value();
+        assert_eq!(v["created_at"], "2026-12-06T08:44:29.987291+00:00");
+        assert_eq!(v["provenance"]["command"], "spec-kitty retrospect create");
+        assert_eq!(
+            v["provenance"]["policy_resolved_from"]["generator"],
+            "<default>"
+        );
+        assert_eq!(v["findings_status"], "ran_no_findings");
+        assert_eq!(
+            v["created_by"],
+            json!({"kind": "human", "id": "cli", "display": "spec-kitty retrospect"})
+        );
+    }
+
+    #[test]
     fn the_next_lamport_is_one_past_the_largest_on_any_line() {
         let dir = std::env::temp_dir().join(format!("kitty-lamport-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
