@@ -555,3 +555,21 @@ fn an_abort_clears_the_states_kept_under_the_mission_s_id_and_slug_whatever_they
         .assert_eq("/state_cleared", true);
     assert!(!id_dir.join("state.json").exists() && !slug_dir.join("state.json").exists());
 }
+
+#[test]
+fn an_abort_of_an_unknown_mission_captures_nothing() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    let out = home
+        .command()
+        .current_dir(m.repo.path())
+        .args(["merge", "--abort", "--mission", "no-such-mission", "--json"])
+        .run();
+    out.assert_success().json().assert_eq(
+        "/messages",
+        serde_json::json!([
+            "No active merge state found for no-such-mission. Workspace cleaned up."
+        ]),
+    );
+    assert!(!m.repo.specs_dir().join("no-such-mission").exists());
+}

@@ -285,3 +285,28 @@ fn overwrite_and_update_together_are_a_usage_error() {
     let repo = seeded(&home, json!({}), "");
     create(&home, &repo, &["--overwrite", "--update"]).assert_code(2);
 }
+
+#[test]
+fn a_legacy_record_blocks_and_a_directory_without_identity_is_the_reference_s() {
+    let home = IsolatedHome::new();
+    let repo = seeded(&home, json!({}), &done_log());
+    let legacy = repo
+        .path()
+        .join(".kittify/missions")
+        .join(MID)
+        .join("retrospective.yaml");
+    std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+    std::fs::write(&legacy, "schema_version: 1\n").unwrap();
+    let out = create(&home, &repo, &["--json"]);
+    out.assert_code(1);
+    out.json()
+        .assert_eq("/code", "RETROSPECTIVE_RECORD_EXISTS")
+        .assert_eq("/record_path", legacy.display().to_string());
+    std::fs::create_dir_all(repo.specs_dir().join("bare")).unwrap();
+    let bare = home
+        .command()
+        .current_dir(repo.path())
+        .args(["retrospect", "create", "--mission", "bare", "--json"])
+        .run();
+    bare.json().assert_eq("/error_code", "reference_not_found");
+}
