@@ -573,3 +573,16 @@ fn an_abort_of_an_unknown_mission_captures_nothing() {
     );
     assert!(!m.repo.specs_dir().join("no-such-mission").exists());
 }
+
+#[test]
+fn an_abort_commits_only_files_that_exist_so_a_deleted_log_stays_deleted() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Finalized { work_packages: 1 });
+    merge(&home, &m, &["--abort"]).assert_success();
+    let head = m.repo.git(&["log", "-1", "--format=%H"]);
+    std::fs::remove_file(m.dir().join("status.events.jsonl")).unwrap();
+    merge(&home, &m, &["--abort"]).assert_success();
+    assert_eq!(m.repo.git(&["log", "-1", "--format=%H"]), head);
+    let status = m.repo.git(&["status", "--porcelain"]);
+    assert!(status.contains("D kitty-specs/") && status.contains("status.events.jsonl"), "{status}");
+}

@@ -326,7 +326,15 @@ mod tests {
         assert_eq!(number(json!(7)), json!(7));
         assert_eq!(number(json!("012")), json!(12));
         assert_eq!(number(json!(true)), json!(true));
-        for none in [json!("1a"), json!(""), json!(1.5), json!(null), json!([1])] {
+        assert_eq!(number(json!(-1)), json!(-1));
+        for none in [
+            json!("1a"),
+            json!(""),
+            json!("+5"),
+            json!(1.5),
+            json!(null),
+            json!([1]),
+        ] {
             assert_eq!(number(none.clone()), Value::Null, "{none}");
         }
     }

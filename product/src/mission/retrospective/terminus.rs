@@ -55,8 +55,9 @@ fn meta_of(dir: &Path) -> Value {
         .unwrap_or_else(|| Value::Object(serde_json::Map::new()))
 }
 
-/// Read what the terminus needs for the mission `slug`; `Err` (why) when its input is the
-/// reference's to handle (a configured retrospective policy, files Python reads differently).
+/// Read what the terminus needs for the mission `slug`, whose directory exists (the caller
+/// checked); `Err` (why) when its input is the reference's to handle (a configured
+/// retrospective policy, files Python reads differently).
 pub fn prepare(env: &Env, repo: &Repo, root: &Path, slug: &str) -> Result<Terminus, String> {
     let dir = root.join("kitty-specs").join(slug);
     let record_path = dir.join(record::FILE);
@@ -77,7 +78,7 @@ pub fn prepare(env: &Env, repo: &Repo, root: &Path, slug: &str) -> Result<Termin
         target,
         pending: None,
     };
-    if record_path.exists() || !dir.is_dir() {
+    if record_path.exists() {
         return Ok(terminus);
     }
     if let Some(why) = policy_configured(env, root) {
