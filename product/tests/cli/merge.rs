@@ -584,5 +584,8 @@ fn an_abort_commits_only_files_that_exist_so_a_deleted_log_stays_deleted() {
     merge(&home, &m, &["--abort"]).assert_success();
     assert_eq!(m.repo.git(&["log", "-1", "--format=%H"]), head);
     let status = m.repo.git(&["status", "--porcelain"]);
-    assert!(status.contains("D kitty-specs/") && status.contains("status.events.jsonl"), "{status}");
+    assert!(
+        status.contains("D kitty-specs/") && status.contains("status.events.jsonl"),
+        "{status}"
+    );
 }
