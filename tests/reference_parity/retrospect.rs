@@ -112,17 +112,11 @@ fn finish(k: &Side, r: &Side, coordinated: bool) {
         let mut text = std::fs::read_to_string(&log).unwrap();
         text.push_str(&lines);
         std::fs::write(&log, text).unwrap();
-        for args in [
-            &["add", "--all"][..],
-            &["commit", "--quiet", "-m", "work done"],
-        ] {
-            let ok = std::process::Command::new("git")
-                .args(args)
-                .current_dir(&top)
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
+        // Through the repository's git (its isolated identity), in the work tree that holds it.
+        let top = top.to_str().unwrap();
+        side.repo.git(&["-C", top, "add", "--all"]);
+        side.repo
+            .git(&["-C", top, "commit", "--quiet", "-m", "work done"]);
     }
 }
 
