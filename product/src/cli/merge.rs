@@ -1,11 +1,12 @@
-//! `spec-kitty merge`: the merge's forecast (`--dry-run`), `--abort`, and `--resume` with nothing
-//! to resume native; the merge itself and a resume are the reference's.
+//! `spec-kitty merge`: the merge itself, its forecast (`--dry-run`), `--abort`, and `--resume`
+//! with nothing to resume native; a recorded merge's resume is the reference's.
 
 use super::context::Ctx;
 use super::error::CommandError;
 use serde_json::json;
 
 use crate::mission::merge::abort::{self, abort, nothing_to_resume};
+use crate::mission::merge::execute::{self, Merged};
 use crate::mission::merge::forecast::{Outcome, Request, Retention, Strategy, forecast};
 use crate::output::Report;
 
@@ -82,7 +83,6 @@ impl MergeArgs {
     fn request(&self, json: bool) -> Request {
         let mut delegated = Vec::new();
         for (given, name) in [
-            (!self.dry_run && !json, "a merge (not --dry-run)"),
             (self.resume, "--resume"),
             (self.allow_sparse_checkout, "--allow-sparse-checkout"),
             (
@@ -146,6 +146,31 @@ fn run_abort(ctx: &Ctx, args: &MergeArgs) -> Result<Report, CommandError> {
     }
 }
 
+/// The merge itself (human output only: the reference has no JSON document for it).
+fn run_merge(ctx: &Ctx, req: &Request) -> Result<Report, CommandError> {
+    let now = || ctx.clock.now_micros();
+    match execute::merge(&ctx.env, &ctx.cwd, req, &now)? {
+        Merged::Ran {
+            human,
+            code,
+            dir,
+            events,
+        } => {
+            super::planning::queue_mission_events(ctx, &dir, events);
+            let doc = json!({"result": if code == 0 { "success" } else { "error" }});
+            Ok(Report::exact(doc, human).with_exit(code))
+        }
+        Merged::Stopped(Outcome::Forecast { doc, human }) => Ok(Report::exact(doc, human)),
+        Merged::Stopped(Outcome::Refused { doc, human, code }) => {
+            Ok(Report::exact(doc, human).with_exit(code))
+        }
+        Merged::Stopped(Outcome::NeedsReference(why)) => Err(CommandError::NeedsReference {
+            why,
+            missing: String::new(),
+        }),
+    }
+}
+
 /// `spec-kitty merge`.
 pub fn merge(ctx: &Ctx, args: &MergeArgs) -> Result<Report, CommandError> {
     let flagged = args.skip_review_artifact_check || args.note.is_some();
@@ -162,7 +187,11 @@ pub fn merge(ctx: &Ctx, args: &MergeArgs) -> Result<Report, CommandError> {
         // On stdout, as the reference prints it.
         return Ok(Report::exact(doc, format!("Error: {message}")).with_exit(1));
     }
-    match forecast(&ctx.env, &ctx.cwd, &args.request(ctx.out.is_json()))? {
+    let req = args.request(ctx.out.is_json());
+    if !args.dry_run && !ctx.out.is_json() {
+        return run_merge(ctx, &req);
+    }
+    match forecast(&ctx.env, &ctx.cwd, &req)? {
         Outcome::Forecast { doc, human } => Ok(Report::exact(doc, human)),
         Outcome::Refused { doc, human, code } => Ok(Report::exact(doc, human).with_exit(code)),
         Outcome::NeedsReference(why) => Err(CommandError::NeedsReference {

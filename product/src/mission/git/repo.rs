@@ -233,6 +233,11 @@ impl Repo {
         Ok(out.status.success().then(|| text(&out)))
     }
 
+    /// The environment its git commands run with.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
     /// The top-level directory.
     pub fn top(&self) -> &Path {
         &self.top

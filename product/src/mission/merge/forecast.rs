@@ -1,9 +1,9 @@
 //! `merge --dry-run` (**interop**: the reference's forecast document, its checks in its order and
 //! its messages): what a merge of the mission would do; nothing is written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::manifest::{LaneDoc, read_lanes};
 use super::policy::{rejected_but_terminal, retention, would_assign};
@@ -113,19 +113,109 @@ fn refused(error_code: &str, error: impl Into<String>, code: u8) -> Outcome {
     }
 }
 
+/// A merge checked and ready: everything the forecast reports and the merge acts on.
+#[derive(Debug)]
+pub(super) struct Plan {
+    /// The primary checkout.
+    pub root: PathBuf,
+    /// Its repository.
+    pub repo: Repo,
+    /// The mission's directory name.
+    pub slug: String,
+    /// The mission's directory in the primary checkout.
+    pub dir: PathBuf,
+    /// Its `meta.json`, when readable.
+    pub meta: Option<Map<String, Value>>,
+    /// The target branch.
+    pub target: String,
+    /// How the mission branch goes into the target.
+    pub strategy: Strategy,
+    /// lanes.json's `mission_branch` (a string, or null).
+    pub mission_branch: Value,
+    /// The lanes, in lanes.json's order.
+    pub lanes: Vec<LaneDoc>,
+    /// Every work package the merge covers, in lane order.
+    pub wp_ids: Vec<String>,
+    /// Where the board is read (the coordination worktree's copy for a coordinated mission).
+    pub status_dir: PathBuf,
+    /// The board.
+    pub snapshot: reduce::Snapshot,
+    /// The number the merge gives the mission (`None`: it has one).
+    pub would_assign: Option<i64>,
+    /// Whether the lane branches go, and the source of that decision.
+    pub delete_branch: (bool, &'static str, Option<String>),
+    /// Whether the lane worktrees go, and the source of that decision.
+    pub remove_worktree: (bool, &'static str, Option<String>),
+}
+
+/// The forecast's checks, in the reference's order: a plan, or how they stopped.
+pub(super) enum Checked {
+    /// Ready.
+    Plan(Box<Plan>),
+    /// A refusal or a hand-over.
+    Stop(Outcome),
+}
+
 /// The forecast of merging the mission `req` names, from `cwd`.
 pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, MissionError> {
+    let plan = match check(env, cwd, req)? {
+        Checked::Plan(p) => p,
+        Checked::Stop(o) => return Ok(o),
+    };
+    let Plan {
+        slug,
+        target,
+        strategy,
+        mission_branch,
+        lanes,
+        would_assign,
+        delete_branch: (delete_branch, branch_source, branch_warning),
+        remove_worktree: (remove_worktree, worktree_source, worktree_warning),
+        ..
+    } = *plan;
+    let forecast = Forecast {
+        spec_kitty_version: VERSION,
+        mission_slug: slug.clone(),
+        target_branch: target,
+        strategy: strategy.as_str(),
+        delete_branch,
+        remove_worktree,
+        push: req.push,
+        mission_branch,
+        lanes,
+        would_assign_mission_number: would_assign,
+        retention: RetentionDoc {
+            branch_source,
+            worktree_source,
+            warnings: branch_warning.into_iter().chain(worktree_warning).collect(),
+        },
+    };
+    let doc = serde_json::to_value(&forecast).unwrap_or_default();
+    let mut human = String::new();
+    if let Some(n) = would_assign {
+        human.push_str(&format!(
+            "would assign mission_number={n} to mission {slug}\n"
+        ));
+    }
+    // The reference's layout, keys in its order.
+    human.push_str(&to_python_json(&forecast).unwrap_or_default());
+    Ok(Outcome::Forecast { doc, human })
+}
+
+/// Run the forecast's checks for `req`, in the reference's order.
+pub(super) fn check(env: &Env, cwd: &Path, req: &Request) -> Result<Checked, MissionError> {
+    let stop = |o: Outcome| Ok(Checked::Stop(o));
     if !req.delegated.is_empty() {
-        return Ok(Outcome::NeedsReference(req.delegated.join(", ")));
+        return stop(Outcome::NeedsReference(req.delegated.join(", ")));
     }
     if let Some(why) = inside_worktree(cwd) {
-        return Ok(refused("MERGE_FROM_WORKTREE", why, 1));
+        return stop(refused("MERGE_FROM_WORKTREE", why, 1));
     }
     if env.get("SPECIFY_REPO_ROOT").is_some() {
-        return Ok(Outcome::NeedsReference("SPECIFY_REPO_ROOT is set".into()));
+        return stop(Outcome::NeedsReference("SPECIFY_REPO_ROOT is set".into()));
     }
     let Some(project) = project::locate(cwd) else {
-        return Ok(refused(
+        return stop(refused(
             "PROJECT_ROOT_NOT_FOUND",
             "Unable to locate repository root (missing .git or .kittify).",
             1,
@@ -133,12 +223,12 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
     };
     let root = project.root.clone();
     if !root.join(".git").exists() {
-        return Ok(Outcome::NeedsReference(
+        return stop(Outcome::NeedsReference(
             "the project has no .git (the reference skips its git preflight)".into(),
         ));
     }
     let Ok(repo) = Repo::discover(env, &root) else {
-        return Ok(Outcome::NeedsReference(
+        return stop(Outcome::NeedsReference(
             "git does not recognise the repository (the reference's git preflight reports it)"
                 .into(),
         ));
@@ -147,7 +237,7 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
         Some(s) => s,
         None => match configured_strategy(&root) {
             Ok(s) => s,
-            Err(message) => return Ok(refused("MERGE_STRATEGY_INVALID", message, 1)),
+            Err(message) => return stop(refused("MERGE_STRATEGY_INVALID", message, 1)),
         },
     };
     let specs = project.specs();
@@ -160,7 +250,7 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
     {
         Some(handle) => {
             if let Err(why) = safe_segment(handle) {
-                return Ok(refused(
+                return stop(refused(
                     "UNSAFE_MISSION_HANDLE",
                     format!("Mission slug is not a single safe path segment: {why}"),
                     2,
@@ -185,14 +275,14 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
             .join("state.json")
             .exists()
     {
-        return Ok(Outcome::NeedsReference(format!(
+        return stop(Outcome::NeedsReference(format!(
             "an interrupted merge of {s} is recorded (the reference resumes it)"
         )));
     }
     let meta = match canonical_dir.as_deref().map(read_meta).transpose() {
         Ok(m) => m.flatten(),
         Err(why) => {
-            return Ok(refused(
+            return stop(refused(
                 "META_UNREADABLE",
                 format!(
                     "Cannot resolve the merge target branch: {why}. meta.json exists but is corrupt or unreadable; fix it before merging."
@@ -227,17 +317,17 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
             ),
             _ => format!("Target branch '{target}' does not exist locally or on origin."),
         };
-        return Ok(refused("TARGET_BRANCH_NOT_FOUND", message, 1));
+        return stop(refused("TARGET_BRANCH_NOT_FOUND", message, 1));
     }
     if req.json_without_dry_run {
-        return Ok(refused(
+        return stop(refused(
             "JSON_NEEDS_DRY_RUN",
             "--json is currently supported with --dry-run only.",
             1,
         ));
     }
     let (Some(slug), Some(dir)) = (slug, canonical_dir) else {
-        return Ok(refused(
+        return stop(refused(
             "MISSION_UNRESOLVED",
             "Mission slug could not be resolved. Use --mission <slug>.",
             1,
@@ -245,13 +335,13 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
     };
     let (mission_branch, lanes) = match read_lanes(&dir) {
         Ok(l) => l,
-        Err((code, why)) => return Ok(refused(code, why, 1)),
+        Err((code, why)) => return stop(refused(code, why, 1)),
     };
-    let snapshot = match status_dir(&repo, &root, &dir, meta.as_ref())? {
+    let (status_dir, snapshot) = match status_dir(&repo, &root, &dir, meta.as_ref())? {
         Ok(status) => match log::read(&status) {
-            Ok(l) => reduce::reduce(&l),
+            Ok(l) => (status, reduce::reduce(&l)),
             Err(e) => {
-                return Ok(refused(
+                return stop(refused(
                     "STATUS_LOG_CORRUPT",
                     format!(
                         "the status log {} cannot be read: {e}; repair or restore that line, then run this again",
@@ -261,7 +351,7 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
                 ));
             }
         },
-        Err(why) => return Ok(refused("COORDINATION_BRANCH_DELETED", why, 1)),
+        Err(why) => return stop(refused("COORDINATION_BRANCH_DELETED", why, 1)),
     };
     let mut wp_ids: Vec<String> = lanes
         .iter()
@@ -279,11 +369,11 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
         })
         .collect();
     if !blockers.is_empty() {
-        return Ok(blocked(&slug, &target, blockers));
+        return stop(blocked(&slug, &target, blockers));
     }
     let would_assign = match would_assign(&specs, meta.as_ref()) {
         Ok(n) => n,
-        Err(why) => return Ok(refused("MISSION_NUMBER_INVALID", why, 1)),
+        Err(why) => return stop(refused("MISSION_NUMBER_INVALID", why, 1)),
     };
     let (delete_branch, branch_source, branch_warning) = retention(
         req.retention.delete_branch,
@@ -297,33 +387,23 @@ pub fn forecast(env: &Env, cwd: &Path, req: &Request) -> Result<Outcome, Mission
         "worktrees",
         "retain_worktrees",
     );
-    let forecast = Forecast {
-        spec_kitty_version: VERSION,
-        mission_slug: slug.clone(),
-        target_branch: target,
-        strategy: strategy.as_str(),
-        delete_branch,
-        remove_worktree,
-        push: req.push,
+    Ok(Checked::Plan(Box::new(Plan {
+        root,
+        repo,
+        slug,
+        dir,
+        meta,
+        target,
+        strategy,
         mission_branch,
         lanes,
-        would_assign_mission_number: would_assign,
-        retention: RetentionDoc {
-            branch_source,
-            worktree_source,
-            warnings: branch_warning.into_iter().chain(worktree_warning).collect(),
-        },
-    };
-    let doc = serde_json::to_value(&forecast).unwrap_or_default();
-    let mut human = String::new();
-    if let Some(n) = would_assign {
-        human.push_str(&format!(
-            "would assign mission_number={n} to mission {slug}\n"
-        ));
-    }
-    // The reference's layout, keys in its order.
-    human.push_str(&to_python_json(&forecast).unwrap_or_default());
-    Ok(Outcome::Forecast { doc, human })
+        wp_ids,
+        status_dir,
+        snapshot,
+        would_assign,
+        delete_branch: (delete_branch, branch_source, branch_warning),
+        remove_worktree: (remove_worktree, worktree_source, worktree_warning),
+    })))
 }
 
 /// The forecast document, keys in the reference's order.

@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 use crate::pyfmt::{python_json_error, python_type};
 
 /// One lane as the reference's model keeps it.
-#[derive(Debug, PartialEq, serde::Serialize)]
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) struct LaneDoc {
-    lane_id: Value,
+    pub(super) lane_id: Value,
     pub(super) wp_ids: Vec<Value>,
-    write_scope: Vec<Value>,
+    pub(super) write_scope: Vec<Value>,
     predicted_surfaces: Vec<Value>,
     depends_on_lanes: Vec<Value>,
-    parallel_group: Value,
+    pub(super) parallel_group: Value,
 }
 /// `lanes.json` of the primary checkout: its `mission_branch` and its lanes with the six keys
 /// the reference's model keeps, or the reference's sentence for a missing or malformed file.

@@ -5,7 +5,12 @@
 //! review gate, the number to assign, the clean-up retention).
 
 pub mod abort;
+mod drivers;
+pub mod execute;
 pub mod forecast;
+mod gates;
+mod integrate;
 mod manifest;
 mod policy;
 mod resolve;
+mod steps;

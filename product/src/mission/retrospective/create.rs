@@ -52,7 +52,7 @@ fn blocked(code: &str, exit: u8, reason: String, human: String, extra: Value) ->
 }
 
 /// Why a configured retrospective policy is left to the reference, if one is.
-pub(super) fn policy_configured(env: &Env, root: &Path) -> Option<String> {
+pub(crate) fn policy_configured(env: &Env, root: &Path) -> Option<String> {
     for var in [vars::SPEC_KITTY_RETROSPECTIVE, vars::SPEC_KITTY_MODE] {
         if env.get(var).is_some_and(|v| !v.trim().is_empty()) {
             return Some(format!("{var} overrides the retrospective policy"));

@@ -41,7 +41,16 @@ fn mission_number(meta: Option<&Value>, slug: &str) -> String {
 
 /// The document of `snap` for the mission directory `dir`.
 pub fn document(snap: &Snapshot, dir: &Path) -> Value {
-    let meta = meta(dir);
+    document_with(snap, meta(dir))
+}
+
+/// The document of `snap` with no mission identity (as the reference projects a board onto a
+/// merge's target: `mission_type` empty, `mission_number` from the slug alone).
+pub fn document_without_identity(snap: &Snapshot) -> Value {
+    document_with(snap, None)
+}
+
+fn document_with(snap: &Snapshot, meta: Option<Value>) -> Value {
     let mission_type = meta
         .as_ref()
         .and_then(|m| m.get("mission_type"))
