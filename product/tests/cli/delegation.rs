@@ -189,7 +189,7 @@ fn kitty_is_never_its_own_reference_through_a_symlink_or_a_copy() {
                 Path::new("/bin"),
             ]),
         )
-        .args(["merge"])
+        .args(["retrospect", "summary"])
         .run();
     found.assert_code(7);
     // Named as the reference, kitty refuses it.

@@ -18,6 +18,7 @@ mod map_requirements;
 mod mark_status;
 mod merge;
 mod merge_drivers;
+mod merge_run;
 mod mission_create;
 mod missions_api;
 mod move_task;

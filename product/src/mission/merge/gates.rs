@@ -390,7 +390,7 @@ mod tests {
         let deep = |g| lane(g, &["a/b/c/d/e/f/g/h.py", "t/test/x/y"]);
         let g = risk(&[deep(0), deep(0)]);
         assert_eq!(g.verdict, Verdict::Fail);
-        assert_eq!(g.details, "Risk score 0.84 exceeds threshold 0.60");
+        assert_eq!(g.details, "Risk score 0.68 exceeds threshold 0.60");
         // Lanes in different groups are not compared.
         assert_eq!(risk(&[deep(0), deep(1)]).verdict, Verdict::Pass);
     }

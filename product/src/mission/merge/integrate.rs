@@ -434,13 +434,23 @@ pub(super) fn dirty(
     old: &str,
     new: &str,
 ) -> Result<Option<String>, MissionError> {
-    let status = git_ok(checkout, &["status", "--porcelain", "--untracked-files=no"])?;
+    // Untrimmed: each line's first column is its index state, a space when unchanged.
+    let out = checkout.output(&["status", "--porcelain", "--untracked-files=no"])?;
+    let status = String::from_utf8_lossy(&out.stdout).into_owned();
+    // A board the tools rewrote (a status log or status.json) is churn the reset absorbs.
+    let status: Vec<&str> = status
+        .lines()
+        .filter(|l| {
+            let path = l.get(3..).unwrap_or_default();
+            !(is_status(path, "status.events.jsonl") || is_status(path, "status.json"))
+        })
+        .collect();
     if status.is_empty() {
         return Ok(None);
     }
     let top = checkout.top().display();
     let short = |s: &str| s.chars().take(12).collect::<String>();
-    let entries: Vec<String> = status.lines().map(|l| format!("    {l}")).collect();
+    let entries: Vec<String> = status.iter().map(|l| format!("    {l}")).collect();
     Ok(Some(format!(
         "Refusing to advance branch '{branch}' ({} -> {}): the worktree at {top} has it checked out and holds uncommitted local changes that a resync (`git reset --hard`) would destroy (#1826 / NFR-002).\n  Dirty entries:\n{}\n  Commit, stash, or revert these changes in {top}, then run the merge again.",
         short(old),
