@@ -15,6 +15,7 @@ mod map_requirements;
 mod merge;
 mod merge_abort;
 mod merge_drivers;
+mod merge_run;
 mod planning;
 mod retrospect;
 mod review;
