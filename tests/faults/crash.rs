@@ -417,3 +417,96 @@ fn hops(log: &std::path::Path, to: &str) -> usize {
         .filter(|e| e["wp_id"] == "WP01" && e["to_lane"] == to)
         .count()
 }
+
+/// A merge killed at any step (the lane into the mission branch, the number, the done move, the
+/// squash, the bookkeeping, the flattening, the clean-up) is finished by the next one, as if it
+/// had not been killed: each commit once, the package done once, no state or lock left.
+#[cfg(unix)]
+#[test]
+fn a_merge_killed_at_any_step_is_finished_by_the_next_one() {
+    use kitty_testkit::MissionStage;
+    for pattern in [
+        " reset --hard --quiet ",
+        " assign mission_number=",
+        " status transition WP01",
+        " merge --squash ",
+        " record done transitions ",
+        " flatten coordination ",
+        " capture mission retrospective ",
+    ] {
+        let home = crate::builder().build();
+        let m = home.mission_at(MissionStage::Analysed { work_packages: 1 });
+        let kitty = |args: &[&str]| {
+            home.command()
+                .current_dir(m.repo.path())
+                .args(args)
+                .args(["--mission", &m.slug, "--json"])
+                .run()
+        };
+        let out = kitty(&["agent", "action", "implement", "WP01", "--agent", "claude"]);
+        let lane = std::path::PathBuf::from(out.assert_success().json().str("/workspace"));
+        std::fs::write(lane.join("work.txt"), "done\n").unwrap();
+        m.repo.git_in(&lane, &["add", "work.txt"]);
+        m.repo
+            .git_in(&lane, &["commit", "-q", "-m", "feat(WP01): work"]);
+        kitty(&["agent", "tasks", "mark-status", "T001", "--status", "done"]).assert_success();
+        for to in ["for_review", "in_review", "approved"] {
+            kitty(&["agent", "tasks", "move-task", "WP01", "--to", to]).assert_success();
+        }
+        let target = m.repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
+        let target = target.trim().to_string();
+        let merge = || {
+            home.command()
+                .current_dir(m.repo.path())
+                .args(["merge", "--mission", &m.slug])
+        };
+        killed_at(&home, &m.repo, pattern, merge());
+        let again = merge().run();
+        again.assert_success();
+        let subjects = m.repo.git(&["log", "--format=%s", "-5", &target]);
+        let subjects: Vec<&str> = subjects.lines().collect();
+        let slug = &m.slug;
+        assert_eq!(
+            subjects[..4],
+            [
+                format!("chore({slug}): capture mission retrospective"),
+                format!(
+                    "chore({slug}): flatten coordination metadata after branch deletion (#3086)"
+                ),
+                format!("chore({slug}): record done transitions for merged WPs"),
+                format!("feat(kitty/mission-{slug}): squash merge of mission"),
+            ],
+            "{pattern}\n{again}"
+        );
+        assert!(
+            !subjects[4].contains("squash merge"),
+            "{pattern}: one squash"
+        );
+        let coord_log = m.repo.path().join(format!(
+            ".worktrees/{slug}-coord/kitty-specs/{slug}/status.events.jsonl"
+        ));
+        assert_eq!(hops(&coord_log, "done"), 1, "{pattern}");
+        let mission_log = m
+            .repo
+            .git(&["log", "--format=%s", &format!("kitty/mission-{slug}")]);
+        assert_eq!(
+            mission_log.matches("assign mission_number=").count(),
+            1,
+            "{pattern}: the number once"
+        );
+        let runtime = m.repo.path().join(".kittify/runtime/merge");
+        let left: Vec<_> = std::fs::read_dir(&runtime)
+            .unwrap()
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "{pattern}: {left:?}");
+        assert_eq!(
+            m.repo
+                .git(&["status", "--porcelain", "--untracked-files=no"]),
+            "",
+            "{pattern}"
+        );
+    }
+}

@@ -43,7 +43,7 @@ pub struct MergeArgs {
     /// The mission (directory name, mission_id, its first 8 characters or its number).
     #[arg(long)]
     pub mission: Option<String>,
-    /// Resume an interrupted merge (handled by the reference when one is recorded).
+    /// Resume an interrupted merge.
     #[arg(long)]
     pub resume: bool,
     /// Abort an interrupted merge: its recorded state and workspace cleared, the retrospective
@@ -83,7 +83,7 @@ impl MergeArgs {
     fn request(&self, json: bool) -> Request {
         let mut delegated = Vec::new();
         for (given, name) in [
-            (self.resume, "--resume"),
+            (self.resume && (self.dry_run || json), "--resume"),
             (self.allow_sparse_checkout, "--allow-sparse-checkout"),
             (
                 self.skip_review_artifact_check,
@@ -106,6 +106,7 @@ impl MergeArgs {
             push: self.push,
             delegated,
             json_without_dry_run: json && !self.dry_run,
+            resume: self.resume,
         }
     }
 }

@@ -531,7 +531,12 @@ pub fn bookkeeping(
 
 /// The reference's `LocalCommit` note of a commit that touched mission files, in
 /// `.kittify/sync-state.json` (one pending note per build; best effort, as the reference's).
-fn note_local_commit(root: &Path, sha: &str, rels: &[String], now: chrono::DateTime<chrono::Utc>) {
+pub(crate) fn note_local_commit(
+    root: &Path,
+    sha: &str,
+    rels: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) {
     let specs: Vec<&String> = rels
         .iter()
         .filter(|r| r.split('/').any(|c| c == "kitty-specs"))

@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use super::forecast::{Checked, Outcome, Plan, Request, Strategy, check};
 use super::gates::{self, Verdict};
 use super::integrate::{self, Halt, git_ok};
-use super::steps::{self, Run};
+use super::state;
+use super::steps::Run;
 use crate::env::Env;
 use crate::mission::MissionError;
 use crate::mission::git::Repo;
@@ -55,7 +56,11 @@ fn hand(why: impl Into<String>) -> Result<Merged, MissionError> {
 }
 
 /// Why kitty leaves this merge to the reference, before anything is written.
-fn handed_over(plan: &Plan, req: &Request) -> Result<Option<String>, MissionError> {
+fn handed_over(
+    plan: &Plan,
+    req: &Request,
+    flattened: bool,
+) -> Result<Option<String>, MissionError> {
     if plan.strategy != Strategy::Squash {
         return Ok(Some("a merge with another strategy than squash".into()));
     }
@@ -79,10 +84,11 @@ fn handed_over(plan: &Plan, req: &Request) -> Result<Option<String>, MissionErro
     {
         return Ok(Some("a mission without a mission_id".into()));
     }
-    if meta
-        .and_then(|m| m.get("coordination_branch"))
-        .and_then(Value::as_str)
-        != Some(mission)
+    if !flattened
+        && meta
+            .and_then(|m| m.get("coordination_branch"))
+            .and_then(Value::as_str)
+            != Some(mission)
     {
         return Ok(Some(
             "a coordination branch other than the mission branch".into(),
@@ -107,7 +113,7 @@ fn handed_over(plan: &Plan, req: &Request) -> Result<Option<String>, MissionErro
     {
         return Ok(Some("a canceled work package".into()));
     }
-    if steps::python_changed(&plan.repo, &plan.target, mission)? {
+    if gates::python_changed(&plan.repo, &plan.target, mission)? {
         return Ok(Some(
             "changed Python files (the reference's stale-assertion analysis)".into(),
         ));
@@ -117,7 +123,12 @@ fn handed_over(plan: &Plan, req: &Request) -> Result<Option<String>, MissionErro
 
 /// Refusals kitty makes before anything is written, where the reference would fail after
 /// merging lanes (its words where it has them).
-fn refusal(plan: &Plan, coord: &Repo, mission: &str) -> Result<Option<Merged>, MissionError> {
+fn refusal(
+    plan: &Plan,
+    coord: &Repo,
+    mission: &str,
+    resuming: bool,
+) -> Result<Option<Merged>, MissionError> {
     let evidence = gates::evidence(&plan.snapshot, &plan.wp_ids);
     if evidence.verdict != Verdict::Pass {
         return Ok(Some(refused(
@@ -162,7 +173,8 @@ fn refusal(plan: &Plan, coord: &Repo, mission: &str) -> Result<Option<Merged>, M
     for lane in &plan.lanes {
         let id = lane.lane_id.as_str().unwrap_or_default();
         let branch = format!("{mission}-{id}");
-        if !plan.repo.ref_exists(&format!("refs/heads/{branch}"))? {
+        // A resumed merge may have removed the lanes it merged.
+        if !resuming && !plan.repo.ref_exists(&format!("refs/heads/{branch}"))? {
             return Ok(Some(refused(
                 "LANE_BRANCH_MISSING",
                 format!("Lane branch {branch} does not exist"),
@@ -179,13 +191,10 @@ pub fn merge(
     req: &Request,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Merged, MissionError> {
-    let plan = match check(env, cwd, req)? {
+    let mut plan = match check(env, cwd, req)? {
         Checked::Plan(p) => p,
         Checked::Stop(o) => return Ok(Merged::Stopped(o)),
     };
-    if let Some(why) = handed_over(&plan, req)? {
-        return hand(why);
-    }
     let mission = plan.mission_branch.as_str().unwrap_or_default().to_string();
     let mission_id = plan
         .meta
@@ -194,11 +203,40 @@ pub fn merge(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    if steps::state_path(&plan.root, &mission_id).exists() {
-        return hand(format!(
-            "an interrupted merge of {} is recorded (the reference resumes it)",
-            plan.slug
-        ));
+    let state_file = state::state_path(&plan.root, &mission_id);
+    let recorded = if !mission_id.is_empty() && state_file.exists() {
+        match state::recorded(&state_file, &plan.slug) {
+            Some(r) => Some(r),
+            None => {
+                return hand(format!(
+                    "an interrupted merge of {} is recorded in a form kitty does not resume",
+                    plan.slug
+                ));
+            }
+        }
+    } else {
+        None
+    };
+    // A merge interrupted after it flattened the metadata: its board is still where it was.
+    let flattened = recorded.is_some()
+        && plan
+            .meta
+            .as_ref()
+            .is_some_and(|m| m.get("flattened") == Some(&Value::Bool(true)));
+    if flattened && plan.status_dir == plan.dir {
+        let copy = plan
+            .root
+            .join(".worktrees")
+            .join(format!("{}-coord", plan.slug))
+            .join("kitty-specs")
+            .join(&plan.slug);
+        if let Ok(l) = crate::mission::status::log::read(&copy) {
+            plan.snapshot = crate::mission::status::reduce::reduce(&l);
+            plan.status_dir = copy;
+        }
+    }
+    if let Some(why) = handed_over(&plan, req, flattened)? {
+        return hand(why);
     }
     // Git runs the merge drivers as `spec-kitty` from PATH: this binary first.
     let genv = std::env::current_exe()
@@ -213,14 +251,34 @@ pub fn merge(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let coord = Repo::at(&genv, &coord_top);
-    if let Some(stop) = refusal(&plan, &coord, &mission)? {
+    if let Some(stop) = refusal(&plan, &coord, &mission, recorded.is_some())? {
         return Ok(stop);
     }
-    let lock = match steps::Lock::take(&plan.root, now()) {
+    let lock = match state::Lock::take(&plan.root, now()) {
         Ok(l) => l,
         Err(why) => return Ok(refused("MERGE_LOCKED", why)),
     };
-    let mut run = Run::new(&plan, repo, coord, mission, mission_id, now);
+    // A killed merge's temporary worktrees (no live merge can hold them: we have the lock).
+    integrate::Scratch::sweep(&plan.repo);
+    let mut first = Vec::new();
+    if let Some(r) = &recorded {
+        let (done, all) = state::progress(r);
+        if req.resume {
+            first.push(format!(
+                "Resume requested for {} ({done}/{all} done)",
+                plan.slug
+            ));
+        } else if done < all {
+            first.push(format!(
+                "Detected interrupted merge for {} ({done}/{all} WPs done). Auto-resuming.",
+                plan.slug
+            ));
+        }
+    }
+    let mut run = Run::new(&plan, repo, coord, mission, mission_id, now, recorded);
+    for line in &first {
+        run.say(line);
+    }
     let ended = run.all();
     drop(lock);
     let code = match ended {

@@ -78,6 +78,8 @@ pub struct Request {
     pub delegated: Vec<&'static str>,
     /// A merge (not `--dry-run`) asked for with `--json`: refused after the target's checks.
     pub json_without_dry_run: bool,
+    /// `--resume`: an interrupted merge is resumed (said as such).
+    pub resume: bool,
 }
 
 /// What the forecast says.

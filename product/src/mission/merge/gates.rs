@@ -8,7 +8,10 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::forecast::Plan;
+use super::integrate::{blob, git_ok};
 use super::manifest::LaneDoc;
+use crate::mission::MissionError;
+use crate::mission::git::Repo;
 use crate::mission::status::Lane;
 use crate::mission::status::reduce::Snapshot;
 use crate::mission::tasks::frontmatter::WpFile;
@@ -366,6 +369,33 @@ fn independent_reviewer(events: &[serde_json::Map<String, Value>]) -> bool {
             .map(|(_, actor)| actor)
     };
     matches!((latest("in_progress"), latest("approved")), (Some(a), Some(b)) if a != b)
+}
+
+/// Whether the mission changes a Python file the target already has while Python tests exist
+/// (the reference then analyses removed symbols against the tests: kitty hands the merge over).
+pub(super) fn python_changed(
+    repo: &Repo,
+    target: &str,
+    mission: &str,
+) -> Result<bool, MissionError> {
+    let changed = git_ok(
+        repo,
+        &["diff", "--name-only", target, mission, "--", "*.py"],
+    )?;
+    let existing = changed
+        .lines()
+        .filter(|p| !p.starts_with("tests/"))
+        .any(|p| blob(repo, &format!("{target}:{p}")).is_ok_and(|b| b.is_some()));
+    if !existing {
+        return Ok(false);
+    }
+    for rev in [target, mission] {
+        let tests = git_ok(repo, &["ls-tree", "-r", "--name-only", rev, "--", "tests/"])?;
+        if tests.lines().any(|p| p.ends_with(".py")) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]

@@ -419,11 +419,14 @@ pub(super) fn advance(
     if let Some(why) = dirty(checkout, branch, old, new)? {
         return Ok(Err(why));
     }
-    git_ok(
-        repo,
-        &["update-ref", &format!("refs/heads/{branch}"), new, old],
-    )?;
-    git_ok(checkout, &["reset", "--hard", "--quiet", branch])?;
+    let now = git_ok(repo, &["rev-parse", branch])?;
+    if now != old {
+        return Ok(Err(format!(
+            "'{branch}' moved from {old} to {now} while the merge ran: run the merge again"
+        )));
+    }
+    // One git command moves the branch and its checkout together (a kill leaves either).
+    git_ok(checkout, &["reset", "--hard", "--quiet", new])?;
     Ok(Ok(()))
 }
 
@@ -437,12 +440,15 @@ pub(super) fn dirty(
     // Untrimmed: each line's first column is its index state, a space when unchanged.
     let out = checkout.output(&["status", "--porcelain", "--untracked-files=no"])?;
     let status = String::from_utf8_lossy(&out.stdout).into_owned();
-    // A board the tools rewrote (a status log or status.json) is churn the reset absorbs.
+    // A board the tools rewrote (a status log or status.json), or a retrospective an
+    // interrupted merge captured, is churn: the reset absorbs it, the terminus writes it again.
     let status: Vec<&str> = status
         .lines()
         .filter(|l| {
             let path = l.get(3..).unwrap_or_default();
-            !(is_status(path, "status.events.jsonl") || is_status(path, "status.json"))
+            !(is_status(path, "status.events.jsonl")
+                || is_status(path, "status.json")
+                || is_status(path, "retrospective.yaml"))
         })
         .collect();
     if status.is_empty() {
@@ -483,6 +489,25 @@ impl Scratch {
             main: main.clone(),
             path,
         })
+    }
+}
+
+impl Scratch {
+    /// Remove the temporary worktrees a killed merge left behind.
+    pub fn sweep(main: &Repo) {
+        let Ok(all) = main.worktrees() else { return };
+        for (path, _, _) in all {
+            let ours = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("kitty-merge-"));
+            if ours
+                && main
+                    .git_dir()
+                    .is_ok_and(|g| path.parent() == Some(g.as_path()))
+            {
+                main.worktree_remove(&path);
+            }
+        }
     }
 }
 

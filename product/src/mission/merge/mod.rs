@@ -5,6 +5,7 @@
 //! review gate, the number to assign, the clean-up retention).
 
 pub mod abort;
+mod console;
 mod drivers;
 pub mod execute;
 pub mod forecast;
@@ -13,4 +14,5 @@ mod integrate;
 mod manifest;
 mod policy;
 mod resolve;
+mod state;
 mod steps;
