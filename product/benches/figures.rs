@@ -4,7 +4,7 @@
 //! profile). Not a test: nothing here fails on a time; each line says whether its target holds.
 #![allow(clippy::print_stdout)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -826,6 +826,64 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
         None,
     );
     retrospect(&home, reference);
+    merge(&home, bin, reference);
+}
+
+/// `merge` of an approved one-package mission (its lane into the mission branch, the number,
+/// the done move, the squash, the bookkeeping, the clean-up and the retrospective), each on a
+/// mission of its own (a mission merges once), kitty and the reference taking turns, each with
+/// its own `spec-kitty` first on PATH (the merge drivers are found there).
+fn merge(home: &IsolatedHome, bin: &SpecKittyBin, reference: &ReferenceCli) {
+    let (mut k, mut r) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        for kitty_side in [true, false] {
+            let s = home.mission_at(kitty_testkit::MissionStage::Analysed { work_packages: 1 });
+            let kitty = |args: &[&str]| {
+                home.command()
+                    .current_dir(s.repo.path())
+                    .args(args)
+                    .args(["--mission", &s.slug, "--json"])
+                    .run()
+            };
+            let out = kitty(&["agent", "action", "implement", "WP01", "--agent", "claude"]);
+            let lane = PathBuf::from(out.assert_success().json().str("/workspace"));
+            std::fs::write(lane.join("work.txt"), "done\n").unwrap();
+            s.repo.git_in(&lane, &["add", "work.txt"]);
+            s.repo
+                .git_in(&lane, &["commit", "-q", "-m", "feat(WP01): work"]);
+            kitty(&["agent", "tasks", "mark-status", "T001", "--status", "done"]).assert_success();
+            for to in ["for_review", "in_review", "approved"] {
+                kitty(&["agent", "tasks", "move-task", "WP01", "--to", to]).assert_success();
+            }
+            let (mut cmd, program) = if kitty_side {
+                (home.command(), bin.path().to_path_buf())
+            } else {
+                (
+                    home.reference_command(reference),
+                    reference.path().to_path_buf(),
+                )
+            };
+            let dir = program.parent().unwrap().to_path_buf();
+            let path = std::env::join_paths(
+                std::iter::once(dir).chain(std::env::split_paths(home.var("PATH").unwrap_or(""))),
+            )
+            .unwrap();
+            cmd = cmd.env_os("PATH", path).current_dir(s.repo.path()).args([
+                "merge",
+                "--mission",
+                &s.slug,
+            ]);
+            let t = Instant::now();
+            cmd.run().assert_success();
+            if kitty_side { &mut k } else { &mut r }.push(t.elapsed());
+        }
+    }
+    faster(
+        "merge (one lane, squash, bookkeeping, clean-up, retrospective), paired",
+        median(k),
+        median(r),
+        Some(30.0),
+    );
 }
 
 /// `retrospect create --overwrite` on a finished mission (three packages forced to done on its
