@@ -456,9 +456,12 @@ fn a_merge_killed_at_any_step_is_finished_by_the_next_one() {
         let target = m.repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
         let target = target.trim().to_string();
         let merge = || {
-            home.command()
-                .current_dir(m.repo.path())
-                .args(["merge", "--mission", &m.slug])
+            home.command().current_dir(m.repo.path()).args([
+                "merge",
+                "--mission",
+                &m.slug,
+                "--allow-unaccepted",
+            ])
         };
         killed_at(&home, &m.repo, pattern, merge());
         let again = merge().run();

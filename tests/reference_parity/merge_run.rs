@@ -77,7 +77,47 @@ fn approved() -> (Side, Side) {
         kitty_on_both(&k, &r, &mv(wp, "in_review", &["--agent", "claude"]));
         kitty_on_both(&k, &r, &mv(wp, "approved", &["--note", "Review passed"]));
     }
+    accepted(&k, &r);
     (k, r)
+}
+
+/// Every acceptance criterion passed and the mission accepted, by kitty on both sides (kitty
+/// refuses to merge a mission that is not: `writes_nothing_on_refusal`), the layout following
+/// the software-dev path conventions.
+fn accepted(k: &Side, r: &Side) {
+    let contracts = format!("kitty-specs/{SLUG}/contracts");
+    for side in [k, r] {
+        for d in ["src", "tests", "docs", contracts.as_str()] {
+            std::fs::create_dir_all(side.repo.path().join(d)).unwrap();
+            std::fs::write(side.repo.path().join(d).join(".keep"), "").unwrap();
+            side.repo.git(&["add", d]);
+        }
+        side.repo.git(&["commit", "-q", "-m", "layout"]);
+    }
+    let matrix = k.repo.path().join(format!(
+        ".worktrees/{SLUG}-coord/kitty-specs/{SLUG}/acceptance-matrix.json"
+    ));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(matrix).unwrap()).unwrap();
+    for c in doc["criteria"].as_array().unwrap() {
+        let id = c["criterion_id"].as_str().unwrap();
+        kitty_on_both(
+            k,
+            r,
+            &[
+                "agent",
+                "mission",
+                "acceptance-verdict",
+                "--mission",
+                SLUG,
+                "--criterion",
+                id,
+                "--result",
+                "pass",
+            ],
+        );
+    }
+    kitty_on_both(k, r, &["agent", "mission", "accept", "--mission", SLUG]);
 }
 
 /// stdout with each side's short commit ids as `<SHA>`.

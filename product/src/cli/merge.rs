@@ -50,6 +50,10 @@ pub struct MergeArgs {
     /// captured and committed.
     #[arg(long)]
     pub abort: bool,
+    /// Merge a mission no acceptance is recorded for (kitty's own: it refuses otherwise, where
+    /// the reference merges a mission whose acceptance failed).
+    #[arg(long)]
+    pub allow_unaccepted: bool,
     /// Unused (the reference's compatibility flag).
     #[arg(long = "context", hide = true)]
     pub context_token: Option<String>,
@@ -107,6 +111,7 @@ impl MergeArgs {
             delegated,
             json_without_dry_run: json && !self.dry_run,
             resume: self.resume,
+            allow_unaccepted: self.allow_unaccepted,
         }
     }
 }

@@ -25,8 +25,16 @@ fn implemented(home: &IsolatedHome, m: &StagedMission, wp: &str) {
         .git_in(&lane, &["commit", "-q", "-m", &format!("feat({wp}): work")]);
 }
 
-/// Both packages implemented in their lane, reviewed and approved.
+/// Both packages implemented in their lane, reviewed and approved; every acceptance criterion
+/// passed and the mission accepted.
 fn approved(home: &IsolatedHome) -> StagedMission {
+    let m = unaccepted(home);
+    accepted(home, &m);
+    m
+}
+
+/// Both packages implemented in their lane, reviewed and approved.
+fn unaccepted(home: &IsolatedHome) -> StagedMission {
     let m = home.mission_at(MissionStage::Analysed { work_packages: 2 });
     for (wp, subtask) in [("WP01", "T001"), ("WP02", "T002")] {
         implemented(home, &m, wp);
@@ -34,6 +42,38 @@ fn approved(home: &IsolatedHome) -> StagedMission {
         mv(home, &m, wp, "approved", &[]).assert_success();
     }
     m
+}
+
+/// Every criterion of the acceptance matrix passed, then the mission accepted (the project's
+/// layout made to follow the software-dev path conventions first).
+fn accepted(home: &IsolatedHome, m: &StagedMission) {
+    let contracts = format!("kitty-specs/{}/contracts", m.slug);
+    for d in ["src", "tests", "docs", contracts.as_str()] {
+        std::fs::create_dir_all(m.repo.path().join(d)).unwrap();
+        std::fs::write(m.repo.path().join(d).join(".keep"), "").unwrap();
+        m.repo.git(&["add", d]);
+    }
+    m.repo.git(&["commit", "-q", "-m", "layout"]);
+    let matrix = coord(m).join(format!("kitty-specs/{}/acceptance-matrix.json", m.slug));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(matrix).unwrap()).unwrap();
+    for c in doc["criteria"].as_array().unwrap() {
+        let id = c["criterion_id"].as_str().unwrap();
+        kitty(
+            home,
+            m,
+            &[
+                "agent",
+                "mission",
+                "acceptance-verdict",
+                "--criterion",
+                id,
+                "--result",
+                "pass",
+            ],
+        )
+        .assert_success();
+    }
+    kitty(home, m, &["agent", "mission", "accept"]).assert_success();
 }
 
 fn merge(home: &IsolatedHome, m: &StagedMission, extra: &[&str]) -> RunOutput {
@@ -166,6 +206,23 @@ fn a_package_not_approved_is_refused_before_anything_is_written() {
 }
 
 #[test]
+fn a_mission_never_accepted_is_refused_unless_told_and_then_merges() {
+    let home = IsolatedHome::new();
+    let m = unaccepted(&home);
+    let before = state(&m);
+    let out = merge(&home, &m, &[]);
+    out.assert_code(1);
+    assert!(
+        out.stdout().contains("has not been accepted")
+            && out.stdout().contains("agent mission accept --mission"),
+        "{out}"
+    );
+    assert_eq!(state(&m), before, "nothing is written");
+    merge(&home, &m, &["--allow-unaccepted"]).assert_success();
+    assert_eq!(meta(&m)["flattened"], true);
+}
+
+#[test]
 fn a_dirty_target_checkout_and_a_held_lock_are_refused_before_anything_is_written() {
     let home = IsolatedHome::new();
     let m = approved(&home);
@@ -201,7 +258,7 @@ fn a_dirty_target_checkout_and_a_held_lock_are_refused_before_anything_is_writte
 #[test]
 fn another_strategy_and_a_push_are_the_reference_s() {
     let home = IsolatedHome::new();
-    let m = approved(&home);
+    let m = unaccepted(&home);
     let before = state(&m);
     for extra in [&["--strategy", "merge"][..], &["--push"]] {
         let out = merge(&home, &m, extra);

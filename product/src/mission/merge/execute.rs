@@ -128,6 +128,7 @@ fn refusal(
     coord: &Repo,
     mission: &str,
     resuming: bool,
+    allow_unaccepted: bool,
 ) -> Result<Option<Merged>, MissionError> {
     let evidence = gates::evidence(&plan.snapshot, &plan.wp_ids);
     if evidence.verdict != Verdict::Pass {
@@ -136,6 +137,21 @@ fn refusal(
             format!(
                 "{}. Review each (spec-kitty agent action review WPxx) and move it to approved (spec-kitty agent tasks move-task WPxx --to approved), then run the merge again.",
                 evidence.details
+            ),
+        )));
+    }
+    let accepted = plan
+        .meta
+        .as_ref()
+        .and_then(|m| m.get("accepted_at"))
+        .and_then(Value::as_str)
+        .is_some_and(|a| !a.trim().is_empty());
+    if !accepted && !allow_unaccepted && !resuming {
+        return Ok(Some(refused(
+            "MISSION_NOT_ACCEPTED",
+            format!(
+                "{slug} has not been accepted (its meta.json records no acceptance): run `spec-kitty agent mission accept --mission {slug}` and fix what it reports, then run the merge again; or merge it unaccepted with --allow-unaccepted.",
+                slug = plan.slug
             ),
         )));
     }
@@ -251,7 +267,13 @@ pub fn merge(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let coord = Repo::at(&genv, &coord_top);
-    if let Some(stop) = refusal(&plan, &coord, &mission, recorded.is_some())? {
+    if let Some(stop) = refusal(
+        &plan,
+        &coord,
+        &mission,
+        recorded.is_some(),
+        req.allow_unaccepted,
+    )? {
         return Ok(stop);
     }
     let lock = match state::Lock::take(&plan.root, now()) {

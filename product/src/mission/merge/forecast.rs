@@ -80,6 +80,8 @@ pub struct Request {
     pub json_without_dry_run: bool,
     /// `--resume`: an interrupted merge is resumed (said as such).
     pub resume: bool,
+    /// `--allow-unaccepted`: merge a mission no acceptance is recorded for.
+    pub allow_unaccepted: bool,
 }
 
 /// What the forecast says.
