@@ -98,6 +98,8 @@ registry! {
     SPEC_KITTY_RETROSPECTIVE = "SPEC_KITTY_RETROSPECTIVE", "Overrides the retrospective policy's `enabled` (the reference's test and development switch); when set, `retrospect create` runs through the reference", "the policy's value", Cleared;
     /// Retrospective mode (the reference's test override).
     SPEC_KITTY_MODE = "SPEC_KITTY_MODE", "Overrides the retrospective policy's timing and failure policy (the reference's test and development switch); when set, `retrospect create` runs through the reference", "the policy's values", Cleared;
+    /// The reference's upgrade-nag switch.
+    SPEC_KITTY_NO_NAG = "SPEC_KITTY_NO_NAG", "When set (and not 0, false, no or off), `upgrade --agent-check` answers `nag_disabled`", "unset", Cleared;
     /// The reference CLI commands kitty does not implement run through.
     SPEC_KITTY_REFERENCE = "SPEC_KITTY_REFERENCE", "The reference CLI (spec-kitty-cli) executable that commands kitty does not implement natively run through; empty turns delegation off", "the next spec-kitty on PATH that is not kitty", Cleared;
 }

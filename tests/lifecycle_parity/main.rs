@@ -24,6 +24,10 @@ use state::Normaliser;
 /// Every difference these comparisons tolerate, by name and reason.
 pub const ALLOWED: &[(&str, &str)] = &[
     (
+        "upgrade_check",
+        "with kitty first on PATH `upgrade --agent-check` is kitty's own: it never asks PyPI (kitty is not installed from there), so it names kitty's version, the `unknown` install method and the reference's note for it; its answer to the agent (schema_version, action, reason, latest_version, latest_source) is compared",
+    ),
+    (
         "native_documents",
         "with kitty first on PATH the planning commands are kitty's own (create, mission list, branch-context, charter context, spec-commit, setup-plan, context resolve, check-prerequisites): every JSON document is compared parsed, without `result`, `spec_kitty_version` and what kitty adds to a create (commit, event_id, event_queued), with its sentences (branch_strategy_summary, next_step, reason, blocked_reason, context text, message, a work package's branch_strategy, also in the files) and the doctrine catalog (`all_directives`) as placeholders; every other key, at every depth, is compared",
     ),
@@ -358,6 +362,8 @@ fn differences(base: &Outcome, other: &Outcome, kitty_create: bool) -> Vec<Strin
         }
         let (out, out2) = if name.starts_with("implement-") {
             (&claim_lines_aside(out), &claim_lines_aside(out2))
+        } else if name == "upgrade-agent-check" {
+            (&agent_check_answer(out), &agent_check_answer(out2))
         } else {
             (out, out2)
         };
@@ -413,6 +419,23 @@ fn claim_lines_aside(out: &str) -> String {
         }
     }
     kept.join("\n")
+}
+
+/// The upgrade check's answer to the agent (`upgrade_check`): its schema, action, reason and the
+/// latest version known, without what names the installation.
+fn agent_check_answer(out: &str) -> String {
+    let doc: Value = serde_json::from_str(out).unwrap_or(Value::Null);
+    [
+        "schema_version",
+        "action",
+        "reason",
+        "latest_version",
+        "latest_source",
+    ]
+    .iter()
+    .map(|k| format!("{k}={}", doc[k]))
+    .collect::<Vec<_>>()
+    .join("\n")
 }
 
 /// A commit list without the commits of the claims' fields (`implement_commits_its_claim`).

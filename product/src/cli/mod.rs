@@ -20,6 +20,7 @@ pub mod retrospect;
 pub mod safe_commit;
 pub mod sync;
 pub mod tasks;
+pub mod upgrade;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -105,6 +106,8 @@ enum Command {
     /// A finished mission's retrospective (`create` native; the others through the reference).
     #[command(subcommand)]
     Retrospect(retrospect::RetrospectCommand),
+    /// The agent-host upgrade check (`--agent-check`; a project upgrade is the reference's).
+    Upgrade(upgrade::UpgradeArgs),
     /// The project's governance.
     #[command(subcommand)]
     Charter(CharterCommand),
@@ -633,6 +636,7 @@ pub fn run(
         ),
         Command::SafeCommit(a) => safe_commit::run(&ctx, a),
         Command::Retrospect(r) => retrospect::run(&ctx, r),
+        Command::Upgrade(u) => upgrade::run(&ctx, u),
         Command::Sync(SyncCommand::Now {
             retry_rejected,
             discard_quarantined,

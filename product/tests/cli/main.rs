@@ -34,6 +34,7 @@ mod sync_consent;
 mod terminal;
 mod testkit_guards;
 mod token_refresh;
+mod upgrade;
 
 /// Every home in these suites logs at trace level, so the harness's automatic leak check (no
 /// seeded or issued token on stdout or stderr, on every run) sees everything a user could.
