@@ -465,6 +465,7 @@ fn the_reference_s_lifecycle_with_kitty_first_on_path_ends_as_with_the_reference
         "review-WP01",
         "review-WP02",
         "merge",
+        "upgrade-agent-check",
     ] {
         assert!(
             !ours.handed.iter().any(|s| s == native),
