@@ -131,11 +131,11 @@ fn without_a_reference_a_command_kitty_lacks_says_how_to_get_one_in_strict_json(
         assert!(msg.contains(words), "{words:?} missing\n{run}");
     }
     // In words without --json, on stderr (a fatal error, so even with --quiet).
-    for args in [&["upgrade"][..], &["--quiet", "upgrade"]] {
+    for args in [&["dashboard"][..], &["--quiet", "dashboard"]] {
         let text = home.command().args(args).run();
         text.assert_code(1).assert_stdout_empty();
         assert!(
-            text.stderr().starts_with("error: `spec-kitty upgrade`"),
+            text.stderr().starts_with("error: `spec-kitty dashboard`"),
             "{text}"
         );
     }
