@@ -203,7 +203,13 @@ fn git_ok(repo: &Repo, args: &[&str]) -> Result<(), ExecError> {
     }
     Err(MissionError::Git {
         what: format!("git {} (in {})", args.join(" "), repo.top().display()),
-        detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        detail: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .trim()
+        .to_string(),
     }
     .into())
 }
@@ -499,7 +505,14 @@ pub fn sync_lane(lane: &Repo, ws: &Workspace, coord: &str) -> Result<(), ExecErr
         let _ = lane.output(&["merge", "--abort"]);
         return Err(MissionError::Git {
             what: format!("git merge {coord} (in {})", ws.path.display()),
-            detail: String::from_utf8_lossy(&merged.stderr).trim().to_string(),
+            // git names a merge's conflicts on stdout.
+            detail: format!(
+                "{}{}",
+                String::from_utf8_lossy(&merged.stdout),
+                String::from_utf8_lossy(&merged.stderr)
+            )
+            .trim()
+            .to_string(),
         }
         .into());
     }

@@ -257,9 +257,11 @@ impl Repo {
         if out.status.success() {
             Ok(text(&out))
         } else {
+            // git says some failures (a merge's conflicts) on stdout alone.
+            let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
             Err(MissionError::Git {
                 what: format!("git {}", args.join(" ")),
-                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                detail: if err.is_empty() { text(&out) } else { err },
             })
         }
     }

@@ -144,7 +144,17 @@ pub(super) fn auto_rebase(
         return Ok(Err(Halt(why)));
     }
     crate::mission::repo_files::ensure_merge_drivers(wt)?;
-    let merged = wt.output(&["merge", "--no-edit", "--no-ff", "--no-commit", mission])?;
+    let merged = wt.output(&[
+        "-c",
+        "maintenance.auto=false",
+        "-c",
+        "gc.auto=0",
+        "merge",
+        "--no-edit",
+        "--no-ff",
+        "--no-commit",
+        mission,
+    ])?;
     let halt = |why: String| -> Result<Result<(), Halt>, MissionError> {
         let _ = wt.output(&["merge", "--abort"]);
         Ok(Err(Halt(why)))
@@ -270,6 +280,10 @@ pub(super) fn auto_rebase(
             wt.output(&[
                 "-c",
                 "commit.gpgsign=false",
+                "-c",
+                "maintenance.auto=false",
+                "-c",
+                "gc.auto=0",
                 "commit",
                 "--no-edit",
                 "--quiet",
@@ -286,6 +300,10 @@ pub(super) fn auto_rebase(
             wt.output(&[
                 "-c",
                 "commit.gpgsign=false",
+                "-c",
+                "maintenance.auto=false",
+                "-c",
+                "gc.auto=0",
                 "commit",
                 "--quiet",
                 "-m",
@@ -388,9 +406,17 @@ pub(super) fn merge_into(
         let scratch = Scratch::add(repo, mission)?;
         let activation = Activation::start(repo)?;
         let message = format!("Merge {lane} into {mission}");
-        let out = scratch
-            .repo
-            .output(&["merge", lane, "--no-edit", "-m", &message])?;
+        let out = scratch.repo.output(&[
+            "-c",
+            "maintenance.auto=false",
+            "-c",
+            "gc.auto=0",
+            "merge",
+            lane,
+            "--no-edit",
+            "-m",
+            &message,
+        ])?;
         activation.finish();
         if !out.status.success() {
             let _ = scratch.repo.output(&["merge", "--abort"]);

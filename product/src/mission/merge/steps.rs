@@ -220,6 +220,10 @@ impl<'a> Run<'a> {
                 &[
                     "-c",
                     "commit.gpgsign=false",
+                    "-c",
+                    "maintenance.auto=false",
+                    "-c",
+                    "gc.auto=0",
                     "commit",
                     "--quiet",
                     "-m",
@@ -372,9 +376,17 @@ impl<'a> Run<'a> {
         let new = {
             let scratch = Scratch::add(&self.repo, &target)?;
             let activation = super::drivers::Activation::start(&self.repo)?;
-            let merged = scratch
-                .repo
-                .output(&["merge", "--squash", "-X", "theirs", &mission])?;
+            let merged = scratch.repo.output(&[
+                "-c",
+                "maintenance.auto=false",
+                "-c",
+                "gc.auto=0",
+                "merge",
+                "--squash",
+                "-X",
+                "theirs",
+                &mission,
+            ])?;
             let staged = scratch.repo.output(&["diff", "--cached", "--quiet"])?;
             let result = if !merged.status.success() {
                 Err(format!(
@@ -390,6 +402,10 @@ impl<'a> Run<'a> {
                 let out = scratch.repo.output(&[
                     "-c",
                     "commit.gpgsign=false",
+                    "-c",
+                    "maintenance.auto=false",
+                    "-c",
+                    "gc.auto=0",
                     "commit",
                     "--quiet",
                     "-m",

@@ -134,6 +134,10 @@ impl Run<'_> {
             let out = scratch.repo.output(&[
                 "-c",
                 "commit.gpgsign=false",
+                "-c",
+                "maintenance.auto=false",
+                "-c",
+                "gc.auto=0",
                 "commit",
                 "--quiet",
                 "-m",
