@@ -82,6 +82,8 @@ enum Front {
     Reference,
     /// kitty first on PATH, the reference after it.
     Kitty,
+    /// kitty alone: no reference on PATH, delegation off.
+    KittyAlone,
 }
 
 /// What one run ended with, normalised.
@@ -115,9 +117,17 @@ fn run_variant(init: Init, front: Front) -> Outcome {
                 .assert_success();
         }
         Init::Kitty => {
+            let alone = front == Front::KittyAlone;
             home.command()
-                .env("PATH", &with_ref)
-                .env("SPEC_KITTY_REFERENCE", reference.path().to_str().unwrap())
+                .env("PATH", if alone { &base_path } else { &with_ref })
+                .env(
+                    "SPEC_KITTY_REFERENCE",
+                    if alone {
+                        ""
+                    } else {
+                        reference.path().to_str().unwrap()
+                    },
+                )
                 .current_dir(repo.path())
                 .args(["init", "--ai", "claude", "--json"])
                 .run()
@@ -130,15 +140,22 @@ fn run_variant(init: Init, front: Front) -> Outcome {
         Front::Reference => Launcher {
             program: reference.path().to_path_buf(),
             path: with_ref,
+            alone: false,
         },
-        Front::Kitty => {
+        Front::Kitty | Front::KittyAlone => {
             let dir = home.path().join("kitty-bin");
             std::fs::create_dir_all(&dir).unwrap();
             let link = dir.join("spec-kitty");
             link_or_copy(&kitty_bin(), &link);
+            let alone = front == Front::KittyAlone;
             Launcher {
                 program: link,
-                path: format!("{}:{with_ref}", dir.display()),
+                path: format!(
+                    "{}:{}",
+                    dir.display(),
+                    if alone { &base_path } else { &with_ref }
+                ),
+                alone,
             }
         }
     };
@@ -484,6 +501,31 @@ fn the_reference_s_lifecycle_with_kitty_first_on_path_ends_as_with_the_reference
         "{}",
         ours.state["log-head"]
     );
+}
+
+/// With kitty alone (no reference anywhere on PATH, delegation off), the lifecycle runs from
+/// `init` to `merge`, every step native, without the workarounds kitty does not need: no
+/// `--force` on a move (W3), no commit of the claims' fields (W4). (W1's `--mission`, W2's
+/// `--no-auto-commit` and W5's `--lenient` are still in the script.)
+#[test]
+fn kitty_alone_drives_the_lifecycle_from_init_to_merge_with_no_reference_and_no_force() {
+    let ours = run_variant(Init::Kitty, Front::KittyAlone);
+    let failed: Vec<_> = ours
+        .steps
+        .iter()
+        .filter(|(_, code, _)| *code != Some(0))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(ours.handed.is_empty(), "{:?}", ours.handed);
+    let log = &ours.state["log-head"];
+    for subject in [
+        "capture mission retrospective",
+        "flatten coordination metadata after branch deletion (#3086)",
+        "record done transitions for merged WPs",
+        "squash merge of mission",
+    ] {
+        assert!(log.contains(subject), "{subject} missing:\n{log}");
+    }
 }
 
 #[test]

@@ -27,6 +27,9 @@ pub struct StepRecord {
 pub struct Launcher {
     pub program: PathBuf,
     pub path: String,
+    /// kitty alone (no reference anywhere, delegation off): the workarounds kitty does not
+    /// need (W3's --force, W4's commit) are left out.
+    pub alone: bool,
 }
 
 /// One run of the lifecycle in `repo` (initialised and committed by the caller).
@@ -39,6 +42,12 @@ pub struct Run<'a> {
 
 impl Run<'_> {
     fn cli(&mut self, name: &str, args: &[&str]) -> Value {
+        // Kitty alone needs no --force (W3): it is left out.
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .filter(|a| !(self.launcher.alone && *a == "--force"))
+            .collect();
         let tmp = self.home.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
         let run = self
@@ -49,10 +58,13 @@ impl Run<'_> {
             .env("COLUMNS", "200")
             .env("NO_COLOR", "1")
             .env("SPEC_KITTY_LOG", "info")
-            .env("TMPDIR", tmp.to_str().unwrap())
-            .current_dir(self.repo.path())
-            .args(args)
-            .run();
+            .env("TMPDIR", tmp.to_str().unwrap());
+        let run = if self.launcher.alone {
+            run.env("SPEC_KITTY_REFERENCE", "")
+        } else {
+            run
+        };
+        let run = run.current_dir(self.repo.path()).args(&args).run();
         let stdout = run.stdout().to_string();
         self.records.push(StepRecord {
             name: name.to_string(),
@@ -287,7 +299,8 @@ impl Run<'_> {
             mark.extend(subtasks);
             mark.extend(["--status", "done", "--mission", &m, "--json"]);
             self.cli(&format!("mark-status-{wp}"), &mark);
-            // W3: --force (the lane guard refuses the coordination branch's kitty-specs/ commits).
+            // W3: --force (the lane guard refuses the coordination branch's kitty-specs/ commits);
+            // kitty alone needs none (`lane_inherits_coordination`).
             self.cli(
                 &format!("to-for-review-{wp}"),
                 &[
@@ -359,10 +372,11 @@ impl Run<'_> {
                 ],
             );
         }
-        // W4: implement leaves the work packages' frontmatter uncommitted in the checkout.
+        // W4: implement leaves the work packages' frontmatter uncommitted in the checkout (kitty
+        // alone needs no such commit: `implement_commits_its_claim`).
         self.repo
             .git_in(&top, &["add", "-u", &format!("{fd}/tasks")]);
-        if !self.git_ok(&top, &["diff", "--cached", "--quiet"]) {
+        if !self.launcher.alone && !self.git_ok(&top, &["diff", "--cached", "--quiet"]) {
             self.repo.git_in(
                 &top,
                 &["commit", "-q", "-m", "chore: record WP workspace metadata"],
