@@ -12,6 +12,11 @@ use kitty_testkit::{FakeSaas, IsolatedHome, ReferenceCli, Repo, SessionSeed, Spe
 use spec_kitty::internals::sync::envelope::{EnvelopeDraft, MissionCreated, Producer};
 use spec_kitty::internals::sync::outbox::Outbox;
 
+/// The lifecycle the differential suite runs, step by step (shared, not copied).
+#[allow(dead_code)]
+#[path = "../../tests/lifecycle_parity/script.rs"]
+mod script;
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -108,13 +113,20 @@ fn main() {
     if let Err(e) = &reference {
         println!("(paired figures against the reference are skipped: {e})");
     }
-    // `KITTY_BENCH_ONLY=planning` (or `execution`): only those figures.
+    // `KITTY_BENCH_ONLY=planning` (or `execution`, `lifecycle`, `merge`): only those figures.
     if let Ok(only) = std::env::var("KITTY_BENCH_ONLY") {
         if let Ok(reference) = &reference {
             match only.as_str() {
                 "planning" => planning(&bin, reference),
                 "execution" => execution(&bin, reference),
-                other => println!("KITTY_BENCH_ONLY={other}: pass planning or execution"),
+                "lifecycle" => lifecycle(&bin, reference),
+                "merge" => {
+                    let home = IsolatedHome::builder().binary(bin.clone()).build();
+                    merge(&home, &bin, reference);
+                }
+                other => println!(
+                    "KITTY_BENCH_ONLY={other}: pass planning, execution, lifecycle or merge"
+                ),
             }
         }
         return;
@@ -827,6 +839,73 @@ fn execution(bin: &SpecKittyBin, reference: &ReferenceCli) {
     );
     retrospect(&home, reference);
     merge(&home, bin, reference);
+    lifecycle(bin, reference);
+}
+
+/// The whole lifecycle (two packages, from the prompts' first checks to the merge), kitty alone
+/// (no reference on PATH, delegation off; no --force, no manual commit) against the reference
+/// alone (with the workarounds it needs), once each: the reference takes a minute and a half.
+fn lifecycle(bin: &SpecKittyBin, reference: &ReferenceCli) {
+    let mut times = Vec::new();
+    for alone in [true, false] {
+        let home = IsolatedHome::builder().binary(bin.clone()).build();
+        let repo = home.repo().branch("main").without_config().build();
+        let base_path = home.var("PATH").unwrap_or_default().to_string();
+        let venv = reference.path().parent().unwrap().display().to_string();
+        let with_ref = format!("{venv}:{base_path}");
+        if alone {
+            home.command()
+                .env("PATH", &base_path)
+                .env("SPEC_KITTY_REFERENCE", "")
+                .current_dir(repo.path())
+                .args(["init", "--ai", "claude", "--json"])
+                .run()
+                .assert_success();
+        } else {
+            home.reference_command(reference)
+                .env("PATH", &with_ref)
+                .current_dir(repo.path())
+                .args(["init", "--ai", "claude", "--non-interactive"])
+                .run()
+                .assert_success();
+        }
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-q", "-m", "chore: initialize spec-kitty project"]);
+        let launcher = if alone {
+            let dir = home.path().join("kitty-bin");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::copy(bin.path(), dir.join("spec-kitty")).unwrap();
+            script::Launcher {
+                program: dir.join("spec-kitty"),
+                path: format!("{}:{base_path}", dir.display()),
+                alone: true,
+            }
+        } else {
+            script::Launcher {
+                program: reference.path().to_path_buf(),
+                path: with_ref,
+                alone: false,
+            }
+        };
+        let mut run = script::Run {
+            home: &home,
+            repo: &repo,
+            launcher,
+            records: Vec::new(),
+        };
+        let t = Instant::now();
+        run.lifecycle();
+        times.push(t.elapsed());
+        for r in &run.records {
+            assert_eq!(r.code, Some(0), "{}: {}\n{}", r.name, r.stdout, r.stderr);
+        }
+    }
+    faster(
+        "the lifecycle, create to merge (two packages), kitty alone vs the reference alone",
+        times[0],
+        times[1],
+        Some(30.0),
+    );
 }
 
 /// `merge` of an approved one-package mission (its lane into the mission branch, the number,
