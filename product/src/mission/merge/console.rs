@@ -14,9 +14,8 @@ fn words(line: &str) -> Vec<&str> {
         }
         after_space = c == ' ';
     }
-    if start < line.len() {
-        out.push(&line[start..]);
-    }
+    // The last word (the whole of an empty line: a word that adds nothing).
+    out.push(&line[start..]);
     out
 }
 

@@ -120,3 +120,34 @@ pub(super) fn fresh_state(plan: &Plan, mission_id: &str, started: &str) -> Map<S
     .cloned()
     .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_merge_is_resumed_only_for_its_mission_with_its_lists_and_nothing_stranded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let put = |v: Value| std::fs::write(&path, v.to_string()).unwrap();
+        let good = json!({"mission_slug": "m", "wp_order": ["WP01", "WP02"],
+            "completed_wps": ["WP01"], "pending_coord_reconcile": null});
+        put(good.clone());
+        let state = recorded(&path, "m").unwrap();
+        assert_eq!(progress(&state), (1, 2));
+        assert_eq!(recorded(&path, "other"), None);
+        for broken in [
+            json!({"mission_slug": "m", "completed_wps": []}),
+            json!({"mission_slug": "m", "wp_order": []}),
+            json!({"mission_slug": "m", "wp_order": [], "completed_wps": [],
+                "pending_coord_reconcile": {"coord_ref": "x"}}),
+            json!([1]),
+        ] {
+            put(broken.clone());
+            assert_eq!(recorded(&path, "m"), None, "{broken}");
+        }
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(recorded(&path, "m"), None);
+        assert_eq!(recorded(&dir.path().join("absent.json"), "m"), None);
+    }
+}
