@@ -23,7 +23,7 @@ fn approved() -> (Side, Side) {
 }
 
 /// Every criterion of the matrix passed (kitty on both sides).
-fn all_criteria_pass(k: &Side, r: &Side) {
+pub(crate) fn all_criteria_pass(k: &Side, r: &Side) {
     let matrix = k.repo.path().join(format!(
         ".worktrees/{SLUG}-coord/kitty-specs/{SLUG}/acceptance-matrix.json"
     ));

@@ -94,29 +94,7 @@ fn accepted(k: &Side, r: &Side) {
         }
         side.repo.git(&["commit", "-q", "-m", "layout"]);
     }
-    let matrix = k.repo.path().join(format!(
-        ".worktrees/{SLUG}-coord/kitty-specs/{SLUG}/acceptance-matrix.json"
-    ));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(matrix).unwrap()).unwrap();
-    for c in doc["criteria"].as_array().unwrap() {
-        let id = c["criterion_id"].as_str().unwrap();
-        kitty_on_both(
-            k,
-            r,
-            &[
-                "agent",
-                "mission",
-                "acceptance-verdict",
-                "--mission",
-                SLUG,
-                "--criterion",
-                id,
-                "--result",
-                "pass",
-            ],
-        );
-    }
+    crate::accept::all_criteria_pass(k, r);
     kitty_on_both(k, r, &["agent", "mission", "accept", "--mission", SLUG]);
 }
 

@@ -39,6 +39,31 @@ pub(super) fn git_ok(repo: &Repo, args: &[&str]) -> Result<String, MissionError>
     }
 }
 
+/// What the merge's own merges and commits run with: no signing (the reference's), and none of
+/// git's housekeeping (the user's next git command does it).
+const QUIET: [&str; 6] = [
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "maintenance.auto=false",
+    "-c",
+    "gc.auto=0",
+];
+
+/// `git args` in `repo`, with [`QUIET`]'s settings.
+pub(super) fn quiet(repo: &Repo, args: &[&str]) -> Result<std::process::Output, MissionError> {
+    let mut all = QUIET.to_vec();
+    all.extend_from_slice(args);
+    repo.output(&all)
+}
+
+/// [`git_ok`] with [`QUIET`]'s settings.
+pub(super) fn git_ok_quiet(repo: &Repo, args: &[&str]) -> Result<String, MissionError> {
+    let mut all = QUIET.to_vec();
+    all.extend_from_slice(args);
+    git_ok(repo, &all)
+}
+
 /// The blob `spec` names (`:2:path`, `rev:path`), `None` when there is none.
 pub(super) fn blob(repo: &Repo, spec: &str) -> Result<Option<Vec<u8>>, MissionError> {
     let out = repo.output(&["cat-file", "blob", spec])?;
@@ -144,17 +169,10 @@ pub(super) fn auto_rebase(
         return Ok(Err(Halt(why)));
     }
     crate::mission::repo_files::ensure_merge_drivers(wt)?;
-    let merged = wt.output(&[
-        "-c",
-        "maintenance.auto=false",
-        "-c",
-        "gc.auto=0",
-        "merge",
-        "--no-edit",
-        "--no-ff",
-        "--no-commit",
-        mission,
-    ])?;
+    let merged = quiet(
+        wt,
+        &["merge", "--no-edit", "--no-ff", "--no-commit", mission],
+    )?;
     let halt = |why: String| -> Result<Result<(), Halt>, MissionError> {
         let _ = wt.output(&["merge", "--abort"]);
         Ok(Err(Halt(why)))
@@ -277,17 +295,7 @@ pub(super) fn auto_rebase(
         .success()
     {
         let commit = if merged.status.success() {
-            wt.output(&[
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "maintenance.auto=false",
-                "-c",
-                "gc.auto=0",
-                "commit",
-                "--no-edit",
-                "--quiet",
-            ])?
+            quiet(wt, &["commit", "--no-edit", "--quiet"])?
         } else {
             let mut unique = rules.clone();
             unique.sort_unstable();
@@ -297,18 +305,7 @@ pub(super) fn auto_rebase(
                 rules.len(),
                 unique.join(", ")
             );
-            wt.output(&[
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "maintenance.auto=false",
-                "-c",
-                "gc.auto=0",
-                "commit",
-                "--quiet",
-                "-m",
-                &message,
-            ])?
+            quiet(wt, &["commit", "--quiet", "-m", &message])?
         };
         if !commit.status.success() {
             return halt(format!("merge commit failed: {}", said(&commit)));
@@ -406,17 +403,7 @@ pub(super) fn merge_into(
         let scratch = Scratch::add(repo, mission)?;
         let activation = Activation::start(repo)?;
         let message = format!("Merge {lane} into {mission}");
-        let out = scratch.repo.output(&[
-            "-c",
-            "maintenance.auto=false",
-            "-c",
-            "gc.auto=0",
-            "merge",
-            lane,
-            "--no-edit",
-            "-m",
-            &message,
-        ])?;
+        let out = quiet(&scratch.repo, &["merge", lane, "--no-edit", "-m", &message])?;
         activation.finish();
         if !out.status.success() {
             let _ = scratch.repo.output(&["merge", "--abort"]);

@@ -11,7 +11,7 @@ use super::console::wrap;
 use super::execute::Stop;
 use super::forecast::Plan;
 use super::gates;
-use super::integrate::{self, Scratch, blob, git_ok};
+use super::integrate::{self, Scratch, blob, git_ok, git_ok_quiet, quiet};
 use super::state::{fresh_state, progress, state_path};
 use crate::mission::MissionError;
 use crate::mission::git::Repo;
@@ -215,21 +215,7 @@ impl<'a> Run<'a> {
             std::fs::write(&path, meta_bytes(&meta)).map_err(|e| MissionError::io(&path, e))?;
             git_ok(&scratch.repo, &["add", &relp])?;
             let message = format!("chore({slug}): assign mission_number={n}");
-            git_ok(
-                &scratch.repo,
-                &[
-                    "-c",
-                    "commit.gpgsign=false",
-                    "-c",
-                    "maintenance.auto=false",
-                    "-c",
-                    "gc.auto=0",
-                    "commit",
-                    "--quiet",
-                    "-m",
-                    &message,
-                ],
-            )?;
+            git_ok_quiet(&scratch.repo, &["commit", "--quiet", "-m", &message])?;
             git_ok(&scratch.repo, &["rev-parse", "HEAD"])?
         };
         integrate::advance(&self.repo, &self.coord, &self.mission, &old, &new)?
@@ -376,17 +362,10 @@ impl<'a> Run<'a> {
         let new = {
             let scratch = Scratch::add(&self.repo, &target)?;
             let activation = super::drivers::Activation::start(&self.repo)?;
-            let merged = scratch.repo.output(&[
-                "-c",
-                "maintenance.auto=false",
-                "-c",
-                "gc.auto=0",
-                "merge",
-                "--squash",
-                "-X",
-                "theirs",
-                &mission,
-            ])?;
+            let merged = quiet(
+                &scratch.repo,
+                &["merge", "--squash", "-X", "theirs", &mission],
+            )?;
             let staged = scratch.repo.output(&["diff", "--cached", "--quiet"])?;
             let result = if !merged.status.success() {
                 Err(format!(
@@ -399,18 +378,7 @@ impl<'a> Run<'a> {
                 ))
             } else {
                 let message = format!("feat({mission}): squash merge of mission");
-                let out = scratch.repo.output(&[
-                    "-c",
-                    "commit.gpgsign=false",
-                    "-c",
-                    "maintenance.auto=false",
-                    "-c",
-                    "gc.auto=0",
-                    "commit",
-                    "--quiet",
-                    "-m",
-                    &message,
-                ])?;
+                let out = quiet(&scratch.repo, &["commit", "--quiet", "-m", &message])?;
                 if out.status.success() {
                     Ok(git_ok(&scratch.repo, &["rev-parse", "HEAD"])?)
                 } else {

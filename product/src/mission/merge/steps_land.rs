@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{Run, meta_bytes, parse_map, rel, status_error};
 use crate::mission::MissionError;
 use crate::mission::merge::execute::Stop;
-use crate::mission::merge::integrate::{self, Scratch, blob, git_ok};
+use crate::mission::merge::integrate::{self, Scratch, blob, git_ok, quiet};
 use crate::mission::status::{Lane, log, materialize, reduce};
 
 impl Run<'_> {
@@ -131,18 +131,7 @@ impl Run<'_> {
             {
                 return Ok(None);
             }
-            let out = scratch.repo.output(&[
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "maintenance.auto=false",
-                "-c",
-                "gc.auto=0",
-                "commit",
-                "--quiet",
-                "-m",
-                message,
-            ])?;
+            let out = quiet(&scratch.repo, &["commit", "--quiet", "-m", message])?;
             if !out.status.success() {
                 return Err(Stop::Failed(format!(
                     "Error: the commit '{message}' was refused: {}",
