@@ -504,11 +504,12 @@ fn the_reference_s_lifecycle_with_kitty_first_on_path_ends_as_with_the_reference
 }
 
 /// With kitty alone (no reference anywhere on PATH, delegation off), the lifecycle runs from
-/// `init` to `merge`, every step native, without the workarounds kitty does not need: no
-/// `--force` on a move (W3), no commit of the claims' fields (W4). (W1's `--mission`, W2's
-/// `--no-auto-commit` and W5's `--lenient` are still in the script.)
+/// `init` to `merge`, every step native, as the reference's prompts give it and with none of the
+/// reference's workarounds: no `--mission` on implement and review (W1), map-requirements'
+/// auto-commit left on (W2), no `--force` on a move (W3), no commit of the claims' fields (W4)
+/// and no `--lenient` on accept (W5). Each one coming back fails a step here.
 #[test]
-fn kitty_alone_drives_the_lifecycle_from_init_to_merge_with_no_reference_and_no_force() {
+fn kitty_alone_drives_the_lifecycle_from_init_to_merge_with_no_reference_and_no_workaround() {
     let ours = run_variant(Init::Kitty, Front::KittyAlone);
     let failed: Vec<_> = ours
         .steps
@@ -523,9 +524,56 @@ fn kitty_alone_drives_the_lifecycle_from_init_to_merge_with_no_reference_and_no_
         "flatten coordination metadata after branch deletion (#3086)",
         "record done transitions for merged WPs",
         "squash merge of mission",
+        // W2's auto-commit made it, and implement merged it into the lanes.
+        "Map requirements for WP01, WP02",
     ] {
         assert!(log.contains(subject), "{subject} missing:\n{log}");
     }
+    let tree = &ours.state["tree-head-contents"];
+    for landed in ["===== bin/greet", "===== tests/test_greet.sh"] {
+        assert!(tree.contains(landed), "{landed} missing from the target");
+    }
+    assert_eq!(ours.state["status"], "", "the checkout is left clean");
+}
+
+/// The kitty-alone script leaves out exactly the workarounds' flags: `--mission` only on the
+/// claims, the others wherever they are.
+#[test]
+fn the_kitty_alone_script_leaves_out_exactly_the_workarounds_flags() {
+    let implement = [
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--agent",
+        "claude",
+        "--mission",
+        "m",
+    ];
+    assert_eq!(
+        script::without_workarounds("implement-WP01", &implement),
+        ["agent", "action", "implement", "WP01", "--agent", "claude"]
+    );
+    let mark = [
+        "agent",
+        "tasks",
+        "mark-status",
+        "T001",
+        "--mission",
+        "m",
+        "--json",
+    ];
+    assert_eq!(script::without_workarounds("mark-status-WP01", &mark), mark);
+    let accept = ["accept", "--mission", "m", "--json", "--lenient"];
+    assert_eq!(
+        script::without_workarounds("accept", &accept),
+        ["accept", "--mission", "m", "--json"]
+    );
+    let moved = ["move-task", "WP01", "--force", "--no-auto-commit"];
+    assert_eq!(
+        script::without_workarounds("to-approved-WP01", &moved),
+        ["move-task", "WP01"]
+    );
 }
 
 #[test]

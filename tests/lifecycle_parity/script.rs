@@ -27,9 +27,28 @@ pub struct StepRecord {
 pub struct Launcher {
     pub program: PathBuf,
     pub path: String,
-    /// kitty alone (no reference anywhere, delegation off): the workarounds kitty does not
-    /// need (W3's --force, W4's commit) are left out.
+    /// kitty alone (no reference anywhere, delegation off): the reference's workarounds
+    /// (W1..W5) are left out.
     pub alone: bool,
+}
+
+/// `args` without the reference's workarounds' flags, as its prompts give the step `name`: W1's
+/// `--mission` on implement and review (their prompts pass only the work package), W2's
+/// `--no-auto-commit`, W3's `--force` and W5's `--lenient`.
+pub fn without_workarounds<'a>(name: &str, args: &[&'a str]) -> Vec<&'a str> {
+    let claim = name.starts_with("implement-") || name.starts_with("review-");
+    let mut out = Vec::new();
+    let mut rest = args.iter().copied();
+    while let Some(a) = rest.next() {
+        match a {
+            "--mission" if claim => {
+                rest.next();
+            }
+            "--no-auto-commit" | "--force" | "--lenient" => {}
+            _ => out.push(a),
+        }
+    }
+    out
 }
 
 /// One run of the lifecycle in `repo` (initialised and committed by the caller).
@@ -42,12 +61,12 @@ pub struct Run<'a> {
 
 impl Run<'_> {
     fn cli(&mut self, name: &str, args: &[&str]) -> Value {
-        // Kitty alone needs no --force (W3): it is left out.
-        let args: Vec<&str> = args
-            .iter()
-            .copied()
-            .filter(|a| !(self.launcher.alone && *a == "--force"))
-            .collect();
+        // Kitty alone needs none of the reference's workarounds: they are left out.
+        let args = if self.launcher.alone {
+            without_workarounds(name, args)
+        } else {
+            args.to_vec()
+        };
         let tmp = self.home.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
         let run = self

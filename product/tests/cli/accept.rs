@@ -27,6 +27,20 @@ fn approved(home: &IsolatedHome) -> StagedMission {
 
 /// And every acceptance criterion passed, the software-dev layout committed.
 fn ready(home: &IsolatedHome) -> StagedMission {
+    let m = passed(home);
+    let contracts = format!("kitty-specs/{}/contracts", m.slug);
+    for d in ["src", "tests", "docs", contracts.as_str()] {
+        std::fs::create_dir_all(m.repo.path().join(d)).unwrap();
+        std::fs::write(m.repo.path().join(d).join(".keep"), "").unwrap();
+        m.repo.git(&["add", d]);
+    }
+    m.repo.git(&["commit", "-q", "-m", "layout"]);
+    m
+}
+
+/// Approved, and every acceptance criterion passed (the project's own layout: none of the
+/// software-dev paths).
+fn passed(home: &IsolatedHome) -> StagedMission {
     let m = approved(home);
     let matrix: Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -51,14 +65,24 @@ fn ready(home: &IsolatedHome) -> StagedMission {
         )
         .assert_success();
     }
-    let contracts = format!("kitty-specs/{}/contracts", m.slug);
-    for d in ["src", "tests", "docs", contracts.as_str()] {
-        std::fs::create_dir_all(m.repo.path().join(d)).unwrap();
-        std::fs::write(m.repo.path().join(d).join(".keep"), "").unwrap();
-        m.repo.git(&["add", d]);
-    }
-    m.repo.git(&["commit", "-q", "-m", "layout"]);
     m
+}
+
+/// The first lane of lanes.json also writes `path` (committed, as finalize-tasks would have
+/// computed it from a package owning it).
+fn lane_a_writes(m: &StagedMission, path: &str) -> String {
+    let file = m.dir().join("lanes.json");
+    let mut lanes: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let lane = &mut lanes["lanes"][0];
+    lane["write_scope"]
+        .as_array_mut()
+        .unwrap()
+        .push(path.into());
+    let id = lane["lane_id"].as_str().unwrap().to_string();
+    std::fs::write(&file, serde_json::to_string_pretty(&lanes).unwrap() + "\n").unwrap();
+    m.repo
+        .git(&["commit", "-q", "-am", "lane a writes under the convention"]);
+    id
 }
 
 fn ignore_worktrees(m: &StagedMission) {
@@ -302,6 +326,8 @@ fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is
     let saas = FakeSaas::start();
     let home = IsolatedHome::syncing_to(&saas);
     let m = approved(&home);
+    // A lane writes under src/, which no branch holds: the missing layout blocks.
+    lane_a_writes(&m, "src/part1/main.rs");
     // The matrix is pending, the layout is missing, and a note sits beside a verdict's copy in
     // its review directory (the copy alone is not work).
     let review_dir = m.dir().join("tasks/WP01-part-1");
@@ -439,6 +465,71 @@ fn a_mission_not_ready_is_refused_with_each_finding_and_its_fix_and_the_error_is
     )
     .assert_code(1);
     assert!(saas.received_events_of("ErrorLogged", before).is_empty());
+}
+
+/// The software-dev paths (src/, tests/, docs/, contracts/) are the mission type's defaults: a
+/// project none of whose lanes writes under them is told (the reference's `--lenient` warning),
+/// not refused (the reference refuses until its users pass `--lenient`: W5).
+#[test]
+fn path_conventions_no_lane_writes_under_are_advice_and_the_mission_is_accepted_without_lenient() {
+    let home = IsolatedHome::new();
+    let m = passed(&home);
+    let out = accept(&home, &m, &["--no-commit"]);
+    let doc = out.assert_success().json();
+    doc.assert_eq("/summary/ok", true)
+        .assert_eq("/summary/path_violations", serde_json::json!([]));
+    let warnings = doc.at("/summary/warnings").as_array().unwrap();
+    let paths = warnings
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|w| w.starts_with("Path Convention Warnings:"))
+        .unwrap_or_else(|| panic!("no path warning: {out}"));
+    assert!(
+        paths.contains("Software Dev Kitty expects workspace path: src/ (not found)"),
+        "{paths}"
+    );
+    assert!(paths.contains("  - mkdir -p docs/"), "{paths}");
+    let lenient = accept(&home, &m, &["--no-commit", "--lenient"])
+        .assert_success()
+        .json();
+    assert_eq!(
+        lenient.at("/summary"),
+        doc.at("/summary"),
+        "the same as --lenient"
+    );
+}
+
+/// A lane that writes under a convention path makes it required: refused while no branch of the
+/// mission (the checkout's, the mission branch, a lane branch) holds it, accepted once the lane's
+/// branch does, before any merge.
+#[test]
+fn a_path_convention_a_lane_writes_under_blocks_until_a_branch_of_the_mission_holds_it() {
+    let home = IsolatedHome::new();
+    let m = passed(&home);
+    let lane = lane_a_writes(&m, "tests/test_part1.sh");
+    let refused = accept(&home, &m, &[]);
+    let doc = refused.assert_code(1).json();
+    doc.assert_eq("/error_code", "ACCEPTANCE_CHECKS_FAILED");
+    let violation = doc.str("/path_violations/0");
+    assert!(
+        violation.starts_with("Path Convention Errors:")
+            && violation.contains("expects tests path: tests/ (not found)"),
+        "{refused}"
+    );
+    assert_eq!(meta(&m).get("accepted_by"), None, "nothing recorded");
+    // The lane's branch holds tests/ (its work, not yet merged).
+    let branch = format!("kitty/mission-{}-{lane}", m.slug);
+    m.repo.git(&["checkout", "-q", "-b", &branch]);
+    std::fs::create_dir_all(m.repo.path().join("tests")).unwrap();
+    std::fs::write(m.repo.path().join("tests/test_part1.sh"), "echo ok\n").unwrap();
+    m.repo.git(&["add", "tests"]);
+    m.repo.git(&["commit", "-q", "-m", "lane work"]);
+    m.repo.git(&["checkout", "-q", "feat/work"]);
+    assert!(!m.repo.path().join("tests").exists(), "not in the checkout");
+    accept(&home, &m, &[])
+        .assert_success()
+        .json()
+        .assert_eq("/summary/path_violations", serde_json::json!([]));
 }
 
 #[test]

@@ -400,3 +400,88 @@ fn a_rejected_package_is_claimed_again_in_its_lane_with_the_binding_in_the_batch
         "in order: {tail:?}"
     );
 }
+
+/// A second mission in `m`'s repository, `demo2-<mid8>`, a committed copy of `m`'s directory
+/// with its own identity: the same work packages, open.
+fn second_mission(m: &StagedMission) -> String {
+    let id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    let slug = format!("demo2-{}", &id[..8]);
+    let to = m.repo.specs_dir().join(&slug);
+    copy_dir(&m.dir(), &to);
+    let meta = to.join("meta.json");
+    let text = std::fs::read_to_string(&meta)
+        .unwrap()
+        .replace(&m.mission_id, id)
+        .replace(&m.slug, &slug);
+    std::fs::write(&meta, text).unwrap();
+    m.repo.git(&["add", "kitty-specs"]);
+    m.repo.git(&["commit", "-q", "-m", "a second mission"]);
+    slug
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// The implement prompt passes only the work package (`implement WP01 --agent claude`), which
+/// the reference refuses without `--mission` (W1): kitty claims in the one mission with the
+/// package open and refuses, naming the candidates and writing nothing, when several have it.
+#[test]
+fn without_mission_the_claim_is_for_the_one_mission_with_the_package_open() {
+    let home = IsolatedHome::new();
+    let m = home.mission_at(MissionStage::Analysed { work_packages: 2 });
+    let claim = |dir: &std::path::Path| {
+        home.command()
+            .current_dir(dir)
+            .args([
+                "agent",
+                "action",
+                "implement",
+                "WP01",
+                "--agent",
+                "claude",
+                "--json",
+            ])
+            .run()
+    };
+    let first = claim(m.repo.path());
+    let doc = first.assert_success().json();
+    doc.assert_eq("/lane", "in_progress")
+        .assert_eq("/mission_slug", m.slug.as_str());
+    let other = second_mission(&m);
+    let head = m.repo.git(&["rev-parse", "HEAD"]);
+    let refused = claim(m.repo.path());
+    let err = refused.assert_code(1).json();
+    err.assert_eq("/error_code", "MISSING_MISSION");
+    let text = err.str("/error");
+    assert!(
+        text.contains(&m.slug) && text.contains(&other) && text.contains("--mission"),
+        "{refused}"
+    );
+    assert_eq!(m.repo.git(&["rev-parse", "HEAD"]), head, "nothing written");
+    assert!(
+        !m.repo
+            .path()
+            .join(format!(".worktrees/{other}-lane-a"))
+            .exists(),
+        "no lane made"
+    );
+    // Named, the second mission is resolved past the inference (its coordination worktree was
+    // never made, so kitty hands the claim to the reference, absent here).
+    home.command()
+        .current_dir(m.repo.path())
+        .args(["agent", "action", "implement", "WP02", "--agent", "claude"])
+        .args(["--mission", &other, "--json"])
+        .run()
+        .assert_code(1)
+        .json()
+        .assert_eq("/error_code", "reference_not_found");
+}

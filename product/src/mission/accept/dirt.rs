@@ -6,6 +6,9 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde_json::Value;
+
+use crate::mission::git::Repo;
 
 /// `path` relative to `root`, with `/` separators (the path itself when outside it).
 pub fn rel(root: &Path, path: &Path) -> String {
@@ -103,6 +106,49 @@ pub const OPTIONAL: [&str; 5] = [
     "checklists",
 ];
 
+/// Whether the mission's own work needs one of the `missing` convention paths: a lane of
+/// `lanes.json` (in `dir`) writes under it, and neither the checkout nor any of the mission's
+/// branches holds it. The conventions are the mission type's defaults: a project that lays its
+/// code out otherwise (the reference's users pass `--lenient`) is told, not stopped.
+pub fn owed(repo: &Repo, dir: &Path, missing: &[&str]) -> bool {
+    let Some(lanes) = std::fs::read_to_string(dir.join("lanes.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    else {
+        return false;
+    };
+    let Some(mission) = lanes["mission_branch"].as_str().filter(|m| !m.is_empty()) else {
+        return false;
+    };
+    let lane_list = lanes["lanes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut branches = vec![mission.to_string()];
+    branches.extend(
+        lane_list
+            .iter()
+            .filter_map(|l| l["lane_id"].as_str())
+            .map(|id| format!("{mission}-{id}")),
+    );
+    let scopes: Vec<&str> = lane_list
+        .iter()
+        .filter_map(|l| l["write_scope"].as_array())
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    missing
+        .iter()
+        .filter(|p| scopes.iter().any(|scope| scope.starts_with(*p)))
+        .any(|p| {
+            !branches.iter().any(|b| {
+                let spec = format!("{b}:{}", p.trim_end_matches('/'));
+                repo.output(&["rev-parse", "-q", "--verify", &spec])
+                    .is_ok_and(|o| o.status.success())
+            })
+        })
+}
+
 /// What the path check found.
 #[derive(Debug, Default, PartialEq)]
 pub struct Paths {
@@ -114,8 +160,9 @@ pub struct Paths {
     pub contracts_missing: bool,
 }
 
-/// Check the conventions under `root` and the mission directory `dir`.
-pub fn conventions(root: &Path, dir: &Path, strict: bool) -> Paths {
+/// Check the conventions under `root` and the mission directory `dir`; `strict` decides, given
+/// the missing paths (relative to `root`, each ending in `/`), whether they block.
+pub fn conventions(root: &Path, dir: &Path, strict: impl FnOnce(&[&str]) -> bool) -> Paths {
     let mut missing = Vec::new();
     let mut contracts_missing = false;
     for (key, declared, in_mission_dir) in CONVENTIONS {
@@ -150,7 +197,7 @@ pub fn conventions(root: &Path, dir: &Path, strict: bool) -> Paths {
         );
     }
     let bullets = |items: &[String]| items.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>();
-    if strict {
+    if strict(&dirs) {
         let mut lines = vec!["Path Convention Errors:".to_string()];
         lines.extend(bullets(&warnings));
         lines.push(String::new());
@@ -217,7 +264,10 @@ mod tests {
         let dir = t.path().join("kitty-specs/m");
         std::fs::create_dir_all(t.path().join("src")).unwrap();
         std::fs::create_dir_all(&dir).unwrap();
-        let strict = conventions(t.path(), &dir, true);
+        let strict = conventions(t.path(), &dir, |missing| {
+            assert_eq!(missing, ["tests/", "kitty-specs/m/contracts/", "docs/"]);
+            true
+        });
         assert_eq!(
             strict.violation.as_deref(),
             Some(
@@ -227,7 +277,7 @@ mod tests {
         assert!(strict.contracts_missing && strict.warning.is_none());
         std::fs::create_dir_all(dir.join("contracts")).unwrap();
         std::fs::create_dir_all(t.path().join("docs")).unwrap();
-        let lenient = conventions(t.path(), &dir, false);
+        let lenient = conventions(t.path(), &dir, |_| false);
         assert_eq!(
             lenient.warning.as_deref(),
             Some(
@@ -236,6 +286,6 @@ mod tests {
         );
         assert!(!lenient.contracts_missing);
         std::fs::create_dir_all(t.path().join("tests")).unwrap();
-        assert_eq!(conventions(t.path(), &dir, true), Paths::default());
+        assert_eq!(conventions(t.path(), &dir, |_| true), Paths::default());
     }
 }

@@ -501,11 +501,13 @@ fn collect(s: &Scope, cwd_real: &Path, strict: bool, mutate: bool) -> Result<Col
         .filter(|f| !s.dir.join(f).exists())
         .map(|f| (*f).to_string())
         .collect();
-    let paths = dirt::conventions(&s.root, &s.dir, strict);
+    let paths = dirt::conventions(&s.root, &s.dir, |missing| {
+        strict && dirt::owed(&s.repo, &s.dir, missing)
+    });
     let optional_missing: Vec<String> = dirt::OPTIONAL
         .iter()
         .filter(|f| !s.dir.join(f).exists())
-        .filter(|f| !(strict && **f == "contracts" && paths.contracts_missing))
+        .filter(|f| !(paths.violation.is_some() && **f == "contracts" && paths.contracts_missing))
         .map(|f| (*f).to_string())
         .collect();
     let git_dirty: Vec<String> =

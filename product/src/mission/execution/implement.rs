@@ -105,7 +105,9 @@ fn check(env: &Env, cwd: &Path, req: &Request) -> Result<Checked, ExecError> {
     if req.agent.as_deref().is_some_and(|a| a.contains(':')) {
         hand!("a compound --agent (tool:model:profile)");
     }
-    let t = match super::target(env, cwd, req.mission.as_deref())? {
+    let wp = req.wp.as_deref().map(normalize);
+    let handle = super::infer::mission(cwd, req.mission.as_deref(), wp.as_deref())?;
+    let t = match super::target(env, cwd, Some(&handle))? {
         Found::Target(t) => t,
         Found::NeedsReference(why) => hand!(why),
     };
@@ -522,7 +524,7 @@ fn claim(env: &Env, p: Plan, now: &dyn Fn() -> DateTime<Utc>) -> Result<Outcome,
     match commit_on(env, &surface.repo, &coord, &paths, &start)? {
         Committed::Commit(_) | Committed::Unchanged => {}
     }
-    lane::sync_lane(&lane_repo, &ws, &coord)?;
+    lane::sync_lane(&lane_repo, &coord)?;
     let baseline = lane::baseline(env, &t.repo, &fd, &stem, &wp, &branch, now())?;
     let sharing = lanes.members(&lane_id);
     let subtasks = file.get_list("subtasks");

@@ -311,35 +311,90 @@ pub fn allocate(
 pub fn merge_inputs(lane: &Repo, lanes: &LanesFile, id: &str) -> Result<(), ExecError> {
     let mut inputs = Vec::new();
     if let Some(sha) = &lanes.planning_commit {
+        // The lane starts from the coordination branch, whose planning artifacts are newer than
+        // the planning commit's (a claim's frontmatter).
         inputs.push((
             sha.clone(),
             format!("Merge recorded planning-artifact commit into {id} (FR-009)"),
+            Some(Keep::Ours),
         ));
     }
     for (branch, dep) in lanes.dependencies(id) {
-        inputs.push((branch, format!("Merge dependency lane {dep} into {id}")));
+        inputs.push((
+            branch,
+            format!("Merge dependency lane {dep} into {id}"),
+            None,
+        ));
     }
-    for (rev, message) in inputs {
+    for (rev, message, keep) in inputs {
         if lane.is_ancestor(&rev, "HEAD")? {
             continue;
         }
-        let out = lane.output(&["merge", "--no-edit", "-m", &message, &rev])?;
-        if !out.status.success() {
-            let _ = lane.output(&["merge", "--abort"]);
-            return Err(MissionError::Git {
-                what: format!("git merge {rev} (in {})", lane.top().display()),
-                detail: format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                )
-                .trim()
-                .to_string(),
-            }
-            .into());
-        }
+        merge_into_lane(lane, &["merge", "--no-edit", "-m", &message, &rev], keep)?;
     }
     Ok(())
+}
+
+/// Which side of a merge into a lane holds the coordination branch's planning artifacts.
+#[derive(Clone, Copy)]
+enum Keep {
+    /// The lane (a merge of the planning commit).
+    Ours,
+    /// The branch merged (the coordination branch).
+    Theirs,
+}
+
+/// Run `merge` (git's arguments) in the lane. Where it conflicts only on planning artifacts
+/// (`kitty-specs/`) and `keep` names the side that holds the coordination branch's, that side's
+/// versions are taken and the merge committed: a work package file the planning commit and the
+/// coordination branch both added (map-requirements' commit, then a claim's frontmatter) is the
+/// coordination branch's. Any other failure is aborted and reported.
+fn merge_into_lane(lane: &Repo, merge: &[&str], keep: Option<Keep>) -> Result<(), ExecError> {
+    let out = lane.output(merge)?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let conflicted = lane.output(&["diff", "--name-only", "-z", "--diff-filter=U"])?;
+    let paths: Vec<String> = String::from_utf8_lossy(&conflicted.stdout)
+        .split('\0')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    let planning_only = !paths.is_empty() && paths.iter().all(|p| p.starts_with("kitty-specs/"));
+    if let Some(keep) = keep.filter(|_| planning_only) {
+        let side = match keep {
+            Keep::Ours => "--ours",
+            Keep::Theirs => "--theirs",
+        };
+        let mut checkout = vec!["checkout", side, "--"];
+        checkout.extend(paths.iter().map(String::as_str));
+        let mut add = vec!["add", "--"];
+        add.extend(paths.iter().map(String::as_str));
+        let resolved = git_ok(lane, &checkout)
+            .and_then(|()| git_ok(lane, &add))
+            .and_then(|()| {
+                git_ok(
+                    lane,
+                    &["commit", "--no-edit", "--no-verify", "--cleanup=strip"],
+                )
+            });
+        if resolved.is_ok() {
+            return Ok(());
+        }
+    }
+    let _ = lane.output(&["merge", "--abort"]);
+    Err(MissionError::Git {
+        what: format!("git {} (in {})", merge.join(" "), lane.top().display()),
+        // git names a merge's conflicts on stdout.
+        detail: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .trim()
+        .to_string(),
+    }
+    .into())
 }
 
 /// The package's `base_*` fields and meta.json's VCS lock written in the primary checkout.
@@ -487,7 +542,7 @@ pub fn write_context(
 
 /// Bring the lane up to date with the coordination branch (`Merge branch '<coord>' into <lane>`)
 /// and reapply its sparse patterns; a merge that fails is aborted and reported.
-pub fn sync_lane(lane: &Repo, ws: &Workspace, coord: &str) -> Result<(), ExecError> {
+pub fn sync_lane(lane: &Repo, coord: &str) -> Result<(), ExecError> {
     // Where git has no identity configured, the reference's lane sync sets one in the
     // repository's config (`spec-kitty auto-rebase`), which later verdicts then record.
     for (key, default) in [
@@ -500,22 +555,11 @@ pub fn sync_lane(lane: &Repo, ws: &Workspace, coord: &str) -> Result<(), ExecErr
             git_ok(lane, &["config", key, default])?;
         }
     }
-    let merged = lane.output(&["merge", "--no-edit", "--no-ff", coord])?;
-    if !merged.status.success() {
-        let _ = lane.output(&["merge", "--abort"]);
-        return Err(MissionError::Git {
-            what: format!("git merge {coord} (in {})", ws.path.display()),
-            // git names a merge's conflicts on stdout.
-            detail: format!(
-                "{}{}",
-                String::from_utf8_lossy(&merged.stdout),
-                String::from_utf8_lossy(&merged.stderr)
-            )
-            .trim()
-            .to_string(),
-        }
-        .into());
-    }
+    merge_into_lane(
+        lane,
+        &["merge", "--no-edit", "--no-ff", coord],
+        Some(Keep::Theirs),
+    )?;
     let _ = lane.output(&["sparse-checkout", "reapply"]);
     Ok(())
 }
@@ -595,79 +639,5 @@ pub fn baseline(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lanes(dir: &Path) -> LanesFile {
-        std::fs::write(
-            dir.join("lanes.json"),
-            r#"{"mission_branch": "m", "planning_commit_sha": "abc", "lanes": [
-                {"lane_id": "lane-a", "wp_ids": ["WP01", "WP03"], "depends_on_lanes": [], "parallel_group": 0},
-                {"lane_id": "lane-c", "wp_ids": ["WP04"], "depends_on_lanes": [], "parallel_group": 0},
-                {"lane_id": "lane-b", "wp_ids": ["WP02"], "depends_on_lanes": ["lane-c", "lane-a", "lane-d"], "parallel_group": 1},
-                {"lane_id": "lane-d", "wp_ids": ["WP05"], "depends_on_lanes": [], "parallel_group": -1}
-            ]}"#,
-        )
-        .unwrap();
-        LanesFile::read(dir).unwrap()
-    }
-
-    #[test]
-    fn a_lane_s_packages_and_its_dependency_lanes_by_group_then_id_are_read_from_lanes_json() {
-        let dir = tempfile::tempdir().unwrap();
-        let l = lanes(dir.path());
-        assert_eq!(l.members("lane-a"), ["WP01", "WP03"]);
-        assert!(l.members("lane-z").is_empty());
-        assert_eq!(l.planning_commit.as_deref(), Some("abc"));
-        assert_eq!(
-            l.dependencies("lane-b"),
-            [
-                ("m-lane-d".to_string(), "lane-d".to_string()),
-                ("m-lane-a".to_string(), "lane-a".to_string()),
-                ("m-lane-c".to_string(), "lane-c".to_string()),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_dependency_lane_whose_branch_is_gone_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let ok = std::process::Command::new("git")
-                .args(["-c", "user.name=t", "-c", "user.email=t@x"])
-                .args(args)
-                .current_dir(dir.path())
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .output()
-                .unwrap()
-                .status
-                .success();
-            assert!(ok, "git {args:?}");
-        };
-        git(&["init", "-q"]);
-        git(&["commit", "-q", "--allow-empty", "-m", "x"]);
-        git(&["branch", "m-lane-a"]);
-        git(&["branch", "m-lane-c"]);
-        let l = lanes(dir.path());
-        let repo = Repo::at(
-            &Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]),
-            dir.path(),
-        );
-        assert_eq!(l.missing_dependency(&repo, "lane-a").unwrap(), None);
-        assert_eq!(
-            l.missing_dependency(&repo, "lane-b").unwrap().as_deref(),
-            Some("lane-d")
-        );
-    }
-
-    #[test]
-    fn a_lane_s_test_database_is_named_from_the_slug_and_lane_with_runs_of_non_word_characters_as_one_underscore()
-     {
-        assert_eq!(
-            test_db_name("greeting-cli-01M91EKY", "lane-a"),
-            "test_greeting_cli_01M91EKY_lane_a"
-        );
-        assert_eq!(test_db_name("a--b", "lane.x"), "test_a_b_lane_x");
-    }
-}
+#[path = "implement_lane_tests.rs"]
+mod tests;

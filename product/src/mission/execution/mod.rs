@@ -12,6 +12,7 @@ pub mod fsm;
 pub mod implement;
 pub mod implement_lane;
 pub mod implement_text;
+pub mod infer;
 pub mod mark_status;
 pub mod move_task;
 pub mod next;

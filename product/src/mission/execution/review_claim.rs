@@ -49,7 +49,9 @@ pub fn review(
             "a compound --agent (tool:model:profile)".into(),
         ));
     }
-    let t = match super::target(env, cwd, req.mission.as_deref())? {
+    let wp = req.wp.as_deref().map(normalize);
+    let handle = super::infer::mission(cwd, req.mission.as_deref(), wp.as_deref())?;
+    let t = match super::target(env, cwd, Some(&handle))? {
         Found::Target(t) => t,
         Found::NeedsReference(why) => return Ok(Outcome::NeedsReference(why)),
     };
@@ -247,7 +249,7 @@ pub fn review(
     }
 
     // The lane brought up to date with the coordination branch.
-    super::implement_lane::sync_lane(&lane_repo, &ws, &coord_branch)?;
+    super::implement_lane::sync_lane(&lane_repo, &coord_branch)?;
 
     // The review lock, and the directory the review's feedback goes in.
     let lock_path = crate::paths::review_lock(&ws.path);

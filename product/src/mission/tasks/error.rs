@@ -43,6 +43,18 @@ pub enum TasksError {
         "--mission <slug> is required: pass the mission's directory name, its mission_id or its first 8 characters"
     )]
     MissionRequired,
+    /// No `--mission`, and several finalized missions have the work package open.
+    #[error(
+        "--mission <slug> is required: {wp} is open in {} missions ({}); pass --mission with one of them",
+        slugs.len(),
+        slugs.join(", ")
+    )]
+    MissionNotInferred {
+        /// The work package named (or "a work package").
+        wp: String,
+        /// The missions it is open in.
+        slugs: Vec<String>,
+    },
     /// A handle with characters outside a path segment's grammar.
     #[error(
         "'{handle}' is not a mission handle: use ASCII letters, digits, '-', '_' and interior dots only, starting with a letter or digit (the mission's directory name, mission_id or its first 8 characters)"
@@ -247,7 +259,7 @@ impl TasksError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unresolved { .. } => "FEATURE_CONTEXT_UNRESOLVED",
-            Self::MissionRequired => "MISSING_MISSION",
+            Self::MissionRequired | Self::MissionNotInferred { .. } => "MISSING_MISSION",
             Self::UnsafeHandle { .. } => "UNSAFE_MISSION_HANDLE",
             Self::TasksDirMissing { .. } => "TASKS_DIR_MISSING",
             Self::SpecMissing { .. } => "SPEC_FILE_MISSING",
