@@ -879,12 +879,14 @@ fn lifecycle(bin: &SpecKittyBin, reference: &ReferenceCli) {
                 program: dir.join("spec-kitty"),
                 path: format!("{}:{base_path}", dir.display()),
                 alone: true,
+                alternate: None,
             }
         } else {
             script::Launcher {
                 program: reference.path().to_path_buf(),
                 path: with_ref,
                 alone: false,
+                alternate: None,
             }
         };
         let mut run = script::Run {

@@ -84,6 +84,9 @@ enum Front {
     Kitty,
     /// kitty alone: no reference on PATH, delegation off.
     KittyAlone,
+    /// kitty first on PATH, and the reference and kitty taking turns, step by step: the
+    /// reference first when true.
+    Mixed(bool),
 }
 
 /// What one run ended with, normalised.
@@ -94,6 +97,9 @@ struct Outcome {
     /// The steps kitty handed to the reference (not compared: the reference hands nothing).
     #[serde(default)]
     handed: Vec<String>,
+    /// In a mixed run, the steps the reference's own program ran.
+    #[serde(default)]
+    by_reference: Vec<String>,
 }
 
 fn kitty_bin() -> PathBuf {
@@ -141,8 +147,9 @@ fn run_variant(init: Init, front: Front) -> Outcome {
             program: reference.path().to_path_buf(),
             path: with_ref,
             alone: false,
+            alternate: None,
         },
-        Front::Kitty | Front::KittyAlone => {
+        Front::Kitty | Front::KittyAlone | Front::Mixed(_) => {
             let dir = home.path().join("kitty-bin");
             std::fs::create_dir_all(&dir).unwrap();
             let link = dir.join("spec-kitty");
@@ -156,6 +163,10 @@ fn run_variant(init: Init, front: Front) -> Outcome {
                     if alone { &base_path } else { &with_ref }
                 ),
                 alone,
+                alternate: match front {
+                    Front::Mixed(first) => Some((reference.path().to_path_buf(), first)),
+                    _ => None,
+                },
             }
         }
     };
@@ -190,12 +201,27 @@ fn run_variant(init: Init, front: Front) -> Outcome {
         .records
         .iter()
         .filter(|r| r.stderr.contains("handed to the reference"))
+        .map(|r| {
+            // Why, in the test's output.
+            let why = r
+                .stderr
+                .lines()
+                .find(|l| l.contains("handed to the reference"));
+            eprintln!("{front:?}: {} {}", r.name, why.unwrap_or_default());
+            r.name.clone()
+        })
+        .collect();
+    let by_reference = run
+        .records
+        .iter()
+        .filter(|r| r.by_reference)
         .map(|r| r.name.clone())
         .collect();
     Outcome {
         steps,
         state,
         handed,
+        by_reference,
     }
 }
 
@@ -576,6 +602,39 @@ fn the_kitty_alone_script_leaves_out_exactly_the_workarounds_flags() {
     );
 }
 
+/// Mixed runs: kitty and the reference take turns, step by step, in both orders (each command
+/// of the lifecycle run once by each across the two), and each run ends as the reference alone
+/// does.
+#[test]
+fn kitty_and_the_reference_taking_turns_in_either_order_end_as_the_reference_alone() {
+    let base = baseline();
+    for reference_first in [true, false] {
+        let ours = run_variant(Init::Reference, Front::Mixed(reference_first));
+        let diff = differences(&base, &ours, true);
+        assert!(
+            diff.is_empty(),
+            "reference first: {reference_first}\n{}",
+            diff.join("\n\n")
+        );
+        assert!(
+            ours.steps.iter().all(|(_, code, _)| *code == Some(0)),
+            "{:?}",
+            ours.steps
+        );
+        // The turns were taken: every other step by the reference, the others by kitty (which
+        // may hand a step on where the reference's own earlier step left what kitty does not
+        // model: the reasons are printed).
+        let turns: Vec<&String> = ours
+            .steps
+            .iter()
+            .skip(usize::from(!reference_first))
+            .step_by(2)
+            .map(|(name, _, _)| name)
+            .collect();
+        assert_eq!(ours.by_reference.iter().collect::<Vec<_>>(), turns);
+    }
+}
+
 #[test]
 fn the_reference_s_lifecycle_on_a_kitty_initialised_repository_ends_as_on_its_own() {
     let base = baseline();
@@ -595,6 +654,7 @@ fn the_reference_s_lifecycle_on_a_kitty_initialised_repository_ends_as_on_its_ow
 fn the_comparison_reports_a_changed_code_document_or_file() {
     let base = Outcome {
         handed: Vec::new(),
+        by_reference: Vec::new(),
         steps: vec![("merge".into(), Some(0), "{}".into())],
         state: BTreeMap::from([(
             "tree-head-contents".into(),
@@ -603,6 +663,7 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
     };
     let same = Outcome {
         handed: Vec::new(),
+        by_reference: Vec::new(),
         steps: base.steps.clone(),
         state: BTreeMap::from([(
             "tree-head-contents".into(),
@@ -619,18 +680,21 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
     code[0].1 = Some(1);
     let changed = Outcome {
         handed: Vec::new(),
+        by_reference: Vec::new(),
         steps: code,
         state: base.state.clone(),
     };
     assert!(differences(&base, &changed, true)[0].contains("exit Some(1)"));
     let doc = Outcome {
         handed: Vec::new(),
+        by_reference: Vec::new(),
         steps: vec![("merge".into(), Some(0), json!({"x": 1}).to_string())],
         state: base.state.clone(),
     };
     assert!(differences(&base, &doc, true)[0].contains("stdout differs"));
     let file = Outcome {
         handed: Vec::new(),
+        by_reference: Vec::new(),
         steps: base.steps.clone(),
         state: BTreeMap::from([("tree-head-contents".into(), "\n===== b.txt\nother\n".into())]),
     };
@@ -647,6 +711,7 @@ fn the_comparison_reports_a_changed_code_document_or_file() {
     // files' descriptions are not.
     let matrix = |desc: &str, proof: &str, other: &str| Outcome {
         handed: Vec::new(),
+        by_reference: Vec::new(),
         steps: base.steps.clone(),
         state: BTreeMap::from([(
             "tree-head-contents".into(),

@@ -21,6 +21,8 @@ pub struct StepRecord {
     pub stdout: String,
     /// What kitty logged (at `info`: whether it handed the step to the reference).
     pub stderr: String,
+    /// Whether the reference's own program ran the step (a mixed run's turns).
+    pub by_reference: bool,
 }
 
 /// How `spec-kitty` is found in one run: the program to call and the PATH git's merge drivers see.
@@ -30,6 +32,9 @@ pub struct Launcher {
     /// kitty alone (no reference anywhere, delegation off): the reference's workarounds
     /// (W1..W5) are left out.
     pub alone: bool,
+    /// A mixed run: this program (the reference) takes every other step, starting with the
+    /// first when `.1` is true, else with the second.
+    pub alternate: Option<(PathBuf, bool)>,
 }
 
 /// `args` without the reference's workarounds' flags, as its prompts give the step `name`: W1's
@@ -69,9 +74,13 @@ impl Run<'_> {
         };
         let tmp = self.home.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
+        let (program, by_reference) = match &self.launcher.alternate {
+            Some((other, first)) if (self.records.len() % 2 == 0) == *first => (other, true),
+            _ => (&self.launcher.program, false),
+        };
         let run = self
             .home
-            .program(&self.launcher.program)
+            .program(program)
             .env("PATH", &self.launcher.path)
             .env("SPEC_KITTY_NO_UPGRADE_CHECK", "1")
             .env("COLUMNS", "200")
@@ -90,6 +99,7 @@ impl Run<'_> {
             code: run.code(),
             stdout: stdout.clone(),
             stderr: run.stderr().to_string(),
+            by_reference,
         });
         serde_json::from_str(stdout.trim()).unwrap_or(Value::Null)
     }

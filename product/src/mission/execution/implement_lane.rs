@@ -348,8 +348,16 @@ enum Keep {
 /// (`kitty-specs/`) and `keep` names the side that holds the coordination branch's, that side's
 /// versions are taken and the merge committed: a work package file the planning commit and the
 /// coordination branch both added (map-requirements' commit, then a claim's frontmatter) is the
-/// coordination branch's. Any other failure is aborted and reported.
+/// coordination branch's. Any other failure is aborted and reported. A merge a killed run left
+/// in the lane (its `MERGE_HEAD`) is aborted first.
 fn merge_into_lane(lane: &Repo, merge: &[&str], keep: Option<Keep>) -> Result<(), ExecError> {
+    if lane
+        .output(&["rev-parse", "-q", "--verify", "MERGE_HEAD"])?
+        .status
+        .success()
+    {
+        git_ok(lane, &["merge", "--abort"])?;
+    }
     let out = lane.output(merge)?;
     if out.status.success() {
         return Ok(());

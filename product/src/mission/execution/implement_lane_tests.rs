@@ -112,6 +112,23 @@ fn a_merge_into_a_lane_conflicting_only_on_planning_artifacts_takes_the_coordina
     git(&["checkout", "-q", "lane"]);
     add(t.path(), &git, wp, "mapped\n");
     let merge = ["merge", "--no-edit", "--no-ff", "coord"];
+    // A run killed half-way through the resolution left the merge in progress.
+    let left = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@x",
+            "merge",
+            "coord",
+        ])
+        .current_dir(t.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(!left.status.success());
+    git(&["checkout", "--theirs", "--", wp]);
+    git(&["add", "--", wp]);
     merge_into_lane(&repo, &merge, Some(Keep::Theirs)).unwrap();
     assert_eq!(
         std::fs::read_to_string(t.path().join(wp)).unwrap(),
