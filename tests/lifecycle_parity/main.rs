@@ -622,8 +622,8 @@ fn kitty_and_the_reference_taking_turns_in_either_order_end_as_the_reference_alo
             ours.steps
         );
         // The turns were taken: every other step by the reference, the others by kitty (which
-        // may hand a step on where the reference's own earlier step left what kitty does not
-        // model: the reasons are printed).
+        // may hand a step on: a forced approval, or an implement after the reference's own left
+        // planning files uncommitted).
         let turns: Vec<&String> = ours
             .steps
             .iter()

@@ -75,7 +75,7 @@ impl Run<'_> {
         let tmp = self.home.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
         let (program, by_reference) = match &self.launcher.alternate {
-            Some((other, first)) if (self.records.len() % 2 == 0) == *first => (other, true),
+            Some((other, first)) if self.records.len().is_multiple_of(2) == *first => (other, true),
             _ => (&self.launcher.program, false),
         };
         let run = self
