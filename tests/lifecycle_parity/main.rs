@@ -201,15 +201,7 @@ fn run_variant(init: Init, front: Front) -> Outcome {
         .records
         .iter()
         .filter(|r| r.stderr.contains("handed to the reference"))
-        .map(|r| {
-            // Why, in the test's output.
-            let why = r
-                .stderr
-                .lines()
-                .find(|l| l.contains("handed to the reference"));
-            eprintln!("{front:?}: {} {}", r.name, why.unwrap_or_default());
-            r.name.clone()
-        })
+        .map(|r| r.name.clone())
         .collect();
     let by_reference = run
         .records
