@@ -41,12 +41,13 @@ fn sources() -> Vec<(String, String)> {
 }
 
 /// The lines of `text` before its first `#[cfg(test)]` item: the code that ships (the house
-/// keeps unit tests in a module at the end of the file).
+/// keeps unit tests in a module at the end of the file, or in a `*_tests.rs` file that opens
+/// with `#![cfg(test)]`).
 fn shipped(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines()
         .enumerate()
         .map(|(i, l)| (i + 1, l))
-        .take_while(|(_, l)| l.trim() != "#[cfg(test)]")
+        .take_while(|(_, l)| !matches!(l.trim(), "#[cfg(test)]" | "#![cfg(test)]"))
         .filter(|(_, l)| !l.trim_start().starts_with("//"))
 }
 

@@ -1,4 +1,5 @@
 //! Tests of `implement_lane`: lanes.json, the dependency lanes, the merges into a lane.
+#![cfg(test)]
 
 use super::*;
 
