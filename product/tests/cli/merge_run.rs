@@ -44,16 +44,9 @@ fn unaccepted(home: &IsolatedHome) -> StagedMission {
     m
 }
 
-/// Every criterion of the acceptance matrix passed, then the mission accepted (the project's
-/// layout made to follow the software-dev path conventions first).
+/// Every criterion of the acceptance matrix passed, then the mission accepted (no lane writes
+/// under the software-dev paths, which are then advice, not a refusal).
 fn accepted(home: &IsolatedHome, m: &StagedMission) {
-    let contracts = format!("kitty-specs/{}/contracts", m.slug);
-    for d in ["src", "tests", "docs", contracts.as_str()] {
-        std::fs::create_dir_all(m.repo.path().join(d)).unwrap();
-        std::fs::write(m.repo.path().join(d).join(".keep"), "").unwrap();
-        m.repo.git(&["add", d]);
-    }
-    m.repo.git(&["commit", "-q", "-m", "layout"]);
     let matrix = coord(m).join(format!("kitty-specs/{}/acceptance-matrix.json", m.slug));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(matrix).unwrap()).unwrap();
     for c in doc["criteria"].as_array().unwrap() {

@@ -201,7 +201,13 @@ fn git_ok(repo: &Repo, args: &[&str]) -> Result<(), ExecError> {
     if out.status.success() {
         return Ok(());
     }
-    Err(MissionError::Git {
+    Err(failed(repo, args, &out))
+}
+
+/// git's failure of `args` in `repo`, with what it said on both streams (a merge names its
+/// conflicts on stdout).
+fn failed(repo: &Repo, args: &[&str], out: &std::process::Output) -> ExecError {
+    MissionError::Git {
         what: format!("git {} (in {})", args.join(" "), repo.top().display()),
         detail: format!(
             "{}{}",
@@ -211,7 +217,7 @@ fn git_ok(repo: &Repo, args: &[&str]) -> Result<(), ExecError> {
         .trim()
         .to_string(),
     }
-    .into())
+    .into()
 }
 
 /// The environment for merges in a lane: git runs the merge drivers the repository configures
@@ -391,18 +397,7 @@ fn merge_into_lane(lane: &Repo, merge: &[&str], keep: Option<Keep>) -> Result<()
         }
     }
     let _ = lane.output(&["merge", "--abort"]);
-    Err(MissionError::Git {
-        what: format!("git {} (in {})", merge.join(" "), lane.top().display()),
-        // git names a merge's conflicts on stdout.
-        detail: format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .trim()
-        .to_string(),
-    }
-    .into())
+    Err(failed(lane, merge, &out))
 }
 
 /// The package's `base_*` fields and meta.json's VCS lock written in the primary checkout.
