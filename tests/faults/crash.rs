@@ -497,13 +497,8 @@ fn a_merge_killed_at_any_step_is_finished_by_the_next_one() {
             1,
             "{pattern}: the number once"
         );
-        let runtime = m.repo.path().join(".kittify/runtime/merge");
-        let left: Vec<_> = std::fs::read_dir(&runtime)
-            .unwrap()
-            .flatten()
-            .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
-            .map(|e| e.path())
-            .collect();
+        // No state file or lock at any depth (their directories may stay, empty).
+        let left = files_under(&m.repo.path().join(".kittify/runtime/merge"));
         assert!(left.is_empty(), "{pattern}: {left:?}");
         assert_eq!(
             m.repo
@@ -512,4 +507,17 @@ fn a_merge_killed_at_any_step_is_finished_by_the_next_one() {
             "{pattern}"
         );
     }
+}
+
+/// Every file under `dir`, at any depth.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            out.extend(files_under(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
 }

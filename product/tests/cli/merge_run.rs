@@ -230,6 +230,19 @@ fn a_dirty_target_checkout_and_a_held_lock_are_refused_before_anything_is_writte
     );
     assert_eq!(state(&m), before);
     m.repo.git(&["checkout", "--", "."]);
+    // The coordination worktree's own changes, named with its branch's tip.
+    let matrix = coord(&m).join(format!("kitty-specs/{}/acceptance-matrix.json", m.slug));
+    let kept = std::fs::read_to_string(&matrix).unwrap();
+    std::fs::write(&matrix, "{}\n").unwrap();
+    let out = merge(&home, &m, &[]);
+    let mission = format!("kitty/mission-{}", m.slug);
+    let tip = m.repo.git(&["rev-parse", &mission]);
+    let advance = format!(
+        "Refusing to advance branch '{mission}' ({} -> (merge))",
+        &tip[..12]
+    );
+    assert!(out.assert_code(1).stdout().contains(&advance), "{out}");
+    std::fs::write(&matrix, kept).unwrap();
     let lock = m
         .repo
         .path()

@@ -180,9 +180,9 @@ fn refusal(
             ),
         )));
     }
-    let target_sha = git_ok(&plan.repo, &["rev-parse", &plan.target])?;
     for (checkout, branch) in [(&plan.repo, plan.target.as_str()), (coord, mission)] {
-        if let Some(why) = integrate::dirty(checkout, branch, &target_sha, "(merge)")? {
+        let tip = git_ok(&plan.repo, &["rev-parse", branch])?;
+        if let Some(why) = integrate::dirty(checkout, branch, &tip, "(merge)")? {
             return Ok(Some(refused("WORKTREE_DIRTY", why)));
         }
     }
