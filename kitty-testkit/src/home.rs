@@ -56,6 +56,7 @@ pub struct IsolatedHomeBuilder {
     saas_secrets: Vec<crate::secrets::Secrets>,
     kitty_env: Vec<(String, String)>,
     sync_consent: bool,
+    fresh_stagings: bool,
 }
 
 impl IsolatedHomeBuilder {
@@ -98,6 +99,14 @@ impl IsolatedHomeBuilder {
     /// ```
     pub fn sync_consent(mut self) -> Self {
         self.sync_consent = true;
+        self
+    }
+
+    /// Build every [`IsolatedHome::mission_at`] staging through the commands, never copying the
+    /// repository an earlier staging of the same binary, stage and environment kept (as
+    /// `KITTY_TESTKIT_NO_STAGE_CACHE=1` does for every home).
+    pub fn fresh_stagings(mut self) -> Self {
+        self.fresh_stagings = true;
         self
     }
 
@@ -197,6 +206,7 @@ impl IsolatedHomeBuilder {
             secrets: seeded_secrets,
             secret_sources: crate::secrets::SecretSources(sources),
             keep: false,
+            stage_cache: !self.fresh_stagings,
         };
         if !self.kitty_env.is_empty() {
             let pairs: Vec<(&str, &str)> = self
@@ -396,6 +406,8 @@ pub struct IsolatedHome {
     secrets: crate::secrets::Secrets,
     secret_sources: crate::secrets::SecretSources,
     keep: bool,
+    /// Whether `mission_at` may copy a kept staging.
+    pub(crate) stage_cache: bool,
 }
 
 impl Default for IsolatedHome {

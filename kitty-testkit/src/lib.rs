@@ -359,6 +359,7 @@ mod sandbox_root;
 mod secrets;
 mod seed;
 mod snapshot;
+mod stage_cache;
 mod stages;
 mod stray;
 #[cfg(unix)]

@@ -265,6 +265,11 @@ pub struct Repo {
 }
 
 impl Repo {
+    /// A repository already at `path`, run under `env`.
+    pub(crate) fn existing(path: PathBuf, env: std::collections::BTreeMap<String, String>) -> Self {
+        Self { path, env }
+    }
+
     /// Its top-level directory.
     pub fn path(&self) -> &Path {
         &self.path

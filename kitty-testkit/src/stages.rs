@@ -62,14 +62,38 @@ impl IsolatedHome {
     ///     .args(["agent", "tasks", "status", "--mission", &m.slug, "--json"]).run();
     /// board.assert_success();
     /// ```
+    ///
+    /// A staging is built once per binary, stage and environment and kept on disk (under the
+    /// system's temporary directory); later calls copy it (see `KITTY_TESTKIT_NO_STAGE_CACHE`
+    /// in the crate's documentation).
     #[track_caller]
     pub fn mission_at(&self, stage: MissionStage) -> StagedMission {
         // Each fixture its own repository in this home.
         static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("staged-{n}");
+        let slot = crate::stage_cache::Slot::open(self, &format!("{stage:?}"));
+        if let Some(m) = slot.as_ref().and_then(|s| s.copy_into(self, &name)) {
+            return m;
+        }
+        let before = slot
+            .as_ref()
+            .map(|_| crate::stage_cache::outside_work(self));
+        let m = self.stage(&name, stage);
+        if let (Some(slot), Some(before)) = (slot, before)
+            && crate::stage_cache::outside_work(self) == before
+        {
+            slot.store(&m);
+        }
+        m
+    }
+
+    /// Build the repository `name` with the mission brought to `stage`.
+    #[track_caller]
+    fn stage(&self, name: &str, stage: MissionStage) -> StagedMission {
         let repo = self
             .repo()
-            .name(&format!("staged-{n}"))
+            .name(name)
             .branch("feat/work")
             .mission_types(&["software-dev", "documentation", "research", "plan"])
             .build();

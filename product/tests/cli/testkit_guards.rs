@@ -1,7 +1,7 @@
 //! The harness's own guards: each must fail when what it guards breaks.
 
 use kitty_testkit::expect_panic as panic_text;
-use kitty_testkit::{DriftError, IsolatedHome, SessionSeed, StrictJsonError};
+use kitty_testkit::{DriftError, IsolatedHome, MissionStage, SessionSeed, StrictJsonError};
 
 #[test]
 fn seeding_lands_where_the_binary_reads() {
@@ -324,4 +324,88 @@ fn a_hand_written_outbox_or_env_file_is_stray_state() {
     );
     std::fs::remove_file(&env).unwrap();
     home.assert_no_drift();
+}
+
+/// What a repository holds, as git and the file system see it: branches and their commits'
+/// subjects and trees, the worktrees (paths read as relative to the repository), the status of
+/// each.
+fn repo_state(repo: &kitty_testkit::Repo) -> Vec<String> {
+    let root = repo.path().to_string_lossy().into_owned();
+    let mut out = vec![
+        repo.git(&["for-each-ref", "--format=%(refname) %(tree)", "refs/heads"]),
+        repo.git(&["log", "--all", "--format=%s %T"]),
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+    ];
+    let worktrees = repo.git(&["worktree", "list", "--porcelain"]);
+    for dir in worktrees
+        .lines()
+        .filter_map(|l| l.strip_prefix("worktree "))
+    {
+        out.push(dir.replace(&root, "<R>"));
+        out.push(repo.git(&["-C", dir, "status", "--porcelain", "--branch"]));
+    }
+    out
+}
+
+/// A staging copied from the on-disk template is the repository a staging builds: the same
+/// branches, commits, trees, worktrees and status as the template, its linked worktrees working
+/// at their new place, and the commits and branches (ids aside) of a staging built through the
+/// commands; a home that names a server is never served a copy.
+#[test]
+fn a_staged_mission_copied_from_the_template_is_the_one_a_staging_builds() {
+    let stage = MissionStage::Finalized { work_packages: 2 };
+    let homes = [IsolatedHome::new(), IsolatedHome::new()];
+    let template = homes[0].mission_at(stage);
+    let copied = homes[1].mission_at(stage);
+    assert_eq!(copied.slug, template.slug, "the template's copy");
+    assert_eq!(repo_state(&copied.repo), repo_state(&template.repo));
+    // Built through the commands: the same commits and branches, but for ids.
+    let fresh = IsolatedHome::builder().fresh_stagings().build();
+    let built = fresh.mission_at(stage);
+    assert_ne!(built.mission_id, copied.mission_id, "built, not copied");
+    let shape = |m: &kitty_testkit::StagedMission| {
+        let mid8 = &m.mission_id[..8];
+        [
+            m.repo.git(&["log", "--all", "--format=%s"]),
+            m.repo
+                .git(&["for-each-ref", "--format=%(refname)", "refs/heads"]),
+            m.repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]),
+        ]
+        .map(|s| s.replace(mid8, "<MID8>"))
+    };
+    assert_eq!(shape(&copied), shape(&built));
+    // The copy's coordination worktree is its own: a commit there moves the copy's branch only.
+    let coord = copied
+        .repo
+        .path()
+        .join(format!(".worktrees/{}-coord", copied.slug));
+    copied.repo.git(&[
+        "-C",
+        coord.to_str().unwrap(),
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "x",
+    ]);
+    let branch = format!("kitty/mission-{}", copied.slug);
+    assert_eq!(
+        copied
+            .repo
+            .git(&["log", "-1", "--format=%s", &branch])
+            .trim(),
+        "x"
+    );
+    assert_ne!(
+        template
+            .repo
+            .git(&["log", "-1", "--format=%s", &branch])
+            .trim(),
+        "x"
+    );
+    // A syncing home builds its own (its events are queued in its own outbox).
+    let saas = kitty_testkit::FakeSaas::start();
+    let syncing = IsolatedHome::syncing_to(&saas);
+    let own = syncing.mission_at(stage);
+    assert_ne!(own.mission_id, template.mission_id);
 }

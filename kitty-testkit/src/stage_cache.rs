@@ -1,0 +1,188 @@
+//! Staged missions kept on disk and copied: a repository a home's `spec-kitty` brought to a stage
+//! is built once per binary, stage and environment, and each later home gets a byte copy of it.
+//!
+//! A staging writes only its repository (the commands queue nothing without sync, and a home that
+//! names a server is left out). The key also covers the files the home holds (a seeded session,
+//! env files, consent), and a template is kept only when the staging wrote nothing else in the
+//! home. The copy's linked
+//! worktrees are pointed at their new place; nothing else in a staged repository names a path.
+//! `KITTY_TESTKIT_NO_STAGE_CACHE=1` turns the cache off.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use crate::{IsolatedHome, Repo, StagedMission};
+
+/// The template of one binary, stage and environment, locked while held.
+pub(crate) struct Slot {
+    dir: PathBuf,
+    _lock: std::fs::File,
+}
+
+/// The files of `home` outside its work directory, with their sizes (what a staging must not
+/// change for its repository to be a template).
+pub(crate) fn outside_work(home: &IsolatedHome) -> BTreeMap<PathBuf, u64> {
+    let mut out = BTreeMap::new();
+    walk(home.path(), home.work_dir(), &mut out);
+    out
+}
+
+fn walk(dir: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, u64>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = e.path();
+        if path == skip {
+            continue;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_dir() => walk(&path, skip, out),
+            _ => {
+                let len = e.metadata().map(|m| m.len()).unwrap_or_default();
+                out.insert(path, len);
+            }
+        }
+    }
+}
+
+impl Slot {
+    /// The slot for `stage` staged by `home`'s binary in its environment (the home's own path
+    /// read as a placeholder), locked; `None` when the cache is off or the binary unreadable.
+    pub(crate) fn open(home: &IsolatedHome, stage: &str) -> Option<Self> {
+        if !home.stage_cache
+            || crate::process_env::non_empty_var("KITTY_TESTKIT_NO_STAGE_CACHE")
+                .is_some_and(|v| v == "1")
+        {
+            return None;
+        }
+        // A home that names a server (it syncs, or refuses on a port of its own) has an
+        // environment no other home shares: no template would ever be reused.
+        if home.var("SPEC_KITTY_SAAS_URL").is_some() {
+            return None;
+        }
+        let binary = home.host().path().to_path_buf();
+        let meta = std::fs::metadata(&binary).ok()?;
+        let mut h = std::hash::DefaultHasher::new();
+        binary.hash(&mut h);
+        meta.len().hash(&mut h);
+        meta.modified().ok()?.hash(&mut h);
+        stage.hash(&mut h);
+        include_str!("stages.rs").hash(&mut h);
+        include_str!("repo.rs").hash(&mut h);
+        let base = home.path().to_string_lossy().into_owned();
+        for (k, v) in home.env_map() {
+            k.hash(&mut h);
+            v.replace(&base, "<H>").hash(&mut h);
+        }
+        // And what the home holds (a seeded session, env files, consent): the commands may read it.
+        for path in outside_work(home).keys() {
+            path.strip_prefix(home.path()).unwrap_or(path).hash(&mut h);
+            std::fs::read(path).ok()?.hash(&mut h);
+        }
+        let root = std::env::temp_dir().join("kitty-testkit-stages");
+        std::fs::create_dir_all(&root).ok()?;
+        let dir = root.join(format!("{:016x}", h.finish()));
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.with_extension("lock"))
+            .ok()?;
+        lock.lock().ok()?;
+        Some(Self { dir, _lock: lock })
+    }
+
+    /// A copy of the template as `home`'s repository `name`, if there is a template.
+    pub(crate) fn copy_into(&self, home: &IsolatedHome, name: &str) -> Option<StagedMission> {
+        let text = std::fs::read_to_string(self.dir.join("mission.json")).ok()?;
+        let [from, slug, mission_id]: [String; 3] = serde_json::from_str(&text).ok()?;
+        let to = home.work_dir().join(name);
+        copy_tree(&self.dir.join("repo"), &to).ok()?;
+        relink(&to, &from).ok()?;
+        Some(StagedMission {
+            repo: Repo::existing(to, home.env_map().clone()),
+            slug,
+            mission_id,
+        })
+    }
+
+    /// Keep `m` as the template (atomically: a half-made copy is never read), and drop the
+    /// templates and locks of other builds not touched for a day.
+    pub(crate) fn store(&self, m: &StagedMission) {
+        prune(self.dir.parent().unwrap_or(&self.dir));
+        let partial = self
+            .dir
+            .with_extension(format!("partial-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&partial);
+        let made = copy_tree(m.repo.path(), &partial.join("repo")).and_then(|()| {
+            let from = m.repo.path().to_string_lossy().into_owned();
+            let text = serde_json::to_string(&[from, m.slug.clone(), m.mission_id.clone()])
+                .map_err(std::io::Error::other)?;
+            std::fs::write(partial.join("mission.json"), text)
+        });
+        if made.is_err() || std::fs::rename(&partial, &self.dir).is_err() {
+            let _ = std::fs::remove_dir_all(&partial);
+        }
+    }
+}
+
+/// `from` copied to `to` (files with their permissions, symbolic links as links).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let t = e.file_type()?;
+        if t.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if t.is_symlink() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+            #[cfg(not(unix))]
+            std::fs::copy(&src, &dst).map(drop)?;
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Point the linked worktrees of the repository copied to `to` (from `from`) at their new place:
+/// each worktree's `.git` file and its administrative `gitdir` file.
+fn relink(to: &Path, from: &str) -> std::io::Result<()> {
+    let new = to.to_string_lossy();
+    let mut links = Vec::new();
+    for (dir, file) in [
+        (to.join(".worktrees"), ".git"),
+        (to.join(".git/worktrees"), "gitdir"),
+    ] {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            links.push(e.path().join(file));
+        }
+    }
+    for link in links.into_iter().filter(|l| l.is_file()) {
+        let text = std::fs::read_to_string(&link)?;
+        std::fs::write(&link, text.replace(from, &new))?;
+    }
+    Ok(())
+}
+
+/// Remove what under `root` was last modified over a day ago (best effort).
+fn prune(root: &Path) {
+    let day = std::time::Duration::from_secs(24 * 60 * 60);
+    for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if old {
+            let path = e.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
