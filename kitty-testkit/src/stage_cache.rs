@@ -186,3 +186,73 @@ fn prune(root: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_home_that_names_a_server_or_asks_for_fresh_stagings_gets_no_slot() {
+        let named = IsolatedHome::builder().server("http://127.0.0.1:9").build();
+        assert!(Slot::open(&named, "Created").is_none());
+        let fresh = IsolatedHome::builder().fresh_stagings().build();
+        assert!(Slot::open(&fresh, "Created").is_none());
+    }
+
+    #[test]
+    fn what_was_not_touched_for_a_day_is_pruned_and_the_rest_kept() {
+        let t = tempfile::tempdir().unwrap();
+        let (old_dir, old_lock, new_dir) = (
+            t.path().join("a"),
+            t.path().join("a.lock"),
+            t.path().join("b"),
+        );
+        std::fs::create_dir_all(old_dir.join("repo")).unwrap();
+        std::fs::write(&old_lock, "").unwrap();
+        std::fs::create_dir_all(&new_dir).unwrap();
+        let two_days = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+        for p in [&old_dir, &old_lock] {
+            std::fs::File::open(p)
+                .unwrap()
+                .set_modified(two_days)
+                .unwrap();
+        }
+        prune(t.path());
+        assert!(!old_dir.exists() && !old_lock.exists());
+        assert!(new_dir.exists());
+    }
+
+    #[test]
+    fn a_copy_points_its_linked_worktrees_at_its_own_place() {
+        let t = tempfile::tempdir().unwrap();
+        let from = t.path().join("from");
+        std::fs::create_dir_all(from.join(".worktrees/w")).unwrap();
+        std::fs::create_dir_all(from.join(".git/worktrees/w")).unwrap();
+        let f = from.to_string_lossy().into_owned();
+        std::fs::write(
+            from.join(".worktrees/w/.git"),
+            format!("gitdir: {f}/.git/worktrees/w\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            from.join(".git/worktrees/w/gitdir"),
+            format!("{f}/.worktrees/w/.git\n"),
+        )
+        .unwrap();
+        std::fs::write(from.join("other"), &f).unwrap();
+        let to = t.path().join("to");
+        copy_tree(&from, &to).unwrap();
+        relink(&to, &f).unwrap();
+        let n = to.to_string_lossy();
+        let read = |p: &str| std::fs::read_to_string(to.join(p)).unwrap();
+        assert_eq!(
+            read(".worktrees/w/.git"),
+            format!("gitdir: {n}/.git/worktrees/w\n")
+        );
+        assert_eq!(
+            read(".git/worktrees/w/gitdir"),
+            format!("{n}/.worktrees/w/.git\n")
+        );
+        assert_eq!(read("other"), f, "only the links");
+    }
+}
