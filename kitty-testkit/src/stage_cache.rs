@@ -49,8 +49,7 @@ impl Slot {
     /// read as a placeholder), locked; `None` when the cache is off or the binary unreadable.
     pub(crate) fn open(home: &IsolatedHome, stage: &str) -> Option<Self> {
         if !home.stage_cache
-            || crate::process_env::non_empty_var("KITTY_TESTKIT_NO_STAGE_CACHE")
-                .is_some_and(|v| v == "1")
+            || crate::process_env::non_empty_var("KITTY_TESTKIT_NO_STAGE_CACHE").is_some()
         {
             return None;
         }
@@ -113,15 +112,19 @@ impl Slot {
             .dir
             .with_extension(format!("partial-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&partial);
-        let made = copy_tree(m.repo.path(), &partial.join("repo")).and_then(|()| {
-            let from = m.repo.path().to_string_lossy().into_owned();
-            let text = serde_json::to_string(&[from, m.slug.clone(), m.mission_id.clone()])
-                .map_err(std::io::Error::other)?;
-            std::fs::write(partial.join("mission.json"), text)
-        });
-        if made.is_err() || std::fs::rename(&partial, &self.dir).is_err() {
-            let _ = std::fs::remove_dir_all(&partial);
-        }
+        let _ = self.keep(m, &partial);
+        // Left only when the keeping failed part-way.
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+
+    /// `m` copied to `partial`, then renamed into the slot.
+    fn keep(&self, m: &StagedMission, partial: &Path) -> std::io::Result<()> {
+        copy_tree(m.repo.path(), &partial.join("repo"))?;
+        let from = m.repo.path().to_string_lossy().into_owned();
+        let text = serde_json::to_string(&[from, m.slug.clone(), m.mission_id.clone()])
+            .map_err(std::io::Error::other)?;
+        std::fs::write(partial.join("mission.json"), text)?;
+        std::fs::rename(partial, &self.dir)
     }
 }
 
@@ -166,16 +169,18 @@ fn relink(to: &Path, from: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Remove what under `root` was last modified over a day ago (best effort).
+/// Seconds in a day.
+const DAY: u64 = 86_400;
+
+/// Remove what under `root` was last modified a day ago or more (best effort).
 fn prune(root: &Path) {
-    let day = std::time::Duration::from_secs(24 * 60 * 60);
     for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
         let old = e
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > day);
+            .is_some_and(|age| age.as_secs() / DAY >= 1);
         if old {
             let path = e.path();
             let _ = if path.is_dir() {
@@ -200,26 +205,44 @@ mod tests {
     }
 
     #[test]
+    fn what_a_staging_must_leave_alone_is_every_file_of_the_home_outside_its_work_directory() {
+        let home = IsolatedHome::new();
+        let before = outside_work(&home);
+        std::fs::write(home.work_dir().join("in-work"), "x").unwrap();
+        assert_eq!(
+            outside_work(&home),
+            before,
+            "the work directory is the staging's"
+        );
+        let queued = home.path().join("kitty-home/queue.db");
+        std::fs::create_dir_all(queued.parent().unwrap()).unwrap();
+        std::fs::write(&queued, "xyz").unwrap();
+        let after = outside_work(&home);
+        assert_eq!(after.get(&queued), Some(&3));
+        assert_eq!(after.len(), before.len() + 1);
+    }
+
+    #[test]
     fn what_was_not_touched_for_a_day_is_pruned_and_the_rest_kept() {
         let t = tempfile::tempdir().unwrap();
-        let (old_dir, old_lock, new_dir) = (
-            t.path().join("a"),
-            t.path().join("a.lock"),
-            t.path().join("b"),
-        );
-        std::fs::create_dir_all(old_dir.join("repo")).unwrap();
-        std::fs::write(&old_lock, "").unwrap();
-        std::fs::create_dir_all(&new_dir).unwrap();
-        let two_days = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
-        for p in [&old_dir, &old_lock] {
-            std::fs::File::open(p)
-                .unwrap()
-                .set_modified(two_days)
-                .unwrap();
-        }
+        let age = |p: &Path, hours: u64| {
+            let then = std::time::SystemTime::now() - std::time::Duration::from_secs(hours * 3600);
+            std::fs::File::open(p).unwrap().set_modified(then).unwrap();
+        };
+        let aged = |name: &str, hours: u64| {
+            let p = t.path().join(name);
+            std::fs::create_dir_all(p.join("repo")).unwrap();
+            age(&p, hours);
+            p
+        };
+        let kept = [aged("a", 0), aged("b", 23)];
+        let gone = [aged("c", 25), aged("d", 72)];
+        let lock = t.path().join("d.lock");
+        std::fs::write(&lock, "").unwrap();
+        age(&lock, 72);
         prune(t.path());
-        assert!(!old_dir.exists() && !old_lock.exists());
-        assert!(new_dir.exists());
+        assert!(kept.iter().all(|p| p.exists()));
+        assert!(gone.iter().all(|p| !p.exists()) && !lock.exists());
     }
 
     #[test]

@@ -354,10 +354,17 @@ fn repo_state(repo: &kitty_testkit::Repo) -> Vec<String> {
 #[test]
 fn a_staged_mission_copied_from_the_template_is_the_one_a_staging_builds() {
     let stage = MissionStage::Finalized { work_packages: 2 };
-    let homes = [IsolatedHome::new(), IsolatedHome::new()];
+    // A variable of this run's own: a key no earlier run kept a template for.
+    let nonce = format!("{:?}", std::time::SystemTime::now());
+    let home = || {
+        IsolatedHome::builder()
+            .env("KITTY_STAGE_NONCE", nonce.as_str())
+            .build()
+    };
+    let homes = [home(), home()];
     let template = homes[0].mission_at(stage);
     let copied = homes[1].mission_at(stage);
-    if std::env::var("KITTY_TESTKIT_NO_STAGE_CACHE").as_deref() == Ok("1") {
+    if std::env::var_os("KITTY_TESTKIT_NO_STAGE_CACHE").is_some_and(|v| !v.is_empty()) {
         // The cache is off for the whole run: each staging is built.
         assert_ne!(copied.mission_id, template.mission_id, "built, not copied");
         return;
