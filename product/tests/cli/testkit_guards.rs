@@ -377,8 +377,16 @@ fn a_staged_mission_copied_from_the_template_is_the_one_a_staging_builds() {
     assert_ne!(built.mission_id, copied.mission_id, "built, not copied");
     let shape = |m: &kitty_testkit::StagedMission| {
         let mid8 = &m.mission_id[..8];
+        // Subjects sorted: `--all` interleaves the branches by commit time.
+        let mut subjects: Vec<String> = m
+            .repo
+            .git(&["log", "--all", "--format=%s"])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        subjects.sort();
         [
-            m.repo.git(&["log", "--all", "--format=%s"]),
+            subjects.join("\n"),
             m.repo
                 .git(&["for-each-ref", "--format=%(refname)", "refs/heads"]),
             m.repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]),
